@@ -1,0 +1,59 @@
+/// The key of a client request: which client, which of its requests. Exactly-once execution is keyed on it.
+public struct RequestKey: Hashable, Sendable, CustomStringConvertible {
+    /// The client that sent the request.
+    public let client: ClientID
+    /// The request's number in that client's sequence.
+    public let request: RequestNumber
+    /// Makes the key of request `request` of `client`.
+    public init(client: ClientID, request: RequestNumber) {
+        self.client = client
+        self.request = request
+    }
+    public var description: String { "\(client)\(request)" }
+}
+
+/// A client's command for the state machine: who sent it and the opaque operation bytes the state machine reads.
+public struct Command: Hashable, Sendable, CustomStringConvertible {
+    /// The request this command belongs to.
+    public let key: RequestKey
+    /// The operation, encoded by the state machine's own format.
+    public let operation: [UInt8]
+    /// Makes a command.
+    public init(key: RequestKey, operation: [UInt8]) {
+        self.key = key
+        self.operation = operation
+    }
+    public var description: String { key.description }
+}
+
+/// What a slot holds: a client command, or a no-op that fills a hole. A no-op is its own case, so no client
+/// value can ever be mistaken for it (seed 004 used the value 0).
+public enum Value: Hashable, Sendable, CustomStringConvertible {
+    /// Fills a slot that no command needs; applying it changes nothing.
+    case noop
+    /// A client's command.
+    case command(Command)
+
+    public var description: String {
+        switch self {
+        case .noop: "no-op"
+        case .command(let c): c.description
+        }
+    }
+}
+
+/// A value accepted by an acceptor at a ballot for a slot (a "pvalue" in Paxos Made Moderately Complex).
+public struct PValue: Hashable, Sendable {
+    /// The ballot at which the value was accepted.
+    public let ballot: Ballot
+    /// The slot.
+    public let slot: Slot
+    /// The value.
+    public let value: Value
+    /// Makes a pvalue.
+    public init(ballot: Ballot, slot: Slot, value: Value) {
+        self.ballot = ballot
+        self.slot = slot
+        self.value = value
+    }
+}

@@ -1,0 +1,55 @@
+/// How the leader runs Phase 1.
+public enum Mode: String, Sendable, CaseIterable {
+    /// Phase 1 once per ballot for every slot; afterwards each slot costs Phase 2 only.
+    case stableLeader = "stable-leader"
+    /// Every slot runs its own Phase 1 and Phase 2 (seed 000's design), kept for comparison.
+    case perSlot = "per-slot"
+}
+
+/// The protocol's timing, in microseconds of bus time (virtual in a simulation, real otherwise).
+public struct Timing: Sendable, Equatable {
+    /// How often an active leader sends heartbeats.
+    public var heartbeatInterval: Microseconds = 50_000
+    /// How long a follower waits without hearing the leader before it competes.
+    public var leaderTimeout: Microseconds = 300_000
+    /// The largest random delay a preempted or suspecting node adds before competing.
+    public var backoffMax: Microseconds = 200_000
+    /// How often unanswered Prepares and Accepts are sent again.
+    public var retransmitInterval: Microseconds = 40_000
+    /// How often a replica checks whether it is lagging.
+    public var catchUpInterval: Microseconds = 60_000
+    /// How long a client waits before it sends a request again.
+    public var requestTimeout: Microseconds = 400_000
+    /// How often a joining node asks the next peer.
+    public var joinRetryInterval: Microseconds = 100_000
+    /// The defaults, tuned for a simulated network whose one-way delay is a few milliseconds.
+    public init() {}
+}
+
+/// What every member agrees on: who the members are, the mode, and the timing.
+public struct ClusterConfiguration: Sendable {
+    /// The members, sorted; majorities are counted over them.
+    public let members: [NodeID]
+    /// The members as a set.
+    public let memberSet: NodeSet
+    /// The Phase-1 mode.
+    public let mode: Mode
+    /// The protocol's timing.
+    public let timing: Timing
+    /// At most this many decided values travel in one catch-up reply.
+    public let catchUpBatch: Int
+    /// The number of members that makes a majority: ⌊n/2⌋+1.
+    public var quorum: Int { members.count / 2 + 1 }
+
+    /// Makes a configuration; the members must be distinct and non-empty.
+    public init(members: [NodeID], mode: Mode, timing: Timing = Timing(), catchUpBatch: Int = 256) {
+        precondition(!members.isEmpty, "a cluster needs at least one member")
+        precondition(Set(members).count == members.count, "duplicate members in \(members)")
+        precondition(catchUpBatch > 0, "catchUpBatch \(catchUpBatch) must be positive")
+        self.members = members.sorted()
+        self.memberSet = NodeSet(members)
+        self.mode = mode
+        self.timing = timing
+        self.catchUpBatch = catchUpBatch
+    }
+}

@@ -1,0 +1,105 @@
+/// Virtual or real time in microseconds; the type carries the unit.
+public typealias Microseconds = Int64
+
+/// A timer a role sets through the bus; it comes back as `Input.timer` on the same node.
+public enum Timer: Hashable, Sendable, CustomStringConvertible {
+    /// The leader's period: heartbeats, and Accepts still waiting for a majority sent again.
+    case heartbeat
+    /// A follower checks whether it heard the leader; `generation` discards checks armed before a reset.
+    case leaderCheck(generation: UInt64)
+    /// The scout resends Prepares that are still waiting for a majority.
+    case scoutRetransmit
+    /// A replica checks whether it is lagging and asks a peer for what it missed.
+    case catchUp
+    /// A client resends a request that has not been answered.
+    case requestRetry(RequestKey)
+    /// A joining node asks the next peer.
+    case joinRetry
+
+    /// The role that owns the timer.
+    public var role: RoleKind {
+        switch self {
+        case .heartbeat, .leaderCheck: .leader
+        case .scoutRetransmit: .scout
+        case .catchUp: .replica
+        case .requestRetry: .requester
+        case .joinRetry: .initializer
+        }
+    }
+    public var description: String {
+        switch self {
+        case .heartbeat: "heartbeat"
+        case .leaderCheck(let g): "leader-check(\(g))"
+        case .scoutRetransmit: "scout-retransmit"
+        case .catchUp: "catch-up"
+        case .requestRetry(let k): "request-retry(\(k))"
+        case .joinRetry: "join-retry"
+        }
+    }
+}
+
+/// What a role is handed: a message from a node, or one of its own timers.
+public enum Input: Sendable {
+    /// A message and the node that sent it.
+    case message(Message, from: NodeID)
+    /// A timer the role set earlier.
+    case timer(Timer)
+}
+
+/// Something that happened inside a role, reported for the trace, the summary and the checkers.
+public enum Event: Sendable, CustomStringConvertible {
+    /// A Scout began Phase 1.
+    case phase1Started(Ballot, PrepareScope)
+    /// A leader holds a majority of promises for its ballot (stable-leader mode) or claimed leadership (per-slot mode).
+    case elected(Ballot)
+    /// A leader's ballot was beaten by a higher one.
+    case preempted(Ballot, by: Ballot)
+    /// A follower stopped hearing its leader and will compete.
+    case leaderSuspected(Ballot)
+    /// A leader learned that a majority accepted `value` in `slot`.
+    case decided(Slot, Value)
+    /// A replica applied a slot; `duplicate` when the command had already run in an earlier slot.
+    case applied(Slot, Value, duplicate: Bool)
+    /// A replica took a snapshot from a peer instead of the slots before `Slot`.
+    case installedSnapshot(Slot)
+    /// A client sent a new request.
+    case invoked(RequestKey, operation: [UInt8])
+    /// A client got the answer to a request.
+    case completed(RequestKey, result: [UInt8])
+    /// The seed let these nodes in.
+    case welcomed(NodeSet)
+    /// This node became a member, starting at the given slot.
+    case joined(Slot)
+
+    public var description: String {
+        switch self {
+        case .phase1Started(let b, let s): "starts Phase 1 for ballot \(b), slots \(s)"
+        case .elected(let b): "leads with ballot \(b)"
+        case .preempted(let b, let by): "ballot \(b) preempted by \(by)"
+        case .leaderSuspected(let b): "suspects leader of ballot \(b) is gone"
+        case .decided(let s, let v): "decided \(s) = \(v)"
+        case .applied(let s, let v, let dup): dup ? "skips \(s) = \(v) (already applied)" : "applies \(s) = \(v)"
+        case .installedSnapshot(let s): "installs a snapshot up to \(s)"
+        case .invoked(let k, _): "invokes \(k)"
+        case .completed(let k, _): "completes \(k)"
+        case .welcomed(let n): "welcomes \(n)"
+        case .joined(let s): "joins the cluster at \(s)"
+        }
+    }
+}
+
+/// What a role asks its node and the bus to do after handling one input. Roles never do I/O themselves.
+public enum Effect: Sendable {
+    /// Send a message to one node (possibly this one).
+    case send(Message, to: NodeID)
+    /// Send the same message to every node of a set.
+    case broadcast(Message, to: NodeSet)
+    /// Fire `timer` after `after` plus a random extra of up to `jitter`, drawn by the bus.
+    case setTimer(Timer, after: Microseconds, jitter: Microseconds)
+    /// Install these roles on this node.
+    case install([any Role])
+    /// Remove this node's role of the given kind.
+    case uninstall(RoleKind)
+    /// Report an event.
+    case event(Event)
+}

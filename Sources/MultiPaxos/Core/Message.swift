@@ -1,0 +1,207 @@
+/// Which slots a Phase-1 round covers: every slot from one on (stable-leader mode) or a single slot (per-slot mode).
+public enum PrepareScope: Hashable, Sendable, CustomStringConvertible {
+    /// Every slot at or above the given one.
+    case from(Slot)
+    /// Just this slot.
+    case only(Slot)
+
+    /// Whether `slot` is covered by the scope.
+    public func covers(_ slot: Slot) -> Bool {
+        switch self {
+        case .from(let first): slot >= first
+        case .only(let only): slot == only
+        }
+    }
+    public var description: String {
+        switch self {
+        case .from(let s): "≥\(s)"
+        case .only(let s): "=\(s)"
+        }
+    }
+}
+
+/// The replies a replica remembers per client so that a retried request gets the same answer and runs once.
+public struct ReplyCacheEntry: Hashable, Sendable {
+    /// The client.
+    public let client: ClientID
+    /// The latest request of that client that was applied.
+    public let request: RequestNumber
+    /// Its result.
+    public let result: [UInt8]
+}
+
+/// A replica's state at a slot boundary: enough to start a replica without the history before it.
+public struct Snapshot: Hashable, Sendable {
+    /// The first slot not reflected in the snapshot.
+    public let nextSlot: Slot
+    /// The state machine's own encoding of its state.
+    public let machine: [UInt8]
+    /// The reply cache, sorted by client so that equal states encode equally.
+    public let replies: [ReplyCacheEntry]
+}
+
+/// A client asks a replica to run a command. Requester → Replica.
+public struct Request: Sendable { public let command: Command }
+/// A replica answers a client with the command's result. Replica → Requester.
+public struct Reply: Sendable { public let key: RequestKey; public let result: [UInt8] }
+/// A replica forwards a client's command to the node it believes leads. Replica → Leader.
+public struct Propose: Sendable {
+    public let command: Command
+    /// Set by a leader that passed the proposal on, so that two stale leaders never bounce it back and forth.
+    public let forwarded: Bool
+}
+/// A replica that cannot learn a slot from its peers asks the leader to settle it (a no-op if nothing was chosen).
+public struct FillHole: Sendable { public let slot: Slot }
+/// A slot's value is chosen. Leader → Replica.
+public struct Decision: Sendable { public let ballot: Ballot; public let slot: Slot; public let value: Value }
+/// A lagging replica asks a peer for the decisions from `from` on. Replica → Replica.
+public struct CatchUpRequest: Sendable { public let from: Slot }
+/// Decided values starting at `first`, or a snapshot when the asked-for slots were already trimmed. Replica → Replica.
+public struct CatchUpReply: Sendable {
+    public let snapshot: Snapshot?
+    public let first: Slot
+    public let values: [Value]
+}
+/// A leader asks its own node's Scout to run Phase 1. Leader → Scout, always local.
+public struct StartPhase1: Sendable { public let ballot: Ballot; public let scope: PrepareScope }
+/// Phase 1a: promise to ignore ballots below `ballot` for the slots in `scope`. Scout → Acceptor.
+public struct Prepare: Sendable { public let ballot: Ballot; public let scope: PrepareScope }
+/// Phase 1b: the acceptor's promised ballot (equal to the asked one when granted) and what it accepted in scope.
+/// Acceptor → Scout.
+public struct Promise: Sendable {
+    public let ballot: Ballot
+    public let promised: Ballot
+    public let scope: PrepareScope
+    public let accepted: [PValue]
+    /// Slots below this are decided and applied by a majority; no leader may propose there.
+    public let trimmedBelow: Slot
+    /// One past the highest slot this acceptor has accepted anything in.
+    public let slotsEnd: Slot
+}
+/// Phase 1 succeeded: a majority promised. Scout → Leader, always local.
+public struct Adopted: Sendable {
+    public let ballot: Ballot
+    public let scope: PrepareScope
+    /// For each slot, the value accepted at the highest ballot, sorted by slot.
+    public let accepted: [PValue]
+    public let trimmedBelow: Slot
+    public let slotsEnd: Slot
+}
+/// A higher ballot was seen: the leader's ballot is dead. Scout → Leader, always local.
+public struct Preempted: Sendable { public let ballot: Ballot; public let by: Ballot }
+/// Phase 2a: accept `value` in `slot` at `ballot`. Leader → Acceptor.
+public struct Accept: Sendable { public let ballot: Ballot; public let slot: Slot; public let value: Value }
+/// Phase 2b: the acceptor's promised ballot for the slot (equal to the asked one when accepted). Acceptor → Leader.
+public struct Accepted: Sendable { public let ballot: Ballot; public let promised: Ballot; public let slot: Slot }
+/// The leader is alive: slots below `nextSlot` are assigned, slots below `trimBelow` are applied by a majority.
+/// Leader → every node.
+public struct Heartbeat: Sendable { public let ballot: Ballot; public let nextSlot: Slot; public let trimBelow: Slot }
+/// A replica tells the leader how far it has applied. Replica → Leader.
+public struct HeartbeatReply: Sendable { public let ballot: Ballot; public let applied: Slot }
+/// A node asks to be let into the cluster. Initializer → Seed or Replica.
+public struct Join: Sendable { public init() {} }
+/// The answer to a Join: the state to start from. Seed or Replica → Initializer.
+public struct Welcome: Sendable { public let snapshot: Snapshot; public let leader: Ballot }
+
+/// Every message nodes exchange, one case per kind; roles handle them with exhaustive switches.
+public enum Message: Sendable, CustomStringConvertible {
+    case request(Request)
+    case reply(Reply)
+    case propose(Propose)
+    case fillHole(FillHole)
+    case decision(Decision)
+    case catchUpRequest(CatchUpRequest)
+    case catchUpReply(CatchUpReply)
+    case startPhase1(StartPhase1)
+    case prepare(Prepare)
+    case promise(Promise)
+    case adopted(Adopted)
+    case preempted(Preempted)
+    case accept(Accept)
+    case accepted(Accepted)
+    case heartbeat(Heartbeat)
+    case heartbeatReply(HeartbeatReply)
+    case join(Join)
+    case welcome(Welcome)
+
+    /// The message's kind, for routing, counting and traces.
+    public var kind: MessageKind {
+        switch self {
+        case .request: .request
+        case .reply: .reply
+        case .propose: .propose
+        case .fillHole: .fillHole
+        case .decision: .decision
+        case .catchUpRequest: .catchUpRequest
+        case .catchUpReply: .catchUpReply
+        case .startPhase1: .startPhase1
+        case .prepare: .prepare
+        case .promise: .promise
+        case .adopted: .adopted
+        case .preempted: .preempted
+        case .accept: .accept
+        case .accepted: .accepted
+        case .heartbeat: .heartbeat
+        case .heartbeatReply: .heartbeatReply
+        case .join: .join
+        case .welcome: .welcome
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .request(let m): "Request(\(m.command))"
+        case .reply(let m): "Reply(\(m.key))"
+        case .propose(let m): "Propose(\(m.command))"
+        case .fillHole(let m): "FillHole(\(m.slot))"
+        case .decision(let m): "Decision(\(m.slot)=\(m.value) b=\(m.ballot))"
+        case .catchUpRequest(let m): "CatchUpRequest(from \(m.from))"
+        case .catchUpReply(let m):
+            m.snapshot.map { "CatchUpReply(snapshot to \($0.nextSlot), \(m.values.count) more)" }
+                ?? "CatchUpReply(\(m.first)+\(m.values.count))"
+        case .startPhase1(let m): "StartPhase1(b=\(m.ballot) \(m.scope))"
+        case .prepare(let m): "Prepare(b=\(m.ballot) \(m.scope))"
+        case .promise(let m):
+            m.promised == m.ballot
+                ? "Promise(b=\(m.ballot) \(m.accepted.count) accepted)" : "Promise(refused: promised \(m.promised))"
+        case .adopted(let m): "Adopted(b=\(m.ballot) \(m.accepted.count) accepted)"
+        case .preempted(let m): "Preempted(b=\(m.ballot) by \(m.by))"
+        case .accept(let m): "Accept(b=\(m.ballot) \(m.slot)=\(m.value))"
+        case .accepted(let m):
+            m.promised == m.ballot ? "Accepted(b=\(m.ballot) \(m.slot))" : "Accepted(refused \(m.slot): promised \(m.promised))"
+        case .heartbeat(let m): "Heartbeat(b=\(m.ballot) next \(m.nextSlot))"
+        case .heartbeatReply(let m): "HeartbeatReply(applied to \(m.applied))"
+        case .join: "Join"
+        case .welcome(let m): "Welcome(from \(m.snapshot.nextSlot))"
+        }
+    }
+}
+
+/// The kinds of message, in a fixed order for summaries.
+public enum MessageKind: Int, CaseIterable, Sendable, CustomStringConvertible {
+    case request, reply, propose, fillHole, decision, catchUpRequest, catchUpReply, startPhase1, prepare, promise
+    case adopted, preempted, accept, accepted, heartbeat, heartbeatReply, join, welcome
+
+    public var description: String {
+        switch self {
+        case .request: "Request"
+        case .reply: "Reply"
+        case .propose: "Propose"
+        case .fillHole: "FillHole"
+        case .decision: "Decision"
+        case .catchUpRequest: "CatchUpRequest"
+        case .catchUpReply: "CatchUpReply"
+        case .startPhase1: "StartPhase1"
+        case .prepare: "Prepare"
+        case .promise: "Promise"
+        case .adopted: "Adopted"
+        case .preempted: "Preempted"
+        case .accept: "Accept"
+        case .accepted: "Accepted"
+        case .heartbeat: "Heartbeat"
+        case .heartbeatReply: "HeartbeatReply"
+        case .join: "Join"
+        case .welcome: "Welcome"
+        }
+    }
+}

@@ -1,0 +1,95 @@
+/// An effect together with the role that asked for it, as a node hands it to the bus.
+public struct Output: Sendable {
+    /// The role that produced the effect.
+    public let role: RoleKind
+    /// What to do.
+    public let effect: Effect
+}
+
+/// A cluster node: holds the roles installed into it and routes each message or timer to the roles it concerns.
+/// Which roles a node runs is decided by injection (`install`), not by subclassing. The node carries out role
+/// installation itself and hands every other effect back to its bus.
+public actor Node {
+    /// The node's identifier.
+    public nonisolated let id: NodeID
+    nonisolated let executor: QueueExecutor
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+
+    private var roles: [(any Role)?] = Array(repeating: nil, count: RoleKind.allCases.count)
+    private var requesters: [ClientID: Requester] = [:]
+
+    /// Makes an empty node whose roles will run on `executor`.
+    public init(id: NodeID, executor: QueueExecutor) {
+        self.id = id
+        self.executor = executor
+    }
+
+    /// The installed role of a kind, if any (for requesters, see `requester(for:)`).
+    public func role(_ kind: RoleKind) -> (any Role)? { roles[kind.rawValue] }
+    /// The replica, if this node is a member yet.
+    public var replica: Replica? { roles[RoleKind.replica.rawValue] as? Replica }
+    /// The leader role, if this node is a member yet.
+    public var leader: Leader? { roles[RoleKind.leader.rawValue] as? Leader }
+    /// The acceptor, if this node is a member yet.
+    public var acceptor: Acceptor? { roles[RoleKind.acceptor.rawValue] as? Acceptor }
+    /// The requester of a client on this node.
+    public func requester(for client: ClientID) -> Requester? { requesters[client] }
+    /// The kinds of role installed, in canonical order.
+    public var installedKinds: [RoleKind] { RoleKind.allCases.filter { roles[$0.rawValue] != nil } }
+
+    /// Installs a role and returns what it starts with.
+    public func install(_ role: any Role) async -> [Output] {
+        if let requester = role as? Requester {
+            requesters[requester.client] = requester
+        } else {
+            roles[role.kind.rawValue] = role
+        }
+        return await carryOut(await role.start(), from: role.kind)
+    }
+
+    /// Hands one input to the roles it concerns and returns the effects for the bus.
+    public func deliver(_ input: Input) async -> [Output] {
+        var outputs: [Output] = []
+        for target in targets(of: input) {
+            outputs += await carryOut(await target.handle(input), from: target.kind)
+        }
+        return outputs
+    }
+
+    private func carryOut(_ effects: [Effect], from kind: RoleKind) async -> [Output] {
+        var outputs: [Output] = []
+        outputs.reserveCapacity(effects.count)
+        for effect in effects {
+            switch effect {
+            case .install(let newRoles):
+                for role in newRoles { outputs += await install(role) }
+            case .uninstall(let k):
+                roles[k.rawValue] = nil
+            case .send, .broadcast, .setTimer, .event:
+                outputs.append(Output(role: kind, effect: effect))
+            }
+        }
+        return outputs
+    }
+
+    private func targets(of input: Input) -> [any Role] {
+        func the(_ kind: RoleKind) -> [any Role] { roles[kind.rawValue].map { [$0] } ?? [] }
+        switch input {
+        case .timer(.requestRetry(let key)):
+            return requesters[key.client].map { [$0] } ?? []
+        case .timer(let timer):
+            return the(timer.role)
+        case .message(let message, _):
+            switch message {
+            case .request, .decision, .catchUpRequest, .catchUpReply: return the(.replica)
+            case .reply(let r): return requesters[r.key.client].map { [$0] } ?? []
+            case .propose, .fillHole, .adopted, .preempted, .accepted, .heartbeatReply: return the(.leader)
+            case .startPhase1, .promise: return the(.scout)
+            case .prepare, .accept: return the(.acceptor)
+            case .heartbeat: return the(.leader) + the(.replica) + the(.acceptor)
+            case .join: return roles[RoleKind.seed.rawValue] != nil ? the(.seed) : the(.replica)
+            case .welcome: return the(.initializer)
+            }
+        }
+    }
+}

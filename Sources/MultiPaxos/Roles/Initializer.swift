@@ -1,0 +1,62 @@
+/// Brings a node into an existing cluster: asks one peer after another to let it join until a Welcome comes,
+/// then installs the member roles (Acceptor, Scout, Leader, Replica) starting from the Welcome's snapshot, and
+/// removes itself.
+public actor Initializer: Role {
+    public nonisolated let kind = RoleKind.initializer
+    nonisolated let executor: QueueExecutor
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+
+    let node: NodeID
+    let config: ClusterConfiguration
+    let makeMachine: @Sendable () -> any StateMachine
+    private var cursor = 0
+
+    /// Makes the initializer of `node`.
+    public init(node: NodeID, config: ClusterConfiguration, executor: QueueExecutor,
+                makeMachine: @escaping @Sendable () -> any StateMachine) {
+        self.node = node
+        self.config = config
+        self.executor = executor
+        self.makeMachine = makeMachine
+    }
+
+    /// The roles every member runs, built on `executor`.
+    public static func memberRoles(node: NodeID, config: ClusterConfiguration, executor: QueueExecutor,
+                                   machine: any StateMachine, snapshot: Snapshot, leader: Ballot,
+                                   eager: Bool) throws -> [any Role] {
+        [
+            Acceptor(node: node, config: config, executor: executor),
+            Scout(node: node, config: config, executor: executor),
+            Leader(node: node, config: config, executor: executor, eager: eager, knownLeader: leader),
+            try Replica(node: node, config: config, executor: executor, machine: machine, snapshot: snapshot,
+                        leader: leader),
+        ]
+    }
+
+    public func start() -> [Effect] { askNext() }
+
+    public func handle(_ input: Input) -> [Effect] {
+        switch input {
+        case .timer(.joinRetry):
+            cursor += 1
+            return askNext()
+        case .message(.welcome(let w), let from) where config.memberSet.contains(from):
+            guard let roles = try? Self.memberRoles(node: node, config: config, executor: executor,
+                                                    machine: makeMachine(), snapshot: w.snapshot, leader: w.leader,
+                                                    eager: false)
+            else { return [] }  // a snapshot this machine cannot read: wait for another peer's Welcome
+            return [.install(roles), .event(.joined(w.snapshot.nextSlot)), .uninstall(.initializer)]
+        case .message, .timer:
+            return []
+        }
+    }
+
+    private func askNext() -> [Effect] {
+        let peers = config.members.filter { $0 != node }
+        guard !peers.isEmpty else { return [] }
+        return [
+            .send(.join(Join()), to: peers[cursor % peers.count]),
+            .setTimer(.joinRetry, after: config.timing.joinRetryInterval, jitter: config.timing.joinRetryInterval / 4),
+        ]
+    }
+}

@@ -1,0 +1,309 @@
+/// Drives slots. A follower watches the leader's heartbeats and competes when they stop; a leader assigns each
+/// client command a slot and runs Phase 2 for it (through a Commander), broadcasting the decision.
+///
+/// Stable-leader mode: Phase 1 runs once per ballot (through the Scout) for every slot from the trim watermark
+/// on; the new leader re-drives every value Phase 1 reported, fills the other slots with no-ops, and from then on
+/// each slot costs Phase 2 only. Per-slot mode: leadership is only who proposes; every slot runs its own
+/// Phase 1, adopting a value accepted there if any, and a command that lost its slot is proposed again later.
+public actor Leader: Role {
+    public nonisolated let kind = RoleKind.leader
+    nonisolated let executor: QueueExecutor
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+
+    let node: NodeID
+    let config: ClusterConfiguration
+    /// Whether this leader competes as soon as it starts (the seed's node) instead of waiting a leader timeout.
+    let eager: Bool
+
+    /// This node's latest ballot.
+    public private(set) var ballot = Ballot.initial
+    /// Whether this node leads: Phase 1 done (stable-leader mode) or leadership claimed (per-slot mode).
+    public private(set) var isActive = false
+    private var scouting = false
+    /// The highest ballot this node has heard of; its leader is whom proposals go to.
+    private var leaderBallot: Ballot
+    private var heardFromLeader = false
+    private var checkGeneration: UInt64 = 0
+    private var tick: UInt64 = 0
+    private var ticking = false
+
+    /// The next slot to assign.
+    private var nextSlot = Slot.zero
+    /// Slots below this are decided and applied by a majority.
+    private var floor = Slot.zero
+    /// Per-slot mode: the first slot this ballot assigned, and slots below it filled in this ballot.
+    private var leadStart = Slot.zero
+    private var filled: Set<Slot> = []
+    /// Phase 2 in progress, per slot.
+    private var inFlight: [Slot: Commander] = [:]
+    /// Per-slot mode: the value each slot will propose once its Phase 1 is adopted.
+    private var phase1Pending: [Slot: Value] = [:]
+    /// Commands in a slot of this ballot and not yet decided, so that a retry is not given a second slot.
+    private var proposedKeys: Set<RequestKey> = []
+    /// Commands that arrived while no leader was known or Phase 1 was running.
+    private var queued: [Command] = []
+    /// How far each replica has applied, for the trim watermark.
+    private var applied: [NodeID: Slot] = [:]
+    private var trimBelow = Slot.zero
+
+    /// At most this many commands wait for a leader; clients retry the rest.
+    static let queueLimit = 4096
+
+    /// Makes the leader role of `node`; `knownLeader` is the ballot a Welcome named, if any.
+    public init(node: NodeID, config: ClusterConfiguration, executor: QueueExecutor, eager: Bool,
+                knownLeader: Ballot = .initial) {
+        self.node = node
+        self.config = config
+        self.executor = executor
+        self.eager = eager
+        self.leaderBallot = knownLeader
+    }
+
+    /// The ballot of the leader this node believes in.
+    public var believedLeader: Ballot { leaderBallot }
+    /// How many slots are in Phase 2 now.
+    public var slotsInFlight: Int { inFlight.count }
+
+    public func start() -> [Effect] {
+        eager ? startElection() : [armLeaderCheck(jitter: config.timing.backoffMax)]
+    }
+
+    public func handle(_ input: Input) -> [Effect] {
+        switch input {
+        case .timer(.heartbeat): return onTick()
+        case .timer(.leaderCheck(let generation)): return onLeaderCheck(generation)
+        case .timer: return []
+        case .message(let message, let from):
+            guard config.memberSet.contains(from) else { return [] }
+            switch message {
+            case .propose(let p): return propose(p)
+            case .fillHole(let f): return fillHole(f.slot)
+            case .adopted(let a) where from == node: return adopted(a)
+            case .preempted(let p) where from == node: return p.by > ballot ? stepDown(by: p.by) : []
+            case .accepted(let a): return accepted(a, from: from)
+            case .heartbeat(let h) where from != node: return heartbeat(h)
+            case .heartbeatReply(let r): heartbeatReply(r, from: from); return []
+            case .adopted, .preempted, .heartbeat, .request, .reply, .decision, .catchUpRequest, .catchUpReply,
+                 .startPhase1, .prepare, .promise, .accept, .join, .welcome:
+                return []
+            }
+        }
+    }
+
+    // MARK: Proposals
+
+    private func propose(_ p: Propose) -> [Effect] {
+        if isActive { return assign(p.command) }
+        if !scouting, leaderBallot != .initial, leaderBallot.leader != node, !p.forwarded {
+            return [.send(.propose(Propose(command: p.command, forwarded: true)), to: leaderBallot.leader)]
+        }
+        if queued.count < Self.queueLimit, !queued.contains(where: { $0.key == p.command.key }) {
+            queued.append(p.command)
+        }
+        return []
+    }
+
+    /// Gives a command the next slot of this ballot, unless it already holds an undecided one.
+    private func assign(_ command: Command) -> [Effect] {
+        guard proposedKeys.insert(command.key).inserted else { return [] }
+        let slot = nextSlot
+        nextSlot = slot.next
+        return propose(.command(command), in: slot)
+    }
+
+    private func propose(_ value: Value, in slot: Slot) -> [Effect] {
+        switch config.mode {
+        case .stableLeader:
+            return startCommander(slot, value)
+        case .perSlot:
+            phase1Pending[slot] = value
+            return [.send(.startPhase1(StartPhase1(ballot: ballot, scope: .only(slot))), to: node)]
+        }
+    }
+
+    private func startCommander(_ slot: Slot, _ value: Value) -> [Effect] {
+        let commander = Commander(ballot: ballot, slot: slot, value: value, tick: tick)
+        inFlight[slot] = commander
+        if case .command(let c) = value { proposedKeys.insert(c.key) }
+        return [.broadcast(commander.accept, to: config.memberSet)]
+    }
+
+    /// A replica cannot learn `slot` from anyone: settle it, adopting whatever may have been chosen there.
+    private func fillHole(_ slot: Slot) -> [Effect] {
+        guard isActive, slot >= floor else { return [] }
+        if let commander = inFlight[slot] { return [.broadcast(commander.accept, to: config.memberSet)] }
+        // In stable-leader mode Phase 1 covered every slot, so a slot not in flight is decided.
+        guard config.mode == .perSlot, phase1Pending[slot] == nil else { return [] }
+        if slot >= nextSlot {
+            nextSlot = slot.next
+            return propose(.noop, in: slot)
+        }
+        // A slot this ballot already proposed in must never get a second value at the same ballot.
+        guard slot < leadStart, filled.insert(slot).inserted else { return [] }
+        return propose(.noop, in: slot)
+    }
+
+    // MARK: Phase 1 and 2 results
+
+    private func adopted(_ a: Adopted) -> [Effect] {
+        guard a.ballot == ballot else { return [] }
+        floor = max(floor, a.trimmedBelow)
+        switch a.scope {
+        case .from(let first):
+            guard scouting else { return [] }
+            scouting = false
+            let start = max(first, floor)
+            let end = max(nextSlot, a.slotsEnd, start)
+            var effects = becomeActive()
+            var reported: [Slot: Value] = [:]
+            for pv in a.accepted { reported[pv.slot] = pv.value }
+            var slot = start
+            while slot < end {
+                effects += startCommander(slot, reported[slot] ?? .noop)
+                slot = slot.next
+            }
+            nextSlot = end
+            return effects + drainQueue()
+        case .only(let slot):
+            guard isActive, let mine = phase1Pending.removeValue(forKey: slot) else { return [] }
+            nextSlot = max(nextSlot, a.slotsEnd)
+            let chosen = a.accepted.first?.value ?? mine
+            var effects = slot >= floor ? startCommander(slot, chosen) : []
+            if chosen != mine || slot < floor, case .command(let c) = mine {
+                // The slot was taken by another value: propose this command again in a later slot.
+                proposedKeys.remove(c.key)
+                effects += assign(c)
+            }
+            return effects
+        }
+    }
+
+    private func accepted(_ a: Accepted, from: NodeID) -> [Effect] {
+        if a.promised > ballot { return stepDown(by: a.promised) }
+        guard a.promised == a.ballot, var commander = inFlight[a.slot], commander.ballot == a.ballot else { return [] }
+        guard commander.record(from, quorum: config.quorum) else {
+            inFlight[a.slot] = commander
+            return []
+        }
+        inFlight[a.slot] = nil
+        if case .command(let c) = commander.value { proposedKeys.remove(c.key) }
+        return [
+            .event(.decided(a.slot, commander.value)),
+            .broadcast(.decision(Decision(ballot: ballot, slot: a.slot, value: commander.value)), to: config.memberSet),
+        ]
+    }
+
+    // MARK: Leadership
+
+    private func startElection() -> [Effect] {
+        ballot = max(ballot, leaderBallot).successor(for: node)
+        leaderBallot = ballot
+        switch config.mode {
+        case .stableLeader:
+            scouting = true
+            return [
+                .send(.startPhase1(StartPhase1(ballot: ballot, scope: .from(floor))), to: node),
+                armLeaderCheck(jitter: config.timing.backoffMax),
+            ]
+        case .perSlot:
+            nextSlot = max(nextSlot, floor)
+            leadStart = nextSlot
+            filled = []
+            return becomeActive() + drainQueue()
+        }
+    }
+
+    private func becomeActive() -> [Effect] {
+        isActive = true
+        applied = [:]
+        var effects: [Effect] = [.event(.elected(ballot)), heartbeatMessage]
+        if !ticking {
+            ticking = true
+            effects.append(.setTimer(.heartbeat, after: config.timing.heartbeatInterval, jitter: 0))
+        }
+        return effects
+    }
+
+    private func drainQueue() -> [Effect] {
+        let commands = queued
+        queued = []
+        return commands.flatMap { assign($0) }
+    }
+
+    private func stepDown(by higher: Ballot) -> [Effect] {
+        let wasCompeting = isActive || scouting
+        leaderBallot = max(leaderBallot, higher)
+        isActive = false
+        scouting = false
+        inFlight = [:]
+        phase1Pending = [:]
+        proposedKeys = []
+        heardFromLeader = false
+        var effects: [Effect] = wasCompeting ? [.event(.preempted(ballot, by: higher))] : []
+        effects.append(armLeaderCheck(jitter: config.timing.backoffMax))
+        effects += forwardQueue()
+        return effects
+    }
+
+    private func forwardQueue() -> [Effect] {
+        guard leaderBallot.leader != node, leaderBallot != .initial else { return [] }
+        let commands = queued
+        queued = []
+        return commands.map { .send(.propose(Propose(command: $0, forwarded: true)), to: leaderBallot.leader) }
+    }
+
+    private func heartbeat(_ h: Heartbeat) -> [Effect] {
+        floor = max(floor, h.trimBelow)
+        guard h.ballot >= leaderBallot else { return [] }
+        leaderBallot = h.ballot
+        heardFromLeader = true
+        if !isActive { nextSlot = max(nextSlot, h.nextSlot) }
+        if h.ballot > ballot, isActive || scouting { return stepDown(by: h.ballot) }
+        return forwardQueue()
+    }
+
+    private func heartbeatReply(_ r: HeartbeatReply, from: NodeID) {
+        guard isActive, r.ballot == ballot else { return }
+        applied[from] = max(applied[from] ?? .zero, r.applied)
+        guard applied.count >= config.quorum else { return }
+        // The quorum-th highest applied slot: a majority has applied everything below it.
+        let watermark = applied.values.sorted(by: >)[config.quorum - 1]
+        trimBelow = max(trimBelow, watermark)
+        floor = max(floor, trimBelow)
+    }
+
+    private var heartbeatMessage: Effect {
+        .broadcast(.heartbeat(Heartbeat(ballot: ballot, nextSlot: nextSlot, trimBelow: trimBelow)), to: config.memberSet)
+    }
+
+    private func onTick() -> [Effect] {
+        guard isActive else {
+            ticking = false
+            return []
+        }
+        tick += 1
+        var effects = [heartbeatMessage]
+        for slot in inFlight.keys.sorted() {
+            guard var commander = inFlight[slot], commander.sentAtTick < tick - 1 else { continue }
+            commander.sentAtTick = tick
+            inFlight[slot] = commander
+            effects.append(.broadcast(commander.accept, to: config.memberSet.subtracting(commander.acceptedBy)))
+        }
+        effects.append(.setTimer(.heartbeat, after: config.timing.heartbeatInterval, jitter: 0))
+        return effects
+    }
+
+    private func armLeaderCheck(jitter: Microseconds) -> Effect {
+        checkGeneration += 1
+        return .setTimer(.leaderCheck(generation: checkGeneration), after: config.timing.leaderTimeout, jitter: jitter)
+    }
+
+    private func onLeaderCheck(_ generation: UInt64) -> [Effect] {
+        guard generation == checkGeneration, !isActive else { return [] }
+        if scouting || heardFromLeader {
+            heardFromLeader = false
+            return [armLeaderCheck(jitter: config.timing.backoffMax)]
+        }
+        return [.event(.leaderSuspected(leaderBallot))] + startElection()
+    }
+}

@@ -1,0 +1,205 @@
+/// Holds a copy of the state machine. It forwards clients' commands to the leader, applies decisions strictly in
+/// slot order, runs each (client, request) at most once and answers a retry from its reply cache. A replica that
+/// missed decisions asks its peers (a snapshot when they trimmed them); one that cannot learn a slot from anyone
+/// asks the leader to settle it. It also answers a joining node's Join with a snapshot.
+public actor Replica: Role {
+    public nonisolated let kind = RoleKind.replica
+    nonisolated let executor: QueueExecutor
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+
+    let node: NodeID
+    let config: ClusterConfiguration
+    private var machine: any StateMachine
+    /// The next slot to apply.
+    public private(set) var nextSlot: Slot
+    /// Decided values of slots not applied yet.
+    private var pending: [Slot: Value] = [:]
+    /// Applied values of slots from `logStart` on, kept to help lagging peers.
+    private var log: [Value] = []
+    private var logStart: Slot
+    /// Per client: the latest applied request and its result.
+    private var replies: [ClientID: (request: RequestNumber, result: [UInt8])] = [:]
+    /// Requests from clients on this node that are not applied yet, with the node to answer.
+    private var waiting: [RequestKey: (command: Command, origin: NodeID)] = [:]
+    /// The ballot of the leader this replica believes in.
+    public private(set) var leaderHint: Ballot
+    /// One past the highest slot known to be assigned.
+    private var knownEnd: Slot
+    private var lastCheckedSlot: Slot
+    private var stalledChecks = 0
+    private var peerCursor = 0
+
+    /// Makes a replica that starts from `snapshot` (the initial state of a new cluster, or a Welcome's).
+    public init(node: NodeID, config: ClusterConfiguration, executor: QueueExecutor, machine: any StateMachine,
+                snapshot: Snapshot, leader: Ballot) throws {
+        self.node = node
+        self.config = config
+        self.executor = executor
+        var machine = machine
+        try machine.restore(from: snapshot.machine)
+        self.machine = machine
+        nextSlot = snapshot.nextSlot
+        logStart = snapshot.nextSlot
+        knownEnd = snapshot.nextSlot
+        lastCheckedSlot = snapshot.nextSlot
+        leaderHint = leader
+        for entry in snapshot.replies { replies[entry.client] = (entry.request, entry.result) }
+    }
+
+    /// The replica's state at `nextSlot`: what a Welcome or a catch-up snapshot carries.
+    public func snapshot() -> Snapshot {
+        let cache = replies.keys.sorted().map { ReplyCacheEntry(client: $0, request: replies[$0]!.request,
+                                                                 result: replies[$0]!.result) }
+        return Snapshot(nextSlot: nextSlot, machine: machine.snapshot(), replies: cache)
+    }
+
+    /// How many applied values are kept for peers.
+    public var retainedLogCount: Int { log.count }
+
+    public func start() -> [Effect] {
+        [.setTimer(.catchUp, after: config.timing.catchUpInterval, jitter: config.timing.catchUpInterval / 4)]
+    }
+
+    public func handle(_ input: Input) -> [Effect] {
+        switch input {
+        case .timer(.catchUp): return checkProgress()
+        case .timer: return []
+        case .message(let message, let from):
+            switch message {
+            case .request(let r): return request(r.command, from: from)
+            case .decision(let d) where config.memberSet.contains(from):
+                let effects = learnLeader(d.ballot)
+                knownEnd = max(knownEnd, d.slot.next)
+                if d.slot >= nextSlot, pending[d.slot] == nil { pending[d.slot] = d.value }
+                return effects + applyReady()
+            case .heartbeat(let h) where config.memberSet.contains(from):
+                knownEnd = max(knownEnd, h.nextSlot)
+                trim(below: h.trimBelow)
+                let reply = Effect.send(.heartbeatReply(HeartbeatReply(ballot: h.ballot, applied: nextSlot)), to: from)
+                return [reply] + learnLeader(h.ballot)
+            case .catchUpRequest(let c) where config.memberSet.contains(from):
+                return catchUpRequest(c, from: from)
+            case .catchUpReply(let r) where config.memberSet.contains(from):
+                return catchUpReply(r)
+            case .join where config.memberSet.contains(from) && from != node:
+                return [.send(.welcome(Welcome(snapshot: snapshot(), leader: leaderHint)), to: from)]
+            case .decision, .heartbeat, .catchUpRequest, .catchUpReply, .join, .reply, .propose, .fillHole,
+                 .startPhase1, .prepare, .promise, .adopted, .preempted, .accept, .accepted, .heartbeatReply, .welcome:
+                return []
+            }
+        }
+    }
+
+    private var leaderNode: NodeID { leaderHint == .initial ? node : leaderHint.leader }
+
+    private func request(_ command: Command, from origin: NodeID) -> [Effect] {
+        if let done = replies[command.key.client], done.request >= command.key.request {
+            guard done.request == command.key.request else { return [] }  // the client has moved on
+            return [.send(.reply(Reply(key: command.key, result: done.result)), to: origin)]
+        }
+        waiting[command.key] = (command, origin)
+        return [.send(.propose(Propose(command: command, forwarded: false)), to: leaderNode)]
+    }
+
+    /// Adopts a newer leader; the requests still waiting go to it.
+    private func learnLeader(_ ballot: Ballot) -> [Effect] {
+        guard ballot > leaderHint else { return [] }
+        leaderHint = ballot
+        return waiting.keys.sorted { ($0.client, $0.request) < ($1.client, $1.request) }.map {
+            .send(.propose(Propose(command: waiting[$0]!.command, forwarded: false)), to: leaderNode)
+        }
+    }
+
+    private func applyReady() -> [Effect] {
+        var effects: [Effect] = []
+        while let value = pending.removeValue(forKey: nextSlot) {
+            let slot = nextSlot
+            log.append(value)
+            nextSlot = slot.next
+            guard case .command(let c) = value else {
+                effects.append(.event(.applied(slot, value, duplicate: false)))
+                continue
+            }
+            let duplicate = (replies[c.key.client]?.request ?? RequestNumber(0)) >= c.key.request
+            if !duplicate { replies[c.key.client] = (c.key.request, machine.apply(c.operation)) }
+            effects.append(.event(.applied(slot, value, duplicate: duplicate)))
+            effects += answer(c.key)
+        }
+        return effects
+    }
+
+    /// Answers a waiting client whose request has been applied.
+    private func answer(_ key: RequestKey) -> [Effect] {
+        guard let done = replies[key.client], done.request == key.request,
+              let waiter = waiting.removeValue(forKey: key) else { return [] }
+        return [.send(.reply(Reply(key: key, result: done.result)), to: waiter.origin)]
+    }
+
+    private func trim(below watermark: Slot) {
+        let drop = min(watermark.index, nextSlot.index) - logStart.index
+        guard drop > 0 else { return }
+        log.removeFirst(Int(drop))
+        logStart = Slot(logStart.index + drop)
+    }
+
+    private func catchUpRequest(_ c: CatchUpRequest, from: NodeID) -> [Effect] {
+        guard c.from < nextSlot else { return [] }
+        if c.from < logStart {
+            let reply = CatchUpReply(snapshot: snapshot(), first: nextSlot, values: [])
+            return [.send(.catchUpReply(reply), to: from)]
+        }
+        let offset = Int(c.from.index - logStart.index)
+        let values = Array(log[offset..<min(log.count, offset + config.catchUpBatch)])
+        return [.send(.catchUpReply(CatchUpReply(snapshot: nil, first: c.from, values: values)), to: from)]
+    }
+
+    private func catchUpReply(_ r: CatchUpReply) -> [Effect] {
+        var effects: [Effect] = []
+        if let snap = r.snapshot, snap.nextSlot > nextSlot {
+            do {
+                try machine.restore(from: snap.machine)
+            } catch {
+                return []  // a snapshot this machine cannot read is ignored; another peer will be asked
+            }
+            replies = [:]
+            for entry in snap.replies { replies[entry.client] = (entry.request, entry.result) }
+            nextSlot = snap.nextSlot
+            logStart = snap.nextSlot
+            log = []
+            pending = pending.filter { $0.key >= snap.nextSlot }
+            effects.append(.event(.installedSnapshot(snap.nextSlot)))
+            for key in waiting.keys.sorted(by: { ($0.client, $0.request) < ($1.client, $1.request) }) {
+                effects += answer(key)
+            }
+        }
+        for (i, value) in r.values.enumerated() {
+            let slot = Slot(r.first.index + Int64(i))
+            if slot >= nextSlot, pending[slot] == nil { pending[slot] = value }
+        }
+        knownEnd = max(knownEnd, Slot(r.first.index + Int64(r.values.count)))
+        return effects + applyReady()
+    }
+
+    /// Every catch-up interval: if behind and nothing was applied since the last check, ask a peer (rotating,
+    /// the leader first); after a few fruitless tries, ask the leader to settle the slot.
+    private func checkProgress() -> [Effect] {
+        var effects: [Effect] = [.setTimer(.catchUp, after: config.timing.catchUpInterval, jitter: 0)]
+        let behind = nextSlot < knownEnd || !pending.isEmpty
+        defer { lastCheckedSlot = nextSlot }
+        guard behind, nextSlot == lastCheckedSlot else {
+            stalledChecks = 0
+            return effects
+        }
+        stalledChecks += 1
+        let peers = config.members.filter { $0 != node }
+        if !peers.isEmpty {
+            let peer = stalledChecks == 1 && leaderNode != node ? leaderNode : peers[peerCursor % peers.count]
+            peerCursor += 1
+            effects.append(.send(.catchUpRequest(CatchUpRequest(from: nextSlot)), to: peer))
+        }
+        if stalledChecks >= 3 {
+            effects.append(.send(.fillHole(FillHole(slot: nextSlot)), to: leaderNode))
+        }
+        return effects
+    }
+}

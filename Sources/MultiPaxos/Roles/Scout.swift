@@ -1,0 +1,121 @@
+/// Runs Phase 1 for its node's Leader: sends Prepare to every acceptor, gathers promises, and tells the Leader
+/// either Adopted (a majority promised, with every accepted value the leader must respect) or Preempted (an
+/// acceptor has promised a higher ballot). Unanswered Prepares are sent again until one of the two happens.
+public actor Scout: Role {
+    public nonisolated let kind = RoleKind.scout
+    nonisolated let executor: QueueExecutor
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+
+    /// One Phase-1 round in progress.
+    struct Round {
+        let ballot: Ballot
+        let scope: PrepareScope
+        var promisedBy = NodeSet()
+        var best: [Slot: PValue] = [:]
+        var trimmedBelow = Slot.zero
+        var slotsEnd = Slot.zero
+    }
+
+    let node: NodeID
+    let config: ClusterConfiguration
+    private var rounds: [PrepareScope: Round] = [:]
+    private var retransmitArmed = false
+
+    /// Makes the scout of `node`.
+    public init(node: NodeID, config: ClusterConfiguration, executor: QueueExecutor) {
+        self.node = node
+        self.config = config
+        self.executor = executor
+    }
+
+    /// How many rounds are waiting for promises.
+    public var roundsInProgress: Int { rounds.count }
+
+    public func start() -> [Effect] { [] }
+
+    public func handle(_ input: Input) -> [Effect] {
+        switch input {
+        case .timer(.scoutRetransmit):
+            return retransmit()
+        case .timer:
+            return []
+        case .message(let message, let from):
+            switch message {
+            case .startPhase1(let s) where from == node:
+                return begin(s)
+            case .promise(let p) where config.memberSet.contains(from):
+                return promise(p, from: from)
+            case .startPhase1, .promise, .request, .reply, .propose, .fillHole, .decision, .catchUpRequest,
+                 .catchUpReply, .prepare, .adopted, .preempted, .accept, .accepted, .heartbeat, .heartbeatReply,
+                 .join, .welcome:
+                return []
+            }
+        }
+    }
+
+    private func begin(_ s: StartPhase1) -> [Effect] {
+        rounds[s.scope] = Round(ballot: s.ballot, scope: s.scope)
+        var effects: [Effect] = [
+            .event(.phase1Started(s.ballot, s.scope)),
+            .broadcast(.prepare(Prepare(ballot: s.ballot, scope: s.scope)), to: config.memberSet),
+        ]
+        if !retransmitArmed {
+            retransmitArmed = true
+            effects.append(.setTimer(.scoutRetransmit, after: config.timing.retransmitInterval, jitter: 0))
+        }
+        return effects
+    }
+
+    private func promise(_ p: Promise, from: NodeID) -> [Effect] {
+        guard var round = rounds[p.scope], round.ballot == p.ballot else { return [] }
+        if p.promised != p.ballot {
+            guard p.promised > p.ballot else { return [] }
+            rounds[p.scope] = nil
+            return [.send(.preempted(Preempted(ballot: round.ballot, by: p.promised)), to: node)]
+        }
+        guard round.promisedBy.insert(from) else { return [] }
+        for pv in p.accepted where round.scope.covers(pv.slot) {
+            if let known = round.best[pv.slot] {
+                precondition(known.ballot != pv.ballot || known.value == pv.value,
+                             "two values accepted at ballot \(pv.ballot) for \(pv.slot): \(known.value), \(pv.value)")
+                if pv.ballot > known.ballot { round.best[pv.slot] = pv }
+            } else {
+                round.best[pv.slot] = pv
+            }
+        }
+        round.trimmedBelow = max(round.trimmedBelow, p.trimmedBelow)
+        round.slotsEnd = max(round.slotsEnd, p.slotsEnd)
+        guard round.promisedBy.count >= config.quorum else {
+            rounds[p.scope] = round
+            return []
+        }
+        rounds[p.scope] = nil
+        let adopted = Adopted(ballot: round.ballot, scope: round.scope,
+                              accepted: round.best.values.sorted { $0.slot < $1.slot },
+                              trimmedBelow: round.trimmedBelow, slotsEnd: round.slotsEnd)
+        return [.send(.adopted(adopted), to: node)]
+    }
+
+    private func retransmit() -> [Effect] {
+        guard !rounds.isEmpty else {
+            retransmitArmed = false
+            return []
+        }
+        var effects: [Effect] = []
+        for round in rounds.values.sorted(by: { $0.scope.firstSlot < $1.scope.firstSlot }) {
+            let missing = config.memberSet.subtracting(round.promisedBy)
+            effects.append(.broadcast(.prepare(Prepare(ballot: round.ballot, scope: round.scope)), to: missing))
+        }
+        effects.append(.setTimer(.scoutRetransmit, after: config.timing.retransmitInterval, jitter: 0))
+        return effects
+    }
+}
+
+extension PrepareScope {
+    /// The lowest slot the scope covers.
+    var firstSlot: Slot {
+        switch self {
+        case .from(let s), .only(let s): s
+        }
+    }
+}

@@ -1,0 +1,77 @@
+/// A window of simulated time during which every message to or from a node is lost.
+public struct Isolation: Sendable {
+    /// The cut-off node.
+    public var node: NodeID
+    /// When the cut starts.
+    public var start: Microseconds
+    /// When it heals.
+    public var end: Microseconds
+    /// Makes an isolation window.
+    public init(node: NodeID, start: Microseconds, end: Microseconds) {
+        self.node = node
+        self.start = start
+        self.end = end
+    }
+}
+
+/// Everything a simulated run depends on. The same options give a byte-identical trace.
+public struct SimulationOptions: Sendable {
+    /// The seed of the run's only random number generator.
+    public var seed: UInt64 = 42
+    /// The Phase-1 mode.
+    public var mode: Mode = .stableLeader
+    /// How many members the cluster has (1...64).
+    public var nodes = 5
+    /// How many clients run; client i (from 1) sits on node i mod `nodes` unless `placements` says otherwise.
+    public var clients = 4
+    /// Explicit client placement: the node of each client, in client order.
+    public var placements: [NodeID]?
+    /// How many requests each client sends.
+    public var requestsPerClient = 10
+    /// The probability that a network message is lost.
+    public var dropRate = 0.05
+    /// The probability that a network message is delivered twice.
+    public var duplicateRate = 0.0
+    /// The smallest one-way network delay.
+    public var networkDelay: Microseconds = 1_000
+    /// The largest random extra delay on top (so messages reorder).
+    public var networkJitter: Microseconds = 4_000
+    /// Crash the node that leads at this simulated time.
+    public var crashLeaderAt: Microseconds?
+    /// Windows during which nodes are cut off.
+    public var isolations: [Isolation] = []
+    /// The run fails if it has not finished by then.
+    public var timeLimit: Microseconds = 600_000_000
+    /// The protocol's timing.
+    public var timing = Timing()
+
+    /// The defaults of `swift run multipaxos <seed>`.
+    public init() {}
+
+    /// The node of each client.
+    public var clientPlacements: [NodeID] {
+        placements ?? (0..<clients).map { NodeID(($0 + 1) % nodes) }
+    }
+
+    /// Checks the options, naming the first bad value.
+    public func validate() throws(OptionsError) {
+        guard (1...NodeSet.capacity).contains(nodes) else { throw OptionsError("--nodes \(nodes) is not in 1...64") }
+        guard clients >= 0 else { throw OptionsError("--clients \(clients) is negative") }
+        guard requestsPerClient >= 0 else { throw OptionsError("--requests \(requestsPerClient) is negative") }
+        guard (0...1).contains(dropRate) else { throw OptionsError("--drop \(dropRate) is not in 0...1") }
+        guard (0...1).contains(duplicateRate) else { throw OptionsError("--duplicate \(duplicateRate) is not in 0...1") }
+        if let p = placements, let bad = p.first(where: { $0.value >= nodes }) {
+            throw OptionsError("client placement \(bad) is not a member of a \(nodes)-node cluster")
+        }
+        if let t = crashLeaderAt, t < 0 { throw OptionsError("--crash-leader-at \(t) is negative") }
+    }
+}
+
+/// Bad simulation options, with a one-line message naming the bad value.
+public struct OptionsError: Error, Equatable, CustomStringConvertible {
+    /// The message.
+    public let message: String
+    /// Makes an error.
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

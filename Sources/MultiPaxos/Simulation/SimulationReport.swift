@@ -1,0 +1,82 @@
+/// What a simulated run did and whether every check held.
+public struct SimulationReport: Sendable {
+    /// The options of the run.
+    public let options: SimulationOptions
+    /// Client requests answered, and how many were sent in all by clients whose node stayed up.
+    public var requestsCompleted = 0
+    public var requestsExpected = 0
+    /// Distinct client commands decided.
+    public var commandsCommitted = 0
+    /// Distinct slots decided (no-ops included).
+    public var slotsDecided = 0
+    /// Messages sent between different nodes, by kind (`MessageKind.rawValue`).
+    public var networkMessages = Array(repeating: 0, count: MessageKind.allCases.count)
+    /// Messages a node sent to itself, by kind.
+    public var localMessages = Array(repeating: 0, count: MessageKind.allCases.count)
+    /// Network messages lost, by kind.
+    public var droppedMessages = Array(repeating: 0, count: MessageKind.allCases.count)
+    /// Network messages delivered twice.
+    public var duplicatedMessages = 0
+    /// Simulated time at the end of the run.
+    public var simulatedTime: Microseconds = 0
+    /// How many times a node became leader.
+    public var leaderChanges = 0
+    /// How many Phase-1 rounds were started.
+    public var phase1Rounds = 0
+    /// Request latencies in simulated time, in completion order.
+    public var latencies: [Microseconds] = []
+    /// Nodes crashed during the run.
+    public var crashedNodes: [NodeID] = []
+    /// Whether every live replica ended in the same state at the same slot.
+    public var replicasAgree = false
+    /// Every check that failed, one line each; empty when the run passed.
+    public var failures: [String] = []
+
+    /// Whether every check held.
+    public var passed: Bool { failures.isEmpty }
+    /// All network messages sent.
+    public var totalNetworkMessages: Int { networkMessages.reduce(0, +) }
+    /// All network messages lost.
+    public var totalDropped: Int { droppedMessages.reduce(0, +) }
+
+    /// The human-readable summary the CLI prints.
+    public var summary: [String] {
+        var lines = [
+            "summary (seed \(options.seed), \(options.mode.rawValue), \(options.nodes) nodes, "
+                + "\(options.clientPlacements.count) clients × \(options.requestsPerClient) requests, "
+                + "drop \(options.dropRate))",
+            "  requests completed   \(requestsCompleted) of \(requestsExpected)",
+            "  commands committed   \(commandsCommitted)",
+            "  slots decided        \(slotsDecided)",
+            "  messages sent        \(totalNetworkMessages) over the network (\(totalDropped) dropped, "
+                + "\(duplicatedMessages) duplicated), \(localMessages.reduce(0, +)) local",
+        ]
+        for kind in MessageKind.allCases where networkMessages[kind.rawValue] + localMessages[kind.rawValue] > 0 {
+            let name = kind.description.padded(to: 16)
+            lines.append("    \(name) \(networkMessages[kind.rawValue]) sent, \(droppedMessages[kind.rawValue]) dropped, "
+                         + "\(localMessages[kind.rawValue]) local")
+        }
+        lines += [
+            "  simulated time       \(formatSeconds(simulatedTime)) s",
+            "  leader changes       \(leaderChanges) (\(phase1Rounds) Phase-1 rounds)",
+        ]
+        if !crashedNodes.isEmpty { lines.append("  crashed              \(crashedNodes.map(\.description).joined(separator: " "))") }
+        lines.append("  replicas agree       \(replicasAgree ? "yes" : "no")")
+        lines.append(passed ? "  result               every check holds" : "  result               \(failures.count) check(s) failed:")
+        lines += failures.map { "    - \($0)" }
+        return lines
+    }
+}
+
+/// Formats microseconds as seconds with six decimals, without Foundation.
+func formatSeconds(_ t: Microseconds) -> String {
+    let fraction = String(t % 1_000_000)
+    return "\(t / 1_000_000).\(String(repeating: "0", count: 6 - fraction.count))\(fraction)"
+}
+
+extension String {
+    /// The string followed by spaces up to `width` characters.
+    func padded(to width: Int) -> String {
+        count >= width ? self : self + String(repeating: " ", count: width - count)
+    }
+}

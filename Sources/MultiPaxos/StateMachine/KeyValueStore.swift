@@ -1,0 +1,155 @@
+/// An operation on the built-in key-value store (the linearizable register of seed 000, with more verbs).
+public enum KeyValueOperation: Hashable, Sendable, CustomStringConvertible {
+    /// Read a key.
+    case get(String)
+    /// Set a key.
+    case put(String, String)
+    /// Remove a key.
+    case delete(String)
+    /// Concatenate onto a key's value (an absent key counts as empty).
+    case append(String, String)
+    /// Set `key` to `new` if it holds `expected` (nil: absent); otherwise change nothing.
+    case compareAndSet(String, expected: String?, new: String)
+
+    /// The operation's bytes, as the replicated log carries them.
+    public var encoded: [UInt8] {
+        var w = ByteWriter()
+        switch self {
+        case .get(let k): w.byte(0); w.string(k)
+        case .put(let k, let v): w.byte(1); w.string(k); w.string(v)
+        case .delete(let k): w.byte(2); w.string(k)
+        case .append(let k, let v): w.byte(3); w.string(k); w.string(v)
+        case .compareAndSet(let k, let e, let n): w.byte(4); w.string(k); w.optionalString(e); w.string(n)
+        }
+        return w.bytes
+    }
+
+    /// Decodes an operation, or throws naming what is wrong.
+    public init(decoding bytes: [UInt8]) throws {
+        var r = ByteReader(bytes)
+        switch try r.byte() {
+        case 0: self = .get(try r.string())
+        case 1: self = .put(try r.string(), try r.string())
+        case 2: self = .delete(try r.string())
+        case 3: self = .append(try r.string(), try r.string())
+        case 4: self = .compareAndSet(try r.string(), expected: try r.optionalString(), new: try r.string())
+        case let tag: throw DecodingError("unknown key-value operation tag \(tag)")
+        }
+        guard r.isAtEnd else { throw DecodingError("\(bytes.count - r.offset) stray bytes after operation") }
+    }
+
+    /// The key the operation touches.
+    public var key: String {
+        switch self {
+        case .get(let k), .put(let k, _), .delete(let k), .append(let k, _), .compareAndSet(let k, _, _): k
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .get(let k): "get \(k)"
+        case .put(let k, let v): "put \(k)=\(v)"
+        case .delete(let k): "delete \(k)"
+        case .append(let k, let v): "append \(k)+=\(v)"
+        case .compareAndSet(let k, let e, let n): "cas \(k) \(e ?? "∅")→\(n)"
+        }
+    }
+}
+
+/// The result of a key-value operation.
+public enum KeyValueResult: Hashable, Sendable, CustomStringConvertible {
+    /// A get's value; nil when the key is absent.
+    case value(String?)
+    /// A put, delete, append or successful compare-and-set took effect.
+    case ok
+    /// A compare-and-set found another value (nil: absent) and changed nothing.
+    case mismatch(current: String?)
+
+    /// The result's bytes, as replies carry them.
+    public var encoded: [UInt8] {
+        var w = ByteWriter()
+        switch self {
+        case .value(let v): w.byte(0); w.optionalString(v)
+        case .ok: w.byte(1)
+        case .mismatch(let c): w.byte(2); w.optionalString(c)
+        }
+        return w.bytes
+    }
+
+    /// Decodes a result, or throws naming what is wrong.
+    public init(decoding bytes: [UInt8]) throws {
+        var r = ByteReader(bytes)
+        switch try r.byte() {
+        case 0: self = .value(try r.optionalString())
+        case 1: self = .ok
+        case 2: self = .mismatch(current: try r.optionalString())
+        case let tag: throw DecodingError("unknown key-value result tag \(tag)")
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .value(let v): v.map { "\"\($0)\"" } ?? "absent"
+        case .ok: "ok"
+        case .mismatch(let c): "mismatch (holds \(c.map { "\"\($0)\"" } ?? "absent"))"
+        }
+    }
+}
+
+/// The built-in replicated key-value store: get, put, delete, append and compare-and-set on string keys.
+public struct KeyValueStore: StateMachine, Equatable {
+    /// The current contents.
+    public private(set) var entries: [String: String] = [:]
+
+    /// An empty store.
+    public init() {}
+
+    /// Applies `operation` and returns its result; the typed form of `apply(_:)`.
+    public mutating func apply(_ operation: KeyValueOperation) -> KeyValueResult {
+        switch operation {
+        case .get(let k):
+            return .value(entries[k])
+        case .put(let k, let v):
+            entries[k] = v
+            return .ok
+        case .delete(let k):
+            entries[k] = nil
+            return .ok
+        case .append(let k, let v):
+            entries[k, default: ""] += v
+            return .ok
+        case .compareAndSet(let k, let expected, let new):
+            guard entries[k] == expected else { return .mismatch(current: entries[k]) }
+            entries[k] = new
+            return .ok
+        }
+    }
+
+    public mutating func apply(_ operation: [UInt8]) -> [UInt8] {
+        // A malformed operation is a value like any other: every replica rejects it identically.
+        guard let op = try? KeyValueOperation(decoding: operation) else { return [0xFF] }
+        return apply(op).encoded
+    }
+
+    public func snapshot() -> [UInt8] {
+        var w = ByteWriter()
+        w.uint32(UInt32(entries.count))
+        for key in entries.keys.sorted() {
+            w.string(key)
+            w.string(entries[key]!)
+        }
+        return w.bytes
+    }
+
+    public mutating func restore(from snapshot: [UInt8]) throws {
+        var r = ByteReader(snapshot)
+        let count = try r.uint32()
+        var restored: [String: String] = [:]
+        for _ in 0..<count {
+            let k = try r.string()
+            restored[k] = try r.string()
+        }
+        guard r.isAtEnd else { throw DecodingError("\(snapshot.count - r.offset) stray bytes after key-value snapshot") }
+        entries = restored
+    }
+}

@@ -1,0 +1,69 @@
+/// The state machine that the cluster replicates. Every replica applies the same operations in the same order,
+/// so `apply` must be deterministic: same state and operation, same result and next state.
+public protocol StateMachine: Sendable {
+    /// Applies one operation (in the machine's own encoding) and returns its result.
+    mutating func apply(_ operation: [UInt8]) -> [UInt8]
+    /// Encodes the whole state; equal states must give equal bytes.
+    func snapshot() -> [UInt8]
+    /// Replaces the state with a decoded snapshot, or throws without changing anything.
+    mutating func restore(from snapshot: [UInt8]) throws
+}
+
+/// Why bytes could not be decoded.
+public struct DecodingError: Error, Equatable, CustomStringConvertible {
+    /// What was wrong, naming the bad value.
+    public let message: String
+    /// Makes an error.
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// Appends length-prefixed fields to a byte array.
+struct ByteWriter {
+    var bytes: [UInt8] = []
+    mutating func byte(_ b: UInt8) { bytes.append(b) }
+    mutating func uint32(_ v: UInt32) {
+        for shift in stride(from: 0, to: 32, by: 8) { bytes.append(UInt8(truncatingIfNeeded: v >> UInt32(shift))) }
+    }
+    mutating func string(_ s: String) {
+        let utf8 = Array(s.utf8)
+        uint32(UInt32(utf8.count))
+        bytes.append(contentsOf: utf8)
+    }
+    mutating func optionalString(_ s: String?) {
+        if let s { byte(1); string(s) } else { byte(0) }
+    }
+}
+
+/// Reads what `ByteWriter` wrote, throwing on anything short or malformed.
+struct ByteReader {
+    let bytes: [UInt8]
+    var offset = 0
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+    var isAtEnd: Bool { offset == bytes.count }
+    mutating func byte() throws -> UInt8 {
+        guard offset < bytes.count else { throw DecodingError("input ends at byte \(offset), expected more") }
+        defer { offset += 1 }
+        return bytes[offset]
+    }
+    mutating func uint32() throws -> UInt32 {
+        var v: UInt32 = 0
+        for shift in stride(from: 0, to: 32, by: 8) { v |= UInt32(try byte()) << UInt32(shift) }
+        return v
+    }
+    mutating func string() throws -> String {
+        let count = Int(try uint32())
+        guard count <= bytes.count - offset else {
+            throw DecodingError("string of \(count) bytes at offset \(offset) runs past the end (\(bytes.count))")
+        }
+        defer { offset += count }
+        return String(decoding: bytes[offset..<offset + count], as: UTF8.self)
+    }
+    mutating func optionalString() throws -> String? {
+        switch try byte() {
+        case 0: return nil
+        case 1: return try string()
+        case let tag: throw DecodingError("optional tag \(tag) at offset \(offset - 1) is neither 0 nor 1")
+        }
+    }
+}

@@ -1,0 +1,100 @@
+import MultiPaxos
+
+/// What the command line asked for.
+struct Arguments {
+    var options = SimulationOptions()
+    var quiet = false
+    var color: Bool?
+    var help = false
+
+    static let usage = """
+        usage: multipaxos <seed> [options]
+
+        Runs a simulated Multi-Paxos cluster whose every choice comes from <seed> (an integer 0...2^64-1):
+        a Seed and Initializers form the cluster, a leader is elected, scripted key-value clients on several
+        nodes send requests under message loss, and every answer is checked. Prints one line per protocol
+        event, then a summary. Exit status: 0 when every check holds, 1 when one fails, 2 on bad arguments.
+
+        options:
+          --mode stable-leader|per-slot   Phase 1 once per ballot, or once per slot (default stable-leader)
+          --nodes N                       cluster members, 1...64 (default 5)
+          --clients N                     scripted clients, client i on node i mod N (default 4)
+          --requests K                    requests per client (default 10)
+          --drop P                        probability a network message is lost, 0...1 (default 0.05)
+          --duplicate P                   probability a network message is delivered twice (default 0)
+          --crash-leader-at T             crash the leader's node at T simulated seconds
+          --quiet                         print only the summary
+          --no-color                      no role colours (also when NO_COLOR is set or output is not a terminal)
+          --help                          this text
+        """
+
+    /// Parses the arguments after the program name, throwing a one-line error that names the bad value.
+    static func parse(_ args: [String]) throws(OptionsError) -> Arguments {
+        var result = Arguments()
+        var seed: UInt64?
+        var i = 0
+        func value(_ flag: String) throws(OptionsError) -> String {
+            i += 1
+            guard i < args.count else { throw OptionsError("\(flag) needs a value") }
+            return args[i]
+        }
+        func integer(_ flag: String, _ range: ClosedRange<Int>) throws(OptionsError) -> Int {
+            let text = try value(flag)
+            guard let n = Int(text), range.contains(n) else {
+                throw OptionsError("\(flag) '\(text)' is not an integer in \(range.lowerBound)...\(range.upperBound)")
+            }
+            return n
+        }
+        func probability(_ flag: String) throws(OptionsError) -> Double {
+            let text = try value(flag)
+            guard let p = Double(text), p.isFinite, (0...1).contains(p) else {
+                throw OptionsError("\(flag) '\(text)' is not a probability in 0...1")
+            }
+            return p
+        }
+        while i < args.count {
+            let arg = args[i]
+            switch arg {
+            case "--help", "-h": result.help = true
+            case "--quiet", "-q": result.quiet = true
+            case "--no-color": result.color = false
+            case "--mode":
+                let text = try value(arg)
+                guard let mode = Mode(rawValue: text) else {
+                    throw OptionsError("--mode '\(text)' is not stable-leader or per-slot")
+                }
+                result.options.mode = mode
+            case "--nodes": result.options.nodes = try integer(arg, 1...64)
+            case "--clients": result.options.clients = try integer(arg, 0...10_000)
+            case "--requests": result.options.requestsPerClient = try integer(arg, 0...10_000_000)
+            case "--drop": result.options.dropRate = try probability(arg)
+            case "--duplicate": result.options.duplicateRate = try probability(arg)
+            case "--crash-leader-at":
+                let text = try value(arg)
+                guard let seconds = Double(text), seconds.isFinite, (0...1_000_000).contains(seconds) else {
+                    throw OptionsError("--crash-leader-at '\(text)' is not a number of seconds in 0...1000000")
+                }
+                result.options.crashLeaderAt = Int64(seconds * 1_000_000)
+            default:
+                if arg.hasPrefix("-") && Int(arg) == nil { throw OptionsError("unknown option '\(arg)'") }
+                guard seed == nil else { throw OptionsError("unexpected argument '\(arg)' (the seed is already \(seed!))") }
+                guard let s = UInt64(arg) else {
+                    throw OptionsError("seed '\(arg)' is not an integer in 0...18446744073709551615")
+                }
+                seed = s
+            }
+            i += 1
+        }
+        if !result.help {
+            guard let seed else { throw OptionsError("missing <seed> (an integer 0...18446744073709551615)") }
+            result.options.seed = seed
+        }
+        try result.options.validate()
+        return result
+    }
+}
+
+/// Prints one trace line; a plain function so that it is `Sendable` and runs on the simulation's thread.
+@Sendable func printLine(_ line: String) {
+    print(line)
+}

@@ -1,0 +1,43 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import MultiPaxos
+
+/// Writes to standard error.
+func complain(_ text: String) {
+    let line = Array("multipaxos: \(text)\n".utf8)
+    _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+}
+
+let arguments: Arguments
+do {
+    arguments = try Arguments.parse(Array(CommandLine.arguments.dropFirst()))
+} catch {
+    complain("\(error)")
+    complain("try 'multipaxos --help'")
+    exit(2)
+}
+if arguments.help {
+    print(Arguments.usage)
+    exit(0)
+}
+
+let colors = arguments.color ?? (isatty(1) == 1 && getenv("NO_COLOR") == nil)
+let trace: (@Sendable (String) -> Void)? = arguments.quiet ? nil : printLine
+let simulation: Simulation
+do {
+    simulation = try Simulation(options: arguments.options, trace: trace, colors: colors)
+} catch {
+    complain("\(error)")
+    exit(2)
+}
+let report = await simulation.run()
+if !arguments.quiet { print("") }
+for line in report.summary { print(line) }
+if !report.passed {
+    complain("\(report.failures.count) check(s) failed; rerun with the same seed to reproduce: "
+             + "multipaxos \(arguments.options.seed) --mode \(arguments.options.mode.rawValue)")
+}
+exit(report.passed ? 0 : 1)
