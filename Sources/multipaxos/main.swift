@@ -5,22 +5,26 @@ import Darwin
 #endif
 import MultiPaxos
 
+/// Prints one trace line; a plain function so that it is `Sendable` and runs on the simulation's thread.
+@Sendable func printLine(_ line: String) {
+    print(line)
+}
+
 /// Writes to standard error.
 func complain(_ text: String) {
     let line = Array("multipaxos: \(text)\n".utf8)
     _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
 }
 
-let arguments: Arguments
+let arguments: CommandLineOptions
 do {
-    arguments = try Arguments.parse(Array(CommandLine.arguments.dropFirst()))
+    arguments = try CommandLineOptions.parse(Array(CommandLine.arguments.dropFirst()))
 } catch {
-    complain("\(error)")
-    complain("try 'multipaxos --help'")
+    complain("\(error) (see multipaxos --help)")
     exit(2)
 }
 if arguments.help {
-    print(Arguments.usage)
+    print(CommandLineOptions.usage)
     exit(0)
 }
 

@@ -31,9 +31,8 @@ public actor Leader: Role {
     private var nextSlot = Slot.zero
     /// Slots below this are decided and applied by a majority.
     private var floor = Slot.zero
-    /// Per-slot mode: the first slot this ballot assigned, and slots below it filled in this ballot.
-    private var leadStart = Slot.zero
-    private var filled: Set<Slot> = []
+    /// Per-slot mode: the slots this ballot has proposed in; none of them may get a second value.
+    private var proposedSlots: Set<Slot> = []
     /// Phase 2 in progress, per slot.
     private var inFlight: [Slot: Commander] = [:]
     /// Per-slot mode: the value each slot will propose once its Phase 1 is adopted.
@@ -116,6 +115,7 @@ public actor Leader: Role {
         case .stableLeader:
             return startCommander(slot, value)
         case .perSlot:
+            proposedSlots.insert(slot)
             phase1Pending[slot] = value
             return [.send(.startPhase1(StartPhase1(ballot: ballot, scope: .only(slot))), to: node)]
         }
@@ -133,13 +133,9 @@ public actor Leader: Role {
         guard isActive, slot >= floor else { return [] }
         if let commander = inFlight[slot] { return [.broadcast(commander.accept, to: config.memberSet)] }
         // In stable-leader mode Phase 1 covered every slot, so a slot not in flight is decided.
-        guard config.mode == .perSlot, phase1Pending[slot] == nil else { return [] }
-        if slot >= nextSlot {
-            nextSlot = slot.next
-            return propose(.noop, in: slot)
-        }
         // A slot this ballot already proposed in must never get a second value at the same ballot.
-        guard slot < leadStart, filled.insert(slot).inserted else { return [] }
+        guard config.mode == .perSlot, !proposedSlots.contains(slot) else { return [] }
+        nextSlot = max(nextSlot, slot.next)
         return propose(.noop, in: slot)
     }
 
@@ -207,8 +203,7 @@ public actor Leader: Role {
             ]
         case .perSlot:
             nextSlot = max(nextSlot, floor)
-            leadStart = nextSlot
-            filled = []
+            proposedSlots = []
             return becomeActive() + drainQueue()
         }
     }
@@ -270,6 +265,7 @@ public actor Leader: Role {
         let watermark = applied.values.sorted(by: >)[config.quorum - 1]
         trimBelow = max(trimBelow, watermark)
         floor = max(floor, trimBelow)
+        if !proposedSlots.isEmpty { proposedSlots = proposedSlots.filter { $0 >= floor } }
     }
 
     private var heartbeatMessage: Effect {

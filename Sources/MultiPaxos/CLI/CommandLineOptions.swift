@@ -1,13 +1,16 @@
-import MultiPaxos
+/// What the `multipaxos` command line asked for.
+public struct CommandLineOptions: Sendable {
+    /// The simulation to run.
+    public var options = SimulationOptions()
+    /// Print only the summary.
+    public var quiet = false
+    /// Colours forced off (`--no-color`), or nil to decide from the terminal and `NO_COLOR`.
+    public var color: Bool?
+    /// Print the usage and stop.
+    public var help = false
 
-/// What the command line asked for.
-struct Arguments {
-    var options = SimulationOptions()
-    var quiet = false
-    var color: Bool?
-    var help = false
-
-    static let usage = """
+    /// The text `--help` prints.
+    public static let usage = """
         usage: multipaxos <seed> [options]
 
         Runs a simulated Multi-Paxos cluster whose every choice comes from <seed> (an integer 0...2^64-1):
@@ -29,8 +32,8 @@ struct Arguments {
         """
 
     /// Parses the arguments after the program name, throwing a one-line error that names the bad value.
-    static func parse(_ args: [String]) throws(OptionsError) -> Arguments {
-        var result = Arguments()
+    public static func parse(_ args: [String]) throws(OptionsError) -> CommandLineOptions {
+        var result = CommandLineOptions()
         var seed: UInt64?
         var i = 0
         func value(_ flag: String) throws(OptionsError) -> String {
@@ -92,9 +95,4 @@ struct Arguments {
         try result.options.validate()
         return result
     }
-}
-
-/// Prints one trace line; a plain function so that it is `Sendable` and runs on the simulation's thread.
-@Sendable func printLine(_ line: String) {
-    print(line)
 }

@@ -1,0 +1,69 @@
+import Testing
+@testable import MultiPaxos
+
+@Suite struct AcceptorTests {
+    let b1 = Ballot(round: 1, leader: NodeID(0))
+    let b2 = Ballot(round: 2, leader: NodeID(1))
+
+    @Test func promisesAHigherBallotAndRefusesALowerOne() async {
+        let acceptor = Acceptor(node: n(0), config: config(), executor: testExecutor)
+        let granted = sent(await acceptor.handle(.message(.prepare(Prepare(ballot: b2, scope: .from(.zero))), from: n(1))))
+        #expect(granted.count == 1 && granted[0].1 == n(1))
+        #expect(granted[0].0.promise?.promised == b2)
+        let refused = sent(await acceptor.handle(.message(.prepare(Prepare(ballot: b1, scope: .from(.zero))), from: n(0))))
+        #expect(refused[0].0.promise?.promised == b2, "a lower ballot learns the promised one")
+        #expect(await acceptor.promised == b2)
+    }
+
+    @Test func acceptsAtThePromisedBallotAndReportsItInLaterPromises() async {
+        let acceptor = Acceptor(node: n(0), config: config(), executor: testExecutor)
+        _ = await acceptor.handle(.message(.prepare(Prepare(ballot: b1, scope: .from(.zero))), from: n(0)))
+        let value = Value.command(command(1, 1))
+        let reply = sent(await acceptor.handle(.message(.accept(Accept(ballot: b1, slot: Slot(3), value: value)), from: n(0))))
+        #expect(reply[0].0.accepted?.promised == b1)
+        let promise = sent(await acceptor.handle(.message(.prepare(Prepare(ballot: b2, scope: .from(Slot(2)))), from: n(1))))[0].0.promise
+        #expect(promise?.accepted == [PValue(ballot: b1, slot: Slot(3), value: value)])
+        #expect(promise?.slotsEnd == Slot(4))
+        // Slots below the Prepare's scope are not reported.
+        let narrow = sent(await acceptor.handle(.message(.prepare(Prepare(ballot: b2, scope: .from(Slot(4)))), from: n(1))))[0].0.promise
+        #expect(narrow?.accepted.isEmpty == true)
+    }
+
+    @Test func refusesAnAcceptBelowItsPromise() async {
+        let acceptor = Acceptor(node: n(0), config: config(), executor: testExecutor)
+        _ = await acceptor.handle(.message(.prepare(Prepare(ballot: b2, scope: .from(.zero))), from: n(1)))
+        let reply = sent(await acceptor.handle(.message(.accept(Accept(ballot: b1, slot: .zero, value: .noop)), from: n(0))))
+        #expect(reply[0].0.accepted?.promised == b2)
+        #expect(await acceptor.acceptedValue(at: .zero) == nil)
+    }
+
+    @Test func perSlotPromisesAreIndependent() async {
+        let acceptor = Acceptor(node: n(0), config: config(mode: .perSlot), executor: testExecutor)
+        _ = await acceptor.handle(.message(.prepare(Prepare(ballot: b2, scope: .only(Slot(1)))), from: n(1)))
+        // Slot 2 is still open to ballot 1, slot 1 is not.
+        let slot2 = sent(await acceptor.handle(.message(.prepare(Prepare(ballot: b1, scope: .only(Slot(2)))), from: n(0))))
+        #expect(slot2[0].0.promise?.promised == b1)
+        let slot1 = sent(await acceptor.handle(.message(.accept(Accept(ballot: b1, slot: Slot(1), value: .noop)), from: n(0))))
+        #expect(slot1[0].0.accepted?.promised == b2)
+    }
+
+    @Test func ignoresNodesOutsideTheCluster() async {
+        let acceptor = Acceptor(node: n(0), config: config(), executor: testExecutor)
+        let effects = await acceptor.handle(.message(.prepare(Prepare(ballot: b1, scope: .from(.zero))), from: n(9)))
+        #expect(effects.isEmpty)
+        #expect(await acceptor.promised == .initial)
+    }
+
+    @Test func dropsAcceptedValuesBelowTheTrimWatermark() async {
+        let acceptor = Acceptor(node: n(0), config: config(), executor: testExecutor)
+        for i in 0..<4 {
+            _ = await acceptor.handle(.message(.accept(Accept(ballot: b1, slot: Slot(Int64(i)), value: .noop)), from: n(0)))
+        }
+        _ = await acceptor.handle(.message(.heartbeat(Heartbeat(ballot: b1, nextSlot: Slot(4), trimBelow: Slot(3))), from: n(0)))
+        #expect(await acceptor.acceptedValue(at: Slot(2)) == nil)
+        #expect(await acceptor.acceptedValue(at: Slot(3)) != nil)
+        let promise = sent(await acceptor.handle(.message(.prepare(Prepare(ballot: b2, scope: .from(.zero))), from: n(1))))[0].0.promise
+        #expect(promise?.trimmedBelow == Slot(3))
+        #expect(promise?.accepted.map(\.slot) == [Slot(3)])
+    }
+}

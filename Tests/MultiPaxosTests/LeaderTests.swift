@@ -1,0 +1,84 @@
+import Testing
+@testable import MultiPaxos
+
+@Suite struct LeaderTests {
+    /// A leader of node 0 that has won ballot 1 with the given accepted values.
+    func electedLeader(mode: Mode = .stableLeader, accepted: [PValue] = [], end: Int64 = 0) async -> (Leader, [Effect]) {
+        let leader = Leader(node: n(0), config: config(3, mode: mode), executor: testExecutor, eager: true)
+        let start = await leader.start()
+        let ballot = Ballot(round: 1, leader: n(0))
+        if mode == .perSlot { return (leader, start) }
+        #expect(sent(start).first?.0.startPhase1?.ballot == ballot)
+        let adopted = Adopted(ballot: ballot, scope: .from(.zero), accepted: accepted, trimmedBelow: .zero, slotsEnd: Slot(end))
+        return (leader, await leader.handle(.message(.adopted(adopted), from: n(0))))
+    }
+
+    @Test func redrivesReportedValuesAndFillsHolesWithNoops() async {
+        let b0 = Ballot(round: 0, leader: n(2))
+        let reported = PValue(ballot: b0, slot: Slot(2), value: .command(command(7, 1)))
+        let (leader, effects) = await electedLeader(accepted: [reported], end: 3)
+        let accepts = sent(effects).compactMap { $0.0.accept }.filter { $0.slot.index >= 0 }
+        let bySlot = Dictionary(grouping: accepts, by: \.slot).mapValues { $0[0].value }
+        #expect(bySlot == [Slot(0): .noop, Slot(1): .noop, Slot(2): .command(command(7, 1))])
+        #expect(accepts.allSatisfy { $0.ballot == Ballot(round: 1, leader: n(0)) })
+        #expect(await leader.isActive)
+        #expect(events(effects).contains { if case .elected = $0 { true } else { false } })
+    }
+
+    @Test func decidesASlotOnceAMajorityAccepted() async {
+        let (leader, _) = await electedLeader()
+        let ballot = Ballot(round: 1, leader: n(0))
+        let proposed = sent(await leader.handle(.message(.propose(Propose(command: command(1, 1), forwarded: false)), from: n(1))))
+        #expect(proposed.compactMap { $0.0.accept?.slot } == [Slot(0), Slot(0), Slot(0)])
+        // A retry of the same request while it is in flight gets no second slot.
+        #expect(sent(await leader.handle(.message(.propose(Propose(command: command(1, 1), forwarded: false)), from: n(2)))).isEmpty)
+        let ack = Message.accepted(Accepted(ballot: ballot, promised: ballot, slot: .zero))
+        #expect(sent(await leader.handle(.message(ack, from: n(0)))).isEmpty)
+        let decided = sent(await leader.handle(.message(ack, from: n(2))))
+        #expect(decided.count == 3)
+        #expect(decided.allSatisfy { $0.0.decision?.value == .command(command(1, 1)) })
+        // A third acknowledgement decides nothing again.
+        #expect(sent(await leader.handle(.message(ack, from: n(1)))).isEmpty)
+    }
+
+    @Test func stepsDownWhenAnAcceptorPromisedAHigherBallot() async {
+        let (leader, _) = await electedLeader()
+        let higher = Ballot(round: 5, leader: n(2))
+        _ = await leader.handle(.message(.propose(Propose(command: command(1, 1), forwarded: false)), from: n(0)))
+        let effects = await leader.handle(.message(.accepted(Accepted(ballot: Ballot(round: 1, leader: n(0)),
+                                                                      promised: higher, slot: .zero)), from: n(1)))
+        #expect(await leader.isActive == false)
+        #expect(await leader.believedLeader == higher)
+        #expect(events(effects).contains { if case .preempted(_, by: higher) = $0 { true } else { false } })
+        // Proposals now go to the new leader.
+        let forwarded = sent(await leader.handle(.message(.propose(Propose(command: command(1, 2), forwarded: false)), from: n(0))))
+        #expect(forwarded.first?.1 == n(2))
+        #expect(forwarded.first?.0.propose?.forwarded == true)
+    }
+
+    @Test func aFollowerCompetesOnlyAfterMissingHeartbeats() async {
+        let leader = Leader(node: n(1), config: config(3), executor: testExecutor, eager: false)
+        let start = await leader.start()
+        guard case .leaderCheck(let g1) = timers(start).first else { Issue.record("no leader check armed"); return }
+        let heartbeat = Heartbeat(ballot: Ballot(round: 1, leader: n(0)), nextSlot: .zero, trimBelow: .zero)
+        _ = await leader.handle(.message(.heartbeat(heartbeat), from: n(0)))
+        let quiet = await leader.handle(.timer(.leaderCheck(generation: g1)))
+        #expect(sent(quiet).isEmpty, "it heard the leader, so it waits another period")
+        guard case .leaderCheck(let g2) = timers(quiet).first else { Issue.record("check not re-armed"); return }
+        let compete = sent(await leader.handle(.timer(.leaderCheck(generation: g2))))
+        #expect(compete.first?.0.startPhase1?.ballot == Ballot(round: 2, leader: n(1)))
+    }
+
+    @Test func perSlotModeRunsPhase1ForEachSlotAndReproposesALostCommand() async {
+        let (leader, _) = await electedLeader(mode: .perSlot)
+        let ballot = Ballot(round: 1, leader: n(0))
+        let first = sent(await leader.handle(.message(.propose(Propose(command: command(1, 1), forwarded: false)), from: n(0))))
+        #expect(first.first?.0.startPhase1?.scope == .only(.zero))
+        // Phase 1 for slot 0 reports another command accepted there: it is adopted, ours moves to slot 1.
+        let other = PValue(ballot: Ballot(round: 0, leader: n(2)), slot: .zero, value: .command(command(9, 1)))
+        let out = sent(await leader.handle(.message(.adopted(Adopted(ballot: ballot, scope: .only(.zero), accepted: [other],
+                                                                     trimmedBelow: .zero, slotsEnd: Slot(1))), from: n(0))))
+        #expect(out.compactMap { $0.0.accept }.first?.value == .command(command(9, 1)))
+        #expect(out.compactMap { $0.0.startPhase1 }.first?.scope == .only(Slot(1)))
+    }
+}

@@ -1,0 +1,79 @@
+import Testing
+@testable import MultiPaxos
+
+@Suite struct ReplicaTests {
+    let ballot = Ballot(round: 1, leader: NodeID(0))
+
+    func replica(_ node: Int = 1) throws -> Replica {
+        try Replica(node: n(node), config: config(), executor: testExecutor, machine: KeyValueStore(),
+                    snapshot: emptySnapshot, leader: ballot)
+    }
+
+    func decide(_ r: Replica, _ slot: Int64, _ value: Value) async -> [Effect] {
+        await r.handle(.message(.decision(Decision(ballot: ballot, slot: Slot(slot), value: value)), from: n(0)))
+    }
+
+    func applied(_ effects: [Effect]) -> [Slot] {
+        events(effects).compactMap { if case .applied(let s, _, _) = $0 { s } else { nil } }
+    }
+
+    @Test func appliesDecisionsInSlotOrderOnly() async throws {
+        let r = try replica()
+        #expect(applied(await decide(r, 1, .command(command(1, 1, .append("k", "b"))))).isEmpty)
+        let both = await decide(r, 0, .command(command(2, 1, .append("k", "a"))))
+        #expect(applied(both) == [Slot(0), Slot(1)])
+        var store = KeyValueStore()
+        try store.restore(from: await r.snapshot().machine)
+        #expect(store.entries == ["k": "ab"])
+    }
+
+    @Test func runsARequestOnceAndAnswersItsRetryFromTheCache() async throws {
+        let r = try replica()
+        let c = command(1, 1, .append("k", "x"))
+        let forwarded = sent(await r.handle(.message(.request(Request(command: c)), from: n(1))))
+        #expect(forwarded.first?.1 == n(0), "forwarded to the leader")
+        let first = await decide(r, 0, .command(c))
+        #expect(sent(first).first?.0.reply?.key == c.key)
+        let second = await decide(r, 1, .command(c))
+        #expect(events(second).contains { if case .applied(_, _, duplicate: true) = $0 { true } else { false } })
+        let retry = sent(await r.handle(.message(.request(Request(command: c)), from: n(1))))
+        #expect(retry.first?.0.reply?.result == KeyValueResult.ok.encoded)
+        var store = KeyValueStore()
+        try store.restore(from: await r.snapshot().machine)
+        #expect(store.entries == ["k": "x"])
+    }
+
+    @Test func servesCatchUpFromItsLogAndASnapshotOnceTrimmed() async throws {
+        let r = try replica()
+        for i in 0..<5 { _ = await decide(r, Int64(i), .noop) }
+        let reply = sent(await r.handle(.message(.catchUpRequest(CatchUpRequest(from: Slot(2))), from: n(2))))[0].0.catchUpReply
+        #expect(reply?.first == Slot(2) && reply?.values.count == 3 && reply?.snapshot == nil)
+        _ = await r.handle(.message(.heartbeat(Heartbeat(ballot: ballot, nextSlot: Slot(5), trimBelow: Slot(4))), from: n(0)))
+        #expect(await r.retainedLogCount == 1)
+        let old = sent(await r.handle(.message(.catchUpRequest(CatchUpRequest(from: Slot(1))), from: n(2))))[0].0.catchUpReply
+        #expect(old?.snapshot?.nextSlot == Slot(5))
+    }
+
+    @Test func aLaggingReplicaAsksAPeerAndCatchesUp() async throws {
+        let r = try replica()
+        // The leader's heartbeat says 3 slots are assigned; this replica has none.
+        let hb = await r.handle(.message(.heartbeat(Heartbeat(ballot: ballot, nextSlot: Slot(3), trimBelow: .zero)), from: n(0)))
+        #expect(sent(hb).first?.0 != nil)
+        let ask = sent(await r.handle(.timer(.catchUp)))
+        #expect(ask.first?.0.catchUpRequest?.from == .zero)
+        let fill = await r.handle(.message(.catchUpReply(CatchUpReply(snapshot: nil, first: .zero,
+                                                                      values: [.noop, .noop, .noop])), from: n(0)))
+        #expect(applied(fill) == [Slot(0), Slot(1), Slot(2)])
+        #expect(await r.nextSlot == Slot(3))
+    }
+
+    @Test func welcomesAJoiningMemberWithItsSnapshot() async throws {
+        let r = try replica()
+        _ = await decide(r, 0, .command(command(1, 1, .put("a", "1"))))
+        let welcome = sent(await r.handle(.message(.join(Join()), from: n(2))))[0].0.welcome
+        #expect(welcome?.snapshot.nextSlot == Slot(1))
+        #expect(welcome?.snapshot.replies.map(\.client) == [ClientID(1)])
+        // Joins from outside the cluster are ignored.
+        #expect(await r.handle(.message(.join(Join()), from: n(7))).isEmpty)
+    }
+}

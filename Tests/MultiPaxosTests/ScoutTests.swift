@@ -1,0 +1,49 @@
+import Testing
+@testable import MultiPaxos
+
+@Suite struct ScoutTests {
+    let b1 = Ballot(round: 1, leader: NodeID(0))
+
+    func promise(_ ballot: Ballot, promised: Ballot? = nil, _ accepted: [PValue] = [], end: Int64 = 0) -> Message {
+        .promise(Promise(ballot: ballot, promised: promised ?? ballot, scope: .from(.zero), accepted: accepted,
+                         trimmedBelow: .zero, slotsEnd: Slot(end)))
+    }
+
+    @Test func adoptsAtAMajorityWithTheHighestBallotValuePerSlot() async {
+        let scout = Scout(node: n(0), config: config(5), executor: testExecutor)
+        let start = await scout.handle(.message(.startPhase1(StartPhase1(ballot: b1, scope: .from(.zero))), from: n(0)))
+        #expect(sent(start).count == 5)
+        #expect(timers(start) == [.scoutRetransmit])
+        let old = PValue(ballot: Ballot(round: 0, leader: n(1)), slot: Slot(0), value: .noop)
+        let newer = PValue(ballot: Ballot(round: 0, leader: n(3)), slot: Slot(0), value: .command(command(1, 1)))
+        #expect(sent(await scout.handle(.message(promise(b1, [old], end: 1), from: n(1)))).isEmpty)
+        // A promise from a node outside the cluster never counts toward the majority.
+        #expect(sent(await scout.handle(.message(promise(b1), from: n(9)))).isEmpty)
+        #expect(sent(await scout.handle(.message(promise(b1, [newer], end: 1), from: n(3)))).isEmpty)
+        // The same acceptor twice counts once.
+        #expect(sent(await scout.handle(.message(promise(b1), from: n(3)))).isEmpty)
+        let done = sent(await scout.handle(.message(promise(b1), from: n(4))))
+        let adopted = done.first?.0.adopted
+        #expect(done.first?.1 == n(0))
+        #expect(adopted?.accepted == [newer])
+        #expect(adopted?.slotsEnd == Slot(1))
+    }
+
+    @Test func reportsPreemptionByAHigherBallot() async {
+        let scout = Scout(node: n(0), config: config(), executor: testExecutor)
+        _ = await scout.handle(.message(.startPhase1(StartPhase1(ballot: b1, scope: .from(.zero))), from: n(0)))
+        let higher = Ballot(round: 3, leader: n(2))
+        let out = sent(await scout.handle(.message(promise(b1, promised: higher), from: n(2))))
+        #expect(out.first?.0.preempted?.by == higher)
+        #expect(await scout.roundsInProgress == 0)
+    }
+
+    @Test func resendsPreparesOnlyToAcceptorsThatHaveNotPromised() async {
+        let scout = Scout(node: n(0), config: config(), executor: testExecutor)
+        _ = await scout.handle(.message(.startPhase1(StartPhase1(ballot: b1, scope: .from(.zero))), from: n(0)))
+        _ = await scout.handle(.message(promise(b1), from: n(1)))
+        let again = await scout.handle(.timer(.scoutRetransmit))
+        #expect(sent(again).map(\.1) == [n(0), n(2)])
+        #expect(timers(again) == [.scoutRetransmit])
+    }
+}

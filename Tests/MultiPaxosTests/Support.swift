@@ -1,0 +1,71 @@
+@testable import MultiPaxos
+
+/// One executor for the role actors a unit test builds.
+let testExecutor = QueueExecutor(label: "tests")
+
+func n(_ i: Int) -> NodeID { NodeID(i) }
+
+func config(_ size: Int = 3, mode: Mode = .stableLeader) -> ClusterConfiguration {
+    ClusterConfiguration(members: (0..<size).map(NodeID.init), mode: mode)
+}
+
+func command(_ client: UInt64, _ request: UInt64, _ op: KeyValueOperation = .put("k", "v")) -> Command {
+    Command(key: RequestKey(client: ClientID(client), request: RequestNumber(request)), operation: op.encoded)
+}
+
+let emptySnapshot = Snapshot(nextSlot: .zero, machine: KeyValueStore().snapshot(), replies: [])
+
+/// The messages among `effects`, with their destinations (a broadcast gives one entry per node).
+func sent(_ effects: [Effect]) -> [(Message, NodeID)] {
+    effects.flatMap { effect -> [(Message, NodeID)] in
+        switch effect {
+        case .send(let m, let to): [(m, to)]
+        case .broadcast(let m, let to): to.map { (m, $0) }
+        default: []
+        }
+    }
+}
+
+func events(_ effects: [Effect]) -> [Event] {
+    effects.compactMap { if case .event(let e) = $0 { e } else { nil } }
+}
+
+func timers(_ effects: [Effect]) -> [Timer] {
+    effects.compactMap { if case .setTimer(let t, _, _) = $0 { t } else { nil } }
+}
+
+extension Message {
+    var accept: Accept? { if case .accept(let m) = self { m } else { nil } }
+    var accepted: Accepted? { if case .accepted(let m) = self { m } else { nil } }
+    var promise: Promise? { if case .promise(let m) = self { m } else { nil } }
+    var prepare: Prepare? { if case .prepare(let m) = self { m } else { nil } }
+    var decision: Decision? { if case .decision(let m) = self { m } else { nil } }
+    var reply: Reply? { if case .reply(let m) = self { m } else { nil } }
+    var propose: Propose? { if case .propose(let m) = self { m } else { nil } }
+    var adopted: Adopted? { if case .adopted(let m) = self { m } else { nil } }
+    var preempted: Preempted? { if case .preempted(let m) = self { m } else { nil } }
+    var startPhase1: StartPhase1? { if case .startPhase1(let m) = self { m } else { nil } }
+    var catchUpReply: CatchUpReply? { if case .catchUpReply(let m) = self { m } else { nil } }
+    var catchUpRequest: CatchUpRequest? { if case .catchUpRequest(let m) = self { m } else { nil } }
+    var welcome: Welcome? { if case .welcome(let m) = self { m } else { nil } }
+    var request: Request? { if case .request(let m) = self { m } else { nil } }
+}
+
+/// Runs a simulation and returns its report and trace.
+func simulate(_ configure: (inout SimulationOptions) -> Void) async throws -> (SimulationReport, [String]) {
+    var options = SimulationOptions()
+    configure(&options)
+    let lines = TraceCollector()
+    let sim = try Simulation(options: options, trace: { lines.append($0) })
+    let report = await sim.run()
+    return (report, lines.lines)
+}
+
+import Synchronization
+
+/// Collects trace lines from the simulation's thread.
+final class TraceCollector: Sendable {
+    private let storage = Mutex<[String]>([])
+    func append(_ line: String) { storage.withLock { $0.append(line) } }
+    var lines: [String] { storage.withLock { $0 } }
+}
