@@ -69,3 +69,10 @@ final class TraceCollector: Sendable {
     func append(_ line: String) { storage.withLock { $0.append(line) } }
     var lines: [String] { storage.withLock { $0 } }
 }
+
+/// The kinds of the roles an effect list installs.
+func installedKinds(_ effects: [Effect]) -> [RoleKind] {
+    effects.flatMap { effect -> [RoleKind] in
+        if case .install(let roles) = effect { roles.map(\.kind) } else { [] }
+    }
+}

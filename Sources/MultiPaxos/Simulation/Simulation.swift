@@ -243,6 +243,7 @@ public actor Simulation {
             report.failures.append("replica state does not decode as a key-value store")
             return
         }
+        report.finalState = store.entries
         // Exactly once: each completed append to the shared key is there once; an unanswered one at most once.
         var counts: [Substring: Int] = [:]
         for entry in (store.entries[Workload.sharedKey] ?? "").split(separator: ";") { counts[entry, default: 0] += 1 }

@@ -29,6 +29,8 @@ public struct SimulationReport: Sendable {
     public var crashedNodes: [NodeID] = []
     /// Whether every live replica ended in the same state at the same slot.
     public var replicasAgree = false
+    /// The key-value contents the live replicas ended with (empty if none was a member).
+    public var finalState: [String: String] = [:]
     /// Every check that failed, one line each; empty when the run passed.
     public var failures: [String] = []
 
