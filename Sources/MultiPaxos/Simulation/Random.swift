@@ -45,50 +45,65 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
 }
 
 /// A binary min-heap of scheduled items ordered by (time, sequence number): simultaneous events keep FIFO order.
+/// The heap holds only small plain entries; the items wait in a slab, so sifting never copies or retains them.
 struct EventQueue<Item> {
     private struct Entry {
         let time: Microseconds
         let sequence: UInt64
-        let item: Item
-        func precedes(_ other: Entry) -> Bool {
+        let index: Int
+        @inline(__always) func precedes(_ other: Entry) -> Bool {
             time != other.time ? time < other.time : sequence < other.sequence
         }
     }
     private var heap: [Entry] = []
+    private var items: [Item?] = []
+    private var free: [Int] = []
     private var nextSequence: UInt64 = 0
 
     var isEmpty: Bool { heap.isEmpty }
     var count: Int { heap.count }
 
     mutating func push(_ item: Item, at time: Microseconds) {
-        heap.append(Entry(time: time, sequence: nextSequence, item: item))
+        let index: Int
+        if let reused = free.popLast() {
+            index = reused
+            items[index] = item
+        } else {
+            index = items.count
+            items.append(item)
+        }
+        heap.append(Entry(time: time, sequence: nextSequence, index: index))
         nextSequence += 1
         var i = heap.count - 1
+        let entry = heap[i]
         while i > 0 {
             let parent = (i - 1) / 2
-            guard heap[i].precedes(heap[parent]) else { break }
-            heap.swapAt(i, parent)
+            guard entry.precedes(heap[parent]) else { break }
+            heap[i] = heap[parent]
             i = parent
         }
+        heap[i] = entry
     }
 
     mutating func pop() -> (time: Microseconds, item: Item)? {
-        guard !heap.isEmpty else { return nil }
-        let top = heap[0]
+        guard let top = heap.first else { return nil }
         let last = heap.removeLast()
         if !heap.isEmpty {
-            heap[0] = last
             var i = 0
+            let n = heap.count
             while true {
-                let l = 2 * i + 1, r = l + 1
-                var smallest = i
-                if l < heap.count, heap[l].precedes(heap[smallest]) { smallest = l }
-                if r < heap.count, heap[r].precedes(heap[smallest]) { smallest = r }
-                guard smallest != i else { break }
-                heap.swapAt(i, smallest)
-                i = smallest
+                let l = 2 * i + 1
+                guard l < n else { break }
+                let r = l + 1
+                let child = r < n && heap[r].precedes(heap[l]) ? r : l
+                guard heap[child].precedes(last) else { break }
+                heap[i] = heap[child]
+                i = child
             }
+            heap[i] = last
         }
-        return (top.time, top.item)
+        let item = items[top.index].take()!
+        free.append(top.index)
+        return (top.time, item)
     }
 }
