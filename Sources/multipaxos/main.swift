@@ -16,9 +16,14 @@ func complain(_ text: String) {
     _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
 }
 
+let rawArguments = Array(CommandLine.arguments.dropFirst())
+if rawArguments.first == "check-history" {
+    exit(checkHistory(Array(rawArguments.dropFirst())))
+}
+
 let arguments: CommandLineOptions
 do {
-    arguments = try CommandLineOptions.parse(Array(CommandLine.arguments.dropFirst()))
+    arguments = try CommandLineOptions.parse(rawArguments)
 } catch {
     complain("\(error) (see multipaxos --help)")
     exit(2)

@@ -31,11 +31,11 @@ import Testing
     }
 
     @Test func malformedBytesGiveATypedErrorAndChangeNothing() {
-        #expect(throws: DecodingError.self) { try KeyValueOperation(decoding: [9]) }
-        #expect(throws: DecodingError.self) { try KeyValueOperation(decoding: [1, 200, 0, 0, 0]) }
+        #expect(throws: ByteDecodingError.self) { try KeyValueOperation(decoding: [9]) }
+        #expect(throws: ByteDecodingError.self) { try KeyValueOperation(decoding: [1, 200, 0, 0, 0]) }
         var kv = KeyValueStore()
         _ = kv.apply(.put("a", "1"))
-        #expect(throws: DecodingError.self) { try kv.restore(from: [1, 0, 0, 0]) }
+        #expect(throws: ByteDecodingError.self) { try kv.restore(from: [1, 0, 0, 0]) }
         #expect(kv.entries == ["a": "1"])
         // A malformed operation in the log is answered the same way by every replica, not a crash.
         #expect(kv.apply([0xEE]) == [0xFF])

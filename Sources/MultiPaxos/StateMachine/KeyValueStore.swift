@@ -33,9 +33,9 @@ public enum KeyValueOperation: Hashable, Sendable, CustomStringConvertible {
         case 2: self = .delete(try r.string())
         case 3: self = .append(try r.string(), try r.string())
         case 4: self = .compareAndSet(try r.string(), expected: try r.optionalString(), new: try r.string())
-        case let tag: throw DecodingError("unknown key-value operation tag \(tag)")
+        case let tag: throw ByteDecodingError("unknown key-value operation tag \(tag)")
         }
-        guard r.isAtEnd else { throw DecodingError("\(bytes.count - r.offset) stray bytes after operation") }
+        guard r.isAtEnd else { throw ByteDecodingError("\(bytes.count - r.offset) stray bytes after operation") }
     }
 
     /// The key the operation touches.
@@ -83,7 +83,7 @@ public enum KeyValueResult: Hashable, Sendable, CustomStringConvertible {
         case 0: self = .value(try r.optionalString())
         case 1: self = .ok
         case 2: self = .mismatch(current: try r.optionalString())
-        case let tag: throw DecodingError("unknown key-value result tag \(tag)")
+        case let tag: throw ByteDecodingError("unknown key-value result tag \(tag)")
         }
     }
 
@@ -149,7 +149,7 @@ public struct KeyValueStore: StateMachine, Equatable {
             let k = try r.string()
             restored[k] = try r.string()
         }
-        guard r.isAtEnd else { throw DecodingError("\(snapshot.count - r.offset) stray bytes after key-value snapshot") }
+        guard r.isAtEnd else { throw ByteDecodingError("\(snapshot.count - r.offset) stray bytes after key-value snapshot") }
         entries = restored
     }
 }

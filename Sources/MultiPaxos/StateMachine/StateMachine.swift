@@ -10,7 +10,7 @@ public protocol StateMachine: Sendable {
 }
 
 /// Why bytes could not be decoded.
-public struct DecodingError: Error, Equatable, CustomStringConvertible {
+public struct ByteDecodingError: Error, Equatable, CustomStringConvertible {
     /// What was wrong, naming the bad value.
     public let message: String
     /// Makes an error.
@@ -42,7 +42,7 @@ struct ByteReader {
     init(_ bytes: [UInt8]) { self.bytes = bytes }
     var isAtEnd: Bool { offset == bytes.count }
     mutating func byte() throws -> UInt8 {
-        guard offset < bytes.count else { throw DecodingError("input ends at byte \(offset), expected more") }
+        guard offset < bytes.count else { throw ByteDecodingError("input ends at byte \(offset), expected more") }
         defer { offset += 1 }
         return bytes[offset]
     }
@@ -54,7 +54,7 @@ struct ByteReader {
     mutating func string() throws -> String {
         let count = Int(try uint32())
         guard count <= bytes.count - offset else {
-            throw DecodingError("string of \(count) bytes at offset \(offset) runs past the end (\(bytes.count))")
+            throw ByteDecodingError("string of \(count) bytes at offset \(offset) runs past the end (\(bytes.count))")
         }
         defer { offset += count }
         return String(decoding: bytes[offset..<offset + count], as: UTF8.self)
@@ -63,7 +63,7 @@ struct ByteReader {
         switch try byte() {
         case 0: return nil
         case 1: return try string()
-        case let tag: throw DecodingError("optional tag \(tag) at offset \(offset - 1) is neither 0 nor 1")
+        case let tag: throw ByteDecodingError("optional tag \(tag) at offset \(offset - 1) is neither 0 nor 1")
         }
     }
 }

@@ -1,0 +1,150 @@
+import Foundation
+
+/// One line of a client history (the JSON-lines format of `shared/testdata/histories/FORMAT.md`).
+public struct HistoryEvent: Hashable, Sendable {
+    /// What the line records.
+    public enum Kind: String, Sendable { case invoke, ok, fail, info }
+    /// The operation, as the format names it (`delete` is this project's extension).
+    public enum Function: String, Sendable { case get, put, append, cas, delete }
+
+    /// The client that issued the operation.
+    public var process: Int
+    /// Call or completion.
+    public var kind: Kind
+    /// The operation.
+    public var function: Function
+    /// The key.
+    public var key: String
+    /// Written value (invoke of put/append/cas) or read value (ok of get; nil when absent).
+    public var value: String?
+    /// What a cas expects the key to hold (nil: absent).
+    public var expected: String?
+
+    /// Makes an event.
+    public init(process: Int, kind: Kind, function: Function, key: String, value: String? = nil, expected: String? = nil) {
+        self.process = process
+        self.kind = kind
+        self.function = function
+        self.key = key
+        self.value = value
+        self.expected = expected
+    }
+}
+
+/// A malformed history, naming the line and what is wrong with it.
+public struct HistoryError: Error, Equatable, CustomStringConvertible {
+    /// The 1-based line, or 0 for the file as a whole.
+    public let line: Int
+    /// What is wrong.
+    public let message: String
+    public var description: String { line > 0 ? "line \(line): \(message)" : message }
+}
+
+/// A client history: invocations and completions in real-time order.
+public struct History: Sendable, Equatable {
+    /// The events, in order.
+    public var events: [HistoryEvent]
+
+    /// Makes a history of `events`.
+    public init(events: [HistoryEvent] = []) { self.events = events }
+
+    private struct Line: Decodable {
+        let process: Int
+        let type: String
+        let f: String?
+        let key: String?
+        let value: String?
+        let expected: String?
+    }
+
+    /// Parses JSON lines; blank lines are skipped. Throws naming the first bad line.
+    public static func parse(jsonLines text: String) throws(HistoryError) -> History {
+        var events: [HistoryEvent] = []
+        var open: [Int: HistoryEvent] = [:]
+        let decoder = JSONDecoder()
+        for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let number = i + 1
+            guard !raw.allSatisfy(\.isWhitespace) else { continue }
+            let line: Line
+            do {
+                line = try decoder.decode(Line.self, from: Data(raw.utf8))
+            } catch {
+                throw HistoryError(line: number, message: "not a history event (\(Self.reason(error)))")
+            }
+            guard let kind = HistoryEvent.Kind(rawValue: line.type) else {
+                throw HistoryError(line: number, message: "unknown type '\(line.type)'")
+            }
+            if kind == .invoke {
+                guard open[line.process] == nil else {
+                    throw HistoryError(line: number, message: "process \(line.process) invokes while its last operation is open")
+                }
+                guard let fname = line.f, let function = HistoryEvent.Function(rawValue: fname) else {
+                    throw HistoryError(line: number, message: "unknown or missing f '\(line.f ?? "")'")
+                }
+                guard let key = line.key else { throw HistoryError(line: number, message: "invoke without a key") }
+                if function != .get && function != .delete && line.value == nil {
+                    throw HistoryError(line: number, message: "\(function.rawValue) without a value")
+                }
+                let event = HistoryEvent(process: line.process, kind: .invoke, function: function, key: key,
+                                         value: line.value, expected: line.expected)
+                open[line.process] = event
+                events.append(event)
+            } else {
+                guard let call = open.removeValue(forKey: line.process) else {
+                    throw HistoryError(line: number, message: "process \(line.process) completes an operation it never invoked")
+                }
+                if let f = line.f, f != call.function.rawValue {
+                    throw HistoryError(line: number, message: "completion f '\(f)' does not match the invoked '\(call.function.rawValue)'")
+                }
+                events.append(HistoryEvent(process: line.process, kind: kind, function: call.function, key: call.key,
+                                           value: line.value, expected: call.expected))
+            }
+        }
+        return History(events: events)
+    }
+
+    private static func reason(_ error: any Error) -> String {
+        switch error {
+        case Swift.DecodingError.keyNotFound(let key, _): "missing \(key.stringValue)"
+        case Swift.DecodingError.typeMismatch(_, let c), Swift.DecodingError.valueNotFound(_, let c):
+            "\(c.codingPath.map(\.stringValue).joined(separator: ".")) has the wrong type"
+        default: "malformed JSON"
+        }
+    }
+
+    /// The history as JSON lines, one event per line.
+    public func jsonLines() -> String {
+        events.map { e in
+            var fields = ["\"process\":\(e.process)", "\"type\":\"\(e.kind.rawValue)\"", "\"f\":\"\(e.function.rawValue)\"",
+                          "\"key\":\(Self.quote(e.key))"]
+            if e.kind == .invoke {
+                if let v = e.value { fields.append("\"value\":\(Self.quote(v))") }
+                if e.function == .cas { fields.append("\"expected\":\(e.expected.map(Self.quote) ?? "null")") }
+            } else if e.kind == .ok && e.function == .get {
+                fields.append("\"value\":\(e.value.map(Self.quote) ?? "null")")
+            }
+            return "{" + fields.joined(separator: ",") + "}\n"
+        }.joined()
+    }
+
+    private static func quote(_ s: String) -> String {
+        var out = "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            case "\r": out += "\\r"
+            default:
+                if scalar.value < 0x20 {
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
+}
