@@ -38,6 +38,8 @@ public struct ClusterConfiguration: Sendable {
     public let timing: Timing
     /// At most this many decided values travel in one catch-up reply.
     public let catchUpBatch: Int
+    /// Deliberate protocol bugs, for showing that the checkers catch them; always empty outside tests.
+    var flaws: Flaws = []
     /// The number of members that makes a majority: ⌊n/2⌋+1.
     public var quorum: Int { members.count / 2 + 1 }
 
@@ -52,4 +54,16 @@ public struct ClusterConfiguration: Sendable {
         self.timing = timing
         self.catchUpBatch = catchUpBatch
     }
+}
+
+/// Deliberate protocol bugs behind a test-only switch: each breaks a rule Paxos needs, so that tests can show
+/// the simulation's checkers catch it.
+struct Flaws: OptionSet, Sendable {
+    let rawValue: Int
+    /// A restarted node's acceptor comes back with empty state, as if nothing had been synced.
+    static let acceptorForgetsOnRestart = Flaws(rawValue: 1)
+    /// The acceptor accepts any ballot, even below its promise.
+    static let acceptorIgnoresPromises = Flaws(rawValue: 2)
+    /// The replica runs a retried request again instead of answering from its cache.
+    static let replicaReappliesRetries = Flaws(rawValue: 4)
 }

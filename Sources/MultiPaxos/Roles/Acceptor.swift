@@ -8,32 +8,25 @@ public actor Acceptor: Role {
 
     let node: NodeID
     let config: ClusterConfiguration
-    /// The ballot promised for every slot.
-    public private(set) var promised = Ballot.initial
-    /// Per-slot promises (per-slot mode), only where above `promised`.
-    private var slotPromised: [Slot: Ballot] = [:]
-    /// The value accepted at the highest ballot, per slot.
-    private var accepted: [Slot: PValue] = [:]
-    /// Slots below this are decided and applied by a majority.
-    public private(set) var trimmedBelow = Slot.zero
-    /// One past the highest slot with an accepted value.
-    private var slotsEnd = Slot.zero
+    /// Where promises and accepted values live; it survives a crash of the node.
+    let storage: DurableState
 
-    /// Makes the acceptor of `node`, running on `executor`.
-    public init(node: NodeID, config: ClusterConfiguration, executor: QueueExecutor) {
+    /// Makes the acceptor of `node`, running on `executor`, keeping its state in `storage`.
+    public init(node: NodeID, config: ClusterConfiguration, executor: QueueExecutor, storage: DurableState = DurableState()) {
         self.node = node
         self.config = config
         self.executor = executor
+        self.storage = storage
     }
 
+    /// The ballot promised for every slot.
+    public var promised: Ballot { storage.acceptor.promised }
+    /// Slots below this are decided and applied by a majority.
+    public var trimmedBelow: Slot { storage.acceptor.trimmedBelow }
     /// The accepted value of `slot`, if any; for tests and checkers.
-    public func acceptedValue(at slot: Slot) -> PValue? { accepted[slot] }
-
+    public func acceptedValue(at slot: Slot) -> PValue? { storage.acceptor.accepted[slot] }
     /// The ballot this acceptor has promised for `slot`.
-    public func promised(for slot: Slot) -> Ballot {
-        guard let own = slotPromised[slot] else { return promised }
-        return max(own, promised)
-    }
+    public func promised(for slot: Slot) -> Ballot { storage.acceptor.promised(for: slot) }
 
     public func start() -> [Effect] { [] }
 
@@ -54,45 +47,49 @@ public actor Acceptor: Role {
         var reported: [PValue] = []
         switch p.scope {
         case .from(let first):
-            if p.ballot >= promised { promised = p.ballot }
-            current = promised
+            if p.ballot >= storage.acceptor.promised { storage.acceptor.promised = p.ballot }
+            current = storage.acceptor.promised
             if current == p.ballot {
-                reported = accepted.values.filter { $0.slot >= first }.sorted { $0.slot < $1.slot }
+                reported = storage.acceptor.accepted.values.filter { $0.slot >= first }.sorted { $0.slot < $1.slot }
             }
         case .only(let slot):
-            if p.ballot >= promised(for: slot) { slotPromised[slot] = p.ballot }
+            if p.ballot >= promised(for: slot) { storage.acceptor.slotPromised[slot] = p.ballot }
             current = promised(for: slot)
-            if current == p.ballot, let pv = accepted[slot] { reported = [pv] }
+            if current == p.ballot, let pv = storage.acceptor.accepted[slot] { reported = [pv] }
         }
         let promise = Promise(ballot: p.ballot, promised: current, scope: p.scope, accepted: reported,
-                              trimmedBelow: trimmedBelow, slotsEnd: slotsEnd)
+                              trimmedBelow: storage.acceptor.trimmedBelow, slotsEnd: storage.acceptor.slotsEnd)
         return [.send(.promise(promise), to: from)]
     }
 
     private func accept(_ a: Accept, from: NodeID) -> [Effect] {
         let current = promised(for: a.slot)
-        if a.ballot >= current {
+        if a.ballot >= current || config.flaws.contains(.acceptorIgnoresPromises) {
             switch config.mode {
-            case .stableLeader: promised = a.ballot
-            case .perSlot: slotPromised[a.slot] = a.ballot
+            case .stableLeader: storage.acceptor.promised = max(a.ballot, storage.acceptor.promised)
+            case .perSlot: storage.acceptor.slotPromised[a.slot] = max(a.ballot, current)
             }
             // A slot below the watermark is decided; any leader's Accept for it carries the chosen value.
-            if a.slot >= trimmedBelow {
-                accepted[a.slot] = PValue(ballot: a.ballot, slot: a.slot, value: a.value)
-                if a.slot >= slotsEnd { slotsEnd = a.slot.next }
+            if a.slot >= storage.acceptor.trimmedBelow {
+                storage.acceptor.accepted[a.slot] = PValue(ballot: a.ballot, slot: a.slot, value: a.value)
+                if a.slot >= storage.acceptor.slotsEnd { storage.acceptor.slotsEnd = a.slot.next }
             }
         }
         let now = promised(for: a.slot)
-        if let pv = accepted[a.slot] {
-            precondition(pv.ballot <= now, "acceptor \(node): accepted \(pv.ballot) above promised \(now) at \(a.slot)")
+        if let pv = storage.acceptor.accepted[a.slot] {
+            precondition(pv.ballot <= now || config.flaws.contains(.acceptorIgnoresPromises), "acceptor \(node): accepted \(pv.ballot) above promised \(now) at \(a.slot)")
         }
-        return [.send(.accepted(Accepted(ballot: a.ballot, promised: now, slot: a.slot)), to: from)]
+        // With the flaw, a lower ballot is reported as accepted: the leader counts it.
+        let reported = config.flaws.contains(.acceptorIgnoresPromises) ? a.ballot : now
+        return [.send(.accepted(Accepted(ballot: a.ballot, promised: reported, slot: a.slot)), to: from)]
     }
 
     private func trim(below watermark: Slot) {
-        guard watermark > trimmedBelow else { return }
-        trimmedBelow = watermark
-        accepted = accepted.filter { $0.key >= watermark }
-        if !slotPromised.isEmpty { slotPromised = slotPromised.filter { $0.key >= watermark } }
+        guard watermark > storage.acceptor.trimmedBelow else { return }
+        storage.acceptor.trimmedBelow = watermark
+        storage.acceptor.accepted = storage.acceptor.accepted.filter { $0.key >= watermark }
+        if !storage.acceptor.slotPromised.isEmpty {
+            storage.acceptor.slotPromised = storage.acceptor.slotPromised.filter { $0.key >= watermark }
+        }
     }
 }

@@ -9,25 +9,28 @@ public actor Initializer: Role {
     let node: NodeID
     let config: ClusterConfiguration
     let makeMachine: @Sendable () -> any StateMachine
+    /// What the node kept from before a crash (empty for a new node).
+    let storage: DurableState
     private var cursor = 0
 
-    /// Makes the initializer of `node`.
+    /// Makes the initializer of `node`; a restarted node passes the durable state it kept.
     public init(node: NodeID, config: ClusterConfiguration, executor: QueueExecutor,
-                makeMachine: @escaping @Sendable () -> any StateMachine) {
+                makeMachine: @escaping @Sendable () -> any StateMachine, storage: DurableState = DurableState()) {
         self.node = node
         self.config = config
         self.executor = executor
         self.makeMachine = makeMachine
+        self.storage = storage
     }
 
     /// The roles every member runs, built on `executor`.
     public static func memberRoles(node: NodeID, config: ClusterConfiguration, executor: QueueExecutor,
                                    machine: any StateMachine, snapshot: Snapshot, leader: Ballot,
-                                   eager: Bool) throws -> [any Role] {
+                                   eager: Bool, storage: DurableState = DurableState()) throws -> [any Role] {
         [
-            Acceptor(node: node, config: config, executor: executor),
+            Acceptor(node: node, config: config, executor: executor, storage: storage),
             Scout(node: node, config: config, executor: executor),
-            Leader(node: node, config: config, executor: executor, eager: eager, knownLeader: leader),
+            Leader(node: node, config: config, executor: executor, eager: eager, knownLeader: leader, storage: storage),
             try Replica(node: node, config: config, executor: executor, machine: machine, snapshot: snapshot,
                         leader: leader),
         ]
@@ -43,7 +46,7 @@ public actor Initializer: Role {
         case .message(.welcome(let w), let from) where config.memberSet.contains(from):
             guard let roles = try? Self.memberRoles(node: node, config: config, executor: executor,
                                                     machine: makeMachine(), snapshot: w.snapshot, leader: w.leader,
-                                                    eager: false)
+                                                    eager: false, storage: storage)
             else { return [] }  // a snapshot this machine cannot read: wait for another peer's Welcome
             return [.install(roles), .event(.joined(w.snapshot.nextSlot)), .uninstall(.initializer)]
         case .message, .timer:

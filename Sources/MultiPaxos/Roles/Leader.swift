@@ -14,6 +14,8 @@ public actor Leader: Role {
     let config: ClusterConfiguration
     /// Whether this leader competes as soon as it starts (the seed's node) instead of waiting a leader timeout.
     let eager: Bool
+    /// Holds the highest round used, so that a restarted leader never competes with a ballot it used before.
+    let storage: DurableState
 
     /// This node's latest ballot.
     public private(set) var ballot = Ballot.initial
@@ -50,8 +52,9 @@ public actor Leader: Role {
 
     /// Makes the leader role of `node`; `knownLeader` is the ballot a Welcome named, if any.
     public init(node: NodeID, config: ClusterConfiguration, executor: QueueExecutor, eager: Bool,
-                knownLeader: Ballot = .initial) {
+                knownLeader: Ballot = .initial, storage: DurableState = DurableState()) {
         self.node = node
+        self.storage = storage
         self.config = config
         self.executor = executor
         self.eager = eager
@@ -192,7 +195,9 @@ public actor Leader: Role {
     // MARK: Leadership
 
     private func startElection() -> [Effect] {
-        ballot = max(ballot, leaderBallot).successor(for: node)
+        let highest = max(ballot, leaderBallot, Ballot(round: storage.ballotRound, leader: node))
+        ballot = highest.successor(for: node)
+        storage.ballotRound = ballot.round  // recorded before any message carries the ballot
         leaderBallot = ballot
         switch config.mode {
         case .stableLeader:

@@ -121,6 +121,7 @@ public actor Replica: Role {
                 continue
             }
             let duplicate = (replies[c.key.client]?.request ?? RequestNumber(0)) >= c.key.request
+                && !config.flaws.contains(.replicaReappliesRetries)
             if !duplicate { replies[c.key.client] = (c.key.request, machine.apply(c.operation)) }
             effects.append(.event(.applied(slot, value, duplicate: duplicate)))
             effects += answer(c.key)

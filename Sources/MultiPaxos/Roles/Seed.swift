@@ -9,12 +9,14 @@ public actor Seed: Role {
     let node: NodeID
     let config: ClusterConfiguration
     let makeMachine: @Sendable () -> any StateMachine
+    let storage: DurableState
     private var asked = NodeSet()
 
     /// Makes the seed of `node`; `makeMachine` gives the initial, empty state machine.
     public init(node: NodeID, config: ClusterConfiguration, executor: QueueExecutor,
-                makeMachine: @escaping @Sendable () -> any StateMachine) {
+                makeMachine: @escaping @Sendable () -> any StateMachine, storage: DurableState = DurableState()) {
         self.node = node
+        self.storage = storage
         self.config = config
         self.executor = executor
         self.makeMachine = makeMachine
@@ -36,7 +38,7 @@ public actor Seed: Role {
         do {
             let roles = try Initializer.memberRoles(node: node, config: config, executor: executor,
                                                     machine: makeMachine(), snapshot: initial, leader: .initial,
-                                                    eager: true)
+                                                    eager: true, storage: storage)
             return [
                 .event(.welcomed(asked)),
                 .broadcast(.welcome(Welcome(snapshot: initial, leader: .initial)), to: peers),

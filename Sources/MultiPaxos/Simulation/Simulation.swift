@@ -35,6 +35,7 @@ public actor Simulation {
     private var resultsSeen: [ClientID: Int] = [:]
     private var remaining = 0
     private var leader: Ballot?
+    private var history = History()
 
     /// Makes a run; `trace` receives one line per protocol event, `colors` adds ANSI role colours to them.
     public init(options: SimulationOptions, trace: (@Sendable (String) -> Void)? = nil, colors: Bool = false) throws(OptionsError) {
@@ -95,6 +96,7 @@ public actor Simulation {
             }
         }
         report.simulatedTime = now
+        report.history = history
         await check()
         return report
     }
@@ -198,6 +200,8 @@ public actor Simulation {
             appliedEnd[node.value] = max(appliedEnd[node.value] ?? .zero, slot)
         case .invoked(let key, _):
             invokedAt[key] = now
+            let op = scripts[Int(key.client.value) - 1].operations[Int(key.request.value) - 1]
+            history.events.append(Self.invocation(of: op, client: key.client))
         case .completed(let key, let result):
             complete(key, result)
         case .preempted, .leaderSuspected, .welcomed:
@@ -213,17 +217,47 @@ public actor Simulation {
         if let start = invokedAt.removeValue(forKey: key) { report.latencies.append(now - start) }
         let script = scripts[Int(key.client.value) - 1]
         let index = Int(key.request.value) - 1
-        let expected = script.expected[index]
-        let got = (try? KeyValueResult(decoding: result)).map(\.description) ?? "undecodable \(result)"
+        let decoded = try? KeyValueResult(decoding: result)
+        history.events.append(Self.completion(of: script.operations[index], result: decoded, client: key.client))
+        guard let expected = script.expected[index] else { return }
+        let got = decoded.map(\.description) ?? "undecodable \(result)"
         if got != expected.description {
             report.failures.append("client \(key.client) request \(key.request) (\(script.operations[index])): "
                                    + "expected \(expected), got \(got)")
         }
     }
 
+    static func invocation(of op: KeyValueOperation, client: ClientID) -> HistoryEvent {
+        let process = Int(client.value)
+        switch op {
+        case .get(let k): return HistoryEvent(process: process, kind: .invoke, function: .get, key: k)
+        case .put(let k, let v): return HistoryEvent(process: process, kind: .invoke, function: .put, key: k, value: v)
+        case .delete(let k): return HistoryEvent(process: process, kind: .invoke, function: .delete, key: k)
+        case .append(let k, let v): return HistoryEvent(process: process, kind: .invoke, function: .append, key: k, value: v)
+        case .compareAndSet(let k, let e, let n):
+            return HistoryEvent(process: process, kind: .invoke, function: .cas, key: k, value: n, expected: e)
+        }
+    }
+
+    static func completion(of op: KeyValueOperation, result: KeyValueResult?, client: ClientID) -> HistoryEvent {
+        var event = invocation(of: op, client: client)
+        event.expected = nil
+        switch result {
+        case .value(let v)?: event.kind = .ok; event.value = v
+        case .ok?: event.kind = .ok; event.value = nil
+        case .mismatch?: event.kind = .fail; event.value = nil
+        case nil: event.kind = .info; event.value = nil
+        }
+        return event
+    }
+
     // MARK: Checks at the end
 
     private func check() async {
+        let verdict = Linearizability.check(history)
+        if !verdict.isLinearizable {
+            report.failures.append("linearizability: the client history is not linearizable (key \"\(verdict.failingKey ?? "?")\")")
+        }
         if !finished {
             report.failures.append("liveness: \(remaining) request(s) unanswered or replicas behind slot "
                                    + "\(decidedEnd.index) at the time limit \(formatSeconds(options.timeLimit)) s")

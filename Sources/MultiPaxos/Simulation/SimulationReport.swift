@@ -31,6 +31,8 @@ public struct SimulationReport: Sendable {
     public var replicasAgree = false
     /// The key-value contents the live replicas ended with (empty if none was a member).
     public var finalState: [String: String] = [:]
+    /// What the clients saw, in the format the linearizability checker reads.
+    public var history = History()
     /// Every check that failed, one line each; empty when the run passed.
     public var failures: [String] = []
 

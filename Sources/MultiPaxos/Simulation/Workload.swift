@@ -6,8 +6,9 @@ public struct ClientScript: Sendable {
     public let node: NodeID
     /// Its operations, in order.
     public let operations: [KeyValueOperation]
-    /// The result each operation must give.
-    public let expected: [KeyValueResult]
+    /// The result each operation must give; nil for operations on keys other clients share, whose answers
+    /// only the linearizability check can judge.
+    public let expected: [KeyValueResult?]
     /// The token each operation appended to the shared key, if it did.
     public let sharedTokens: [String?]
 }
@@ -18,33 +19,42 @@ public struct ClientScript: Sendable {
 enum Workload {
     /// The key every client appends to.
     static let sharedKey = "journal"
+    /// The register every client reads, writes and compare-and-sets.
+    static let registerKey = "register"
 
     static func make(placements: [NodeID], requestsPerClient: Int, random: inout SeededGenerator) -> [ClientScript] {
         placements.enumerated().map { index, node in
             let client = ClientID(UInt64(index + 1))
             var model = KeyValueStore()
             var operations: [KeyValueOperation] = []
-            var expected: [KeyValueResult] = []
+            var expected: [KeyValueResult?] = []
             var tokens: [String?] = []
             for i in 0..<requestsPerClient {
                 let key = "\(client).k\(random.upTo(2))"
                 let value = "v\(random.upTo(99))"
                 let op: KeyValueOperation
                 var token: String?
-                switch random.upTo(6) {
+                var shared = false
+                switch random.upTo(9) {
                 case 0: op = .put(key, value)
                 case 1: op = .get(key)
                 case 2: op = .append(key, value)
                 case 3: op = .delete(key)
                 case 4: op = .compareAndSet(key, expected: model.entries[key], new: value)
                 case 5: op = .compareAndSet(key, expected: "stale", new: value)
-                default:
+                case 6:
                     token = "\(client).\(i + 1);"
                     op = .append(sharedKey, token!)
+                case 7:
+                    shared = true
+                    op = random.upTo(1) == 0 ? .get(registerKey) : .put(registerKey, value)
+                default:
+                    shared = true
+                    op = random.upTo(1) == 0 ? .get(sharedKey) : .compareAndSet(registerKey, expected: value, new: "v\(random.upTo(99))")
                 }
                 operations.append(op)
                 tokens.append(token)
-                expected.append(token == nil ? model.apply(op) : .ok)
+                expected.append(shared ? nil : token == nil ? model.apply(op) : .ok)
             }
             return ClientScript(client: client, node: node, operations: operations, expected: expected,
                                 sharedTokens: tokens)

@@ -1,0 +1,36 @@
+/// What a member must remember across a crash for Paxos to stay safe: its acceptor's promises and accepted
+/// values, and the highest ballot round its leader has used (so a restarted leader never reuses a ballot).
+/// The roles mutate it in place within one protocol step, before they return the messages that depend on it,
+/// so every message is sent only after the state it depends on is recorded.
+///
+/// It is a class so that it outlives the node's actors; only the node's roles touch it, and they all run on the
+/// node's one serial executor.
+public final class DurableState: @unchecked Sendable {
+    /// The acceptor's state.
+    public internal(set) var acceptor = AcceptorRecord()
+    /// The highest ballot round this node's leader has competed with.
+    public internal(set) var ballotRound: UInt64 = 0
+
+    /// Empty state: a node that has never voted.
+    public init() {}
+}
+
+/// An acceptor's durable state.
+public struct AcceptorRecord: Sendable {
+    /// The ballot promised for every slot.
+    public internal(set) var promised = Ballot.initial
+    /// Per-slot promises (per-slot mode), only where above `promised`.
+    public internal(set) var slotPromised: [Slot: Ballot] = [:]
+    /// The value accepted at the highest ballot, per slot.
+    public internal(set) var accepted: [Slot: PValue] = [:]
+    /// Slots below this are decided and applied by a majority.
+    public internal(set) var trimmedBelow = Slot.zero
+    /// One past the highest slot with an accepted value.
+    public internal(set) var slotsEnd = Slot.zero
+
+    /// The ballot promised for `slot`.
+    public func promised(for slot: Slot) -> Ballot {
+        guard let own = slotPromised[slot] else { return promised }
+        return max(own, promised)
+    }
+}
