@@ -265,6 +265,9 @@ public actor Leader: Role {
     private func heartbeatReply(_ r: HeartbeatReply, from: NodeID) {
         guard isActive, r.ballot == ballot else { return }
         applied[from] = max(applied[from] ?? .zero, r.applied)
+        // Slots a replica applied are decided: never assign them again, and tell lagging replicas they exist.
+        // (A per-slot leader claims leadership without Phase 1 and may not have heard of them yet.)
+        nextSlot = max(nextSlot, r.applied)
         guard applied.count >= config.quorum else { return }
         // The quorum-th highest applied slot: a majority has applied everything below it.
         let watermark = applied.values.sorted(by: >)[config.quorum - 1]

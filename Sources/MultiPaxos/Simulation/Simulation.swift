@@ -8,8 +8,10 @@ public actor Simulation {
 
     private enum Scheduled {
         case deliver(Message, from: NodeID, to: NodeID)
-        case timer(Timer, node: NodeID)
-        case crashLeader
+        case timer(Timer, node: NodeID, incarnation: Int)
+        case nodeFault(Int)
+        case restart(NodeID)
+        case windowOpens(Int)
     }
 
     /// The options of the run.
@@ -18,17 +20,29 @@ public actor Simulation {
     public nonisolated let config: ClusterConfiguration
     private let trace: (@Sendable (String) -> Void)?
     private let colors: Bool
+    private let plan: FaultPlan
     private var random: SeededGenerator
     private var queue = EventQueue<Scheduled>()
     private var now: Microseconds = 0
-    private var nodes: [Node] = []
-    private var alive: [Bool]
     private var report: SimulationReport
     private let scripts: [ClientScript]
+    private let makeMachine: @Sendable () -> any StateMachine = { KeyValueStore() }
+
+    // The nodes and what happens to them.
+    private var nodes: [Node] = []
+    private var storages: [DurableState]
+    private var alive: [Bool]
+    private var incarnation: [Int]
+    private var pausedUntil: [Microseconds]
+    private var openCuts: [Int: FaultPlan.Cut] = [:]
+    private var recentMessages: [(Message, NodeID, NodeID)] = []
+    private var stoppedClients: Set<ClientID> = []
 
     // What the checks watch.
     private var decided: [Slot: Value] = [:]
-    private var committed: Set<RequestKey> = []
+    private var submitted: [RequestKey: [UInt8]] = [:]
+    private var executedAt: [[RequestKey: Slot]]
+    private var highestPromise: [Ballot]
     private var decidedEnd = Slot.zero
     private var appliedEnd: [Slot?]
     private var invokedAt: [RequestKey: Microseconds] = [:]
@@ -44,27 +58,46 @@ public actor Simulation {
         self.trace = trace
         self.colors = colors
         executor = QueueExecutor(label: "multipaxos.simulation")
-        config = ClusterConfiguration(members: (0..<options.nodes).map { NodeID($0) }, mode: options.mode,
-                                      timing: options.timing)
+        var config = ClusterConfiguration(members: (0..<options.nodes).map { NodeID($0) }, mode: options.mode,
+                                          timing: options.timing)
+        config.flaws = options.flaws
+        self.config = config
+        var plan = options.faults
+        if let t = options.crashLeaderAt {
+            plan.nodeFaults.append(.init(node: nil, kind: .crash(restartAfter: nil), at: t))
+        }
+        for cut in options.isolations {
+            plan.windows.append(.init(cut: .isolate(cut.node), start: cut.start, end: cut.end))
+        }
+        self.plan = plan
         random = SeededGenerator(seed: options.seed)
         scripts = Workload.make(placements: options.clientPlacements, requestsPerClient: options.requestsPerClient,
                                 random: &random)
+        storages = (0..<options.nodes).map { _ in DurableState() }
         alive = Array(repeating: true, count: options.nodes)
+        incarnation = Array(repeating: 0, count: options.nodes)
+        pausedUntil = Array(repeating: 0, count: options.nodes)
         appliedEnd = Array(repeating: nil, count: options.nodes)
+        executedAt = Array(repeating: [:], count: options.nodes)
+        highestPromise = Array(repeating: .initial, count: options.nodes)
         report = SimulationReport(options: options)
+    }
+
+    private var deadline: Microseconds {
+        plan.healAt > 0 ? min(options.timeLimit, plan.healAt + plan.livenessBound) : options.timeLimit
     }
 
     /// Runs the cluster until every client is answered and every live replica has applied every decided slot,
     /// or until the time limit; then checks the outcome.
     public func run() async -> SimulationReport {
-        let makeMachine: @Sendable () -> any StateMachine = { KeyValueStore() }
         for id in config.members {
             nodes.append(Node(id: id, executor: executor))
         }
         for node in nodes {
+            let i = node.id.value
             let bootstrap: any Role = node.id == config.members[0]
-                ? Seed(node: node.id, config: config, executor: executor, makeMachine: makeMachine)
-                : Initializer(node: node.id, config: config, executor: executor, makeMachine: makeMachine)
+                ? Seed(node: node.id, config: config, executor: executor, makeMachine: makeMachine, storage: storages[i])
+                : Initializer(node: node.id, config: config, executor: executor, makeMachine: makeMachine, storage: storages[i])
             process(await node.install(bootstrap), at: node.id)
         }
         for script in scripts {
@@ -75,24 +108,29 @@ public actor Simulation {
             process(await nodes[script.node.value].install(requester), at: script.node)
         }
         report.requestsExpected = remaining
-        if let t = options.crashLeaderAt { queue.push(.crashLeader, at: t) }
+        for (i, fault) in plan.nodeFaults.enumerated() { queue.push(.nodeFault(i), at: fault.at) }
+        for (i, window) in plan.windows.enumerated() { queue.push(.windowOpens(i), at: window.start) }
 
         while !finished, let (time, item) = queue.pop() {
-            guard time <= options.timeLimit else { break }
+            guard time <= deadline else { break }
             now = time
             switch item {
             case .deliver(let message, let from, let to):
-                guard alive[to.value] else { continue }
-                if isCut(to) || isCut(from) {
-                    report.droppedMessages[message.kind.rawValue] += 1
+                await deliver(message, from: from, to: to)
+            case .timer(let timer, let node, let born):
+                let i = node.value
+                guard alive[i], born == incarnation[i] else { continue }
+                if pausedUntil[i] > now {
+                    queue.push(item, at: pausedUntil[i])
                     continue
                 }
-                process(await nodes[to.value].deliver(.message(message, from: from)), at: to)
-            case .timer(let timer, let node):
-                guard alive[node.value] else { continue }
-                process(await nodes[node.value].deliver(.timer(timer)), at: node)
-            case .crashLeader:
-                crashLeader()
+                process(await nodes[i].deliver(.timer(timer)), at: node)
+            case .nodeFault(let index):
+                await nodeFault(plan.nodeFaults[index])
+            case .restart(let node):
+                await restart(node)
+            case .windowOpens(let index):
+                openWindow(index)
             }
         }
         report.simulatedTime = now
@@ -109,20 +147,96 @@ public actor Simulation {
         return true
     }
 
-    private func isCut(_ node: NodeID) -> Bool {
-        options.isolations.contains { $0.node == node && $0.start <= now && now < $0.end }
+    private func deliver(_ message: Message, from: NodeID, to: NodeID) async {
+        let i = to.value
+        guard alive[i] else { return }
+        if pausedUntil[i] > now {
+            queue.push(.deliver(message, from: from, to: to), at: pausedUntil[i])
+            return
+        }
+        if from != to && isCut(from, to) {
+            report.droppedMessages[message.kind.rawValue] += 1
+            return
+        }
+        let watched: Slot? = switch message {
+        case .accept(let a): a.slot
+        case .prepare(let p): p.scope.firstSlot
+        default: nil
+        }
+        guard let slot = watched else {
+            process(await nodes[i].deliver(.message(message, from: from)), at: to)
+            return
+        }
+        let before = storages[i].acceptor.promised(for: slot)
+        let acceptedBefore = storages[i].acceptor.accepted[slot]
+        process(await nodes[i].deliver(.message(message, from: from)), at: to)
+        checkAcceptor(to, slot: slot, before: before, acceptedBefore: acceptedBefore, message: message)
     }
 
-    private func crashLeader() {
-        guard let ballot = leader, alive[ballot.leader.value] else { return }
-        let victim = ballot.leader
-        alive[victim.value] = false
-        report.crashedNodes.append(victim)
-        for script in scripts where script.node == victim {
-            remaining -= script.operations.count - (resultsSeen[script.client] ?? 0)
-            report.requestsExpected -= script.operations.count - (resultsSeen[script.client] ?? 0)
+    // MARK: Faults
+
+    private func isCut(_ from: NodeID, _ to: NodeID) -> Bool {
+        for (index, cut) in openCuts {
+            guard now < plan.windows[index].end else { continue }
+            switch cut {
+            case .isolate(let n): if from == n || to == n { return true }
+            case .split(let side): if side.contains(from) != side.contains(to) { return true }
+            case .oneWay(let a, let b): if from == a && to == b { return true }
+            case .isolateLeader: break
+            }
         }
-        emit(victim, "Bus", "crashes (it led ballot \(ballot))")
+        return false
+    }
+
+    private var faultPhase: Bool { plan.healAt == 0 || now < plan.healAt }
+
+    private func openWindow(_ index: Int) {
+        let window = plan.windows[index]
+        var cut = window.cut
+        if case .isolateLeader = cut {
+            guard let ballot = leader, alive[ballot.leader.value] else { return }
+            cut = .isolate(ballot.leader)
+        }
+        openCuts[index] = cut
+        emit(nil, "Bus", "\(cut) until \(formatSeconds(window.end)) s")
+    }
+
+    private func nodeFault(_ fault: FaultPlan.NodeFault) async {
+        guard let node = fault.node ?? leader.map(\.leader), alive[node.value] else { return }
+        switch fault.kind {
+        case .crash(let restartAfter):
+            crash(node)
+            if let delay = restartAfter { queue.push(.restart(node), at: now + delay) }
+        case .pause(let duration):
+            pausedUntil[node.value] = max(pausedUntil[node.value], now + duration)
+            emit(node, "Bus", "pauses until \(formatSeconds(pausedUntil[node.value])) s")
+        }
+    }
+
+    private func crash(_ victim: NodeID) {
+        let i = victim.value
+        alive[i] = false
+        incarnation[i] += 1
+        report.crashedNodes.append(victim)
+        for script in scripts where script.node == victim && stoppedClients.insert(script.client).inserted {
+            let unanswered = script.operations.count - (resultsSeen[script.client] ?? 0)
+            remaining -= unanswered
+            report.requestsExpected -= unanswered
+        }
+        emit(victim, "Bus", "crashes" + (leader?.leader == victim ? " (it led ballot \(leader!))" : ""))
+    }
+
+    private func restart(_ node: NodeID) async {
+        let i = node.value
+        guard !alive[i] else { return }
+        if config.flaws.contains(.acceptorForgetsOnRestart) { storages[i] = DurableState() }
+        alive[i] = true
+        appliedEnd[i] = nil
+        nodes[i] = Node(id: node, executor: executor)
+        emit(node, "Bus", "restarts with its durable state (promised \(storages[i].acceptor.promised))")
+        let initializer = Initializer(node: node, config: config, executor: executor, makeMachine: makeMachine,
+                                      storage: storages[i])
+        process(await nodes[i].install(initializer), at: node)
     }
 
     // MARK: The bus
@@ -135,7 +249,8 @@ public actor Simulation {
             case .broadcast(let message, let to):
                 transmit(message, from: node, to: to, role: output.role)
             case .setTimer(let timer, let after, let jitter):
-                queue.push(.timer(timer, node: node), at: now + after + Microseconds(random.upTo(UInt64(max(0, jitter)))))
+                let at = now + after + Microseconds(random.upTo(UInt64(max(0, jitter))))
+                queue.push(.timer(timer, node: node, incarnation: incarnation[node.value]), at: at)
             case .event(let event):
                 record(event, at: node, role: output.role)
             case .install, .uninstall:
@@ -148,6 +263,7 @@ public actor Simulation {
         where S.Element == NodeID {
         let kind = message.kind.rawValue
         var line = trace == nil ? nil : "\(message) →"
+        let faulty = faultPhase
         for to in destinations {
             if to == from {
                 report.localMessages[kind] += 1
@@ -156,23 +272,41 @@ public actor Simulation {
                 continue
             }
             report.networkMessages[kind] += 1
-            if random.chance(options.dropRate) {
+            if faulty && random.chance(options.dropRate) {
                 report.droppedMessages[kind] += 1
                 line? += " \(to)✗"
                 continue
             }
             line? += " \(to)"
-            queue.push(.deliver(message, from: from, to: to), at: now + delay())
+            queue.push(.deliver(message, from: from, to: to), at: now + delay(faulty))
+            guard faulty else { continue }
             if random.chance(options.duplicateRate) {
                 report.duplicatedMessages += 1
-                queue.push(.deliver(message, from: from, to: to), at: now + delay())
+                queue.push(.deliver(message, from: from, to: to), at: now + delay(faulty))
+            }
+            if plan.replayRate > 0 {
+                if recentMessages.count < 64 { recentMessages.append((message, from, to)) }
+                else { recentMessages[Int(random.upTo(63))] = (message, from, to) }
+                if random.chance(plan.replayRate) {
+                    let (old, oldFrom, oldTo) = recentMessages[Int(random.upTo(UInt64(recentMessages.count - 1)))]
+                    report.duplicatedMessages += 1
+                    queue.push(.deliver(old, from: oldFrom, to: oldTo), at: now + Microseconds(random.upTo(500_000)))
+                }
             }
         }
         if let line { emit(from, role.description, line) }
     }
 
-    private func delay() -> Microseconds {
-        options.networkDelay + Microseconds(random.upTo(UInt64(options.networkJitter)))
+    private func delay(_ faulty: Bool) -> Microseconds {
+        let base = options.networkDelay + Microseconds(random.upTo(UInt64(options.networkJitter)))
+        guard faulty, plan.longTailRate > 0, random.chance(plan.longTailRate) else { return base }
+        return base * (10 + Microseconds(random.upTo(40)))
+    }
+
+    // MARK: Checks as the run goes
+
+    private func violation(_ text: String) {
+        if report.failures.count < 20 { report.failures.append(text) }
     }
 
     private func record(_ event: Event, at node: NodeID, role: RoleKind) {
@@ -183,23 +317,34 @@ public actor Simulation {
             report.leaderChanges += 1
             if leader.map({ ballot > $0 }) ?? true { leader = ballot }
         case .decided(let slot, let value):
+            if case .command(let c) = value, submitted[c.key] != c.operation {
+                violation("validity: \(slot) decided \(c) which no client sent")
+            }
             if let earlier = decided[slot] {
-                if earlier != value {
-                    report.failures.append("agreement: \(slot) decided as \(earlier) and as \(value) (by \(node))")
-                }
+                if earlier != value { violation("agreement: \(slot) decided as \(earlier) and as \(value) (by \(node))") }
             } else {
                 decided[slot] = value
                 report.slotsDecided += 1
                 decidedEnd = max(decidedEnd, slot.next)
-                if case .command(let c) = value, committed.insert(c.key).inserted { report.commandsCommitted += 1 }
+                if case .command = value { report.commandsCommitted += 1 }
             }
-        case .applied(let slot, _, _):
+        case .applied(let slot, let value, let duplicate):
             appliedEnd[node.value] = slot.next
-            decidedEnd = max(decidedEnd, slot.next)
+            if decided[slot] != value {
+                violation("replica \(node) applied \(slot) = \(value) but it was decided as \(decided[slot]?.description ?? "nothing")")
+            }
+            if !duplicate, case .command(let c) = value {
+                if let first = executedAt[node.value][c.key], first != slot {
+                    violation("at-most-once: \(node) executed \(c.key) in \(first) and again in \(slot)")
+                } else {
+                    executedAt[node.value][c.key] = slot
+                }
+            }
         case .installedSnapshot(let slot), .joined(let slot):
             appliedEnd[node.value] = max(appliedEnd[node.value] ?? .zero, slot)
-        case .invoked(let key, _):
+        case .invoked(let key, let operation):
             invokedAt[key] = now
+            submitted[key] = operation
             let op = scripts[Int(key.client.value) - 1].operations[Int(key.request.value) - 1]
             history.events.append(Self.invocation(of: op, client: key.client))
         case .completed(let key, let result):
@@ -208,6 +353,22 @@ public actor Simulation {
             break
         }
         if trace != nil { emit(node, role.description, event.description) }
+    }
+
+    /// An acceptor's promise never goes backwards, even across a restart, and it never accepts below it.
+    private func checkAcceptor(_ node: NodeID, slot: Slot, before: Ballot, acceptedBefore: PValue?, message: Message) {
+        let record = storages[node.value].acceptor
+        let i = node.value
+        if before < highestPromise[i] {
+            violation("acceptor \(node): promise went back from \(highestPromise[i]) to \(before)")
+        }
+        highestPromise[i] = max(highestPromise[i], record.promised)
+        if case .accept(let a) = message, let pv = record.accepted[a.slot], pv != acceptedBefore, a.ballot < before {
+            violation("acceptor \(node): accepted ballot \(a.ballot) in \(a.slot) below its promise \(before)")
+        }
+        if let pv = record.accepted[slot], pv.ballot > record.promised(for: slot) {
+            violation("acceptor \(node): accepted \(pv.ballot) above its promise \(record.promised(for: slot)) in \(slot)")
+        }
     }
 
     private func complete(_ key: RequestKey, _ result: [UInt8]) {
@@ -222,8 +383,7 @@ public actor Simulation {
         guard let expected = script.expected[index] else { return }
         let got = decoded.map(\.description) ?? "undecodable \(result)"
         if got != expected.description {
-            report.failures.append("client \(key.client) request \(key.request) (\(script.operations[index])): "
-                                   + "expected \(expected), got \(got)")
+            violation("client \(key.client) request \(key.request) (\(script.operations[index])): expected \(expected), got \(got)")
         }
     }
 
@@ -256,11 +416,13 @@ public actor Simulation {
     private func check() async {
         let verdict = Linearizability.check(history)
         if !verdict.isLinearizable {
-            report.failures.append("linearizability: the client history is not linearizable (key \"\(verdict.failingKey ?? "?")\")")
+            violation("linearizability: the client history is not linearizable (key \"\(verdict.failingKey ?? "?")\")")
         }
         if !finished {
-            report.failures.append("liveness: \(remaining) request(s) unanswered or replicas behind slot "
-                                   + "\(decidedEnd.index) at the time limit \(formatSeconds(options.timeLimit)) s")
+            let when = plan.healAt > 0
+                ? "\(formatSeconds(plan.livenessBound)) s after the network healed at \(formatSeconds(plan.healAt)) s"
+                : "at the time limit \(formatSeconds(options.timeLimit)) s"
+            violation("liveness: \(remaining) request(s) unanswered or replicas behind slot \(decidedEnd.index) \(when)")
         }
         var snapshots: [(NodeID, Snapshot)] = []
         for node in nodes where alive[node.id.value] {
@@ -269,12 +431,12 @@ public actor Simulation {
         report.replicasAgree = !snapshots.isEmpty && snapshots.allSatisfy { $0.1 == snapshots[0].1 }
         if !report.replicasAgree {
             let states = snapshots.map { "\($0.0) at \($0.1.nextSlot)" }.joined(separator: ", ")
-            report.failures.append("replicas differ: \(states.isEmpty ? "no replica" : states)")
+            violation("replicas differ: \(states.isEmpty ? "no replica" : states)")
         }
         guard let (_, state) = snapshots.first else { return }
         var store = KeyValueStore()
         guard (try? store.restore(from: state.machine)) != nil else {
-            report.failures.append("replica state does not decode as a key-value store")
+            violation("replica state does not decode as a key-value store")
             return
         }
         report.finalState = store.entries
@@ -287,7 +449,7 @@ public actor Simulation {
                 guard let token else { continue }
                 let occurrences = counts[Substring(token.dropLast()), default: 0]
                 if i < answered ? occurrences != 1 : occurrences > 1 {
-                    report.failures.append("exactly-once: token \(token) appears \(occurrences) times in \(Workload.sharedKey)")
+                    violation("exactly-once: token \(token) appears \(occurrences) times in \(Workload.sharedKey)")
                 }
             }
         }
@@ -295,13 +457,13 @@ public actor Simulation {
 
     // MARK: Trace
 
-    private func emit(_ node: NodeID, _ role: String, _ text: String) {
+    private func emit(_ node: NodeID?, _ role: String, _ text: String) {
         guard let trace else { return }
         let time = formatSeconds(now)
         let padded = String(repeating: " ", count: max(0, 11 - time.count)) + time
         let name = role.padded(to: 11)
         let column = colors ? "\(Self.color(role))\(name)\u{1B}[0m" : name
-        trace("\(padded)  \(node.description.padded(to: 3)) \(column) \(text)")
+        trace("\(padded)  \((node?.description ?? "--").padded(to: 3)) \(column) \(text)")
     }
 
     private static func color(_ role: String) -> String {

@@ -40,8 +40,12 @@ public struct SimulationOptions: Sendable {
     public var crashLeaderAt: Microseconds?
     /// Windows during which nodes are cut off.
     public var isolations: [Isolation] = []
-    /// The run fails if it has not finished by then.
+    /// Cut links, crashes, pauses, replays and long delays, and when the network heals.
+    public var faults = FaultPlan()
+    /// The run fails if it has not finished by then (a plan that heals sets its own, tighter bound).
     public var timeLimit: Microseconds = 600_000_000
+    /// Deliberate protocol bugs, for tests that show the checkers catch them.
+    var flaws: Flaws = []
     /// The protocol's timing.
     public var timing = Timing()
 
@@ -51,6 +55,32 @@ public struct SimulationOptions: Sendable {
     /// The node of each client.
     public var clientPlacements: [NodeID] {
         placements ?? (0..<clients).map { NodeID(($0 + 1) % nodes) }
+    }
+
+    /// The options of one seed of a sweep: loss, duplication, jitter and a fault plan all drawn from the seed.
+    public static func sweep(seed: UInt64, mode: Mode, nodes: Int, clients: Int, requestsPerClient: Int,
+                             faultDuration: Microseconds = 3_000_000) -> SimulationOptions {
+        var options = SimulationOptions()
+        options.seed = seed
+        options.mode = mode
+        options.nodes = nodes
+        options.clients = clients
+        options.requestsPerClient = requestsPerClient
+        var random = SeededGenerator(seed: seed ^ 0xFA17_5EED_0000_0001)
+        options.dropRate = Double(random.upTo(300)) / 1000
+        options.duplicateRate = Double(random.upTo(100)) / 1000
+        options.networkJitter = 1_000 + Microseconds(random.upTo(9_000))
+        options.faults = FaultPlan.random(&random, nodes: nodes, duration: faultDuration)
+        return options
+    }
+
+    /// The options a run used, on one line: what a seed chose.
+    public var summary: String {
+        var text = "seed \(seed) \(mode.rawValue), \(nodes) nodes, \(clientPlacements.count)×\(requestsPerClient) requests, "
+            + "drop \(dropRate), duplicate \(duplicateRate), delay \(networkDelay)+\(networkJitter) µs"
+        if let t = crashLeaderAt { text += ", crash the leader at \(formatSeconds(t)) s" }
+        if faults.healAt > 0 || !faults.windows.isEmpty || !faults.nodeFaults.isEmpty { text += "; \(faults)" }
+        return text
     }
 
     /// Checks the options, naming the first bad value.

@@ -1,0 +1,103 @@
+/// What `multipaxos simulate` was asked for: a sweep of seeds with faults drawn from each.
+public struct SimulateOptions: Sendable {
+    /// The seeds to run.
+    public var seeds: ClosedRange<UInt64> = 1...100
+    /// The modes to run each seed in.
+    public var modes: [Mode] = Mode.allCases
+    /// Cluster size.
+    public var nodes = 5
+    /// Clients per run.
+    public var clients = 4
+    /// Requests per client.
+    public var requestsPerClient = 20
+    /// Draw faults from each seed (otherwise only loss, duplication and jitter).
+    public var faults = true
+    /// Print every run's full event log.
+    public var trace = false
+    /// Write the client history of the (single) run here.
+    public var historyPath: String?
+
+    /// The text `simulate --help` prints.
+    public static let usage = """
+        usage: multipaxos simulate --seeds A..B [options]
+
+        Runs one simulation per seed and mode, each with loss, duplication, jitter and a fault plan (partitions,
+        one-way links, crash-stop and crash-restart, paused or isolated leaders, replays, long delays) drawn from
+        the seed, then a liveness phase after the network heals. Every run is checked (agreement, validity,
+        at-most-once, acceptor invariants, linearizability, convergence, liveness). Prints each failing seed with
+        the check that broke and the command that reproduces it, then 'N passed, M failed'.
+
+        options:
+          --seeds A..B                    seeds to run (A alone means A..A)
+          --mode stable-leader|per-slot|both   (default both)
+          --nodes N                       members, 1...64 (default 5)
+          --clients N                     clients (default 4)
+          --requests K                    requests per client (default 20)
+          --no-faults                     only loss, duplication and jitter
+          --trace                         print each run's full event log
+          --history FILE                  write the client history (one seed and mode only)
+        """
+
+    /// Parses the arguments after `simulate`, throwing a one-line error that names the bad value.
+    public static func parse(_ args: [String]) throws(OptionsError) -> SimulateOptions? {
+        var result = SimulateOptions()
+        var i = 0
+        func value(_ flag: String) throws(OptionsError) -> String {
+            i += 1
+            guard i < args.count else { throw OptionsError("\(flag) needs a value") }
+            return args[i]
+        }
+        func integer(_ flag: String, _ range: ClosedRange<Int>) throws(OptionsError) -> Int {
+            let text = try value(flag)
+            guard let n = Int(text), range.contains(n) else {
+                throw OptionsError("\(flag) '\(text)' is not an integer in \(range.lowerBound)...\(range.upperBound)")
+            }
+            return n
+        }
+        while i < args.count {
+            let arg = args[i]
+            switch arg {
+            case "--help", "-h": return nil
+            case "--seeds":
+                let text = try value(arg)
+                let parts = text.split(separator: ".", omittingEmptySubsequences: true)
+                let bounds = text.contains("..") ? parts.map { UInt64($0) } : [UInt64(text), UInt64(text)]
+                guard bounds.count == 2, let a = bounds[0], let b = bounds[1], a <= b else {
+                    throw OptionsError("--seeds '\(text)' is not a range A..B of integers with A <= B")
+                }
+                result.seeds = a...b
+            case "--mode":
+                let text = try value(arg)
+                if text == "both" { result.modes = Mode.allCases } else if let m = Mode(rawValue: text) { result.modes = [m] } else {
+                    throw OptionsError("--mode '\(text)' is not stable-leader, per-slot or both")
+                }
+            case "--nodes": result.nodes = try integer(arg, 1...64)
+            case "--clients": result.clients = try integer(arg, 0...1_000)
+            case "--requests": result.requestsPerClient = try integer(arg, 0...100_000)
+            case "--no-faults": result.faults = false
+            case "--trace": result.trace = true
+            case "--history": result.historyPath = try value(arg)
+            default: throw OptionsError("unknown simulate option '\(arg)'")
+            }
+            i += 1
+        }
+        if result.historyPath != nil && (result.seeds.count != 1 || result.modes.count != 1) {
+            throw OptionsError("--history needs a single seed and a single mode")
+        }
+        return result
+    }
+
+    /// The options of one seed in one mode.
+    public func options(seed: UInt64, mode: Mode) -> SimulationOptions {
+        var options = SimulationOptions.sweep(seed: seed, mode: mode, nodes: nodes, clients: clients,
+                                              requestsPerClient: requestsPerClient)
+        if !faults { options.faults = FaultPlan() }
+        return options
+    }
+
+    /// The command that reruns one seed with its full trace.
+    public func reproduce(seed: UInt64, mode: Mode) -> String {
+        "multipaxos simulate --seeds \(seed)..\(seed) --mode \(mode.rawValue) --nodes \(nodes) --clients \(clients) "
+            + "--requests \(requestsPerClient)\(faults ? "" : " --no-faults") --trace"
+    }
+}
