@@ -66,4 +66,6 @@ struct Flaws: OptionSet, Sendable {
     static let acceptorIgnoresPromises = Flaws(rawValue: 2)
     /// The replica runs a retried request again instead of answering from its cache.
     static let replicaReappliesRetries = Flaws(rawValue: 4)
+    /// The replica answers key-value reads from its own state at once, without ordering them through Paxos.
+    static let replicaReadsLocally = Flaws(rawValue: 8)
 }

@@ -52,6 +52,9 @@ public actor Acceptor: Role {
             if current == p.ballot {
                 reported = storage.acceptor.accepted.values.filter { $0.slot >= first }.sorted { $0.slot < $1.slot }
             }
+        case .only(let slot) where slot < storage.acceptor.trimmedBelow:
+            // Decided and trimmed: the promise says so (its watermark is above the slot) and carries nothing.
+            current = p.ballot
         case .only(let slot):
             if p.ballot >= promised(for: slot) { storage.acceptor.slotPromised[slot] = p.ballot }
             current = promised(for: slot)
@@ -63,17 +66,17 @@ public actor Acceptor: Role {
     }
 
     private func accept(_ a: Accept, from: NodeID) -> [Effect] {
+        // A slot below the watermark is decided and its record gone: acknowledging a (possibly stale) Accept
+        // there could let an old leader count a majority for a second value.
+        guard a.slot >= storage.acceptor.trimmedBelow else { return [] }
         let current = promised(for: a.slot)
         if a.ballot >= current || config.flaws.contains(.acceptorIgnoresPromises) {
             switch config.mode {
             case .stableLeader: storage.acceptor.promised = max(a.ballot, storage.acceptor.promised)
             case .perSlot: storage.acceptor.slotPromised[a.slot] = max(a.ballot, current)
             }
-            // A slot below the watermark is decided; any leader's Accept for it carries the chosen value.
-            if a.slot >= storage.acceptor.trimmedBelow {
-                storage.acceptor.accepted[a.slot] = PValue(ballot: a.ballot, slot: a.slot, value: a.value)
-                if a.slot >= storage.acceptor.slotsEnd { storage.acceptor.slotsEnd = a.slot.next }
-            }
+            storage.acceptor.accepted[a.slot] = PValue(ballot: a.ballot, slot: a.slot, value: a.value)
+            if a.slot >= storage.acceptor.slotsEnd { storage.acceptor.slotsEnd = a.slot.next }
         }
         let now = promised(for: a.slot)
         if let pv = storage.acceptor.accepted[a.slot] {

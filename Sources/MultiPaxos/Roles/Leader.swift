@@ -146,7 +146,7 @@ public actor Leader: Role {
 
     private func adopted(_ a: Adopted) -> [Effect] {
         guard a.ballot == ballot else { return [] }
-        floor = max(floor, a.trimmedBelow)
+        raiseFloor(to: a.trimmedBelow)
         switch a.scope {
         case .from(let first):
             guard scouting else { return [] }
@@ -253,7 +253,7 @@ public actor Leader: Role {
     }
 
     private func heartbeat(_ h: Heartbeat) -> [Effect] {
-        floor = max(floor, h.trimBelow)
+        raiseFloor(to: h.trimBelow)
         guard h.ballot >= leaderBallot else { return [] }
         leaderBallot = h.ballot
         heardFromLeader = true
@@ -272,8 +272,19 @@ public actor Leader: Role {
         // The quorum-th highest applied slot: a majority has applied everything below it.
         let watermark = applied.values.sorted(by: >)[config.quorum - 1]
         trimBelow = max(trimBelow, watermark)
-        floor = max(floor, trimBelow)
+        raiseFloor(to: trimBelow)
+    }
+
+    /// Slots below `watermark` are decided and applied by a majority: stop driving them.
+    private func raiseFloor(to watermark: Slot) {
+        guard watermark > floor else { return }
+        floor = watermark
         if !proposedSlots.isEmpty { proposedSlots = proposedSlots.filter { $0 >= floor } }
+        if !inFlight.isEmpty {
+            for slot in inFlight.keys.sorted() where slot < floor {
+                if case .command(let c) = inFlight.removeValue(forKey: slot)!.value { proposedKeys.remove(c.key) }
+            }
+        }
     }
 
     private var heartbeatMessage: Effect {

@@ -97,6 +97,10 @@ public actor Replica: Role {
             guard done.request == command.key.request else { return [] }  // the client has moved on
             return [.send(.reply(Reply(key: command.key, result: done.result)), to: origin)]
         }
+        if config.flaws.contains(.replicaReadsLocally), case .get? = try? KeyValueOperation(decoding: command.operation) {
+            var copy = machine
+            return [.send(.reply(Reply(key: command.key, result: copy.apply(command.operation))), to: origin)]
+        }
         waiting[command.key] = (command, origin)
         return [.send(.propose(Propose(command: command, forwarded: false)), to: leaderNode)]
     }

@@ -73,6 +73,13 @@ public actor Scout: Role {
             rounds[p.scope] = nil
             return [.send(.preempted(Preempted(ballot: round.ballot, by: p.promised)), to: node)]
         }
+        if case .only(let slot) = round.scope, slot < p.trimmedBelow {
+            // The slot is already decided and trimmed: nothing may be proposed there. Tell the leader at once.
+            rounds[p.scope] = nil
+            let settled = Adopted(ballot: round.ballot, scope: round.scope, accepted: [], trimmedBelow: p.trimmedBelow,
+                                  slotsEnd: p.slotsEnd)
+            return [.send(.adopted(settled), to: node)]
+        }
         guard round.promisedBy.insert(from) else { return [] }
         for pv in p.accepted where round.scope.covers(pv.slot) {
             if let known = round.best[pv.slot] {

@@ -69,7 +69,8 @@ public struct FaultPlan: Sendable, CustomStringConvertible {
         plan.replayRate = Double(random.upTo(50)) / 1000
         plan.longTailRate = Double(random.upTo(50)) / 1000
         func node() -> NodeID { NodeID(Int(random.upTo(UInt64(nodes - 1)))) }
-        func time() -> Microseconds { Microseconds(random.upTo(UInt64(duration * 3 / 4))) }
+        // Faults start once the cluster has formed: a seed that dies before welcoming anyone leaves no cluster.
+        func time() -> Microseconds { 200_000 + Microseconds(random.upTo(UInt64(duration * 3 / 4))) }
         func length() -> Microseconds { 100_000 + Microseconds(random.upTo(UInt64(duration / 3))) }
         if nodes > 1 {
             for _ in 0..<random.upTo(3) {

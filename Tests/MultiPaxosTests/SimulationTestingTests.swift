@@ -1,0 +1,110 @@
+import Testing
+@testable import MultiPaxos
+
+/// Seeded runs with every fault on, and proof that the checkers catch a broken protocol.
+@Suite struct SimulationTestingTests {
+    func sweep(_ seeds: ClosedRange<UInt64>, mode: Mode, nodes: Int = 5, flaws: Flaws = [],
+               requests: Int = 12) async -> [Sweep.Outcome] {
+        await Sweep.run(seeds: seeds) { seed in
+            var options = SimulationOptions.sweep(seed: seed, mode: mode, nodes: nodes, clients: 4,
+                                                  requestsPerClient: requests)
+            options.flaws = flaws
+            return options
+        }
+    }
+
+    @Test(arguments: Mode.allCases)
+    func twoHundredSeedsWithAllFaultsPassEveryCheck(mode: Mode) async {
+        let outcomes = await sweep(1...200, mode: mode)
+        #expect(outcomes.count == 200)
+        let failed = outcomes.filter { !$0.failures.isEmpty }
+        #expect(failed.isEmpty, "\(failed.map { "seed \($0.options.seed): \($0.failures[0])" })")
+        // The plans really contain faults.
+        #expect(outcomes.contains { !$0.options.faults.nodeFaults.isEmpty })
+        #expect(outcomes.contains { !$0.options.faults.windows.isEmpty })
+        #expect(outcomes.allSatisfy { $0.requestsCompleted > 0 })
+    }
+
+    /// The first failure a sweep finds with `flaws`, or nil when every seed passed.
+    func firstFailure(_ flaws: Flaws, mode: Mode = .stableLeader, seeds: ClosedRange<UInt64> = 1...60) async -> [String]? {
+        await sweep(seeds, mode: mode, flaws: flaws).first { !$0.failures.isEmpty }?.failures
+    }
+
+    @Test func anAcceptorThatIgnoresItsPromiseIsCaught() async {
+        let failures = await firstFailure(.acceptorIgnoresPromises)
+        #expect(failures?.contains { $0.contains("below its promise") } == true, "\(failures ?? [])")
+    }
+
+    @Test func anAcceptorThatForgetsItsPromiseOnRestartIsCaught() async throws {
+        var options = SimulationOptions()
+        options.seed = 4
+        options.requestsPerClient = 20
+        options.faults.nodeFaults = [.init(node: NodeID(2), kind: .crash(restartAfter: 200_000), at: 300_000)]
+        let (honest, _) = try await simulate { $0 = options }
+        #expect(honest.passed, "\(honest.failures)")
+        options.flaws = .acceptorForgetsOnRestart
+        let (broken, _) = try await simulate { $0 = options }
+        #expect(broken.failures.contains { $0.contains("promise went back") }, "\(broken.failures)")
+    }
+
+    @Test func aReplicaThatRunsARetryTwiceIsCaught() async {
+        let failures = await firstFailure(.replicaReappliesRetries)
+        #expect(failures?.contains { $0.contains("at-most-once") || $0.contains("exactly-once") } == true, "\(failures ?? [])")
+    }
+
+    @Test func staleLocalReadsAreCaughtByTheLinearizabilityCheck() async {
+        let failures = await firstFailure(.replicaReadsLocally, mode: .perSlot)
+        #expect(failures?.contains { $0.contains("linearizability") } == true, "\(failures ?? [])")
+    }
+
+    @Test func theLivenessPhaseFailsWhenAMajorityNeverComesBack() async throws {
+        let (report, _) = try await simulate {
+            $0.seed = 8
+            $0.faults.healAt = 1_000_000
+            $0.faults.livenessBound = 5_000_000
+            $0.faults.nodeFaults = [1, 2, 3].map { .init(node: NodeID($0), kind: .crash(restartAfter: nil), at: 200_000) }
+        }
+        #expect(report.failures.contains { $0.contains("liveness") }, "\(report.failures)")
+    }
+
+    @Test func aRunsHistoryRoundTripsThroughTheFileFormatAndIsLinearizable() async throws {
+        let (report, _) = try await simulate { $0 = .sweep(seed: 11, mode: .stableLeader, nodes: 3, clients: 3, requestsPerClient: 15) }
+        #expect(report.passed, "\(report.failures)")
+        let parsed = try History.parse(jsonLines: report.history.jsonLines())
+        #expect(parsed == report.history)
+        #expect(parsed.events.count >= 2 * report.requestsCompleted)
+        #expect(Linearizability.check(parsed).isLinearizable)
+    }
+
+    @Test func aSeedChoosesTheSameFaultsEveryTime() {
+        let a = SimulationOptions.sweep(seed: 99, mode: .perSlot, nodes: 5, clients: 4, requestsPerClient: 10)
+        let b = SimulationOptions.sweep(seed: 99, mode: .perSlot, nodes: 5, clients: 4, requestsPerClient: 10)
+        let c = SimulationOptions.sweep(seed: 100, mode: .perSlot, nodes: 5, clients: 4, requestsPerClient: 10)
+        #expect(a.summary == b.summary)
+        #expect(a.summary != c.summary)
+    }
+
+    @Test(arguments: [
+        (["--seeds", "5..2"], "--seeds '5..2'"),
+        (["--seeds", "x"], "--seeds 'x'"),
+        (["--mode", "all"], "--mode 'all'"),
+        (["--nodes", "99"], "--nodes '99'"),
+        (["--frob"], "unknown simulate option '--frob'"),
+        (["--seeds", "1..3", "--history", "h.jsonl"], "--history needs a single seed"),
+    ])
+    func badSimulateArgumentsNameTheBadValue(args: [String], fragment: String) {
+        do {
+            _ = try SimulateOptions.parse(args)
+            Issue.record("\(args) was accepted")
+        } catch {
+            #expect(error.message.contains(fragment), "\(error.message)")
+        }
+    }
+
+    @Test func simulateOptionsParse() throws {
+        let parsed = try #require(try SimulateOptions.parse(["--seeds", "7..9", "--mode", "per-slot", "--nodes", "3", "--no-faults"]))
+        #expect(parsed.seeds == 7...9 && parsed.modes == [.perSlot] && parsed.nodes == 3 && !parsed.faults)
+        #expect(try SimulateOptions.parse(["--seeds", "4"])?.seeds == 4...4)
+        #expect(parsed.reproduce(seed: 8, mode: .perSlot).contains("--seeds 8..8 --mode per-slot --nodes 3"))
+    }
+}
