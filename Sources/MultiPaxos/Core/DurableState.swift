@@ -8,8 +8,13 @@
 public final class DurableState: @unchecked Sendable {
     /// The acceptor's state.
     public internal(set) var acceptor = AcceptorRecord()
+    /// Whether this node has become a member; a restarted member resumes from this state without rejoining.
+    public internal(set) var isMember = false
     /// The highest ballot round this node's leader has competed with.
     public internal(set) var ballotRound: UInt64 = 0
+    /// The replica's last persisted snapshot. Replicas report only this far as applied, so the cluster trims a
+    /// slot only once a majority holds it durably.
+    public internal(set) var replicaSnapshot: Snapshot?
 
     /// Empty state: a node that has never voted.
     public init() {}
@@ -27,6 +32,8 @@ public struct AcceptorRecord: Sendable {
     public internal(set) var trimmedBelow = Slot.zero
     /// One past the highest slot with an accepted value.
     public internal(set) var slotsEnd = Slot.zero
+    /// The highest ballot promised for any slot: a leader below it is stale.
+    public internal(set) var highestPromised = Ballot.initial
 
     /// The ballot promised for `slot`.
     public func promised(for slot: Slot) -> Ballot {

@@ -96,7 +96,7 @@ public struct Accepted: Sendable { public let ballot: Ballot; public let promise
 /// The leader is alive: slots below `nextSlot` are assigned, slots below `trimBelow` are applied by a majority.
 /// Leader → every node.
 public struct Heartbeat: Sendable { public let ballot: Ballot; public let nextSlot: Slot; public let trimBelow: Slot }
-/// A replica tells the leader how far it has applied. Replica → Leader.
+/// A replica tells the leader how far it has applied and persisted a snapshot. Replica → Leader.
 public struct HeartbeatReply: Sendable { public let ballot: Ballot; public let applied: Slot }
 /// A node asks to be let into the cluster. Initializer → Seed or Replica.
 public struct Join: Sendable { public init() {} }

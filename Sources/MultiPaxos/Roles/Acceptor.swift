@@ -35,7 +35,12 @@ public actor Acceptor: Role {
         switch message {
         case .prepare(let p): return prepare(p, from: from)
         case .accept(let a): return accept(a, from: from)
-        case .heartbeat(let h): trim(below: h.trimBelow); return []
+        case .heartbeat(let h):
+            trim(below: h.trimBelow)
+            // A leader below a ballot this acceptor promised is stale: tell it, so that it steps down even when
+            // it has nothing to propose (a Raft follower rejects a lower term the same way).
+            guard h.ballot < storage.acceptor.highestPromised else { return [] }
+            return [.send(.preempted(Preempted(ballot: h.ballot, by: storage.acceptor.highestPromised)), to: from)]
         case .request, .reply, .propose, .fillHole, .decision, .catchUpRequest, .catchUpReply, .startPhase1,
              .promise, .adopted, .preempted, .accepted, .heartbeatReply, .join, .welcome:
             return []
@@ -60,6 +65,7 @@ public actor Acceptor: Role {
             current = promised(for: slot)
             if current == p.ballot, let pv = storage.acceptor.accepted[slot] { reported = [pv] }
         }
+        storage.acceptor.highestPromised = max(storage.acceptor.highestPromised, current)
         let promise = Promise(ballot: p.ballot, promised: current, scope: p.scope, accepted: reported,
                               trimmedBelow: storage.acceptor.trimmedBelow, slotsEnd: storage.acceptor.slotsEnd)
         return [.send(.promise(promise), to: from)]
@@ -79,6 +85,7 @@ public actor Acceptor: Role {
             if a.slot >= storage.acceptor.slotsEnd { storage.acceptor.slotsEnd = a.slot.next }
         }
         let now = promised(for: a.slot)
+        storage.acceptor.highestPromised = max(storage.acceptor.highestPromised, now)
         if let pv = storage.acceptor.accepted[a.slot] {
             precondition(pv.ballot <= now || config.flaws.contains(.acceptorIgnoresPromises), "acceptor \(node): accepted \(pv.ballot) above promised \(now) at \(a.slot)")
         }

@@ -27,13 +27,26 @@ public actor Initializer: Role {
     public static func memberRoles(node: NodeID, config: ClusterConfiguration, executor: QueueExecutor,
                                    machine: any StateMachine, snapshot: Snapshot, leader: Ballot,
                                    eager: Bool, storage: DurableState = DurableState()) throws -> [any Role] {
-        [
+        let roles: [any Role] = [
             Acceptor(node: node, config: config, executor: executor, storage: storage),
             Scout(node: node, config: config, executor: executor),
             Leader(node: node, config: config, executor: executor, eager: eager, knownLeader: leader, storage: storage),
             try Replica(node: node, config: config, executor: executor, machine: machine, snapshot: snapshot,
-                        leader: leader),
+                        leader: leader, storage: storage),
         ]
+        storage.isMember = true
+        return roles
+    }
+
+    /// The roles of a member restarting after a crash: rebuilt only from its durable state (its acceptor's
+    /// promises and accepted values, its ballot round, its last persisted snapshot), then caught up by peers.
+    public static func restartedMemberRoles(node: NodeID, config: ClusterConfiguration, executor: QueueExecutor,
+                                            makeMachine: @Sendable () -> any StateMachine,
+                                            storage: DurableState) throws -> [any Role] {
+        precondition(storage.isMember, "node \(node) restarts as a member but its durable state says it never joined")
+        let initial = Snapshot(nextSlot: .zero, machine: makeMachine().snapshot(), replies: [])
+        return try memberRoles(node: node, config: config, executor: executor, machine: makeMachine(),
+                               snapshot: initial, leader: .initial, eager: false, storage: storage)
     }
 
     public func start() -> [Effect] { askNext() }

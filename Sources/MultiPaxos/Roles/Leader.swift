@@ -58,7 +58,8 @@ public actor Leader: Role {
         self.config = config
         self.executor = executor
         self.eager = eager
-        self.leaderBallot = knownLeader
+        // A restarted node never follows a leader below what its own acceptor has promised.
+        self.leaderBallot = max(knownLeader, storage.acceptor.highestPromised)
     }
 
     /// The ballot of the leader this node believes in.
@@ -81,11 +82,11 @@ public actor Leader: Role {
             case .propose(let p): return propose(p)
             case .fillHole(let f): return fillHole(f.slot)
             case .adopted(let a) where from == node: return adopted(a)
-            case .preempted(let p) where from == node: return p.by > ballot ? stepDown(by: p.by) : []
+            case .preempted(let p): return p.ballot == ballot && p.by > ballot ? stepDown(by: p.by) : []
             case .accepted(let a): return accepted(a, from: from)
             case .heartbeat(let h) where from != node: return heartbeat(h)
             case .heartbeatReply(let r): heartbeatReply(r, from: from); return []
-            case .adopted, .preempted, .heartbeat, .request, .reply, .decision, .catchUpRequest, .catchUpReply,
+            case .adopted, .heartbeat, .request, .reply, .decision, .catchUpRequest, .catchUpReply,
                  .startPhase1, .prepare, .promise, .accept, .join, .welcome:
                 return []
             }

@@ -29,9 +29,15 @@ public actor Replica: Role {
     private var stalledChecks = 0
     private var peerCursor = 0
 
-    /// Makes a replica that starts from `snapshot` (the initial state of a new cluster, or a Welcome's).
+    /// Where the replica persists its snapshot; it survives a crash of the node.
+    let storage: DurableState
+
+    /// Makes a replica that starts from `snapshot` (the initial state of a new cluster, or a Welcome's), or from
+    /// the snapshot it persisted before a crash if that one is newer.
     public init(node: NodeID, config: ClusterConfiguration, executor: QueueExecutor, machine: any StateMachine,
-                snapshot: Snapshot, leader: Ballot) throws {
+                snapshot offered: Snapshot, leader: Ballot, storage: DurableState = DurableState()) throws {
+        let snapshot = storage.replicaSnapshot.map { $0.nextSlot > offered.nextSlot ? $0 : offered } ?? offered
+        self.storage = storage
         self.node = node
         self.config = config
         self.executor = executor
@@ -75,7 +81,9 @@ public actor Replica: Role {
             case .heartbeat(let h) where config.memberSet.contains(from):
                 knownEnd = max(knownEnd, h.nextSlot)
                 trim(below: h.trimBelow)
-                let reply = Effect.send(.heartbeatReply(HeartbeatReply(ballot: h.ballot, applied: nextSlot)), to: from)
+                if nextSlot > storage.replicaSnapshot?.nextSlot ?? .zero { storage.replicaSnapshot = snapshot() }
+                let durable = storage.replicaSnapshot?.nextSlot ?? .zero
+                let reply = Effect.send(.heartbeatReply(HeartbeatReply(ballot: h.ballot, applied: durable)), to: from)
                 return [reply] + learnLeader(h.ballot)
             case .catchUpRequest(let c) where config.memberSet.contains(from):
                 return catchUpRequest(c, from: from)

@@ -37,6 +37,7 @@ public actor Simulation {
     private var openCuts: [Int: FaultPlan.Cut] = [:]
     private var recentMessages: [(Message, NodeID, NodeID)] = []
     private var stoppedClients: Set<ClientID> = []
+    private var clusterFormed = false
 
     // What the checks watch.
     private var decided: [Slot: Value] = [:]
@@ -234,9 +235,19 @@ public actor Simulation {
         appliedEnd[i] = nil
         nodes[i] = Node(id: node, executor: executor)
         emit(node, "Bus", "restarts with its durable state (promised \(storages[i].acceptor.promised))")
-        let initializer = Initializer(node: node, config: config, executor: executor, makeMachine: makeMachine,
-                                      storage: storages[i])
-        process(await nodes[i].install(initializer), at: node)
+        // A member resumes from its durable state. A node that never joined starts over: the seed node runs its
+        // Seed again if no cluster formed, any other node asks to join.
+        var roles: [any Role]
+        if storages[i].isMember, let member = try? Initializer.restartedMemberRoles(
+            node: node, config: config, executor: executor, makeMachine: makeMachine, storage: storages[i]) {
+            roles = member
+            appliedEnd[i] = storages[i].replicaSnapshot?.nextSlot ?? .zero
+        } else if node == config.members[0] && !clusterFormed {
+            roles = [Seed(node: node, config: config, executor: executor, makeMachine: makeMachine, storage: storages[i])]
+        } else {
+            roles = [Initializer(node: node, config: config, executor: executor, makeMachine: makeMachine, storage: storages[i])]
+        }
+        for role in roles { process(await nodes[i].install(role), at: node) }
     }
 
     // MARK: The bus
@@ -342,6 +353,7 @@ public actor Simulation {
             }
         case .installedSnapshot(let slot), .joined(let slot):
             appliedEnd[node.value] = max(appliedEnd[node.value] ?? .zero, slot)
+            clusterFormed = true
         case .invoked(let key, let operation):
             invokedAt[key] = now
             submitted[key] = operation
