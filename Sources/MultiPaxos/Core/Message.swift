@@ -97,7 +97,13 @@ public struct Accepted: Sendable { public let ballot: Ballot; public let promise
 /// Leader → every node.
 public struct Heartbeat: Sendable { public let ballot: Ballot; public let nextSlot: Slot; public let trimBelow: Slot }
 /// A replica tells the leader how far it has applied and persisted a snapshot. Replica → Leader.
-public struct HeartbeatReply: Sendable { public let ballot: Ballot; public let applied: Slot }
+public struct HeartbeatReply: Sendable {
+    public let ballot: Ballot
+    public let applied: Slot
+    /// One past the highest slot this node's acceptor accepted in: a per-slot leader, which runs no Phase 1
+    /// when it takes over, learns from it which slots exist.
+    public let acceptedEnd: Slot
+}
 /// A node asks to be let into the cluster. Initializer → Seed or Replica.
 public struct Join: Sendable { public init() {} }
 /// The answer to a Join: the state to start from. Seed or Replica → Initializer.

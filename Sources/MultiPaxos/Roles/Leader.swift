@@ -208,7 +208,7 @@ public actor Leader: Role {
                 armLeaderCheck(jitter: config.timing.backoffMax),
             ]
         case .perSlot:
-            nextSlot = max(nextSlot, floor)
+            nextSlot = max(nextSlot, floor, storage.acceptor.slotsEnd)
             proposedSlots = []
             return becomeActive() + drainQueue()
         }
@@ -269,6 +269,10 @@ public actor Leader: Role {
         // Slots a replica applied are decided: never assign them again, and tell lagging replicas they exist.
         // (A per-slot leader claims leadership without Phase 1 and may not have heard of them yet.)
         nextSlot = max(nextSlot, r.applied)
+        // A per-slot leader took over without Phase 1: slots accepted anywhere may be decided, so make them
+        // known; replicas that cannot learn them ask for them to be settled (FillHole), adopting what was chosen.
+        // (A stable leader's Phase 1 already covered them; slots beyond it were never chosen.)
+        if config.mode == .perSlot { nextSlot = max(nextSlot, r.acceptedEnd) }
         guard applied.count >= config.quorum else { return }
         // The quorum-th highest applied slot: a majority has applied everything below it.
         let watermark = applied.values.sorted(by: >)[config.quorum - 1]

@@ -83,7 +83,8 @@ public actor Replica: Role {
                 trim(below: h.trimBelow)
                 if nextSlot > storage.replicaSnapshot?.nextSlot ?? .zero { storage.replicaSnapshot = snapshot() }
                 let durable = storage.replicaSnapshot?.nextSlot ?? .zero
-                let reply = Effect.send(.heartbeatReply(HeartbeatReply(ballot: h.ballot, applied: durable)), to: from)
+                let reply = Effect.send(.heartbeatReply(HeartbeatReply(ballot: h.ballot, applied: durable,
+                                                                         acceptedEnd: storage.acceptor.slotsEnd)), to: from)
                 return [reply] + learnLeader(h.ballot)
             case .catchUpRequest(let c) where config.memberSet.contains(from):
                 return catchUpRequest(c, from: from)

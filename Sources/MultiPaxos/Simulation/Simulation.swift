@@ -413,7 +413,6 @@ public actor Simulation {
 
     static func completion(of op: KeyValueOperation, result: KeyValueResult?, client: ClientID) -> HistoryEvent {
         var event = invocation(of: op, client: client)
-        event.expected = nil
         switch result {
         case .value(let v)?: event.kind = .ok; event.value = v
         case .ok?: event.kind = .ok; event.value = nil
