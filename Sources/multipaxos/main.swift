@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Foundation
 import MultiPaxos
 
 /// Prints one trace line; a plain function so that it is `Sendable` and runs on the simulation's thread.
@@ -46,6 +47,12 @@ do {
     exit(2)
 }
 let report = await simulation.run()
+if let path = arguments.historyPath {
+    guard FileManager.default.createFile(atPath: path, contents: Data(report.history.jsonLines().utf8)) else {
+        complain("cannot write history file '\(path)'")
+        exit(2)
+    }
+}
 if !arguments.quiet { print("") }
 for line in report.summary { print(line) }
 if !report.passed {

@@ -4,9 +4,11 @@ import Testing
 @Suite struct ReplicaTests {
     let ballot = Ballot(round: 1, leader: NodeID(0))
 
-    func replica(_ node: Int = 1) throws -> Replica {
-        try Replica(node: n(node), config: config(), executor: testExecutor, machine: KeyValueStore(),
-                    snapshot: emptySnapshot, leader: ballot)
+    func replica(_ node: Int = 1, retainedSlots: Int64 = 0) throws -> Replica {
+        var c = config()
+        c.retainedSlots = retainedSlots
+        return try Replica(node: n(node), config: c, executor: testExecutor, machine: KeyValueStore(),
+                           snapshot: emptySnapshot, leader: ballot)
     }
 
     func decide(_ r: Replica, _ slot: Int64, _ value: Value) async -> [Effect] {
@@ -52,6 +54,15 @@ import Testing
         #expect(await r.retainedLogCount == 1)
         let old = sent(await r.handle(.message(.catchUpRequest(CatchUpRequest(from: Slot(1))), from: n(2))))[0].0.catchUpReply
         #expect(old?.snapshot?.nextSlot == Slot(5))
+    }
+
+    @Test func keepsSomeAppliedValuesBelowTheWatermarkForSlightlyLaggingPeers() async throws {
+        let r = try replica(retainedSlots: 2)
+        for i in 0..<6 { _ = await decide(r, Int64(i), .noop) }
+        _ = await r.handle(.message(.heartbeat(Heartbeat(ballot: ballot, nextSlot: Slot(6), trimBelow: Slot(5))), from: n(0)))
+        #expect(await r.retainedLogCount == 3, "slots 3, 4 and 5 are kept")
+        let reply = sent(await r.handle(.message(.catchUpRequest(CatchUpRequest(from: Slot(3))), from: n(2))))[0].0.catchUpReply
+        #expect(reply?.snapshot == nil && reply?.values.count == 3)
     }
 
     @Test func aLaggingReplicaAsksAPeerAndCatchesUp() async throws {

@@ -8,6 +8,8 @@ public struct CommandLineOptions: Sendable {
     public var color: Bool?
     /// Print the usage and stop.
     public var help = false
+    /// Write the run's client history (JSON lines) to this file.
+    public var historyPath: String?
 
     /// The text `--help` prints.
     public static let usage = """
@@ -26,6 +28,7 @@ public struct CommandLineOptions: Sendable {
           --drop P                        probability a network message is lost, 0...1 (default 0.05)
           --duplicate P                   probability a network message is delivered twice (default 0)
           --crash-leader-at T             crash the leader's node at T simulated seconds
+          --history FILE                  write the clients' history as JSON lines (for check-history)
           --quiet                         print only the summary
           --no-color                      no role colours (also when NO_COLOR is set or output is not a terminal)
           --help                          this text
@@ -61,6 +64,7 @@ public struct CommandLineOptions: Sendable {
             case "--help", "-h": result.help = true
             case "--quiet", "-q": result.quiet = true
             case "--no-color": result.color = false
+            case "--history": result.historyPath = try value(arg)
             case "--mode":
                 let text = try value(arg)
                 guard let mode = Mode(rawValue: text) else {

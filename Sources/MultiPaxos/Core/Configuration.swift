@@ -38,6 +38,9 @@ public struct ClusterConfiguration: Sendable {
     public let timing: Timing
     /// At most this many decided values travel in one catch-up reply.
     public let catchUpBatch: Int
+    /// Replicas keep this many applied values below the trim watermark, so a replica that is only a little
+    /// behind catches up from peers' logs rather than with a whole snapshot.
+    public var retainedSlots: Int64 = 1024
     /// Deliberate protocol bugs, for showing that the checkers catch them; always empty outside tests.
     var flaws: Flaws = []
     /// The number of members that makes a majority: ⌊n/2⌋+1.

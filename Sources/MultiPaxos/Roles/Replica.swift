@@ -150,7 +150,7 @@ public actor Replica: Role {
     }
 
     private func trim(below watermark: Slot) {
-        let drop = min(watermark.index, nextSlot.index) - logStart.index
+        let drop = min(watermark.index - config.retainedSlots, nextSlot.index) - logStart.index
         guard drop > 0 else { return }
         log.removeFirst(Int(drop))
         logStart = Slot(logStart.index + drop)
