@@ -21,6 +21,9 @@ let rawArguments = Array(CommandLine.arguments.dropFirst())
 if rawArguments.first == "check-history" {
     exit(checkHistory(Array(rawArguments.dropFirst())))
 }
+if rawArguments.first == "bench" {
+    exit(await benchCommand(Array(rawArguments.dropFirst())))
+}
 if rawArguments.first == "simulate" {
     exit(await simulateCommand(Array(rawArguments.dropFirst())))
 }

@@ -3,6 +3,11 @@
 public enum Linearizability {
     /// The verdict, and the first key whose operations admit no linearization.
     public struct Verdict: Sendable, Equatable {
+        /// Makes a verdict.
+        public init(isLinearizable: Bool, failingKey: String?) {
+            self.isLinearizable = isLinearizable
+            self.failingKey = failingKey
+        }
         /// Whether the whole history is linearizable.
         public let isLinearizable: Bool
         /// A key that fails, if any.

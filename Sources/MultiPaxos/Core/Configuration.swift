@@ -43,6 +43,9 @@ public struct ClusterConfiguration: Sendable {
     public var retainedSlots: Int64 = 1024
     /// Deliberate protocol bugs, for showing that the checkers catch them; always empty outside tests.
     var flaws: Flaws = []
+    /// Nodes whose leaders never defer to another (benchmarks of contention): each proposes the commands of its
+    /// own clients and competes again after every preemption, once a random backoff has passed.
+    public var contenders = NodeSet()
     /// The number of members that makes a majority: ⌊n/2⌋+1.
     public var quorum: Int { members.count / 2 + 1 }
 

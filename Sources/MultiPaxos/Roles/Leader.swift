@@ -67,8 +67,11 @@ public actor Leader: Role {
     /// How many slots are in Phase 2 now.
     public var slotsInFlight: Int { inFlight.count }
 
+    /// Whether this leader never defers to another (see `ClusterConfiguration.contenders`).
+    private var contender: Bool { config.contenders.contains(node) }
+
     public func start() -> [Effect] {
-        eager ? startElection() : [armLeaderCheck(jitter: config.timing.backoffMax)]
+        eager || contender ? startElection() : [armLeaderCheck(jitter: config.timing.backoffMax)]
     }
 
     public func handle(_ input: Input) -> [Effect] {
@@ -97,7 +100,7 @@ public actor Leader: Role {
 
     private func propose(_ p: Propose) -> [Effect] {
         if isActive { return assign(p.command) }
-        if !scouting, leaderBallot != .initial, leaderBallot.leader != node, !p.forwarded {
+        if !contender, !scouting, leaderBallot != .initial, leaderBallot.leader != node, !p.forwarded {
             return [.send(.propose(Propose(command: p.command, forwarded: true)), to: leaderBallot.leader)]
         }
         if queued.count < Self.queueLimit, !queued.contains(where: { $0.key == p.command.key }) {
@@ -247,7 +250,7 @@ public actor Leader: Role {
     }
 
     private func forwardQueue() -> [Effect] {
-        guard leaderBallot.leader != node, leaderBallot != .initial else { return [] }
+        guard !contender, leaderBallot.leader != node, leaderBallot != .initial else { return [] }
         let commands = queued
         queued = []
         return commands.map { .send(.propose(Propose(command: $0, forwarded: true)), to: leaderBallot.leader) }
@@ -320,7 +323,7 @@ public actor Leader: Role {
 
     private func onLeaderCheck(_ generation: UInt64) -> [Effect] {
         guard generation == checkGeneration, !isActive else { return [] }
-        if scouting || heardFromLeader {
+        if scouting || (heardFromLeader && !contender) {
             heardFromLeader = false
             return [armLeaderCheck(jitter: config.timing.backoffMax)]
         }

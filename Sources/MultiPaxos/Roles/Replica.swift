@@ -99,7 +99,9 @@ public actor Replica: Role {
         }
     }
 
-    private var leaderNode: NodeID { leaderHint == .initial ? node : leaderHint.leader }
+    private var leaderNode: NodeID {
+        leaderHint == .initial || config.contenders.contains(node) ? node : leaderHint.leader
+    }
 
     private func request(_ command: Command, from origin: NodeID) -> [Effect] {
         if let done = replies[command.key.client], done.request >= command.key.request {

@@ -10,7 +10,9 @@ public actor Requester: Role {
     public nonisolated let client: ClientID
     let node: NodeID
     let requestTimeout: Microseconds
-    let operations: [[UInt8]]
+    /// How many operations the client sends, and operation `i` (from 0) in the state machine's encoding.
+    let count: Int
+    let operation: @Sendable (Int) -> [UInt8]
     private var issued = 0
     private var outstanding: Command?
     /// The results received so far, in request order.
@@ -19,15 +21,23 @@ public actor Requester: Role {
     /// Makes a client on `node` that will run `operations` in order.
     public init(client: ClientID, node: NodeID, operations: [[UInt8]], requestTimeout: Microseconds,
                 executor: QueueExecutor) {
+        self.init(client: client, node: node, count: operations.count, operation: { operations[$0] },
+                  requestTimeout: requestTimeout, executor: executor)
+    }
+
+    /// Makes a client on `node` that will send `count` operations, asking `operation` for each when it is due.
+    public init(client: ClientID, node: NodeID, count: Int, operation: @escaping @Sendable (Int) -> [UInt8],
+                requestTimeout: Microseconds, executor: QueueExecutor) {
         self.client = client
         self.node = node
-        self.operations = operations
+        self.count = count
+        self.operation = operation
         self.requestTimeout = requestTimeout
         self.executor = executor
     }
 
     /// Whether every operation has been answered.
-    public var isDone: Bool { issued == operations.count && outstanding == nil }
+    public var isDone: Bool { issued == count && outstanding == nil }
 
     public func start() -> [Effect] { issueNext() }
 
@@ -47,10 +57,10 @@ public actor Requester: Role {
     }
 
     private func issueNext() -> [Effect] {
-        guard issued < operations.count else { return [] }
+        guard issued < count else { return [] }
         issued += 1
         let key = RequestKey(client: client, request: RequestNumber(UInt64(issued)))
-        let command = Command(key: key, operation: operations[issued - 1])
+        let command = Command(key: key, operation: operation(issued - 1))
         outstanding = command
         return [.event(.invoked(key, operation: command.operation))] + send(command)
     }

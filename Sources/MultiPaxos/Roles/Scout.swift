@@ -14,12 +14,15 @@ public actor Scout: Role {
         var best: [Slot: PValue] = [:]
         var trimmedBelow = Slot.zero
         var slotsEnd = Slot.zero
+        /// The retransmit tick at which Prepares last went out; resent only once a whole tick has passed.
+        var sentAtTick: UInt64 = 0
     }
 
     let node: NodeID
     let config: ClusterConfiguration
     private var rounds: [PrepareScope: Round] = [:]
     private var retransmitArmed = false
+    private var tick: UInt64 = 0
 
     /// Makes the scout of `node`.
     public init(node: NodeID, config: ClusterConfiguration, executor: QueueExecutor) {
@@ -54,7 +57,9 @@ public actor Scout: Role {
     }
 
     private func begin(_ s: StartPhase1) -> [Effect] {
-        rounds[s.scope] = Round(ballot: s.ballot, scope: s.scope)
+        var round = Round(ballot: s.ballot, scope: s.scope)
+        round.sentAtTick = tick
+        rounds[s.scope] = round
         var effects: [Effect] = [
             .event(.phase1Started(s.ballot, s.scope)),
             .broadcast(.prepare(Prepare(ballot: s.ballot, scope: s.scope)), to: config.memberSet),
@@ -108,8 +113,12 @@ public actor Scout: Role {
             retransmitArmed = false
             return []
         }
+        tick += 1
         var effects: [Effect] = []
-        for round in rounds.values.sorted(by: { $0.scope.firstSlot < $1.scope.firstSlot }) {
+        for var round in rounds.values.sorted(by: { $0.scope.firstSlot < $1.scope.firstSlot })
+        where round.sentAtTick < tick - 1 {
+            round.sentAtTick = tick
+            rounds[round.scope] = round
             let missing = config.memberSet.subtracting(round.promisedBy)
             effects.append(.broadcast(.prepare(Prepare(ballot: round.ballot, scope: round.scope)), to: missing))
         }

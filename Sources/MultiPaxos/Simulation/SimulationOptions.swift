@@ -46,6 +46,15 @@ public struct SimulationOptions: Sendable {
     public var timeLimit: Microseconds = 600_000_000
     /// Deliberate protocol bugs, for tests that show the checkers catch them.
     var flaws: Flaws = []
+    /// Crash the node that leads once this many requests have completed.
+    public var crashLeaderAfterRequests: Int?
+    /// Nodes whose leaders never defer to another: each proposes its own clients' commands (contention).
+    public var contenders: [NodeID] = []
+    /// Generated clients (benchmarks: operations made on demand, no shared keys) instead of scripted ones.
+    public var generatedWorkload = false
+    /// Full checks record every client operation and decision for the end-of-run checks (linearizability,
+    /// at-most-once, validity); light checks keep agreement, answers and convergence with bounded memory.
+    public var fullChecks = true
     /// The protocol's timing.
     public var timing = Timing()
 

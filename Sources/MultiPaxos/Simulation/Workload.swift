@@ -1,22 +1,64 @@
-/// One simulated client's script: where it runs, what it asks, and what each answer must be.
+/// One simulated client's script: where it runs, what it asks, and (for scripted clients) what each answer
+/// must be. A generated script makes its operations on demand, so a million-command benchmark holds none.
 public struct ClientScript: Sendable {
     /// The client.
     public let client: ClientID
     /// The node whose replica it talks to.
     public let node: NodeID
-    /// Its operations, in order.
-    public let operations: [KeyValueOperation]
-    /// The result each operation must give; nil for operations on keys other clients share, whose answers
-    /// only the linearizability check can judge.
-    public let expected: [KeyValueResult?]
-    /// The token each operation appended to the shared key, if it did.
-    public let sharedTokens: [String?]
+    /// How many operations it sends.
+    public let count: Int
+    let operations: [KeyValueOperation]
+    let expected: [KeyValueResult?]
+    let sharedTokens: [String?]
+
+    init(client: ClientID, node: NodeID, operations: [KeyValueOperation], expected: [KeyValueResult?],
+         sharedTokens: [String?]) {
+        self.client = client
+        self.node = node
+        self.count = operations.count
+        self.operations = operations
+        self.expected = expected
+        self.sharedTokens = sharedTokens
+    }
+
+    init(generatedFor client: ClientID, node: NodeID, count: Int) {
+        self.client = client
+        self.node = node
+        self.count = count
+        operations = []
+        expected = []
+        sharedTokens = []
+    }
+
+    /// Operation `i` (from 0).
+    public func operation(_ i: Int) -> KeyValueOperation {
+        if !operations.isEmpty { return operations[i] }
+        // A benchmark client writes and reads a few keys of its own: cheap, and every answer is checkable.
+        let key = "\(client).k\((i / 2) % 4)"
+        return i % 2 == 0 ? .put(key, "v\(i)") : .get(key)
+    }
+
+    /// The result operation `i` must give, if known in advance.
+    public func expectedResult(_ i: Int) -> KeyValueResult? {
+        if !expected.isEmpty { return expected[i] }
+        return i % 2 == 0 ? .ok : .value("v\(i - 1)")
+    }
+
+    /// The token operation `i` appends to the shared journal, if it does.
+    func token(_ i: Int) -> String? { sharedTokens.isEmpty ? nil : sharedTokens[i] }
 }
 
 /// Builds the demo's scripted clients from the run's generator: each client works on keys of its own, so the
 /// right answer to every request is known in advance, and appends a unique token to one shared key, which must
 /// end up holding each completed token exactly once.
 enum Workload {
+    /// Generated clients for benchmarks: no scripts held in memory.
+    static func generated(placements: [NodeID], requestsPerClient: Int) -> [ClientScript] {
+        placements.enumerated().map { index, node in
+            ClientScript(generatedFor: ClientID(UInt64(index + 1)), node: node, count: requestsPerClient)
+        }
+    }
+
     /// The key every client appends to.
     static let sharedKey = "journal"
     /// The register every client reads, writes and compare-and-sets.

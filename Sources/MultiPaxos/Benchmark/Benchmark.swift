@@ -1,0 +1,160 @@
+import Foundation
+
+/// The benchmark: both modes on identical workloads and seeds, scenario by scenario, measured side by side.
+public enum Benchmark {
+    /// Where the clients sit.
+    public enum Placement: String, Sendable, CaseIterable {
+        /// Every client on the node that leads first (node 0).
+        case leader
+        /// Every client on one follower (node 1).
+        case follower
+        /// Client i on node i mod n.
+        case spread
+    }
+
+    /// One workload shape.
+    public struct Scenario: Sendable {
+        /// A short name for tables and options.
+        public var name: String
+        public var nodes: Int
+        public var clients: Int
+        public var dropRate: Double
+        public var placement: Placement
+        /// Crash the leader's node once half the commands are done.
+        public var crashLeader = false
+        /// Two nodes propose at once (nodes 0 and 1 are contenders, clients split between them).
+        public var contention = false
+
+        /// Makes a scenario.
+        public init(name: String, nodes: Int, clients: Int, dropRate: Double = 0, placement: Placement = .spread,
+                    crashLeader: Bool = false, contention: Bool = false) {
+            self.name = name
+            self.nodes = nodes
+            self.clients = clients
+            self.dropRate = dropRate
+            self.placement = placement
+            self.crashLeader = crashLeader
+            self.contention = contention
+        }
+
+        /// The simulation options for `commands` commands in `mode`.
+        public func options(mode: Mode, commands: Int, seed: UInt64) -> SimulationOptions {
+            var o = SimulationOptions()
+            o.seed = seed
+            o.mode = mode
+            o.nodes = nodes
+            o.clients = clients
+            o.requestsPerClient = max(1, commands / clients)
+            o.dropRate = dropRate
+            o.generatedWorkload = true
+            o.fullChecks = false
+            o.timeLimit = 3_600_000_000
+            switch placement {
+            case .leader: o.placements = Array(repeating: NodeID(0), count: clients)
+            case .follower: o.placements = Array(repeating: NodeID(min(1, nodes - 1)), count: clients)
+            case .spread: o.placements = (0..<clients).map { NodeID($0 % nodes) }
+            }
+            if crashLeader { o.crashLeaderAfterRequests = o.requestsPerClient * clients / 2 }
+            if contention {
+                o.contenders = [NodeID(0), NodeID(1)]
+                o.placements = (0..<clients).map { NodeID($0 % 2) }
+            }
+            return o
+        }
+    }
+
+    /// The full set: 3, 5 and 7 nodes; 1, 16 and 256 clients; no loss and 5% loss; client placements; a leader
+    /// crash; two proposers at once.
+    public static let allScenarios: [Scenario] = {
+        var list: [Scenario] = []
+        for nodes in [3, 5, 7] {
+            for clients in [1, 16, 256] {
+                for drop in [0.0, 0.05] {
+                    list.append(Scenario(name: "n\(nodes)-c\(clients)-\(drop == 0 ? "lossless" : "loss5")",
+                                         nodes: nodes, clients: clients, dropRate: drop))
+                }
+            }
+        }
+        for placement in Placement.allCases {
+            list.append(Scenario(name: "n3-c1-on-\(placement.rawValue)", nodes: 3, clients: 1, placement: placement))
+        }
+        list.append(Scenario(name: "n3-c64-throughput", nodes: 3, clients: 64))
+        list.append(Scenario(name: "n5-c16-leader-crash", nodes: 5, clients: 16, dropRate: 0.05, crashLeader: true))
+        list.append(Scenario(name: "n5-c16-two-proposers", nodes: 5, clients: 16, contention: true))
+        return list
+    }()
+
+    /// A few scenarios that run in seconds.
+    public static let quickScenarios: [Scenario] = allScenarios.filter {
+        ["n3-c1-on-leader", "n3-c1-on-follower", "n3-c16-lossless", "n5-c16-loss5", "n3-c64-throughput",
+         "n5-c16-leader-crash", "n5-c16-two-proposers"].contains($0.name)
+    }
+
+    /// The figures of one scenario in one mode.
+    public struct Result: Sendable {
+        public let scenario: String
+        public let mode: Mode
+        public let nodes: Int
+        public let clients: Int
+        public let dropRate: Double
+        public let commands: Int
+        public let passed: Bool
+        /// Messages between different nodes per committed command (self-messages not counted, heartbeats are).
+        public let networkMessagesPerCommand: Double
+        /// Per kind, in `MessageKind` order.
+        public let networkMessagesPerCommandByKind: [Double]
+        public let localMessagesPerCommand: Double
+        public let phase1Rounds: Int
+        public let latencyMedianMilliseconds: Double
+        public let latencyP99Milliseconds: Double
+        /// Median latency divided by the mean network round trip.
+        public let latencyMedianRoundTrips: Double
+        public let commandsPerWallSecond: Double
+        public let simulatedSeconds: Double
+        public let wallSeconds: Double
+        /// The process's peak resident memory so far, in MiB.
+        public let peakMemoryMiB: Double
+    }
+
+    /// Runs `scenario` in `mode`.
+    public static func run(_ scenario: Scenario, mode: Mode, commands: Int, seed: UInt64) async -> Result {
+        let options = scenario.options(mode: mode, commands: commands, seed: seed)
+        let clock = ContinuousClock()  // wall time of the harness, outside the simulation
+        let start = clock.now
+        let report: SimulationReport
+        do {
+            report = try await Simulation(options: options).run()
+        } catch {
+            preconditionFailure("benchmark scenario \(scenario.name) has bad options: \(error)")
+        }
+        let wall = clock.now - start
+        let wallSeconds = Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18
+        let committed = max(1, report.requestsCompleted)
+        let sorted = report.latencies.sorted()
+        func percentile(_ p: Double) -> Double {
+            guard !sorted.isEmpty else { return 0 }
+            return Double(sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]) / 1000
+        }
+        let roundTripMilliseconds = 2 * (Double(options.networkDelay) + Double(options.networkJitter) / 2) / 1000
+        return Result(
+            scenario: scenario.name, mode: mode, nodes: scenario.nodes, clients: scenario.clients,
+            dropRate: scenario.dropRate, commands: report.requestsCompleted, passed: report.passed,
+            networkMessagesPerCommand: Double(report.totalNetworkMessages) / Double(committed),
+            networkMessagesPerCommandByKind: report.networkMessages.map { Double($0) / Double(committed) },
+            localMessagesPerCommand: Double(report.localMessages.reduce(0, +)) / Double(committed),
+            phase1Rounds: report.phase1Rounds,
+            latencyMedianMilliseconds: percentile(0.5), latencyP99Milliseconds: percentile(0.99),
+            latencyMedianRoundTrips: percentile(0.5) / roundTripMilliseconds,
+            commandsPerWallSecond: Double(report.requestsCompleted) / max(wallSeconds, 1e-9),
+            simulatedSeconds: Double(report.simulatedTime) / 1e6, wallSeconds: wallSeconds,
+            peakMemoryMiB: peakResidentMiB())
+    }
+
+    /// The process's peak resident set size (VmHWM), in MiB; 0 where /proc is not available.
+    public static func peakResidentMiB() -> Double {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kb = Double(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
+        return kb / 1024
+    }
+}
