@@ -38,6 +38,8 @@ public actor Simulation {
     private var recentMessages: [(Message, NodeID, NodeID)] = []
     private var stoppedClients: Set<ClientID> = []
     private var clusterFormed = false
+    private var joinedNodes = NodeSet()
+    private var welcomedMajority: Bool { joinedNodes.count >= config.quorum }
 
     // What the checks watch.
     private var decided: [Slot: Value] = [:]
@@ -131,6 +133,12 @@ public actor Simulation {
                 }
                 process(await nodes[i].deliver(.timer(timer)), at: node)
             case .nodeFault(let index):
+                // Crashes and pauses wait until the cluster has formed: a single seed that dies before
+                // welcoming anyone leaves nothing to recover, by design.
+                guard clusterFormed && welcomedMajority else {
+                    queue.push(item, at: now + 50_000)
+                    continue
+                }
                 await nodeFault(plan.nodeFaults[index])
             case .restart(let node):
                 await restart(node)
@@ -359,6 +367,7 @@ public actor Simulation {
         case .installedSnapshot(let slot), .joined(let slot):
             appliedEnd[node.value] = max(appliedEnd[node.value] ?? .zero, slot)
             clusterFormed = true
+            joinedNodes.insert(node)
         case .invoked(let key, let operation):
             invokedAt[key] = now
             guard options.fullChecks else { break }
