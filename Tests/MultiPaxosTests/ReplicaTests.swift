@@ -16,7 +16,7 @@ import Testing
     }
 
     func applied(_ effects: [Effect]) -> [Slot] {
-        events(effects).compactMap { if case .applied(let s, _, _) = $0 { s } else { nil } }
+        events(effects).compactMap { if case .applied(let s, _, _, _) = $0 { s } else { nil } }
     }
 
     @Test func appliesDecisionsInSlotOrderOnly() async throws {
@@ -37,7 +37,7 @@ import Testing
         let first = await decide(r, 0, .command(c))
         #expect(sent(first).first?.0.reply?.key == c.key)
         let second = await decide(r, 1, .command(c))
-        #expect(events(second).contains { if case .applied(_, _, duplicate: true) = $0 { true } else { false } })
+        #expect(events(second).contains { if case .applied(_, _, duplicate: true, _) = $0 { true } else { false } })
         let retry = sent(await r.handle(.message(.request(Request(command: c)), from: n(1))))
         #expect(retry.first?.0.reply?.result == KeyValueResult.ok.encoded)
         var store = KeyValueStore()

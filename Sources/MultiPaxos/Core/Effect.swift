@@ -58,8 +58,9 @@ public enum Event: Sendable, CustomStringConvertible {
     case leaderSuspected(Ballot)
     /// A leader learned that a majority accepted `value` in `slot`.
     case decided(Slot, Value)
-    /// A replica applied a slot; `duplicate` when the command had already run in an earlier slot.
-    case applied(Slot, Value, duplicate: Bool)
+    /// A replica applied a slot; `duplicate` when the command had already run in an earlier slot. `result` is
+    /// what the command returned (the cached result for a duplicate, nil for a no-op).
+    case applied(Slot, Value, duplicate: Bool, result: [UInt8]?)
     /// A replica took a snapshot from a peer instead of the slots before `Slot`.
     case installedSnapshot(Slot)
     /// A client sent a new request.
@@ -78,7 +79,7 @@ public enum Event: Sendable, CustomStringConvertible {
         case .preempted(let b, let by): "ballot \(b) preempted by \(by)"
         case .leaderSuspected(let b): "suspects leader of ballot \(b) is gone"
         case .decided(let s, let v): "decided \(s) = \(v)"
-        case .applied(let s, let v, let dup): dup ? "skips \(s) = \(v) (already applied)" : "applies \(s) = \(v)"
+        case .applied(let s, let v, let dup, _): dup ? "skips \(s) = \(v) (already applied)" : "applies \(s) = \(v)"
         case .installedSnapshot(let s): "installs a snapshot up to \(s)"
         case .invoked(let k, _): "invokes \(k)"
         case .completed(let k, _): "completes \(k)"

@@ -132,13 +132,13 @@ public actor Replica: Role {
             log.append(value)
             nextSlot = slot.next
             guard case .command(let c) = value else {
-                effects.append(.event(.applied(slot, value, duplicate: false)))
+                effects.append(.event(.applied(slot, value, duplicate: false, result: nil)))
                 continue
             }
             let duplicate = (replies[c.key.client]?.request ?? RequestNumber(0)) >= c.key.request
                 && !config.flaws.contains(.replicaReappliesRetries)
             if !duplicate { replies[c.key.client] = (c.key.request, machine.apply(c.operation)) }
-            effects.append(.event(.applied(slot, value, duplicate: duplicate)))
+            effects.append(.event(.applied(slot, value, duplicate: duplicate, result: replies[c.key.client]?.result)))
             effects += answer(c.key)
         }
         return effects

@@ -352,7 +352,7 @@ public actor Simulation {
                 decidedEnd = max(decidedEnd, slot.next)
                 if case .command = value { report.commandsCommitted += 1 }
             }
-        case .applied(let slot, let value, let duplicate):
+        case .applied(let slot, let value, let duplicate, _):
             appliedEnd[node.value] = slot.next
             if slot >= prunedBelow && decided[slot] != value {
                 violation("replica \(node) applied \(slot) = \(value) but it was decided as \(decided[slot]?.description ?? "nothing")")

@@ -1,0 +1,65 @@
+/// A client of a `LocalCluster`: submits commands one at a time and awaits their results. It sends each request
+/// to a node's replica and, when no answer comes in time, sends the same request (same number) to the next
+/// node, so the cluster runs it once however often it is sent. It gives up with a typed error.
+public actor ClusterClient {
+    /// The client's identity in the cluster's reply caches.
+    public nonisolated let id: ClientID
+    private let router: Router
+    private let members: [NodeID]
+    private let requestTimeout: Duration
+    private let giveUpAfter: Duration
+    private var nextRequest: UInt64 = 1
+    private var gateway: Int
+    private var busy = false
+    private var turn: [CheckedContinuation<Void, Never>] = []
+
+    init(id: ClientID, router: Router, members: [NodeID], requestTimeout: Duration, giveUpAfter: Duration) {
+        self.id = id
+        self.router = router
+        self.members = members
+        self.requestTimeout = requestTimeout
+        self.giveUpAfter = giveUpAfter
+        gateway = Int(id.value) % members.count
+    }
+
+    /// Runs `operation` (in the state machine's encoding) and returns its result.
+    public func submit(_ operation: [UInt8]) async throws(ClusterError) -> [UInt8] {
+        while busy { await withCheckedContinuation { turn.append($0) } }
+        busy = true
+        defer {
+            busy = false
+            if !turn.isEmpty { turn.removeFirst().resume() }
+        }
+        let key = RequestKey(client: id, request: RequestNumber(nextRequest))
+        nextRequest += 1
+        let command = Command(key: key, operation: operation)
+        let clock = ContinuousClock()
+        let deadline = clock.now + giveUpAfter
+        while clock.now < deadline {
+            let live = router.liveNodes
+            guard !live.isEmpty else { throw .clusterUnavailable }
+            let node = live.contains(members[gateway % members.count]) ? members[gateway % members.count] : live[0]
+            let timeout = Task { [router, requestTimeout] in
+                do { try await Task.sleep(for: requestTimeout) } catch { return }
+                router.expire(key)
+            }
+            // The request enters at the node's own replica, as from a client on that node.
+            let result = await router.reply(to: key) {
+                router.deliver(.message(.request(Request(command: command)), from: node), to: node)
+            }
+            timeout.cancel()
+            if let result { return result }
+            gateway += 1
+        }
+        throw .timeout(after: giveUpAfter)
+    }
+
+    /// Runs a key-value operation against the built-in store.
+    public func run(_ operation: KeyValueOperation) async throws(ClusterError) -> KeyValueResult {
+        let bytes = try await submit(operation.encoded)
+        guard let result = try? KeyValueResult(decoding: bytes) else {
+            preconditionFailure("the cluster's state machine is not the key-value store: answer \(bytes)")
+        }
+        return result
+    }
+}

@@ -1,0 +1,100 @@
+import Synchronization
+
+/// The real-time bus of a `LocalCluster`: each node's inbox, the replies clients wait for, and the committed
+/// log's subscribers. Node loops and clients call it from many tasks, so its state sits behind one mutex.
+final class Router: Sendable {
+    private struct State {
+        var inboxes: [AsyncStream<Input>.Continuation?]
+        var waiting: [RequestKey: CheckedContinuation<[UInt8]?, Never>] = [:]
+        var subscribers: [Int: AsyncStream<CommittedEntry>.Continuation] = [:]
+        var nextSubscriber = 0
+        var nextCommitted = Slot.zero
+    }
+    private let state: Mutex<State>
+
+    init(nodes: Int) {
+        state = Mutex(State(inboxes: Array(repeating: nil, count: nodes)))
+    }
+
+    /// Connects a node's inbox (nil disconnects it: a stopped node receives nothing).
+    func connect(_ node: NodeID, _ inbox: AsyncStream<Input>.Continuation?) {
+        state.withLock { $0.inboxes[node.value] = inbox }
+    }
+
+    /// Delivers `input` to `node` if it is up; returns whether it was.
+    @discardableResult
+    func deliver(_ input: Input, to node: NodeID) -> Bool {
+        guard let inbox = state.withLock({ $0.inboxes[node.value] }) else { return false }
+        if case .enqueued = inbox.yield(input) { return true }
+        return false
+    }
+
+    /// The nodes that are up.
+    var liveNodes: [NodeID] {
+        state.withLock { s in s.inboxes.indices.filter { s.inboxes[$0] != nil }.map { NodeID($0) } }
+    }
+
+    // MARK: Replies to clients
+
+    /// Registers for the reply to `key`, then calls `send`, then waits: nil when `expire` came first. Registering
+    /// first means a reply cannot slip past before anyone waits for it.
+    func reply(to key: RequestKey, after send: @Sendable () -> Void) async -> [UInt8]? {
+        await withCheckedContinuation { continuation in
+            state.withLock { $0.waiting[key] = continuation }
+            send()
+        }
+    }
+
+    /// Hands a reply to the client waiting for it; returns whether one was.
+    func complete(_ reply: Reply) -> Bool {
+        guard let continuation = state.withLock({ $0.waiting.removeValue(forKey: reply.key) }) else { return false }
+        continuation.resume(returning: reply.result)
+        return true
+    }
+
+    /// Gives up waiting for `key`.
+    func expire(_ key: RequestKey) {
+        state.withLock { $0.waiting.removeValue(forKey: key) }?.resume(returning: nil)
+    }
+
+    // MARK: The committed log
+
+    /// A new stream of the entries committed from now on.
+    func subscribe() -> AsyncStream<CommittedEntry> {
+        let (stream, continuation) = AsyncStream<CommittedEntry>.makeStream(bufferingPolicy: .unbounded)
+        let id = state.withLock { s in
+            defer { s.nextSubscriber += 1 }
+            s.subscribers[s.nextSubscriber] = continuation
+            return s.nextSubscriber
+        }
+        continuation.onTermination = { [weak self] _ in self?.state.withLock { _ = $0.subscribers.removeValue(forKey: id) } }
+        return stream
+    }
+
+    /// A replica applied `slot`: the first replica to apply the next slot in order publishes it.
+    func applied(_ slot: Slot, _ value: Value, result: [UInt8]?) {
+        // Published under the lock: node loops run in parallel, and slot s+1 must never overtake slot s.
+        // (Yielding to an unbounded stream never blocks.)
+        state.withLock { s in
+            guard slot == s.nextCommitted else { return }
+            s.nextCommitted = slot.next
+            let entry = CommittedEntry(slot: slot, value: value, result: result)
+            for subscriber in s.subscribers.values { subscriber.yield(entry) }
+        }
+    }
+
+    /// A replica jumped to `slot` by snapshot: entries before it were applied elsewhere and are not repeated.
+    func skipped(to slot: Slot) {
+        state.withLock { $0.nextCommitted = max($0.nextCommitted, slot) }
+    }
+
+    /// Ends every subscriber's stream and fails every waiting client.
+    func close() {
+        let (subscribers, waiting) = state.withLock { s in
+            defer { s.subscribers = [:]; s.waiting = [:] }
+            return (Array(s.subscribers.values), Array(s.waiting.values))
+        }
+        for subscriber in subscribers { subscriber.finish() }
+        for continuation in waiting { continuation.resume(returning: nil) }
+    }
+}
