@@ -1,0 +1,65 @@
+import Foundation
+import Testing
+import MultiPaxos
+
+/// The example of Docs/GettingStarted.md, compiled and run here so that it cannot rot; a second test checks
+/// that the document shows exactly this code.
+@Suite(.serialized) struct GettingStartedExampleTests {
+    // BEGIN EXAMPLE
+    static func example() async throws {
+        // Start a 3-node key-value cluster in this process.
+        let cluster = try await LocalCluster(nodes: 3)
+        let client = await cluster.makeClient()
+
+        // Watch every committed command, in slot order.
+        let log = cluster.committedLog()
+        let watcher = Task {
+            var seen = 0
+            for await entry in log {
+                seen += 1
+                print("committed \(entry.slot): \(entry.value)")
+            }
+            return seen
+        }
+
+        // Write, read, compare-and-set.
+        print(try await client.run(.put("colour", "red")))                                   // ok
+        print(try await client.run(.get("colour")))                                          // "red"
+        print(try await client.run(.compareAndSet("colour", expected: "red", new: "blue")))  // ok
+        print(try await client.run(.compareAndSet("colour", expected: "red", new: "green"))) // mismatch (holds "blue")
+
+        // Stop the leader's node and keep going: a new leader takes over.
+        if let leader = await cluster.leader() {
+            try await cluster.stop(leader)
+            print("stopped \(leader)")
+        }
+        print(try await client.run(.append("colour", "!")))                                  // ok
+        print(try await client.run(.get("colour")))                                          // "blue!"
+
+        // Shut down: every node and task ends, the log stream finishes.
+        await cluster.shutdown()
+        print("log entries seen: \(await watcher.value)")
+    }
+    // END EXAMPLE
+
+    @Test func theExampleRuns() async throws {
+        try await Self.example()
+    }
+
+    @Test func theDocumentShowsTheExampleVerbatim() throws {
+        let here = URL(fileURLWithPath: #filePath)
+        let source = try String(contentsOf: here, encoding: .utf8)
+        let doc = try String(contentsOf: here.deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Docs/GettingStarted.md"), encoding: .utf8)
+        func between(_ text: String, _ start: String, _ end: String) -> String? {
+            guard let a = text.range(of: start), let b = text.range(of: end, range: a.upperBound..<text.endIndex) else { return nil }
+            return String(text[a.upperBound..<b.lowerBound])
+        }
+        let code = try #require(between(source, "    // BEGIN EXAMPLE\n", "    // END EXAMPLE\n"))
+        let shown = try #require(between(doc, "```swift\n", "```\n"))
+        // The document shows the body without the four spaces of indentation the test type adds.
+        let unindented = code.split(separator: "\n", omittingEmptySubsequences: false)
+            .map { $0.hasPrefix("    ") ? String($0.dropFirst(4)) : String($0) }.joined(separator: "\n")
+        #expect(shown == unindented)
+    }
+}
