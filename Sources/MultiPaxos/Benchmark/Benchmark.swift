@@ -16,9 +16,13 @@ public enum Benchmark {
     public struct Scenario: Sendable {
         /// A short name for tables and options.
         public var name: String
+        /// Cluster size.
         public var nodes: Int
+        /// Concurrent clients.
         public var clients: Int
+        /// Probability that a network message is lost.
         public var dropRate: Double
+        /// Where the clients sit.
         public var placement: Placement
         /// Crash the leader's node once half the commands are done.
         public var crashLeader = false
@@ -92,25 +96,39 @@ public enum Benchmark {
 
     /// The figures of one scenario in one mode.
     public struct Result: Sendable {
+        /// The scenario's name.
         public let scenario: String
+        /// The Phase-1 mode.
         public let mode: Mode
+        /// Cluster size.
         public let nodes: Int
+        /// Concurrent clients.
         public let clients: Int
+        /// Probability that a network message was lost.
         public let dropRate: Double
+        /// Commands committed (client requests answered).
         public let commands: Int
+        /// Whether every check of the run held.
         public let passed: Bool
         /// Messages between different nodes per committed command (self-messages not counted, heartbeats are).
         public let networkMessagesPerCommand: Double
         /// Per kind, in `MessageKind` order.
         public let networkMessagesPerCommandByKind: [Double]
+        /// Messages nodes sent to themselves per committed command.
         public let localMessagesPerCommand: Double
+        /// Phase-1 rounds started in the run.
         public let phase1Rounds: Int
+        /// Median request latency, in milliseconds of simulated time.
         public let latencyMedianMilliseconds: Double
+        /// 99th-percentile request latency, in milliseconds of simulated time.
         public let latencyP99Milliseconds: Double
         /// Median latency divided by the mean network round trip.
         public let latencyMedianRoundTrips: Double
+        /// Committed commands per wall-clock second of the simulation.
         public let commandsPerWallSecond: Double
+        /// Simulated time the run covered.
         public let simulatedSeconds: Double
+        /// Wall-clock time the run took.
         public let wallSeconds: Double
         /// The process's peak resident memory so far, in MiB.
         public let peakMemoryMiB: Double

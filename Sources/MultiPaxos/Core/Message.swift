@@ -58,8 +58,11 @@ public struct Decision: Sendable { public let ballot: Ballot; public let slot: S
 public struct CatchUpRequest: Sendable { public let from: Slot }
 /// Decided values starting at `first`, or a snapshot when the asked-for slots were already trimmed. Replica → Replica.
 public struct CatchUpReply: Sendable {
+    /// The sender's state, when it has trimmed the slots asked for.
     public let snapshot: Snapshot?
+    /// The slot of the first value.
     public let first: Slot
+    /// Decided values of consecutive slots from `first`.
     public let values: [Value]
 }
 /// A leader asks its own node's Scout to run Phase 1. Leader → Scout, always local.
@@ -69,9 +72,13 @@ public struct Prepare: Sendable { public let ballot: Ballot; public let scope: P
 /// Phase 1b: the acceptor's promised ballot (equal to the asked one when granted) and what it accepted in scope.
 /// Acceptor → Scout.
 public struct Promise: Sendable {
+    /// The ballot the Prepare asked for.
     public let ballot: Ballot
+    /// The acceptor's promise now: equal to `ballot` when granted, higher when refused.
     public let promised: Ballot
+    /// The slots the Prepare covered.
     public let scope: PrepareScope
+    /// What the acceptor accepted in scope (when granted).
     public let accepted: [PValue]
     /// Slots below this are decided and applied by a majority; no leader may propose there.
     public let trimmedBelow: Slot
@@ -80,11 +87,15 @@ public struct Promise: Sendable {
 }
 /// Phase 1 succeeded: a majority promised. Scout → Leader, always local.
 public struct Adopted: Sendable {
+    /// The ballot a majority promised.
     public let ballot: Ballot
+    /// The slots it covers.
     public let scope: PrepareScope
     /// For each slot, the value accepted at the highest ballot, sorted by slot.
     public let accepted: [PValue]
+    /// The highest trim watermark among the promises: no leader proposes below it.
     public let trimmedBelow: Slot
+    /// One past the highest slot any promising acceptor accepted in.
     public let slotsEnd: Slot
 }
 /// A higher ballot was seen: the leader's ballot is dead. Scout → Leader, always local.
@@ -98,7 +109,9 @@ public struct Accepted: Sendable { public let ballot: Ballot; public let promise
 public struct Heartbeat: Sendable { public let ballot: Ballot; public let nextSlot: Slot; public let trimBelow: Slot }
 /// A replica tells the leader how far it has applied and persisted a snapshot. Replica → Leader.
 public struct HeartbeatReply: Sendable {
+    /// The heartbeat's ballot.
     public let ballot: Ballot
+    /// The first slot not in the replica's persisted snapshot.
     public let applied: Slot
     /// One past the highest slot this node's acceptor accepted in: a per-slot leader, which runs no Phase 1
     /// when it takes over, learns from it which slots exist.
@@ -111,23 +124,41 @@ public struct Welcome: Sendable { public let snapshot: Snapshot; public let lead
 
 /// Every message nodes exchange, one case per kind; roles handle them with exhaustive switches.
 public enum Message: Sendable, CustomStringConvertible {
+    /// A ``Request``.
     case request(Request)
+    /// A ``Reply``.
     case reply(Reply)
+    /// A ``Propose``.
     case propose(Propose)
+    /// A ``FillHole``.
     case fillHole(FillHole)
+    /// A ``Decision``.
     case decision(Decision)
+    /// A ``CatchUpRequest``.
     case catchUpRequest(CatchUpRequest)
+    /// A ``CatchUpReply``.
     case catchUpReply(CatchUpReply)
+    /// A ``StartPhase1``.
     case startPhase1(StartPhase1)
+    /// A ``Prepare``.
     case prepare(Prepare)
+    /// A ``Promise``.
     case promise(Promise)
+    /// A ``Adopted``.
     case adopted(Adopted)
+    /// A ``Preempted``.
     case preempted(Preempted)
+    /// A ``Accept``.
     case accept(Accept)
+    /// A ``Accepted``.
     case accepted(Accepted)
+    /// A ``Heartbeat``.
     case heartbeat(Heartbeat)
+    /// A ``HeartbeatReply``.
     case heartbeatReply(HeartbeatReply)
+    /// A ``Join``.
     case join(Join)
+    /// A ``Welcome``.
     case welcome(Welcome)
 
     /// The message's kind, for routing, counting and traces.

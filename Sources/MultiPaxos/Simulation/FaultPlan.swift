@@ -25,8 +25,11 @@ public struct FaultPlan: Sendable, CustomStringConvertible {
 
     /// A cut that holds from `start` until `end`.
     public struct Window: Sendable {
+        /// What is cut.
         public var cut: Cut
+        /// When the cut starts.
         public var start: Microseconds
+        /// When it heals.
         public var end: Microseconds
     }
 
@@ -40,8 +43,11 @@ public struct FaultPlan: Sendable, CustomStringConvertible {
 
     /// A node fault at a time; a nil node means whichever node leads then.
     public struct NodeFault: Sendable {
+        /// The node; nil means whichever node leads at that time.
         public var node: NodeID?
+        /// Crash or pause.
         public var kind: NodeFaultKind
+        /// When it happens.
         public var at: Microseconds
     }
 

@@ -4,6 +4,7 @@ public struct SimulationReport: Sendable {
     public let options: SimulationOptions
     /// Client requests answered, and how many were sent in all by clients whose node stayed up.
     public var requestsCompleted = 0
+    /// Requests sent in all by clients whose node stayed up.
     public var requestsExpected = 0
     /// Distinct client commands decided.
     public var commandsCommitted = 0
