@@ -1,0 +1,112 @@
+import Foundation
+import Testing
+@testable import MultiPaxos
+
+@Suite struct FileLogTests {
+    /// A fresh path in a temporary directory of this test's own.
+    func path(_ name: String = "node.log") throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("multipaxos-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir.appendingPathComponent(name).path
+    }
+
+    let records: [[UInt8]] = [Array("promise 3.1".utf8), Array("accept s0".utf8), Array("accept s1 with a longer payload".utf8)]
+
+    func written(_ p: String) throws -> [UInt8] {
+        let log = try FileLog(path: p)
+        for r in records { try log.append(r) }
+        try log.sync()
+        return [UInt8](try Data(contentsOf: URL(fileURLWithPath: p)))
+    }
+
+    @Test func syncedRecordsComeBack() throws {
+        let p = try path()
+        _ = try written(p)
+        let reopened = try FileLog(path: p)
+        #expect(reopened.recovered == records)
+        #expect(reopened.repairedBytes == 0)
+    }
+
+    @Test func aTornFinalRecordIsCutAtEveryByteOffset() throws {
+        let p = try path()
+        let image = try written(p)
+        let lastStart = image.count - (FileLog.recordHeaderSize + records[2].count)
+        for cut in lastStart..<image.count {
+            try Data(image[0..<cut]).write(to: URL(fileURLWithPath: p))
+            let log = try FileLog(path: p)
+            #expect(log.recovered == Array(records.prefix(2)), "cut at \(cut)")
+            #expect(log.repairedBytes == cut - lastStart)
+            // The repair is durable: the file now ends at the last good record, and appending works.
+            try log.append(Array("after".utf8))
+            try log.sync()
+            #expect(try FileLog(path: p).recovered == Array(records.prefix(2)) + [Array("after".utf8)])
+        }
+    }
+
+    @Test func aFlippedBitInTheFinalRecordIsATornWrite() throws {
+        let p = try path()
+        var image = try written(p)
+        image[image.count - 1] ^= 0x04
+        try Data(image).write(to: URL(fileURLWithPath: p))
+        let log = try FileLog(path: p)
+        #expect(log.recovered == Array(records.prefix(2)))
+    }
+
+    @Test func aFlippedBitBeforeTheEndIsRefusedNamingTheOffset() throws {
+        let p = try path()
+        var image = try written(p)
+        let secondRecord = FileLog.headerSize + FileLog.recordHeaderSize + records[0].count
+        image[secondRecord + FileLog.recordHeaderSize + 2] ^= 0x01
+        try Data(image).write(to: URL(fileURLWithPath: p))
+        #expect(throws: FileLogError.self) { try FileLog(path: p) }
+        do { _ = try FileLog(path: p) } catch {
+            guard case .corruptRecord(let path, let offset, _) = error else { Issue.record("\(error)"); return }
+            #expect(path == p && offset == secondRecord)
+            #expect(error.description.contains(p) && error.description.contains("offset \(secondRecord)"))
+        }
+        // Refusing changed nothing on disk.
+        #expect([UInt8](try Data(contentsOf: URL(fileURLWithPath: p))) == image)
+    }
+
+    @Test func aDamagedLengthIsRefusedNotTakenForATornTail() throws {
+        let p = try path()
+        var image = try written(p)
+        // Make the first record's length point past the end of the file.
+        image[FileLog.headerSize + 3] = 0x7F
+        try Data(image).write(to: URL(fileURLWithPath: p))
+        #expect(throws: FileLogError.corruptRecord(path: p, offset: FileLog.headerSize, reason: "the record length fails its checksum")) {
+            try FileLog(path: p)
+        }
+    }
+
+    @Test func emptyForeignAndFutureFilesAreHandled() throws {
+        let empty = try path()
+        _ = FileManager.default.createFile(atPath: empty, contents: Data())
+        #expect(try FileLog(path: empty).recovered.isEmpty)
+        #expect(try FileLog(path: empty).recovered.isEmpty, "the new header was written")
+
+        let foreign = try path()
+        _ = FileManager.default.createFile(atPath: foreign, contents: Data("hello, world\n".utf8))
+        #expect(throws: FileLogError.foreignFile(path: foreign)) { try FileLog(path: foreign) }
+        #expect(try String(contentsOfFile: foreign, encoding: .utf8) == "hello, world\n")
+
+        let future = try path()
+        _ = FileManager.default.createFile(atPath: future, contents: Data(FileLog.magic + FileLog.le32(9)))
+        #expect(throws: FileLogError.unsupportedVersion(path: future, version: 9)) { try FileLog(path: future) }
+    }
+
+    @Test func compactionReplacesTheLogWithOneSnapshot() throws {
+        let p = try path()
+        _ = try written(p)
+        let log = try FileLog(path: p)
+        try log.compact(to: Array("snapshot".utf8))
+        try log.append(Array("later".utf8))
+        try log.sync()
+        #expect(try FileLog(path: p).recovered == [Array("snapshot".utf8), Array("later".utf8)])
+        #expect(!FileManager.default.fileExists(atPath: p + ".compacting"))
+    }
+
+    @Test func checksumsAreCRC32() {
+        #expect(FileLog.crc32(Array("123456789".utf8)) == 0xCBF4_3926)
+    }
+}
