@@ -32,9 +32,9 @@ import Testing
                         case 2: .put("own\(t)", "\(i)")
                         default: .compareAndSet("register\(t % 10)", expected: nil, new: "\(t)")
                         }
-                        recorder.invoke(Int(client.id.value), op)
+                        recorder.invoke(t + 1, op)
                         let result = try await client.run(op)
-                        recorder.complete(Int(client.id.value), op, result)
+                        recorder.complete(t + 1, op, result)
                     }
                     return perTask
                 }

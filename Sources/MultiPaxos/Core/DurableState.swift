@@ -7,17 +7,136 @@
 /// node's one serial executor.
 public final class DurableState: @unchecked Sendable {
     /// The acceptor's state.
-    public internal(set) var acceptor = AcceptorRecord()
+    public internal(set) var acceptor = AcceptorRecord() { didSet { changes &+= 1 } }
     /// Whether this node has become a member; a restarted member resumes from this state without rejoining.
-    public internal(set) var isMember = false
+    public internal(set) var isMember = false { didSet { changes &+= 1 } }
     /// The highest ballot round this node's leader has competed with.
-    public internal(set) var ballotRound: UInt64 = 0
+    public internal(set) var ballotRound: UInt64 = 0 { didSet { changes &+= 1 } }
     /// The replica's last persisted snapshot. Replicas report only this far as applied, so the cluster trims a
     /// slot only once a majority holds it durably.
-    public internal(set) var replicaSnapshot: Snapshot?
+    public internal(set) var replicaSnapshot: Snapshot? { didSet { changes &+= 1 } }
+    /// Counts changes, so that a shell knows whether there is anything to write before it sends.
+    public private(set) var changes: UInt64 = 0
 
     /// Empty state: a node that has never voted.
     public init() {}
+
+    /// The whole state as bytes (dictionaries in key order, so equal states encode equally).
+    public func encoded() -> [UInt8] {
+        var w = ByteWriter()
+        w.byte(1)  // encoding version
+        w.byte(isMember ? 1 : 0)
+        w.uint64(ballotRound)
+        let a = acceptor
+        for b in [a.promised, a.highestPromised] { w.ballot(b) }
+        w.uint64(UInt64(a.trimmedBelow.index))
+        w.uint64(UInt64(a.slotsEnd.index))
+        w.uint32(UInt32(a.slotPromised.count))
+        for slot in a.slotPromised.keys.sorted() {
+            w.uint64(UInt64(slot.index))
+            w.ballot(a.slotPromised[slot]!)
+        }
+        w.uint32(UInt32(a.accepted.count))
+        for slot in a.accepted.keys.sorted() {
+            let pv = a.accepted[slot]!
+            w.uint64(UInt64(slot.index))
+            w.ballot(pv.ballot)
+            w.value(pv.value)
+        }
+        if let snap = replicaSnapshot {
+            w.byte(1)
+            w.uint64(UInt64(snap.nextSlot.index))
+            w.blob(snap.machine)
+            w.uint32(UInt32(snap.replies.count))
+            for r in snap.replies {
+                w.uint64(r.client.value)
+                w.uint64(r.request.value)
+                w.blob(r.result)
+            }
+        } else {
+            w.byte(0)
+        }
+        return w.bytes
+    }
+
+    /// Decodes state written by `encoded()`, or throws naming what is wrong.
+    public static func decode(_ bytes: [UInt8]) throws(ByteDecodingError) -> DurableState {
+        do {
+            var r = ByteReader(bytes)
+            let version = try r.byte()
+            guard version == 1 else { throw ByteDecodingError("durable state encoding version \(version) is not supported") }
+            let state = DurableState()
+            state.isMember = try r.byte() == 1
+            state.ballotRound = try r.uint64()
+            var a = AcceptorRecord()
+            a.promised = try r.ballot()
+            a.highestPromised = try r.ballot()
+            a.trimmedBelow = try r.slot()
+            a.slotsEnd = try r.slot()
+            for _ in 0..<(try r.uint32()) { a.slotPromised[try r.slot()] = try r.ballot() }
+            for _ in 0..<(try r.uint32()) {
+                let slot = try r.slot()
+                a.accepted[slot] = PValue(ballot: try r.ballot(), slot: slot, value: try r.value())
+            }
+            state.acceptor = a
+            if try r.byte() == 1 {
+                let next = try r.slot()
+                let machine = try r.blob()
+                var replies: [ReplyCacheEntry] = []
+                for _ in 0..<(try r.uint32()) {
+                    replies.append(ReplyCacheEntry(client: ClientID(try r.uint64()), request: RequestNumber(try r.uint64()),
+                                                   result: try r.blob()))
+                }
+                state.replicaSnapshot = Snapshot(nextSlot: next, machine: machine, replies: replies)
+            }
+            guard r.isAtEnd else { throw ByteDecodingError("\(bytes.count - r.offset) stray bytes after durable state") }
+            return state
+        } catch let error as ByteDecodingError {
+            throw error
+        } catch {
+            throw ByteDecodingError("\(error)")
+        }
+    }
+}
+
+extension ByteWriter {
+    mutating func ballot(_ b: Ballot) {
+        uint64(b.round)
+        uint32(UInt32(b.leader.value))
+    }
+    mutating func value(_ v: Value) {
+        switch v {
+        case .noop: byte(0)
+        case .command(let c):
+            byte(1)
+            uint64(c.key.client.value)
+            uint64(c.key.request.value)
+            blob(c.operation)
+        }
+    }
+}
+
+extension ByteReader {
+    mutating func ballot() throws -> Ballot {
+        let round = try uint64()
+        let leader = Int(try uint32())
+        guard leader < NodeSet.capacity else { throw ByteDecodingError("ballot leader \(leader) is not a node id") }
+        return Ballot(round: round, leader: NodeID(leader))
+    }
+    mutating func slot() throws -> Slot {
+        let index = try uint64()
+        guard index <= UInt64(Int64.max) else { throw ByteDecodingError("slot \(index) is out of range") }
+        return Slot(Int64(index))
+    }
+    mutating func value() throws -> Value {
+        switch try byte() {
+        case 0: return .noop
+        case 1:
+            let key = RequestKey(client: ClientID(try uint64()), request: RequestNumber(try uint64()))
+            return .command(Command(key: key, operation: try blob()))
+        case let tag: throw ByteDecodingError("value tag \(tag) is neither 0 nor 1")
+        }
+    }
 }
 
 /// An acceptor's durable state.

@@ -19,7 +19,7 @@ public actor ClusterClient {
         self.members = members
         self.requestTimeout = requestTimeout
         self.giveUpAfter = giveUpAfter
-        gateway = Int(id.value) % members.count
+        gateway = Int(id.value % UInt64(members.count))
     }
 
     /// Runs `operation` (in the state machine's encoding) and returns its result.

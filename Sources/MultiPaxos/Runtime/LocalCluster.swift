@@ -18,6 +18,8 @@ public enum ClusterError: Error, Equatable, CustomStringConvertible {
     case shutDown
     /// A node id that is not a member.
     case unknownNode(NodeID)
+    /// Durable storage could not be read or written; the message names the file (and offset) and the cause.
+    case storage(String)
 
     public var description: String {
         switch self {
@@ -25,6 +27,7 @@ public enum ClusterError: Error, Equatable, CustomStringConvertible {
         case .clusterUnavailable: "every node is stopped"
         case .shutDown: "the cluster has been shut down"
         case .unknownNode(let n): "node \(n) is not a member"
+        case .storage(let message): "storage: \(message)"
         }
     }
 }
@@ -44,31 +47,51 @@ public actor LocalCluster {
     let router: Router
     private let makeMachine: @Sendable () -> any StateMachine
     private var storages: [DurableState]
+    private var files: [FileStorage?]
     private var loops: [Task<Void, Never>?]
     private var nodes: [Node?]
-    private var nextClient: UInt64 = 1
+    private var issuedClients: Set<UInt64> = []
     private var isShutDown = false
 
     /// Starts `nodes` members in `mode`, replicating `makeStateMachine()` (the key-value store by default), and
-    /// returns once they have formed a cluster.
-    public init(nodes count: Int = 3, mode: Mode = .stableLeader, timing: Timing = Timing(),
-                makeStateMachine: @escaping @Sendable () -> any StateMachine = { KeyValueStore() }) async throws(OptionsError) {
-        guard (1...NodeSet.capacity).contains(count) else { throw OptionsError("nodes \(count) is not in 1...64") }
+    /// returns once they have formed a cluster. With a `storageDirectory`, each node keeps its durable state in
+    /// `node-N.log` there, writes it before sending anything that depends on it, and a cluster started again on
+    /// the same directory resumes where it stopped; without one, durable state lives in memory.
+    public init(nodes count: Int = 3, mode: Mode = .stableLeader, timing: Timing = Timing(), storageDirectory: String? = nil,
+                makeStateMachine: @escaping @Sendable () -> any StateMachine = { KeyValueStore() }) async throws(ClusterError) {
+        guard (1...NodeSet.capacity).contains(count) else { throw .storage("nodes \(count) is not in 1...64") }
         configuration = ClusterConfiguration(members: (0..<count).map(NodeID.init), mode: mode, timing: timing)
         router = Router(nodes: count)
         makeMachine = makeStateMachine
-        storages = (0..<count).map { _ in DurableState() }
+        if let directory = storageDirectory {
+            var opened: [FileStorage] = []
+            for i in 0..<count { opened.append(try FileStorage(path: "\(directory)/node-\(i).log")) }
+            files = opened
+            storages = opened.map(\.state)
+        } else {
+            files = Array(repeating: nil, count: count)
+            storages = (0..<count).map { _ in DurableState() }
+        }
         loops = Array(repeating: nil, count: count)
         nodes = Array(repeating: nil, count: count)
         for id in configuration.members {
             let executor = QueueExecutor(label: "multipaxos.node\(id.value)")
-            let bootstrap: any Role = id == configuration.members[0]
-                ? Seed(node: id, config: configuration, executor: executor, makeMachine: makeMachine, storage: storages[id.value])
-                : Initializer(node: id, config: configuration, executor: executor, makeMachine: makeMachine,
-                              storage: storages[id.value])
-            start(id, executor: executor, roles: [bootstrap])
+            start(id, executor: executor, roles: bootstrapRoles(id, executor: executor))
         }
         await waitUntilFormed()
+    }
+
+    /// A member resumes from its durable state; otherwise node 0 seeds the cluster and the others ask to join.
+    private func bootstrapRoles(_ id: NodeID, executor: QueueExecutor) -> [any Role] {
+        let storage = storages[id.value]
+        if storage.isMember, let member = try? Initializer.restartedMemberRoles(
+            node: id, config: configuration, executor: executor, makeMachine: makeMachine, storage: storage) {
+            return member
+        }
+        if id == configuration.members[0] {
+            return [Seed(node: id, config: configuration, executor: executor, makeMachine: makeMachine, storage: storage)]
+        }
+        return [Initializer(node: id, config: configuration, executor: executor, makeMachine: makeMachine, storage: storage)]
     }
 
     /// Waits (up to a few leader timeouts) until every node is a member and one leads.
@@ -87,9 +110,12 @@ public actor LocalCluster {
     public var runningNodes: [NodeID] { router.liveNodes }
 
     /// A new client; each client sends one request at a time (concurrent calls on one client wait their turn).
+    /// Its identity is random, so it never collides with a client of an earlier run whose requests the
+    /// replicas' reply caches (restored from disk) still remember.
     public func makeClient(requestTimeout: Duration = .milliseconds(500), giveUpAfter: Duration = .seconds(10)) -> ClusterClient {
-        defer { nextClient += 1 }
-        return ClusterClient(id: ClientID(nextClient), router: router, members: configuration.members,
+        var id: UInt64
+        repeat { id = UInt64.random(in: 1...UInt64.max) } while !issuedClients.insert(id).inserted
+        return ClusterClient(id: ClientID(id), router: router, members: configuration.members,
                              requestTimeout: requestTimeout, giveUpAfter: giveUpAfter)
     }
 
@@ -126,15 +152,7 @@ public actor LocalCluster {
         guard !isShutDown else { throw .shutDown }
         guard loops[node.value] == nil else { return }
         let executor = QueueExecutor(label: "multipaxos.node\(node.value)")
-        let storage = storages[node.value]
-        let roles: [any Role]
-        if storage.isMember, let member = try? Initializer.restartedMemberRoles(
-            node: node, config: configuration, executor: executor, makeMachine: makeMachine, storage: storage) {
-            roles = member
-        } else {
-            roles = [Initializer(node: node, config: configuration, executor: executor, makeMachine: makeMachine, storage: storage)]
-        }
-        start(node, executor: executor, roles: roles)
+        start(node, executor: executor, roles: bootstrapRoles(node, executor: executor))
     }
 
     /// Stops every node, ends the committed-log streams, fails waiting clients, and returns once every task
@@ -151,14 +169,24 @@ public actor LocalCluster {
         let (inbox, continuation) = AsyncStream<Input>.makeStream(bufferingPolicy: .unbounded)
         router.connect(id, continuation)
         let router = self.router
+        let file = files[id.value]
         loops[id.value] = Task {
             await withDiscardingTaskGroup { timers in
-                for role in roles {
-                    Self.carryOut(await node.install(role), at: id, router: router, timers: &timers)
-                }
-                for await input in inbox {
-                    if Task.isCancelled { break }
-                    Self.carryOut(await node.deliver(input), at: id, router: router, timers: &timers)
+                do {
+                    for role in roles {
+                        let outputs = await node.install(role)
+                        try file?.persist()  // durable before anything that depends on it is sent
+                        Self.carryOut(outputs, at: id, router: router, timers: &timers)
+                    }
+                    for await input in inbox {
+                        if Task.isCancelled { break }
+                        let outputs = await node.deliver(input)
+                        try file?.persist()
+                        Self.carryOut(outputs, at: id, router: router, timers: &timers)
+                    }
+                } catch {
+                    // Storage failed: the node stops rather than send what it could not record.
+                    router.connect(id, nil)
                 }
                 timers.cancelAll()
             }

@@ -33,6 +33,13 @@ struct ByteWriter {
     mutating func optionalString(_ s: String?) {
         if let s { byte(1); string(s) } else { byte(0) }
     }
+    mutating func uint64(_ v: UInt64) {
+        for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: v >> UInt64(shift))) }
+    }
+    mutating func blob(_ b: [UInt8]) {
+        uint32(UInt32(b.count))
+        bytes.append(contentsOf: b)
+    }
 }
 
 /// Reads what `ByteWriter` wrote, throwing on anything short or malformed.
@@ -58,6 +65,19 @@ struct ByteReader {
         }
         defer { offset += count }
         return String(decoding: bytes[offset..<offset + count], as: UTF8.self)
+    }
+    mutating func uint64() throws -> UInt64 {
+        var v: UInt64 = 0
+        for shift in stride(from: 0, to: 64, by: 8) { v |= UInt64(try byte()) << UInt64(shift) }
+        return v
+    }
+    mutating func blob() throws -> [UInt8] {
+        let count = Int(try uint32())
+        guard count <= bytes.count - offset else {
+            throw ByteDecodingError("blob of \(count) bytes at offset \(offset) runs past the end (\(bytes.count))")
+        }
+        defer { offset += count }
+        return Array(bytes[offset..<offset + count])
     }
     mutating func optionalString() throws -> String? {
         switch try byte() {

@@ -1,0 +1,70 @@
+import Foundation
+import Testing
+@testable import MultiPaxos
+
+@Suite(.serialized) struct FileStorageTests {
+    func directory() throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("multipaxos-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir.path
+    }
+
+    @Test func durableStateRoundTrips() throws {
+        let state = DurableState()
+        state.isMember = true
+        state.ballotRound = 7
+        state.acceptor.promised = Ballot(round: 7, leader: NodeID(2))
+        state.acceptor.highestPromised = Ballot(round: 8, leader: NodeID(1))
+        state.acceptor.slotPromised[Slot(4)] = Ballot(round: 9, leader: NodeID(0))
+        state.acceptor.accepted[Slot(3)] = PValue(ballot: Ballot(round: 7, leader: NodeID(2)), slot: Slot(3),
+                                                  value: .command(command(5, 6, .append("k", "v"))))
+        state.acceptor.accepted[Slot(2)] = PValue(ballot: Ballot(round: 6, leader: NodeID(1)), slot: Slot(2), value: .noop)
+        state.acceptor.trimmedBelow = Slot(2)
+        state.acceptor.slotsEnd = Slot(4)
+        state.replicaSnapshot = Snapshot(nextSlot: Slot(2), machine: [1, 2, 3],
+                                         replies: [ReplyCacheEntry(client: ClientID(5), request: RequestNumber(4), result: [9])])
+        let decoded = try DurableState.decode(state.encoded())
+        #expect(decoded.encoded() == state.encoded())
+        #expect(decoded.acceptor.accepted[Slot(3)]?.value == .command(command(5, 6, .append("k", "v"))))
+        #expect(decoded.replicaSnapshot == state.replicaSnapshot)
+        #expect(throws: ByteDecodingError.self) { try DurableState.decode(Array(state.encoded().dropLast())) }
+    }
+
+    @Test func aClusterStartedAgainOnItsFilesResumesWithItsData() async throws {
+        let dir = try directory()
+        let first = try await LocalCluster(nodes: 3, storageDirectory: dir)
+        let client = await first.makeClient()
+        for i in 0..<25 { _ = try await client.run(.append("log", "\(i),")) }
+        await first.shutdown()
+        for i in 0..<3 { #expect(FileManager.default.fileExists(atPath: "\(dir)/node-\(i).log")) }
+
+        // Every process is gone; only the files remain.
+        let second = try await LocalCluster(nodes: 3, storageDirectory: dir)
+        let reader = await second.makeClient()
+        let expected = (0..<25).map { "\($0)," }.joined()
+        #expect(try await reader.run(.get("log")) == .value(expected))
+        _ = try await reader.run(.append("log", "more"))
+        #expect(try await reader.run(.get("log")) == .value(expected + "more"))
+        await second.shutdown()
+    }
+
+    @Test func aCorruptNodeFileRefusesToStartNamingTheFileAndOffset() async throws {
+        let dir = try directory()
+        let cluster = try await LocalCluster(nodes: 3, storageDirectory: dir)
+        let client = await cluster.makeClient()
+        for i in 0..<5 { _ = try await client.run(.put("k", "\(i)")) }
+        await cluster.shutdown()
+        let path = "\(dir)/node-1.log"
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        bytes[FileLog.headerSize + FileLog.recordHeaderSize + 1] ^= 0x10  // inside the first record, more follow
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        do {
+            _ = try await LocalCluster(nodes: 3, storageDirectory: dir)
+            Issue.record("a corrupt file was trusted")
+        } catch {
+            #expect(error.description.contains(path))
+            #expect(error.description.contains("offset \(FileLog.headerSize)"))
+        }
+        #expect([UInt8](try Data(contentsOf: URL(fileURLWithPath: path))) == bytes, "nothing was changed")
+    }
+}
