@@ -38,46 +38,26 @@ public struct CommandLineOptions: Sendable {
     public static func parse(_ args: [String]) throws(OptionsError) -> CommandLineOptions {
         var result = CommandLineOptions()
         var seed: UInt64?
-        var i = 0
-        func value(_ flag: String) throws(OptionsError) -> String {
-            i += 1
-            guard i < args.count else { throw OptionsError("\(flag) needs a value") }
-            return args[i]
-        }
-        func integer(_ flag: String, _ range: ClosedRange<Int>) throws(OptionsError) -> Int {
-            let text = try value(flag)
-            guard let n = Int(text), range.contains(n) else {
-                throw OptionsError("\(flag) '\(text)' is not an integer in \(range.lowerBound)...\(range.upperBound)")
-            }
-            return n
-        }
-        func probability(_ flag: String) throws(OptionsError) -> Double {
-            let text = try value(flag)
-            guard let p = Double(text), p.isFinite, (0...1).contains(p) else {
-                throw OptionsError("\(flag) '\(text)' is not a probability in 0...1")
-            }
-            return p
-        }
-        while i < args.count {
-            let arg = args[i]
+        var cursor = ArgumentCursor(args)
+        while let arg = cursor.current {
             switch arg {
             case "--help", "-h": result.help = true
             case "--quiet", "-q": result.quiet = true
             case "--no-color": result.color = false
-            case "--history": result.historyPath = try value(arg)
+            case "--history": result.historyPath = try cursor.value(arg)
             case "--mode":
-                let text = try value(arg)
+                let text = try cursor.value(arg)
                 guard let mode = Mode(rawValue: text) else {
                     throw OptionsError("--mode '\(text)' is not stable-leader or per-slot")
                 }
                 result.options.mode = mode
-            case "--nodes": result.options.nodes = try integer(arg, 1...64)
-            case "--clients": result.options.clients = try integer(arg, 0...10_000)
-            case "--requests": result.options.requestsPerClient = try integer(arg, 0...10_000_000)
-            case "--drop": result.options.dropRate = try probability(arg)
-            case "--duplicate": result.options.duplicateRate = try probability(arg)
+            case "--nodes": result.options.nodes = try cursor.integer(arg, 1...64)
+            case "--clients": result.options.clients = try cursor.integer(arg, 0...10_000)
+            case "--requests": result.options.requestsPerClient = try cursor.integer(arg, 0...10_000_000)
+            case "--drop": result.options.dropRate = try cursor.probability(arg)
+            case "--duplicate": result.options.duplicateRate = try cursor.probability(arg)
             case "--crash-leader-at":
-                let text = try value(arg)
+                let text = try cursor.value(arg)
                 guard let seconds = Double(text), seconds.isFinite, (0...1_000_000).contains(seconds) else {
                     throw OptionsError("--crash-leader-at '\(text)' is not a number of seconds in 0...1000000")
                 }
@@ -90,7 +70,7 @@ public struct CommandLineOptions: Sendable {
                 }
                 seed = s
             }
-            i += 1
+            cursor.advance()
         }
         if !result.help {
             guard let seed else { throw OptionsError("missing <seed> (an integer 0...18446744073709551615)") }

@@ -41,25 +41,12 @@ public struct SimulateOptions: Sendable {
     /// Parses the arguments after `simulate`, throwing a one-line error that names the bad value.
     public static func parse(_ args: [String]) throws(OptionsError) -> SimulateOptions? {
         var result = SimulateOptions()
-        var i = 0
-        func value(_ flag: String) throws(OptionsError) -> String {
-            i += 1
-            guard i < args.count else { throw OptionsError("\(flag) needs a value") }
-            return args[i]
-        }
-        func integer(_ flag: String, _ range: ClosedRange<Int>) throws(OptionsError) -> Int {
-            let text = try value(flag)
-            guard let n = Int(text), range.contains(n) else {
-                throw OptionsError("\(flag) '\(text)' is not an integer in \(range.lowerBound)...\(range.upperBound)")
-            }
-            return n
-        }
-        while i < args.count {
-            let arg = args[i]
+        var cursor = ArgumentCursor(args)
+        while let arg = cursor.current {
             switch arg {
             case "--help", "-h": return nil
             case "--seeds":
-                let text = try value(arg)
+                let text = try cursor.value(arg)
                 let parts = text.split(separator: ".", omittingEmptySubsequences: true)
                 let bounds = text.contains("..") ? parts.map { UInt64($0) } : [UInt64(text), UInt64(text)]
                 guard bounds.count == 2, let a = bounds[0], let b = bounds[1], a <= b else {
@@ -67,19 +54,19 @@ public struct SimulateOptions: Sendable {
                 }
                 result.seeds = a...b
             case "--mode":
-                let text = try value(arg)
+                let text = try cursor.value(arg)
                 if text == "both" { result.modes = Mode.allCases } else if let m = Mode(rawValue: text) { result.modes = [m] } else {
                     throw OptionsError("--mode '\(text)' is not stable-leader, per-slot or both")
                 }
-            case "--nodes": result.nodes = try integer(arg, 1...64)
-            case "--clients": result.clients = try integer(arg, 0...1_000)
-            case "--requests": result.requestsPerClient = try integer(arg, 0...100_000)
+            case "--nodes": result.nodes = try cursor.integer(arg, 1...64)
+            case "--clients": result.clients = try cursor.integer(arg, 0...1_000)
+            case "--requests": result.requestsPerClient = try cursor.integer(arg, 0...100_000)
             case "--no-faults": result.faults = false
             case "--trace": result.trace = true
-            case "--history": result.historyPath = try value(arg)
+            case "--history": result.historyPath = try cursor.value(arg)
             default: throw OptionsError("unknown simulate option '\(arg)'")
             }
-            i += 1
+            cursor.advance()
         }
         if result.historyPath != nil && (result.seeds.count != 1 || result.modes.count != 1) {
             throw OptionsError("--history needs a single seed and a single mode")
