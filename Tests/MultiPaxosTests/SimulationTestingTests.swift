@@ -50,6 +50,13 @@ import Testing
         #expect(broken.failures.contains { $0.contains("promise went back") }, "\(broken.failures)")
     }
 
+    @Test func sendingBeforeTheStateIsDurableIsCaught() async {
+        // Crash-restart plans with the rule broken: a restarted acceptor has lost a promise it already sent.
+        // Runs long enough that the plans' crashes happen while clients are still busy.
+        let failures = await firstFailure(.sendsBeforeSyncing, seeds: 1...40, requests: 80)
+        #expect(failures?.contains { $0.contains("durability") } == true, "\(failures ?? [])")
+    }
+
     @Test func aReplicaThatRunsARetryTwiceIsCaught() async {
         let failures = await firstFailure(.replicaReappliesRetries)
         #expect(failures?.contains { $0.contains("at-most-once") || $0.contains("exactly-once") } == true, "\(failures ?? [])")

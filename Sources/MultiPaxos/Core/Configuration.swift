@@ -74,4 +74,7 @@ struct Flaws: OptionSet, Sendable {
     static let replicaReappliesRetries = Flaws(rawValue: 4)
     /// The replica answers key-value reads from its own state at once, without ordering them through Paxos.
     static let replicaReadsLocally = Flaws(rawValue: 8)
+    /// A node sends a step's messages first and makes the step's state durable only at its next step, so a
+    /// crash in between loses state that messages already depended on.
+    static let sendsBeforeSyncing = Flaws(rawValue: 16)
 }

@@ -21,6 +21,16 @@ public final class DurableState: @unchecked Sendable {
     /// Empty state: a node that has never voted.
     public init() {}
 
+    /// An independent copy, as it stands now.
+    public func copy() -> DurableState {
+        let other = DurableState()
+        other.acceptor = acceptor
+        other.isMember = isMember
+        other.ballotRound = ballotRound
+        other.replicaSnapshot = replicaSnapshot
+        return other
+    }
+
     /// The whole state as bytes (dictionaries in key order, so equal states encode equally).
     public func encoded() -> [UInt8] {
         var w = ByteWriter()

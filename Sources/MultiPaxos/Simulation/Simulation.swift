@@ -38,6 +38,7 @@ public actor Simulation {
     private var recentMessages: [(Message, NodeID, NodeID)] = []
     private var stoppedClients: Set<ClientID> = []
     private var clusterFormed = false
+    private var syncedBeforeStep: [Int: DurableState] = [:]
     private var joinedNodes = NodeSet()
     private var welcomedMajority: Bool { joinedNodes.count >= config.quorum }
 
@@ -131,6 +132,7 @@ public actor Simulation {
                     queue.push(item, at: pausedUntil[i])
                     continue
                 }
+                beginStep(at: i)
                 process(await nodes[i].deliver(.timer(timer)), at: node)
             case .nodeFault(let index):
                 // Crashes and pauses wait until the cluster has formed: a single seed that dies before
@@ -171,6 +173,7 @@ public actor Simulation {
             report.droppedMessages[message.kind.rawValue] += 1
             return
         }
+        beginStep(at: i)
         let watched: Slot? = switch message {
         case .accept(let a): a.slot
         case .prepare(let p): p.scope.firstSlot
@@ -226,8 +229,20 @@ public actor Simulation {
         }
     }
 
+    /// Storage semantics. A correct node makes each step's state durable before it sends the step's messages,
+    /// so what survives a crash is exactly the state after its last step (a write torn by the crash was never
+    /// synced, so nothing was sent that depends on it: the file log cuts it off on recovery). With the test-only
+    /// flaw `sendsBeforeSyncing`, a step becomes durable only when the next one starts, so a crash keeps the state
+    /// from before the last step, whose messages are already out.
+    private func beginStep(at i: Int) {
+        if config.flaws.contains(.sendsBeforeSyncing) { syncedBeforeStep[i] = storages[i].copy() }
+    }
+
     private func crash(_ victim: NodeID) {
         let i = victim.value
+        let actedOn = storages[i].copy()
+        if config.flaws.contains(.sendsBeforeSyncing), let synced = syncedBeforeStep[i] { storages[i] = synced }
+        checkDurable(victim, actedOn: actedOn, survives: storages[i])
         alive[i] = false
         incarnation[i] += 1
         report.crashedNodes.append(victim)
@@ -395,6 +410,22 @@ public actor Simulation {
         }
         if let pv = record.accepted[slot], pv.ballot > record.promised(for: slot) {
             violation("acceptor \(node): accepted \(pv.ballot) above its promise \(record.promised(for: slot)) in \(slot)")
+        }
+    }
+
+    /// Durable before sending: what survives a crash holds every promise and accepted value the node had
+    /// already acted on (and so may have told others about).
+    private func checkDurable(_ node: NodeID, actedOn: DurableState, survives: DurableState) {
+        let had = actedOn.acceptor, has = survives.acceptor
+        if has.highestPromised < had.highestPromised {
+            violation("durability: acceptor \(node) restarts having promised \(has.highestPromised), below the \(had.highestPromised) it had promised")
+        }
+        for slot in had.accepted.keys.sorted() where slot >= has.trimmedBelow {
+            let pv = had.accepted[slot]!
+            if (has.accepted[slot]?.ballot ?? .initial) < pv.ballot {
+                violation("durability: acceptor \(node) lost the value it accepted in \(slot) at ballot \(pv.ballot)")
+                break
+            }
         }
     }
 
