@@ -145,6 +145,10 @@ import Testing
         await #expect(throws: ClusterError.unknownNode(NodeID(9))) { try await cluster.stop(NodeID(9)) }
     }
 
+    @Test func aBadNodeCountIsRefusedNamingIt() async {
+        await #expect(throws: ClusterError.invalidConfiguration("nodes 0 is not in 1...64")) { try await LocalCluster(nodes: 0) }
+    }
+
     @Test func aClientGivesUpWithATypedErrorWithoutAMajority() async throws {
         let cluster = try await LocalCluster(nodes: 3)
         let client = await cluster.makeClient(requestTimeout: .milliseconds(50), giveUpAfter: .milliseconds(400))

@@ -20,6 +20,8 @@ public enum ClusterError: Error, Equatable, CustomStringConvertible {
     case unknownNode(NodeID)
     /// Durable storage could not be read or written; the message names the file (and offset) and the cause.
     case storage(String)
+    /// The cluster was asked for something it cannot be, naming the bad value.
+    case invalidConfiguration(String)
 
     public var description: String {
         switch self {
@@ -28,6 +30,7 @@ public enum ClusterError: Error, Equatable, CustomStringConvertible {
         case .shutDown: "the cluster has been shut down"
         case .unknownNode(let n): "node \(n) is not a member"
         case .storage(let message): "storage: \(message)"
+        case .invalidConfiguration(let message): "invalid configuration: \(message)"
         }
     }
 }
@@ -59,7 +62,7 @@ public actor LocalCluster {
     /// the same directory resumes where it stopped; without one, durable state lives in memory.
     public init(nodes count: Int = 3, mode: Mode = .stableLeader, timing: Timing = Timing(), storageDirectory: String? = nil,
                 makeStateMachine: @escaping @Sendable () -> any StateMachine = { KeyValueStore() }) async throws(ClusterError) {
-        guard (1...NodeSet.capacity).contains(count) else { throw .storage("nodes \(count) is not in 1...64") }
+        guard (1...NodeSet.capacity).contains(count) else { throw .invalidConfiguration("nodes \(count) is not in 1...64") }
         configuration = ClusterConfiguration(members: (0..<count).map(NodeID.init), mode: mode, timing: timing)
         router = Router(nodes: count)
         makeMachine = makeStateMachine
