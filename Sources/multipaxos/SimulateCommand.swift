@@ -16,6 +16,7 @@ func simulateCommand(_ args: [String]) async -> Int32 {
     }
     var passed = 0, failed = 0
     var simulated: Microseconds = 0
+    var disks = DiskCrashTally()
     for mode in sweep.modes {
         if sweep.trace || sweep.historyPath != nil {
             for seed in sweep.seeds {
@@ -36,12 +37,14 @@ func simulateCommand(_ args: [String]) async -> Int32 {
                 }
                 for line in report.summary { print(line) }
                 simulated += report.simulatedTime
+                disks += report.diskCrashes
                 if report.passed { passed += 1 } else { failed += 1 }
             }
             continue
         }
         _ = await Sweep.run(seeds: sweep.seeds, optionsFor: { sweep.options(seed: $0, mode: mode) }) { outcome in
             simulated += outcome.simulatedTime
+            disks += outcome.diskCrashes
             if outcome.failures.isEmpty {
                 passed += 1
                 return
@@ -54,7 +57,7 @@ func simulateCommand(_ args: [String]) async -> Int32 {
             print("  reproduce: \(sweep.reproduce(seed: seed, mode: mode))")
         }
     }
-    print("simulated \(formatTotal(simulated)) s in all")
+    print("simulated \(formatTotal(simulated)) s in all; disks: \(disks)")
     print("\(passed) passed, \(failed) failed")
     return failed == 0 ? 0 : 1
 }

@@ -12,6 +12,15 @@ public actor Simulation {
         case nodeFault(Int)
         case restart(NodeID)
         case windowOpens(Int)
+        case syncDone(NodeID, incarnation: Int)
+    }
+
+    /// A message held until the write it depends on is synced.
+    private struct HeldSend {
+        let message: Message
+        let to: [NodeID]
+        let role: RoleKind
+        let afterWrite: Int
     }
 
     /// The options of the run.
@@ -38,7 +47,13 @@ public actor Simulation {
     private var recentMessages: [(Message, NodeID, NodeID)] = []
     private var stoppedClients: Set<ClientID> = []
     private var clusterFormed = false
-    private var syncedBeforeStep: [Int: DurableState] = [:]
+    private var disks: [SimulatedDisk]
+    private var held: [[HeldSend]]
+    /// Per node, the last write whose state messages already sent depend on.
+    private var exposedWrite: [Int]
+    /// Per node, the state's change count as of its last write.
+    private var writtenChanges: [UInt64]
+    private let canCrash: Bool
     private var joinedNodes = NodeSet()
     private var welcomedMajority: Bool { joinedNodes.count >= config.quorum }
 
@@ -82,6 +97,12 @@ public actor Simulation {
             : Workload.make(placements: options.clientPlacements, requestsPerClient: options.requestsPerClient,
                             random: &random)
         storages = (0..<options.nodes).map { _ in DurableState() }
+        canCrash = options.crashLeaderAt != nil || options.crashLeaderAfterRequests != nil
+            || plan.nodeFaults.contains { if case .crash = $0.kind { true } else { false } }
+        disks = storages.map { [canCrash] in SimulatedDisk(state: $0, keepsImages: canCrash) }
+        held = Array(repeating: [], count: options.nodes)
+        exposedWrite = Array(repeating: 0, count: options.nodes)
+        writtenChanges = storages.map(\.changes)
         alive = Array(repeating: true, count: options.nodes)
         incarnation = Array(repeating: 0, count: options.nodes)
         pausedUntil = Array(repeating: 0, count: options.nodes)
@@ -132,7 +153,6 @@ public actor Simulation {
                     queue.push(item, at: pausedUntil[i])
                     continue
                 }
-                beginStep(at: i)
                 process(await nodes[i].deliver(.timer(timer)), at: node)
             case .nodeFault(let index):
                 // Crashes and pauses wait until the cluster has formed: a single seed that dies before
@@ -146,6 +166,9 @@ public actor Simulation {
                 await restart(node)
             case .windowOpens(let index):
                 openWindow(index)
+            case .syncDone(let node, let born):
+                guard born == incarnation[node.value] else { continue }
+                syncCompleted(at: node.value)
             }
         }
         report.simulatedTime = now
@@ -173,7 +196,6 @@ public actor Simulation {
             report.droppedMessages[message.kind.rawValue] += 1
             return
         }
-        beginStep(at: i)
         let watched: Slot? = switch message {
         case .accept(let a): a.slot
         case .prepare(let p): p.scope.firstSlot
@@ -229,20 +251,25 @@ public actor Simulation {
         }
     }
 
-    /// Storage semantics. A correct node makes each step's state durable before it sends the step's messages,
-    /// so what survives a crash is exactly the state after its last step (a write torn by the crash was never
-    /// synced, so nothing was sent that depends on it: the file log cuts it off on recovery). With the test-only
-    /// flaw `sendsBeforeSyncing`, a step becomes durable only when the next one starts, so a crash keeps the state
-    /// from before the last step, whose messages are already out.
-    private func beginStep(at i: Int) {
-        if config.flaws.contains(.sendsBeforeSyncing) { syncedBeforeStep[i] = storages[i].copy() }
-    }
-
+    /// A crash keeps what the node's disk synced, plus whatever of its unsynced writes the seed lets survive
+    /// (see `SimulatedDisk`); messages still waiting for a sync are lost with it. A correct node sent nothing
+    /// that depends on an unsynced write; with the test-only flaw `sendsBeforeSyncing` it did, and the
+    /// durability check catches the loss.
     private func crash(_ victim: NodeID) {
         let i = victim.value
-        let actedOn = storages[i].copy()
-        if config.flaws.contains(.sendsBeforeSyncing), let synced = syncedBeforeStep[i] { storages[i] = synced }
+        let actedOn = disks[i].state(afterWrite: exposedWrite[i]) ?? storages[i].copy()
+        do {
+            let (recovered, tally) = try disks[i].afterCrash(&random, node: victim)
+            storages[i] = recovered
+            report.diskCrashes += tally
+            if tally.withUnsyncedWrites > 0 {
+                emit(victim, "Bus", "crash loses \(tally.writesLost) unsynced write(s)" + (tally.tornWrites > 0 ? ", one torn" : ""))
+            }
+        } catch {
+            violation("recovery: \(error)")
+        }
         checkDurable(victim, actedOn: actedOn, survives: storages[i])
+        held[i] = []
         alive[i] = false
         incarnation[i] += 1
         report.crashedNodes.append(victim)
@@ -260,6 +287,9 @@ public actor Simulation {
         if config.flaws.contains(.acceptorForgetsOnRestart) { storages[i] = DurableState() }
         alive[i] = true
         appliedEnd[i] = nil
+        disks[i] = SimulatedDisk(state: storages[i], keepsImages: canCrash)
+        writtenChanges[i] = storages[i].changes
+        exposedWrite[i] = 0
         nodes[i] = Node(id: node, executor: executor)
         emit(node, "Bus", "restarts with its durable state (promised \(storages[i].acceptor.promised))")
         // A member resumes from its durable state. A node that never joined starts over: the seed node runs its
@@ -279,13 +309,24 @@ public actor Simulation {
 
     // MARK: The bus
 
+    /// Carries out a step's effects. If the step changed the node's durable state, the state is written and a
+    /// sync started; the step's messages (and those of any later step) wait until the write is synced, unless
+    /// the test-only flaw says to send at once.
     private func process(_ outputs: [Output], at node: NodeID) {
+        let i = node.value
+        guard alive[i] else { return }
+        if storages[i].changes != writtenChanges[i] {
+            writtenChanges[i] = storages[i].changes
+            disks[i].write(storages[i])
+            startSync(at: i)
+        }
+        let hold = disks[i].hasUnsynced && !config.flaws.contains(.sendsBeforeSyncing)
         for output in outputs {
             switch output.effect {
             case .send(let message, let to):
-                transmit(message, from: node, to: CollectionOfOne(to), role: output.role)
+                send(message, from: node, to: [to], role: output.role, hold: hold)
             case .broadcast(let message, let to):
-                transmit(message, from: node, to: to, role: output.role)
+                send(message, from: node, to: Array(to), role: output.role, hold: hold)
             case .setTimer(let timer, let after, let jitter):
                 let at = now + after + Microseconds(random.upTo(UInt64(max(0, jitter))))
                 queue.push(.timer(timer, node: node, incarnation: incarnation[node.value]), at: at)
@@ -295,6 +336,36 @@ public actor Simulation {
                 break  // the node carries these out itself
             }
         }
+    }
+
+    private func send(_ message: Message, from node: NodeID, to: [NodeID], role: RoleKind, hold: Bool) {
+        let i = node.value
+        if hold {
+            held[i].append(HeldSend(message: message, to: to, role: role, afterWrite: disks[i].written))
+        } else {
+            exposedWrite[i] = max(exposedWrite[i], disks[i].written)
+            transmit(message, from: node, to: to, role: role)
+        }
+    }
+
+    private func startSync(at i: Int) {
+        guard disks[i].startSync() else { return }
+        let takes = options.syncLatency + Microseconds(random.upTo(UInt64(options.syncJitter)))
+        queue.push(.syncDone(NodeID(i), incarnation: incarnation[i]), at: now + takes)
+    }
+
+    /// A sync completed: send the messages that waited for it, in order, and sync what was written meanwhile.
+    private func syncCompleted(at i: Int) {
+        disks[i].completeSync()
+        var released = 0
+        for h in held[i] {
+            guard h.afterWrite <= disks[i].synced else { break }
+            exposedWrite[i] = max(exposedWrite[i], h.afterWrite)
+            transmit(h.message, from: NodeID(i), to: h.to, role: h.role)
+            released += 1
+        }
+        held[i].removeFirst(released)
+        startSync(at: i)
     }
 
     private func transmit<S: Sequence>(_ message: Message, from: NodeID, to destinations: S, role: RoleKind)

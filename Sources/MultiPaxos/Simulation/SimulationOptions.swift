@@ -36,6 +36,10 @@ public struct SimulationOptions: Sendable {
     public var networkDelay: Microseconds = 1_000
     /// The largest random extra delay on top (so messages reorder).
     public var networkJitter: Microseconds = 4_000
+    /// The shortest time a node's disk takes to sync; a message that depends on a write waits for it.
+    public var syncLatency: Microseconds = 100
+    /// The largest random extra time a sync takes on top.
+    public var syncJitter: Microseconds = 400
     /// Crash the node that leads at this simulated time.
     public var crashLeaderAt: Microseconds?
     /// Windows during which nodes are cut off.
@@ -80,13 +84,17 @@ public struct SimulationOptions: Sendable {
         options.duplicateRate = Double(random.upTo(100)) / 1000
         options.networkJitter = 1_000 + Microseconds(random.upTo(9_000))
         options.faults = FaultPlan.random(&random, nodes: nodes, duration: faultDuration)
+        // Disks from fast to slow: a slow sync keeps writes unsynced long enough for crashes to land on them.
+        options.syncLatency = 50 + Microseconds(random.upTo(950))
+        options.syncJitter = Microseconds(random.upTo(4_000))
         return options
     }
 
     /// The options a run used, on one line: what a seed chose.
     public var summary: String {
         var text = "seed \(seed) \(mode.rawValue), \(nodes) nodes, \(clientPlacements.count)×\(requestsPerClient) requests, "
-            + "drop \(dropRate), duplicate \(duplicateRate), delay \(networkDelay)+\(networkJitter) µs"
+            + "drop \(dropRate), duplicate \(duplicateRate), delay \(networkDelay)+\(networkJitter) µs, "
+            + "sync \(syncLatency)+\(syncJitter) µs"
         if let t = crashLeaderAt { text += ", crash the leader at \(formatSeconds(t)) s" }
         if faults.healAt > 0 || !faults.windows.isEmpty || !faults.nodeFaults.isEmpty { text += "; \(faults)" }
         return text
@@ -102,6 +110,7 @@ public struct SimulationOptions: Sendable {
         if let p = placements, let bad = p.first(where: { $0.value >= nodes }) {
             throw OptionsError("client placement \(bad) is not a member of a \(nodes)-node cluster")
         }
+        guard syncLatency >= 0, syncJitter >= 0 else { throw OptionsError("sync latency \(syncLatency)+\(syncJitter) µs is negative") }
         if let t = crashLeaderAt, t < 0 { throw OptionsError("--crash-leader-at \(t) is negative") }
     }
 }

@@ -28,6 +28,8 @@ public struct SimulationReport: Sendable {
     public var latencies: [Microseconds] = []
     /// Nodes crashed during the run.
     public var crashedNodes: [NodeID] = []
+    /// What the crashes did to the crashed nodes' disks.
+    public var diskCrashes = DiskCrashTally()
     /// Whether every live replica ended in the same state at the same slot.
     public var replicasAgree = false
     /// The key-value contents the live replicas ended with (empty if none was a member).
@@ -66,6 +68,9 @@ public struct SimulationReport: Sendable {
             "  leader changes       \(leaderChanges) (\(phase1Rounds) Phase-1 rounds)",
         ]
         if !crashedNodes.isEmpty { lines.append("  crashed              \(crashedNodes.map(\.description).joined(separator: " "))") }
+        if diskCrashes.withUnsyncedWrites > 0 {
+            lines.append("  unsynced writes lost \(diskCrashes.writesLost) (\(diskCrashes.tornWrites) torn) in \(diskCrashes.withUnsyncedWrites) of \(diskCrashes.crashes) crashes")
+        }
         lines.append("  replicas agree       \(replicasAgree ? "yes" : "no")")
         lines.append(passed ? "  result               every check holds" : "  result               \(failures.count) check(s) failed:")
         lines += failures.map { "    - \($0)" }

@@ -11,6 +11,8 @@ public enum Sweep {
         public let simulatedTime: Microseconds
         /// Requests completed.
         public let requestsCompleted: Int
+        /// What the run's crashes did to disks.
+        public var diskCrashes = DiskCrashTally()
     }
 
     /// Runs `optionsFor(seed)` for every seed, `parallelism` at a time; `each` sees outcomes in seed order.
@@ -32,7 +34,8 @@ public enum Sweep {
                     do {
                         let report = try await Simulation(options: options).run()
                         return (seed, Outcome(options: options, failures: report.failures,
-                                              simulatedTime: report.simulatedTime, requestsCompleted: report.requestsCompleted))
+                                              simulatedTime: report.simulatedTime, requestsCompleted: report.requestsCompleted,
+                                              diskCrashes: report.diskCrashes))
                     } catch {
                         return (seed, Outcome(options: options, failures: ["bad options: \(error)"], simulatedTime: 0,
                                               requestsCompleted: 0))
