@@ -11,7 +11,7 @@ import Testing
 
     @Test func durableStateRoundTrips() throws {
         let state = DurableState()
-        state.isMember = true
+        state.membership = .member
         state.ballotRound = 7
         state.acceptor.promised = Ballot(round: 7, leader: NodeID(2))
         state.acceptor.highestPromised = Ballot(round: 8, leader: NodeID(1))
@@ -66,5 +66,32 @@ import Testing
             #expect(error.description.contains("offset \(FileLog.headerSize)"))
         }
         #expect([UInt8](try Data(contentsOf: URL(fileURLWithPath: path))) == bytes, "nothing was changed")
+    }
+
+    @Test func aNodeWhoseFileIsLostComesBackAsALearnerThatNeverVotes() async throws {
+        let dir = try directory()
+        let first = try await LocalCluster(nodes: 3, storageDirectory: dir)
+        #expect(try await first.membership(of: NodeID(2)) == .member)
+        let client = await first.makeClient()
+        for i in 0..<10 { _ = try await client.run(.append("log", "\(i),")) }
+        await first.shutdown()
+        try FileManager.default.removeItem(atPath: "\(dir)/node-2.log")
+
+        let second = try await LocalCluster(nodes: 3, storageDirectory: dir)
+        #expect(try await second.membership(of: NodeID(2)) == .learner)
+        #expect(try await second.membership(of: NodeID(0)) == .member)
+        let expected = (0..<10).map { "\($0)," }.joined()
+        let reader = await second.makeClient()
+        #expect(try await reader.run(.get("log")) == .value(expected))
+        // With one voter stopped, the other voter and the learner are not a majority: nothing commits.
+        try await second.stop(NodeID(0))
+        let stuck = await second.makeClient(requestTimeout: .milliseconds(100), giveUpAfter: .milliseconds(800))
+        await #expect(throws: ClusterError.self) { try await stuck.run(.put("k", "v")) }
+        await second.shutdown()
+
+        // It stays a learner across restarts: the file now says so.
+        let third = try await LocalCluster(nodes: 3, storageDirectory: dir)
+        #expect(try await third.membership(of: NodeID(2)) == .learner)
+        await third.shutdown()
     }
 }

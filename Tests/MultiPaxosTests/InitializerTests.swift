@@ -20,4 +20,21 @@ import Testing
         let bad = Snapshot(nextSlot: Slot(3), machine: [1, 2], replies: [])
         #expect(await initializer.handle(.message(.welcome(Welcome(snapshot: bad, leader: .initial)), from: n(0))).isEmpty)
     }
+
+    @Test func aNodeThatLostItsStorageRejoinsAsALearnerOnly() async {
+        let storage = DurableState.amnesiac()
+        let initializer = Initializer(node: n(2), config: config(3), executor: testExecutor, makeMachine: machine,
+                                      storage: storage)
+        _ = await initializer.start()
+        let welcome = Welcome(snapshot: emptySnapshot, leader: Ballot(round: 1, leader: n(0)))
+        let effects = await initializer.handle(.message(.welcome(welcome), from: n(1)))
+        // No Acceptor (it could break a promise it forgot), no Scout or Leader (it could reuse a ballot).
+        #expect(installedKinds(effects) == [.replica])
+        #expect(storage.membership == .learner && !storage.isMember)
+        // A new node, by contrast, becomes a voting member and records it.
+        let fresh = DurableState()
+        _ = try? Initializer.memberRoles(node: n(1), config: config(3), executor: testExecutor, machine: KeyValueStore(),
+                                         snapshot: emptySnapshot, leader: .initial, eager: false, storage: fresh)
+        #expect(fresh.membership == .member)
+    }
 }

@@ -57,6 +57,29 @@ import Testing
         #expect(failures?.contains { $0.contains("durability") } == true, "\(failures ?? [])")
     }
 
+    @Test(arguments: Mode.allCases)
+    func aNodeWhoseDiskIsWipedRejoinsAsALearnerAndCatchesUp(mode: Mode) async throws {
+        var options = SimulationOptions()
+        options.seed = 11
+        options.mode = mode
+        options.requestsPerClient = 30
+        options.placements = [NodeID(0), NodeID(1), NodeID(3)]
+        // Node 2 has voted by 0.5 s; then its disk is lost and it comes back 0.2 s later with nothing.
+        options.faults.nodeFaults = [.init(node: NodeID(2), kind: .wipe(restartAfter: 200_000), at: 500_000)]
+        let (honest, lines) = try await simulate { $0 = options }
+        #expect(honest.passed, "\(honest.failures)")
+        #expect(honest.learners == [NodeID(2)] && honest.diskCrashes.wipes == 1)
+        #expect(honest.requestsCompleted == 90)
+        // It asked to join again, and what it learned since counts: it converged with the others (checked
+        // by the run), and it sent no vote after the wipe (checked as the run went).
+        let wipe = try #require(lines.firstIndex { $0.contains("n2") && $0.contains("loses its disk") })
+        #expect(lines[wipe...].contains { $0.contains("n2") && $0.contains("Initializer") && $0.contains("Join") })
+        // The flaw: rejoining as a new voting member. The check sees it vote.
+        options.flaws = .amnesiacVotes
+        let (broken, _) = try await simulate { $0 = options }
+        #expect(broken.failures.contains { $0.contains("amnesia: n2 sent") }, "\(broken.failures)")
+    }
+
     @Test func aReplicaThatRunsARetryTwiceIsCaught() async {
         let failures = await firstFailure(.replicaReappliesRetries)
         #expect(failures?.contains { $0.contains("at-most-once") || $0.contains("exactly-once") } == true, "\(failures ?? [])")

@@ -77,4 +77,6 @@ struct Flaws: OptionSet, Sendable {
     /// A node sends a step's messages first and makes the step's state durable only at its next step, so a
     /// crash in between loses state that messages already depended on.
     static let sendsBeforeSyncing = Flaws(rawValue: 16)
+    /// A node whose disk was wiped rejoins as a new voting member, though it may have forgotten promises.
+    static let amnesiacVotes = Flaws(rawValue: 32)
 }

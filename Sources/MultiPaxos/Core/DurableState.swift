@@ -8,8 +8,11 @@
 public final class DurableState: @unchecked Sendable {
     /// The acceptor's state.
     public internal(set) var acceptor = AcceptorRecord() { didSet { changes &+= 1 } }
-    /// Whether this node has become a member; a restarted member resumes from this state without rejoining.
-    public internal(set) var isMember = false { didSet { changes &+= 1 } }
+    /// What the node is in its cluster: new (it never voted), a voting member, or a learner that must never
+    /// vote (its storage was lost, so it may have forgotten promises it made).
+    public internal(set) var membership = Membership.new { didSet { changes &+= 1 } }
+    /// Whether this node has become a voting member; a restarted member resumes from this state without rejoining.
+    public var isMember: Bool { membership == .member }
     /// The highest ballot round this node's leader has competed with.
     public internal(set) var ballotRound: UInt64 = 0 { didSet { changes &+= 1 } }
     /// The replica's last persisted snapshot. Replicas report only this far as applied, so the cluster trims a
@@ -21,11 +24,19 @@ public final class DurableState: @unchecked Sendable {
     /// Empty state: a node that has never voted.
     public init() {}
 
+    /// The state of a node whose storage was lost: whatever it promised before is forgotten, so it may only
+    /// rejoin as a learner.
+    public static func amnesiac() -> DurableState {
+        let state = DurableState()
+        state.membership = .learner
+        return state
+    }
+
     /// An independent copy, as it stands now.
     public func copy() -> DurableState {
         let other = DurableState()
         other.acceptor = acceptor
-        other.isMember = isMember
+        other.membership = membership
         other.ballotRound = ballotRound
         other.replicaSnapshot = replicaSnapshot
         return other
@@ -35,7 +46,7 @@ public final class DurableState: @unchecked Sendable {
     public func encoded() -> [UInt8] {
         var w = ByteWriter()
         w.byte(1)  // encoding version
-        w.byte(isMember ? 1 : 0)
+        w.byte(membership.rawValue)
         w.uint64(ballotRound)
         let a = acceptor
         for b in [a.promised, a.highestPromised] { w.ballot(b) }
@@ -76,7 +87,9 @@ public final class DurableState: @unchecked Sendable {
             let version = try r.byte()
             guard version == 1 else { throw ByteDecodingError("durable state encoding version \(version) is not supported") }
             let state = DurableState()
-            state.isMember = try r.byte() == 1
+            let role = try r.byte()
+            guard let membership = Membership(rawValue: role) else { throw ByteDecodingError("membership \(role) is not 0, 1 or 2") }
+            state.membership = membership
             state.ballotRound = try r.uint64()
             var a = AcceptorRecord()
             a.promised = try r.ballot()
@@ -145,6 +158,25 @@ extension ByteReader {
             let key = RequestKey(client: ClientID(try uint64()), request: RequestNumber(try uint64()))
             return .command(Command(key: key, operation: try blob()))
         case let tag: throw ByteDecodingError("value tag \(tag) is neither 0 nor 1")
+        }
+    }
+}
+
+/// What a node is in its cluster, as its durable state records it.
+public enum Membership: UInt8, Sendable, CustomStringConvertible {
+    /// Provisioned but never joined: it has never voted, so it may join as a voting member.
+    case new = 0
+    /// A voting member (Acceptor, Scout, Leader, Replica).
+    case member = 1
+    /// A node whose storage was lost after it may have voted: it runs only a Replica and never votes again,
+    /// since a forgotten promise could let two different values be chosen for one slot.
+    case learner = 2
+
+    public var description: String {
+        switch self {
+        case .new: "new"
+        case .member: "member"
+        case .learner: "learner"
         }
     }
 }

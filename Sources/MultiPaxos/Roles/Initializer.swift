@@ -1,6 +1,7 @@
 /// Brings a node into an existing cluster: asks one peer after another to let it join until a Welcome comes,
 /// then installs the member roles (Acceptor, Scout, Leader, Replica) starting from the Welcome's snapshot, and
-/// removes itself.
+/// removes itself. A node whose storage was lost (`Membership.learner`) installs only a Replica: it may have
+/// promised something it no longer remembers, so it must never vote (nor lead, since it could reuse a ballot).
 public actor Initializer: Role {
     public nonisolated let kind = RoleKind.initializer
     nonisolated let executor: QueueExecutor
@@ -27,6 +28,7 @@ public actor Initializer: Role {
     public static func memberRoles(node: NodeID, config: ClusterConfiguration, executor: QueueExecutor,
                                    machine: any StateMachine, snapshot: Snapshot, leader: Ballot,
                                    eager: Bool, storage: DurableState = DurableState()) throws -> [any Role] {
+        precondition(storage.membership != .learner, "node \(node) lost its storage and may not become a voting member")
         let roles: [any Role] = [
             Acceptor(node: node, config: config, executor: executor, storage: storage),
             Scout(node: node, config: config, executor: executor),
@@ -34,16 +36,26 @@ public actor Initializer: Role {
             try Replica(node: node, config: config, executor: executor, machine: machine, snapshot: snapshot,
                         leader: leader, storage: storage),
         ]
-        storage.isMember = true
+        storage.membership = .member
         return roles
+    }
+
+    /// The roles of a learner: a Replica only, which catches up from peers and serves its node's clients.
+    public static func learnerRoles(node: NodeID, config: ClusterConfiguration, executor: QueueExecutor,
+                                    machine: any StateMachine, snapshot: Snapshot, leader: Ballot,
+                                    storage: DurableState) throws -> [any Role] {
+        precondition(storage.membership == .learner, "node \(node) is a \(storage.membership), not a learner")
+        return [try Replica(node: node, config: config, executor: executor, machine: machine, snapshot: snapshot,
+                            leader: leader, storage: storage)]
     }
 
     /// The roles of a member restarting after a crash: rebuilt only from its durable state (its acceptor's
     /// promises and accepted values, its ballot round, its last persisted snapshot), then caught up by peers.
+    /// (A learner restarts through an Initializer, which fetches a snapshot and installs its Replica.)
     public static func restartedMemberRoles(node: NodeID, config: ClusterConfiguration, executor: QueueExecutor,
                                             makeMachine: @Sendable () -> any StateMachine,
                                             storage: DurableState) throws -> [any Role] {
-        precondition(storage.isMember, "node \(node) restarts as a member but its durable state says it never joined")
+        precondition(storage.isMember, "node \(node) restarts as a member but its durable state says it is a \(storage.membership)")
         let initial = Snapshot(nextSlot: .zero, machine: makeMachine().snapshot(), replies: [])
         return try memberRoles(node: node, config: config, executor: executor, machine: makeMachine(),
                                snapshot: initial, leader: .initial, eager: false, storage: storage)
@@ -57,10 +69,12 @@ public actor Initializer: Role {
             cursor += 1
             return askNext()
         case .message(.welcome(let w), let from) where config.memberSet.contains(from):
-            guard let roles = try? Self.memberRoles(node: node, config: config, executor: executor,
-                                                    machine: makeMachine(), snapshot: w.snapshot, leader: w.leader,
-                                                    eager: false, storage: storage)
-            else { return [] }  // a snapshot this machine cannot read: wait for another peer's Welcome
+            let roles = storage.membership == .learner
+                ? try? Self.learnerRoles(node: node, config: config, executor: executor, machine: makeMachine(),
+                                         snapshot: w.snapshot, leader: w.leader, storage: storage)
+                : try? Self.memberRoles(node: node, config: config, executor: executor, machine: makeMachine(),
+                                        snapshot: w.snapshot, leader: w.leader, eager: false, storage: storage)
+            guard let roles else { return [] }  // a snapshot this machine cannot read: wait for another peer's Welcome
             return [.install(roles), .event(.joined(w.snapshot.nextSlot)), .uninstall(.initializer)]
         case .message, .timer:
             return []

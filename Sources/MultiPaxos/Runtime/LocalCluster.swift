@@ -69,6 +69,14 @@ public actor LocalCluster {
         if let directory = storageDirectory {
             var opened: [FileStorage] = []
             for i in 0..<count { opened.append(try FileStorage(path: "\(directory)/node-\(i).log")) }
+            // A node file without state, beside files with state, belonged to a node that lost its storage:
+            // it may have voted and forgotten, so it comes back as a learner. A directory with no state at all
+            // is a new cluster: each file records that its node was provisioned, so a later loss is detected.
+            let existing = opened.contains { !$0.wasEmpty }
+            for file in opened where file.wasEmpty {
+                if existing { file.state.membership = .learner }
+                try file.persist(always: true)
+            }
             files = opened
             storages = opened.map(\.state)
         } else {
@@ -91,7 +99,7 @@ public actor LocalCluster {
             node: id, config: configuration, executor: executor, makeMachine: makeMachine, storage: storage) {
             return member
         }
-        if id == configuration.members[0] {
+        if id == configuration.members[0] && storage.membership == .new {
             return [Seed(node: id, config: configuration, executor: executor, makeMachine: makeMachine, storage: storage)]
         }
         return [Initializer(node: id, config: configuration, executor: executor, makeMachine: makeMachine, storage: storage)]
@@ -107,6 +115,13 @@ public actor LocalCluster {
             if joined, await leader() != nil { return }
             try? await Task.sleep(for: .milliseconds(2))
         }
+    }
+
+    /// What a node is in the cluster: a voting member, a learner (it lost its storage, so it never votes
+    /// again), or new (not yet joined).
+    public func membership(of node: NodeID) throws(ClusterError) -> Membership {
+        guard configuration.memberSet.contains(node) else { throw .unknownNode(node) }
+        return storages[node.value].membership
     }
 
     /// The nodes that are running.

@@ -37,6 +37,9 @@ public struct FaultPlan: Sendable, CustomStringConvertible {
     public enum NodeFaultKind: Sendable {
         /// The node stops for good (crash-stop), or comes back after the given time with only its durable state.
         case crash(restartAfter: Microseconds?)
+        /// The node stops and its disk is lost; it comes back after the given time with nothing, knowing only
+        /// that it was provisioned for this cluster, and must rejoin as a learner that never votes.
+        case wipe(restartAfter: Microseconds)
         /// The node processes nothing for the given time, then resumes with its state intact.
         case pause(for: Microseconds)
     }
@@ -68,7 +71,8 @@ public struct FaultPlan: Sendable, CustomStringConvertible {
     public init() {}
 
     /// A plan drawn from `random` for a cluster of `nodes`, with faults during the first `duration`.
-    /// At most a minority of nodes crash for good, so a majority is up once the network heals.
+    /// At most a minority of nodes crash for good or lose their disks (and with them their vote), so a majority
+    /// of voters is up once the network heals.
     public static func random(_ random: inout SeededGenerator, nodes: Int, duration: Microseconds) -> FaultPlan {
         var plan = FaultPlan()
         plan.healAt = duration
@@ -108,6 +112,9 @@ public struct FaultPlan: Sendable, CustomStringConvertible {
                 } else if permanent < (nodes - 1) / 2 && random.upTo(2) == 0 {
                     permanent += 1
                     plan.nodeFaults.append(NodeFault(node: target, kind: .crash(restartAfter: nil), at: at))
+                } else if permanent < (nodes - 1) / 2 && random.upTo(4) == 0 {
+                    permanent += 1
+                    plan.nodeFaults.append(NodeFault(node: target, kind: .wipe(restartAfter: length()), at: at))
                 } else {
                     plan.nodeFaults.append(NodeFault(node: target, kind: .crash(restartAfter: length()), at: at))
                 }
@@ -125,6 +132,7 @@ public struct FaultPlan: Sendable, CustomStringConvertible {
             switch f.kind {
             case .crash(nil): parts.append("crash-stop \(who) at \(formatSeconds(f.at)) s")
             case .crash(let back?): parts.append("crash \(who) at \(formatSeconds(f.at)) s, restart \(formatSeconds(back)) s later")
+            case .wipe(let back): parts.append("wipe \(who)'s disk at \(formatSeconds(f.at)) s, restart \(formatSeconds(back)) s later")
             case .pause(let d): parts.append("pause \(who) at \(formatSeconds(f.at)) s for \(formatSeconds(d)) s")
             }
         }

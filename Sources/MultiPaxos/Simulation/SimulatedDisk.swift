@@ -91,6 +91,8 @@ public struct DiskCrashTally: Sendable, Equatable, CustomStringConvertible {
     public var writesLost = 0
     /// Writes torn part-way, which recovery cut off.
     public var tornWrites = 0
+    /// Disks lost altogether: their nodes came back as learners.
+    public var wipes = 0
 
     /// An empty tally, or one of `crashes` crashes.
     public init(crashes: Int = 0) { self.crashes = crashes }
@@ -101,10 +103,11 @@ public struct DiskCrashTally: Sendable, Equatable, CustomStringConvertible {
         lhs.withUnsyncedWrites += rhs.withUnsyncedWrites
         lhs.writesLost += rhs.writesLost
         lhs.tornWrites += rhs.tornWrites
+        lhs.wipes += rhs.wipes
     }
 
     public var description: String {
-        "\(crashes) crashes, \(withUnsyncedWrites) with unsynced writes: \(writesLost) writes lost, \(tornWrites) torn"
+        "\(crashes) crashes, \(withUnsyncedWrites) with unsynced writes: \(writesLost) writes lost, \(tornWrites) torn; \(wipes) disks wiped"
     }
 }
 

@@ -55,6 +55,8 @@ public actor Simulation {
     private var writtenChanges: [UInt64]
     private let canCrash: Bool
     private var joinedNodes = NodeSet()
+    /// Nodes whose disks were wiped: they must never vote again.
+    private var wiped = NodeSet()
     private var welcomedMajority: Bool { joinedNodes.count >= config.quorum }
 
     // What the checks watch.
@@ -98,7 +100,7 @@ public actor Simulation {
                             random: &random)
         storages = (0..<options.nodes).map { _ in DurableState() }
         canCrash = options.crashLeaderAt != nil || options.crashLeaderAfterRequests != nil
-            || plan.nodeFaults.contains { if case .crash = $0.kind { true } else { false } }
+            || plan.nodeFaults.contains { if case .pause = $0.kind { false } else { true } }
         disks = storages.map { [canCrash] in SimulatedDisk(state: $0, keepsImages: canCrash) }
         held = Array(repeating: [], count: options.nodes)
         exposedWrite = Array(repeating: 0, count: options.nodes)
@@ -201,7 +203,7 @@ public actor Simulation {
         case .prepare(let p): p.scope.firstSlot
         default: nil
         }
-        guard let slot = watched else {
+        guard let slot = watched, !wiped.contains(to) else {  // a wiped node has no acceptor to check
             process(await nodes[i].deliver(.message(message, from: from)), at: to)
             return
         }
@@ -245,6 +247,16 @@ public actor Simulation {
         case .crash(let restartAfter):
             crash(node)
             if let delay = restartAfter { queue.push(.restart(node), at: now + delay) }
+        case .wipe(let restartAfter):
+            crash(node)
+            // The disk is gone. The node still knows it was provisioned for this cluster (a real deployment
+            // knows from the other members' files or its operator), so it rejoins as a learner; with the
+            // test-only flaw it rejoins as if new, and votes.
+            storages[node.value] = config.flaws.contains(.amnesiacVotes) ? DurableState() : .amnesiac()
+            wiped.insert(node)
+            report.diskCrashes.wipes += 1
+            emit(node, "Bus", "loses its disk")
+            queue.push(.restart(node), at: now + restartAfter)
         case .pause(let duration):
             pausedUntil[node.value] = max(pausedUntil[node.value], now + duration)
             emit(node, "Bus", "pauses until \(formatSeconds(pausedUntil[node.value])) s")
@@ -295,11 +307,11 @@ public actor Simulation {
         // A member resumes from its durable state. A node that never joined starts over: the seed node runs its
         // Seed again if no cluster formed, any other node asks to join.
         var roles: [any Role]
-        if storages[i].isMember, let member = try? Initializer.restartedMemberRoles(
+        if storages[i].membership == .member, let member = try? Initializer.restartedMemberRoles(
             node: node, config: config, executor: executor, makeMachine: makeMachine, storage: storages[i]) {
             roles = member
             appliedEnd[i] = storages[i].replicaSnapshot?.nextSlot ?? .zero
-        } else if node == config.members[0] && !clusterFormed {
+        } else if node == config.members[0] && !clusterFormed && storages[i].membership == .new {
             roles = [Seed(node: node, config: config, executor: executor, makeMachine: makeMachine, storage: storages[i])]
         } else {
             roles = [Initializer(node: node, config: config, executor: executor, makeMachine: makeMachine, storage: storages[i])]
@@ -371,6 +383,9 @@ public actor Simulation {
     private func transmit<S: Sequence>(_ message: Message, from: NodeID, to destinations: S, role: RoleKind)
         where S.Element == NodeID {
         let kind = message.kind.rawValue
+        if wiped.contains(from), message.kind == .promise || message.kind == .accepted {
+            violation("amnesia: \(from) sent \(message.kind) after its disk was wiped")
+        }
         var line = trace == nil ? nil : "\(message) →"
         let faulty = faultPhase
         for to in destinations {
@@ -565,6 +580,10 @@ public actor Simulation {
             violation("liveness: \(remaining) request(s) unanswered or replicas behind slot \(decidedEnd.index) \(when)")
         }
         var snapshots: [(NodeID, Snapshot)] = []
+        for node in nodes where alive[node.id.value] && wiped.contains(node.id) {
+            let hasAcceptor = await node.acceptor != nil, hasReplica = await node.replica != nil
+            if !hasAcceptor && hasReplica { report.learners.append(node.id) }
+        }
         for node in nodes where alive[node.id.value] {
             if let replica = await node.replica { snapshots.append((node.id, await replica.snapshot())) }
         }

@@ -28,6 +28,8 @@ public struct SimulationReport: Sendable {
     public var latencies: [Microseconds] = []
     /// Nodes crashed during the run.
     public var crashedNodes: [NodeID] = []
+    /// Nodes whose disks were wiped that ended the run as learners (a Replica, no Acceptor).
+    public var learners: [NodeID] = []
     /// What the crashes did to the crashed nodes' disks.
     public var diskCrashes = DiskCrashTally()
     /// Whether every live replica ended in the same state at the same slot.
@@ -68,6 +70,7 @@ public struct SimulationReport: Sendable {
             "  leader changes       \(leaderChanges) (\(phase1Rounds) Phase-1 rounds)",
         ]
         if !crashedNodes.isEmpty { lines.append("  crashed              \(crashedNodes.map(\.description).joined(separator: " "))") }
+        if !learners.isEmpty { lines.append("  learners             \(learners.map(\.description).joined(separator: " ")) (disk wiped)") }
         if diskCrashes.withUnsyncedWrites > 0 {
             lines.append("  unsynced writes lost \(diskCrashes.writesLost) (\(diskCrashes.tornWrites) torn) in \(diskCrashes.withUnsyncedWrites) of \(diskCrashes.crashes) crashes")
         }

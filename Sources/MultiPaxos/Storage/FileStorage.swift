@@ -8,6 +8,8 @@ public final class FileStorage: @unchecked Sendable {  // used by one node loop 
     /// The file.
     public var path: String { log.path }
     private let log: FileLog
+    /// Whether the file held no state when opened: a node never started, or one whose storage was lost.
+    public let wasEmpty: Bool
     private var persistedChanges: UInt64
     private var writesSinceCompaction = 0
 
@@ -20,6 +22,7 @@ public final class FileStorage: @unchecked Sendable {  // used by one node loop 
             throw .storage(error.description)
         }
         self.log = log
+        wasEmpty = log.recovered.isEmpty
         if let last = log.recovered.last {
             do {
                 state = try DurableState.decode(last)
@@ -32,9 +35,9 @@ public final class FileStorage: @unchecked Sendable {  // used by one node loop 
         persistedChanges = state.changes
     }
 
-    /// Writes the state if it changed since the last write, and returns once it is on disk.
-    public func persist() throws(ClusterError) {
-        guard state.changes != persistedChanges else { return }
+    /// Writes the state if it changed since the last write (or `always`), and returns once it is on disk.
+    public func persist(always: Bool = false) throws(ClusterError) {
+        guard always || state.changes != persistedChanges else { return }
         let bytes = state.encoded()
         do {
             if writesSinceCompaction >= 64 {
