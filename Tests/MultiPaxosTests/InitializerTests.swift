@@ -37,4 +37,48 @@ import Testing
                                          snapshot: emptySnapshot, leader: .initial, eager: false, storage: fresh)
         #expect(fresh.membership == .member)
     }
+
+    /// A learner in a 5-node cluster that has been welcomed and whose rejoin was decided in epoch 3.
+    func fencing() async throws -> (Initializer, DurableState, [Effect]) {
+        let storage = DurableState.amnesiac()
+        let initializer = Initializer(node: n(2), config: config(5), executor: testExecutor, makeMachine: machine,
+                                      storage: storage, nonce: 41)
+        _ = await initializer.start()
+        let asked = await initializer.handle(.message(.welcome(Welcome(snapshot: emptySnapshot, leader: .initial)), from: n(0)))
+        let request = try #require(sent(asked).first { $0.0.request != nil })
+        #expect(request.1 == n(2) && Rejoin.node(of: request.0.request!.command) == n(2))
+        let reply = Reply(key: request.0.request!.command.key, result: Rejoin.result(epoch: 3))
+        return (initializer, storage, await initializer.handle(.message(.reply(reply), from: n(2))))
+    }
+
+    func promise(_ ballot: Ballot, promised: Ballot? = nil, accepted: [PValue] = [], trimmedBelow: Int64 = 0) -> Message {
+        .promise(Promise(ballot: ballot, promised: promised ?? ballot, scope: .from(.zero), accepted: accepted,
+                         trimmedBelow: Slot(trimmedBelow), slotsEnd: Slot(accepted.map(\.slot.index).max().map { $0 + 1 } ?? 0)))
+    }
+
+    @Test func aRejoiningNodeVotesOnlyAfterEnoughNodesPromisedItsFence() async throws {
+        let (initializer, storage, asked) = try await fencing()
+        let fence = Ballot.fence(epoch: 3, node: n(2))
+        #expect(Set(sent(asked).filter { $0.0.prepare?.ballot == fence }.map(\.1)) == Set([0, 1, 3, 4].map(n)))
+        #expect(await initializer.fenceReadsNeeded == 3)
+        let old = Ballot(round: 7, leader: n(0))
+        let higher = Ballot(round: fence.round + 2, leader: n(4))
+        // n0 read: an old value in s4 and s5; n1 read: a newer one in s4 and a trim at s1; n4 refuses with a
+        // higher promise, so it is read again at that ballot.
+        let v = command(1, 1), w = command(2, 1)
+        #expect(sent(await initializer.handle(.message(promise(fence, accepted: [
+            PValue(ballot: old, slot: Slot(4), value: .command(v)), PValue(ballot: old, slot: Slot(0), value: .noop)]), from: n(0)))).isEmpty)
+        #expect(sent(await initializer.handle(.message(promise(fence, accepted: [
+            PValue(ballot: Ballot(round: 8, leader: n(1)), slot: Slot(4), value: .command(w))], trimmedBelow: 1), from: n(1)))).isEmpty)
+        let reread = sent(await initializer.handle(.message(promise(fence, promised: higher), from: n(4))))
+        #expect(reread.map(\.1) == [n(4)] && reread.first?.0.prepare?.ballot == higher)
+        #expect(storage.membership == .learner, "no vote before a third node has promised")
+        let done = await initializer.handle(.message(promise(higher), from: n(4)))
+        #expect(Set(installedKinds(done)) == Set<RoleKind>([.acceptor, .scout, .leader]))
+        #expect(storage.membership == .member)
+        // Highest ballot read as its promise; the highest report per slot from the trim watermark on.
+        #expect(storage.acceptor.promised == higher && storage.ballotRound >= higher.round)
+        #expect(storage.acceptor.trimmedBelow == Slot(1) && storage.acceptor.accepted[Slot(0)] == nil)
+        #expect(storage.acceptor.accepted[Slot(4)]?.value == .command(w))
+    }
 }

@@ -87,4 +87,30 @@ import Testing
         // Joins from outside the cluster are ignored.
         #expect(await r.handle(.message(.join(Join()), from: n(7))).isEmpty)
     }
+
+    @Test func eachRejoinStartsAnEpochAndARetriedOneDoesNot() async throws {
+        let r = try replica(1)
+        let mine = Rejoin.command(node: n(1), nonce: 900)
+        _ = await r.handle(.message(.request(Request(command: mine)), from: n(1)))
+        // Another node's rejoin comes first, with a smaller nonce: it still counts (no reply cache here).
+        _ = await decide(r, 0, .command(Rejoin.command(node: n(2), nonce: 5)))
+        let answered = sent(await decide(r, 1, .command(mine)))
+        #expect(answered.map(\.1) == [n(1)])
+        #expect(answered.first?.0.reply.flatMap { Rejoin.epoch(fromResult: $0.result) } == 2)
+        // The same attempt decided again changes nothing; the epoch goes into snapshots.
+        let again = await decide(r, 2, .command(mine))
+        #expect(events(again).contains { if case .applied(_, _, duplicate: true, _) = $0 { true } else { false } })
+        #expect(await r.membershipEpoch == 2)
+        let snapshot = await r.snapshot()
+        #expect(snapshot.membershipEpoch == 2 && snapshot.rejoins.map(\.node) == [n(1), n(2)])
+        // The state machine never saw them.
+        #expect(snapshot.machine == KeyValueStore().snapshot())
+    }
+
+    @Test func onlyTheNodeItselfMayAskToRejoin() async throws {
+        let r = try replica(1)
+        let forged = Rejoin.command(node: n(2), nonce: 3)
+        #expect(sent(await r.handle(.message(.request(Request(command: forged)), from: n(1)))).isEmpty)
+        #expect(sent(await r.handle(.message(.request(Request(command: Rejoin.command(node: n(1), nonce: 3))), from: n(2)))).isEmpty)
+    }
 }

@@ -58,7 +58,7 @@ import Testing
     }
 
     @Test(arguments: Mode.allCases)
-    func aNodeWhoseDiskIsWipedRejoinsAsALearnerAndCatchesUp(mode: Mode) async throws {
+    func aNodeWhoseDiskIsWipedRejoinsAsAFreshMemberBeforeItVotes(mode: Mode) async throws {
         var options = SimulationOptions()
         options.seed = 11
         options.mode = mode
@@ -68,16 +68,28 @@ import Testing
         options.faults.nodeFaults = [.init(node: NodeID(2), kind: .wipe(restartAfter: 200_000), at: 500_000)]
         let (honest, lines) = try await simulate { $0 = options }
         #expect(honest.passed, "\(honest.failures)")
-        #expect(honest.learners == [NodeID(2)] && honest.diskCrashes.wipes == 1)
+        #expect(honest.diskCrashes.wipes == 1 && honest.rejoins == 1 && honest.learners.isEmpty)
         #expect(honest.requestsCompleted == 90)
-        // It asked to join again, and what it learned since counts: it converged with the others (checked
-        // by the run), and it sent no vote after the wipe (checked as the run went).
-        let wipe = try #require(lines.firstIndex { $0.contains("n2") && $0.contains("loses its disk") })
-        #expect(lines[wipe...].contains { $0.contains("n2") && $0.contains("Initializer") && $0.contains("Join") })
-        // The flaw: rejoining as a new voting member. The check sees it vote.
+        // In order: it joins as a learner, asks the log to rejoin, reads a quorum at the fence, then votes.
+        // (That it sent no vote before, and holds every chosen value it had voted for, is checked as it goes.)
+        let n2 = lines.filter { $0.contains(" n2 ") }
+        var steps: [Int] = []
+        for text in ["loses its disk", "restarts with an empty disk", "Initializer Join", "Request(c0#",
+                     "Prepare(b=1:0.2", "rejoins as a voting member in epoch 1"] {
+            let from = (steps.last ?? -1) + 1
+            steps.append(try #require(n2[from...].firstIndex { $0.contains(text) }, "\(text) after line \(from)"))
+        }
+        let votes = n2.indices.filter { n2[$0].contains("Promise(") || n2[$0].contains("Accepted(") }
+        #expect(votes.contains { $0 > steps.last! }, "it votes again once it has rejoined")
+        #expect(!votes.contains { $0 > steps[0] && $0 < steps.last! })
+
+        // Broken variants: rejoining as a new voting member at once, or without reading a quorum first.
         options.flaws = .amnesiacVotes
-        let (broken, _) = try await simulate { $0 = options }
-        #expect(broken.failures.contains { $0.contains("amnesia: n2 sent") }, "\(broken.failures)")
+        let (votesAtOnce, _) = try await simulate { $0 = options }
+        #expect(votesAtOnce.failures.contains { $0.contains("amnesia: n2 sent") }, "\(votesAtOnce.failures)")
+        options.flaws = .rejoinsWithoutReading
+        let (unread, _) = try await simulate { $0 = options }
+        #expect(unread.failures.contains { $0.contains("amnesia: n2 rejoined without") }, "\(unread.failures)")
     }
 
     @Test func aReplicaThatRunsARetryTwiceIsCaught() async {

@@ -79,4 +79,6 @@ struct Flaws: OptionSet, Sendable {
     static let sendsBeforeSyncing = Flaws(rawValue: 16)
     /// A node whose disk was wiped rejoins as a new voting member, though it may have forgotten promises.
     static let amnesiacVotes = Flaws(rawValue: 32)
+    /// A node that lost its storage votes again as soon as its rejoin is decided, without reading a quorum.
+    static let rejoinsWithoutReading = Flaws(rawValue: 64)
 }

@@ -45,7 +45,7 @@ public final class DurableState: @unchecked Sendable {
     /// The whole state as bytes (dictionaries in key order, so equal states encode equally).
     public func encoded() -> [UInt8] {
         var w = ByteWriter()
-        w.byte(1)  // encoding version
+        w.byte(2)  // encoding version (1 had no membership epoch in the snapshot)
         w.byte(membership.rawValue)
         w.uint64(ballotRound)
         let a = acceptor
@@ -74,6 +74,13 @@ public final class DurableState: @unchecked Sendable {
                 w.uint64(r.request.value)
                 w.blob(r.result)
             }
+            w.uint64(snap.membershipEpoch)
+            w.uint32(UInt32(snap.rejoins.count))
+            for entry in snap.rejoins {
+                w.uint32(UInt32(entry.node.value))
+                w.uint64(entry.nonce)
+                w.uint64(entry.epoch)
+            }
         } else {
             w.byte(0)
         }
@@ -85,7 +92,9 @@ public final class DurableState: @unchecked Sendable {
         do {
             var r = ByteReader(bytes)
             let version = try r.byte()
-            guard version == 1 else { throw ByteDecodingError("durable state encoding version \(version) is not supported") }
+            guard version == 1 || version == 2 else {
+                throw ByteDecodingError("durable state encoding version \(version) is not supported")
+            }
             let state = DurableState()
             let role = try r.byte()
             guard let membership = Membership(rawValue: role) else { throw ByteDecodingError("membership \(role) is not 0, 1 or 2") }
@@ -110,7 +119,18 @@ public final class DurableState: @unchecked Sendable {
                     replies.append(ReplyCacheEntry(client: ClientID(try r.uint64()), request: RequestNumber(try r.uint64()),
                                                    result: try r.blob()))
                 }
-                state.replicaSnapshot = Snapshot(nextSlot: next, machine: machine, replies: replies)
+                var epoch: UInt64 = 0
+                var rejoins: [RejoinEntry] = []
+                if version >= 2 {
+                    epoch = try r.uint64()
+                    for _ in 0..<(try r.uint32()) {
+                        let id = Int(try r.uint32())
+                        guard id < NodeSet.capacity else { throw ByteDecodingError("rejoined node \(id) is not a node id") }
+                        rejoins.append(RejoinEntry(node: NodeID(id), nonce: try r.uint64(), epoch: try r.uint64()))
+                    }
+                }
+                state.replicaSnapshot = Snapshot(nextSlot: next, machine: machine, replies: replies,
+                                                 membershipEpoch: epoch, rejoins: rejoins)
             }
             guard r.isAtEnd else { throw ByteDecodingError("\(bytes.count - r.offset) stray bytes after durable state") }
             return state

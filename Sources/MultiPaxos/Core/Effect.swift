@@ -71,6 +71,8 @@ public enum Event: Sendable, CustomStringConvertible {
     case welcomed(NodeSet)
     /// This node became a member, starting at the given slot.
     case joined(Slot)
+    /// A node that lost its storage became a voting member again, in `epoch`, after a quorum promised `fence`.
+    case rejoined(epoch: UInt64, fence: Ballot)
 
     public var description: String {
         switch self {
@@ -84,6 +86,7 @@ public enum Event: Sendable, CustomStringConvertible {
         case .invoked(let k, _): "invokes \(k)"
         case .completed(let k, _): "completes \(k)"
         case .welcomed(let n): "welcomes \(n)"
+        case .rejoined(let e, let f): "rejoins as a voting member in epoch \(e) (fence \(f) promised)"
         case .joined(let s): "joins the cluster at \(s)"
         }
     }

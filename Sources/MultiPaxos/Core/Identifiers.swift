@@ -42,6 +42,15 @@ public struct Ballot: Hashable, Comparable, Sendable, CustomStringConvertible {
     }
     /// The ballot below every real one: no acceptor has promised anything yet.
     public static let initial = Ballot(round: 0, leader: NodeID(0))
+    /// The membership epoch: the high 32 bits of the round. Only a rejoining node starts an epoch (see
+    /// `fence(epoch:node:)`); leaders move into it by outbidding the rounds they see.
+    public var epoch: UInt64 { round >> 32 }
+    /// The lowest ballot of `epoch`, which a node that lost its storage asks a quorum to promise before it votes
+    /// again: every ballot its former self could have promised belongs to an earlier epoch.
+    public static func fence(epoch: UInt64, node: NodeID) -> Ballot {
+        precondition(epoch < 1 << 32, "membership epoch \(epoch) is out of range")
+        return Ballot(round: epoch << 32, leader: node)
+    }
     /// The smallest ballot owned by `node` that is above `self`.
     public func successor(for node: NodeID) -> Ballot {
         let (next, overflow) = round.addingReportingOverflow(1)
@@ -51,7 +60,9 @@ public struct Ballot: Hashable, Comparable, Sendable, CustomStringConvertible {
     public static func < (a: Ballot, b: Ballot) -> Bool {
         a.round != b.round ? a.round < b.round : a.leader < b.leader
     }
-    public var description: String { "\(round).\(leader.value)" }
+    public var description: String {
+        epoch == 0 ? "\(round).\(leader.value)" : "\(epoch):\(round & 0xFFFF_FFFF).\(leader.value)"
+    }
 }
 
 /// A client of the replicated state machine; each client has at most one request outstanding.
@@ -62,6 +73,8 @@ public struct ClientID: Hashable, Comparable, Sendable, CustomStringConvertible 
     public init(_ value: UInt64) { self.value = value }
     public static func < (a: ClientID, b: ClientID) -> Bool { a.value < b.value }
     public var description: String { "c\(value)" }
+    /// Reserved for the cluster's own commands (a node's rejoin); no client is given it.
+    public static let membership = ClientID(0)
 }
 
 /// A client's request counter: it starts at 1 and grows by one per new request, so a retry keeps its number.

@@ -38,6 +38,30 @@ public struct Snapshot: Hashable, Sendable {
     public let machine: [UInt8]
     /// The reply cache, sorted by client so that equal states encode equally.
     public let replies: [ReplyCacheEntry]
+    /// How many rejoins the log up to `nextSlot` holds: a node that rejoins fences with this epoch.
+    public let membershipEpoch: UInt64
+    /// The latest rejoin of each node that has rejoined, sorted by node, so that a retried rejoin is counted once.
+    public let rejoins: [RejoinEntry]
+
+    /// Makes a snapshot.
+    public init(nextSlot: Slot, machine: [UInt8], replies: [ReplyCacheEntry], membershipEpoch: UInt64 = 0,
+                rejoins: [RejoinEntry] = []) {
+        self.nextSlot = nextSlot
+        self.machine = machine
+        self.replies = replies
+        self.membershipEpoch = membershipEpoch
+        self.rejoins = rejoins
+    }
+}
+
+/// A node's latest rejoin as the log recorded it: the attempt's nonce and the epoch it was given.
+public struct RejoinEntry: Hashable, Sendable {
+    /// The node that rejoined.
+    public let node: NodeID
+    /// The attempt, chosen at random by the rejoining node (it remembers nothing else across a wipe).
+    public let nonce: UInt64
+    /// The membership epoch the rejoin started.
+    public let epoch: UInt64
 }
 
 /// A client asks a replica to run a command. Requester → Replica.

@@ -1,7 +1,14 @@
 /// Brings a node into an existing cluster: asks one peer after another to let it join until a Welcome comes,
 /// then installs the member roles (Acceptor, Scout, Leader, Replica) starting from the Welcome's snapshot, and
-/// removes itself. A node whose storage was lost (`Membership.learner`) installs only a Replica: it may have
-/// promised something it no longer remembers, so it must never vote (nor lead, since it could reuse a ballot).
+/// removes itself.
+///
+/// A node whose storage was lost (`Membership.learner`) may have promised something it no longer remembers, so
+/// it rejoins as a fresh member in three steps before it votes again. It installs only a Replica and asks,
+/// through the log, to rejoin (`Rejoin`): the decision gives it a membership epoch that no ballot its former
+/// self promised can belong to. It then asks the other nodes to promise the epoch's fence ballot
+/// (`Ballot.fence`) and to report what they accepted; once enough have (every quorum that its former self
+/// could have been part of includes one of them), it takes the highest report per slot as its accepted values,
+/// the highest ballot read as its promise, and installs Acceptor, Scout and Leader.
 public actor Initializer: Role {
     public nonisolated let kind = RoleKind.initializer
     nonisolated let executor: QueueExecutor
@@ -12,16 +19,30 @@ public actor Initializer: Role {
     let makeMachine: @Sendable () -> any StateMachine
     /// What the node kept from before a crash (empty for a new node).
     let storage: DurableState
+    /// This rejoin attempt's identity in the log; the shell draws it at random.
+    let nonce: UInt64
     private var cursor = 0
 
-    /// Makes the initializer of `node`; a restarted node passes the durable state it kept.
+    private enum Stage {
+        case joining
+        case askingToRejoin
+        case fencing(Ballot, epoch: UInt64)
+    }
+    private var stage = Stage.joining
+    /// Granted reads during the fence, by node.
+    private var reads: [NodeID: Promise] = [:]
+
+    /// Makes the initializer of `node`; a restarted node passes the durable state it kept, and a node that
+    /// lost its storage a random `nonce` for its rejoin.
     public init(node: NodeID, config: ClusterConfiguration, executor: QueueExecutor,
-                makeMachine: @escaping @Sendable () -> any StateMachine, storage: DurableState = DurableState()) {
+                makeMachine: @escaping @Sendable () -> any StateMachine, storage: DurableState = DurableState(),
+                nonce: UInt64 = 0) {
         self.node = node
         self.config = config
         self.executor = executor
         self.makeMachine = makeMachine
         self.storage = storage
+        self.nonce = nonce
     }
 
     /// The roles every member runs, built on `executor`.
@@ -29,15 +50,22 @@ public actor Initializer: Role {
                                    machine: any StateMachine, snapshot: Snapshot, leader: Ballot,
                                    eager: Bool, storage: DurableState = DurableState()) throws -> [any Role] {
         precondition(storage.membership != .learner, "node \(node) lost its storage and may not become a voting member")
-        let roles: [any Role] = [
+        let roles = votingRoles(node: node, config: config, executor: executor, leader: leader, eager: eager,
+                                storage: storage)
+            + [try Replica(node: node, config: config, executor: executor, machine: machine, snapshot: snapshot,
+                           leader: leader, storage: storage)]
+        storage.membership = .member
+        return roles
+    }
+
+    /// The roles that vote and lead.
+    static func votingRoles(node: NodeID, config: ClusterConfiguration, executor: QueueExecutor, leader: Ballot,
+                            eager: Bool, storage: DurableState) -> [any Role] {
+        [
             Acceptor(node: node, config: config, executor: executor, storage: storage),
             Scout(node: node, config: config, executor: executor),
             Leader(node: node, config: config, executor: executor, eager: eager, knownLeader: leader, storage: storage),
-            try Replica(node: node, config: config, executor: executor, machine: machine, snapshot: snapshot,
-                        leader: leader, storage: storage),
         ]
-        storage.membership = .member
-        return roles
     }
 
     /// The roles of a learner: a Replica only, which catches up from peers and serves its node's clients.
@@ -61,25 +89,51 @@ public actor Initializer: Role {
                                snapshot: initial, leader: .initial, eager: false, storage: storage)
     }
 
+    /// How many other nodes must promise the fence: enough that every quorum containing this node's former
+    /// self contains one of them, and that its former votes plus the rest can never make a quorum again.
+    public var fenceReadsNeeded: Int { config.members.count - config.quorum + 1 }
+
     public func start() -> [Effect] { askNext() }
 
     public func handle(_ input: Input) -> [Effect] {
-        switch input {
-        case .timer(.joinRetry):
+        switch (stage, input) {
+        case (.joining, .timer(.joinRetry)):
             cursor += 1
             return askNext()
-        case .message(.welcome(let w), let from) where config.memberSet.contains(from):
-            let roles = storage.membership == .learner
-                ? try? Self.learnerRoles(node: node, config: config, executor: executor, machine: makeMachine(),
-                                         snapshot: w.snapshot, leader: w.leader, storage: storage)
-                : try? Self.memberRoles(node: node, config: config, executor: executor, machine: makeMachine(),
-                                        snapshot: w.snapshot, leader: w.leader, eager: false, storage: storage)
-            guard let roles else { return [] }  // a snapshot this machine cannot read: wait for another peer's Welcome
-            return [.install(roles), .event(.joined(w.snapshot.nextSlot)), .uninstall(.initializer)]
-        case .message, .timer:
+        case (.joining, .message(.welcome(let w), let from)) where config.memberSet.contains(from):
+            return welcomed(w)
+        case (.askingToRejoin, .timer(.joinRetry)):
+            return askToRejoin()
+        case (.askingToRejoin, .message(.reply(let r), let from)) where from == node && r.key == rejoinKey:
+            guard let epoch = Rejoin.epoch(fromResult: r.result) else { return [] }
+            let fence = Ballot.fence(epoch: epoch, node: node)
+            stage = .fencing(fence, epoch: epoch)
+            if config.flaws.contains(.rejoinsWithoutReading) { return rejoined(fence: fence, epoch: epoch) }
+            return [
+                .broadcast(.prepare(Prepare(ballot: fence, scope: .from(.zero))), to: others),
+                .setTimer(.joinRetry, after: config.timing.joinRetryInterval, jitter: 0),
+            ]
+        case (.fencing(let fence, _), .timer(.joinRetry)):
+            let unread = others.subtracting(NodeSet(reads.keys))
+            return [
+                .broadcast(.prepare(Prepare(ballot: fence, scope: .from(.zero))), to: unread),
+                .setTimer(.joinRetry, after: config.timing.joinRetryInterval, jitter: 0),
+            ]
+        case (.fencing(let fence, let epoch), .message(.promise(let p), let from)) where others.contains(from):
+            guard p.ballot >= fence, case .from(.zero) = p.scope else { return [] }
+            if p.promised > p.ballot {
+                // It promised a higher ballot already (which blocks the old epochs just as well): read at that one.
+                return [.send(.prepare(Prepare(ballot: p.promised, scope: .from(.zero))), to: from)]
+            }
+            reads[from] = p
+            return reads.count >= fenceReadsNeeded ? rejoined(fence: fence, epoch: epoch) : []
+        case (_, .message), (_, .timer):
             return []
         }
     }
+
+    private var others: NodeSet { config.memberSet.subtracting(NodeSet([node])) }
+    private var rejoinKey: RequestKey { Rejoin.command(node: node, nonce: nonce).key }
 
     private func askNext() -> [Effect] {
         let peers = config.members.filter { $0 != node }
@@ -88,5 +142,49 @@ public actor Initializer: Role {
             .send(.join(Join()), to: peers[cursor % peers.count]),
             .setTimer(.joinRetry, after: config.timing.joinRetryInterval, jitter: config.timing.joinRetryInterval / 4),
         ]
+    }
+
+    private func welcomed(_ w: Welcome) -> [Effect] {
+        guard storage.membership == .learner else {
+            guard let roles = try? Self.memberRoles(node: node, config: config, executor: executor, machine: makeMachine(),
+                                                    snapshot: w.snapshot, leader: w.leader, eager: false, storage: storage)
+            else { return [] }  // a snapshot this machine cannot read: wait for another peer's Welcome
+            return [.install(roles), .event(.joined(w.snapshot.nextSlot)), .uninstall(.initializer)]
+        }
+        guard let roles = try? Self.learnerRoles(node: node, config: config, executor: executor, machine: makeMachine(),
+                                                 snapshot: w.snapshot, leader: w.leader, storage: storage)
+        else { return [] }
+        stage = .askingToRejoin
+        return [.install(roles), .event(.joined(w.snapshot.nextSlot))] + askToRejoin()
+    }
+
+    private func askToRejoin() -> [Effect] {
+        [
+            .send(.request(Request(command: Rejoin.command(node: node, nonce: nonce))), to: node),
+            .setTimer(.joinRetry, after: 4 * config.timing.joinRetryInterval, jitter: 0),
+        ]
+    }
+
+    /// Enough nodes promised the fence: become a voting member with what they reported.
+    private func rejoined(fence: Ballot, epoch: UInt64) -> [Effect] {
+        var record = AcceptorRecord()
+        let promised = reads.values.map(\.ballot).reduce(fence, max)
+        record.promised = promised
+        record.highestPromised = promised
+        record.trimmedBelow = reads.values.map(\.trimmedBelow).reduce(.zero, max)
+        for read in reads.keys.sorted() {
+            for pv in reads[read]!.accepted where pv.slot >= record.trimmedBelow {
+                if pv.ballot > record.accepted[pv.slot]?.ballot ?? .initial { record.accepted[pv.slot] = pv }
+            }
+            record.slotsEnd = max(record.slotsEnd, reads[read]!.slotsEnd)
+        }
+        precondition(record.accepted.values.allSatisfy { $0.ballot <= promised },
+                     "node \(node): a fence read reported a value accepted above its promise \(promised)")
+        storage.acceptor = record
+        storage.ballotRound = max(storage.ballotRound, promised.round)
+        storage.membership = .member
+        let roles = Self.votingRoles(node: node, config: config, executor: executor, leader: .initial, eager: false,
+                                     storage: storage)
+        return [.install(roles), .event(.rejoined(epoch: epoch, fence: fence)), .uninstall(.initializer)]
     }
 }

@@ -19,6 +19,9 @@ public actor Replica: Role {
     private var logStart: Slot
     /// Per client: the latest applied request and its result.
     private var replies: [ClientID: (request: RequestNumber, result: [UInt8])] = [:]
+    /// How many rejoins the applied log holds, and each rejoined node's latest one.
+    public private(set) var membershipEpoch: UInt64
+    private var rejoins: [NodeID: RejoinEntry] = [:]
     /// Requests from clients on this node that are not applied yet, with the node to answer.
     private var waiting: [RequestKey: (command: Command, origin: NodeID)] = [:]
     /// The ballot of the leader this replica believes in.
@@ -49,14 +52,17 @@ public actor Replica: Role {
         knownEnd = snapshot.nextSlot
         lastCheckedSlot = snapshot.nextSlot
         leaderHint = leader
+        membershipEpoch = snapshot.membershipEpoch
         for entry in snapshot.replies { replies[entry.client] = (entry.request, entry.result) }
+        for entry in snapshot.rejoins { rejoins[entry.node] = entry }
     }
 
     /// The replica's state at `nextSlot`: what a Welcome or a catch-up snapshot carries.
     public func snapshot() -> Snapshot {
         let cache = replies.keys.sorted().map { ReplyCacheEntry(client: $0, request: replies[$0]!.request,
                                                                  result: replies[$0]!.result) }
-        return Snapshot(nextSlot: nextSlot, machine: machine.snapshot(), replies: cache)
+        return Snapshot(nextSlot: nextSlot, machine: machine.snapshot(), replies: cache, membershipEpoch: membershipEpoch,
+                        rejoins: rejoins.keys.sorted().map { rejoins[$0]! })
     }
 
     /// How many applied values are kept for peers.
@@ -104,6 +110,12 @@ public actor Replica: Role {
     }
 
     private func request(_ command: Command, from origin: NodeID) -> [Effect] {
+        if command.key.client == .membership {
+            // The cluster's own command: each attempt has its own nonce, so the reply cache does not apply.
+            guard origin == node, Rejoin.node(of: command) == node else { return [] }
+            waiting[command.key] = (command, origin)
+            return [.send(.propose(Propose(command: command, forwarded: false)), to: leaderNode)]
+        }
         if let done = replies[command.key.client], done.request >= command.key.request {
             guard done.request == command.key.request else { return [] }  // the client has moved on
             return [.send(.reply(Reply(key: command.key, result: done.result)), to: origin)]
@@ -135,6 +147,10 @@ public actor Replica: Role {
                 effects.append(.event(.applied(slot, value, duplicate: false, result: nil)))
                 continue
             }
+            if c.key.client == .membership {
+                effects += applyMembership(c, in: slot)
+                continue
+            }
             let duplicate = (replies[c.key.client]?.request ?? RequestNumber(0)) >= c.key.request
                 && !config.flaws.contains(.replicaReappliesRetries)
             if !duplicate { replies[c.key.client] = (c.key.request, machine.apply(c.operation)) }
@@ -144,8 +160,33 @@ public actor Replica: Role {
         return effects
     }
 
+    /// Applies a membership command: a rejoin not seen before starts the next epoch; a retried one (same
+    /// nonce) changes nothing. Either way the waiting Initializer, if on this node, learns the epoch.
+    private func applyMembership(_ c: Command, in slot: Slot) -> [Effect] {
+        guard let joiner = Rejoin.node(of: c) else {
+            return [.event(.applied(slot, .command(c), duplicate: true, result: nil))]  // not a command we know
+        }
+        let duplicate = rejoins[joiner]?.nonce == c.key.request.value
+        if !duplicate {
+            membershipEpoch += 1
+            rejoins[joiner] = RejoinEntry(node: joiner, nonce: c.key.request.value, epoch: membershipEpoch)
+        }
+        let result = Rejoin.result(epoch: rejoins[joiner]!.epoch)
+        var effects: [Effect] = [.event(.applied(slot, .command(c), duplicate: duplicate, result: result))]
+        if let waiter = waiting.removeValue(forKey: c.key) {
+            effects.append(.send(.reply(Reply(key: c.key, result: result)), to: waiter.origin))
+        }
+        return effects
+    }
+
     /// Answers a waiting client whose request has been applied.
     private func answer(_ key: RequestKey) -> [Effect] {
+        if key.client == .membership {
+            // After a snapshot: the rejoin may be in the part the snapshot covers.
+            guard let entry = rejoins[node], entry.nonce == key.request.value,
+                  let waiter = waiting.removeValue(forKey: key) else { return [] }
+            return [.send(.reply(Reply(key: key, result: Rejoin.result(epoch: entry.epoch))), to: waiter.origin)]
+        }
         guard let done = replies[key.client], done.request == key.request,
               let waiter = waiting.removeValue(forKey: key) else { return [] }
         return [.send(.reply(Reply(key: key, result: done.result)), to: waiter.origin)]
@@ -179,6 +220,9 @@ public actor Replica: Role {
             }
             replies = [:]
             for entry in snap.replies { replies[entry.client] = (entry.request, entry.result) }
+            membershipEpoch = snap.membershipEpoch
+            rejoins = [:]
+            for entry in snap.rejoins { rejoins[entry.node] = entry }
             nextSlot = snap.nextSlot
             logStart = snap.nextSlot
             log = []

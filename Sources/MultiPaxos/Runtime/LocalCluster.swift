@@ -102,7 +102,8 @@ public actor LocalCluster {
         if id == configuration.members[0] && storage.membership == .new {
             return [Seed(node: id, config: configuration, executor: executor, makeMachine: makeMachine, storage: storage)]
         }
-        return [Initializer(node: id, config: configuration, executor: executor, makeMachine: makeMachine, storage: storage)]
+        return [Initializer(node: id, config: configuration, executor: executor, makeMachine: makeMachine, storage: storage,
+                            nonce: UInt64.random(in: 1...UInt64.max))]
     }
 
     /// Waits (up to a few leader timeouts) until every node is a member and one leads.
@@ -117,11 +118,13 @@ public actor LocalCluster {
         }
     }
 
-    /// What a node is in the cluster: a voting member, a learner (it lost its storage, so it never votes
-    /// again), or new (not yet joined).
-    public func membership(of node: NodeID) throws(ClusterError) -> Membership {
+    /// What a node is in the cluster: a voting member, a learner (it lost its storage and has not finished
+    /// rejoining, so it does not vote), or new (not yet joined).
+    public func membership(of node: NodeID) async throws(ClusterError) -> Membership {
         guard configuration.memberSet.contains(node) else { throw .unknownNode(node) }
-        return storages[node.value].membership
+        guard let running = nodes[node.value] else { return storages[node.value].membership }  // stopped: at rest
+        let kinds = await running.installedKinds
+        return kinds.contains(.acceptor) ? .member : kinds.contains(.replica) ? .learner : .new
     }
 
     /// The nodes that are running.

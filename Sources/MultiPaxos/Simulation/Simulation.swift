@@ -55,8 +55,13 @@ public actor Simulation {
     private var writtenChanges: [UInt64]
     private let canCrash: Bool
     private var joinedNodes = NodeSet()
-    /// Nodes whose disks were wiped: they must never vote again.
+    /// Nodes whose disks were wiped and that have not rejoined: they must not vote.
     private var wiped = NodeSet()
+    /// Per node, the highest ballot it promised before its disk was last wiped.
+    private var promisedBeforeWipe: [Ballot]
+    /// Per wiped node, what its acceptor held before the wipe, and the decisions made before it restarted.
+    private var formerAccepted: [Int: [Slot: PValue]] = [:]
+    private var decidedBeforeRestart: [Int: [Slot: Value]] = [:]
     private var welcomedMajority: Bool { joinedNodes.count >= config.quorum }
 
     // What the checks watch.
@@ -111,6 +116,7 @@ public actor Simulation {
         appliedEnd = Array(repeating: nil, count: options.nodes)
         executedAt = Array(repeating: [:], count: options.nodes)
         highestPromise = Array(repeating: .initial, count: options.nodes)
+        promisedBeforeWipe = Array(repeating: .initial, count: options.nodes)
         report = SimulationReport(options: options)
     }
 
@@ -248,11 +254,14 @@ public actor Simulation {
             crash(node)
             if let delay = restartAfter { queue.push(.restart(node), at: now + delay) }
         case .wipe(let restartAfter):
+            formerAccepted[node.value] = storages[node.value].acceptor.accepted
             crash(node)
             // The disk is gone. The node still knows it was provisioned for this cluster (a real deployment
             // knows from the other members' files or its operator), so it rejoins as a learner; with the
             // test-only flaw it rejoins as if new, and votes.
-            storages[node.value] = config.flaws.contains(.amnesiacVotes) ? DurableState() : .amnesiac()
+            let i = node.value
+            promisedBeforeWipe[i] = max(promisedBeforeWipe[i], highestPromise[i], storages[i].acceptor.highestPromised)
+            storages[i] = config.flaws.contains(.amnesiacVotes) ? DurableState() : .amnesiac()
             wiped.insert(node)
             report.diskCrashes.wipes += 1
             emit(node, "Bus", "loses its disk")
@@ -297,13 +306,15 @@ public actor Simulation {
         let i = node.value
         guard !alive[i] else { return }
         if config.flaws.contains(.acceptorForgetsOnRestart) { storages[i] = DurableState() }
+        if wiped.contains(node) { decidedBeforeRestart[i] = decided }
         alive[i] = true
         appliedEnd[i] = nil
         disks[i] = SimulatedDisk(state: storages[i], keepsImages: canCrash)
         writtenChanges[i] = storages[i].changes
         exposedWrite[i] = 0
         nodes[i] = Node(id: node, executor: executor)
-        emit(node, "Bus", "restarts with its durable state (promised \(storages[i].acceptor.promised))")
+        emit(node, "Bus", wiped.contains(node) ? "restarts with an empty disk"
+                                               : "restarts with its durable state (promised \(storages[i].acceptor.promised))")
         // A member resumes from its durable state. A node that never joined starts over: the seed node runs its
         // Seed again if no cluster formed, any other node asks to join.
         var roles: [any Role]
@@ -314,7 +325,9 @@ public actor Simulation {
         } else if node == config.members[0] && !clusterFormed && storages[i].membership == .new {
             roles = [Seed(node: node, config: config, executor: executor, makeMachine: makeMachine, storage: storages[i])]
         } else {
-            roles = [Initializer(node: node, config: config, executor: executor, makeMachine: makeMachine, storage: storages[i])]
+            let nonce = storages[i].membership == .learner ? random.next() : 0
+            roles = [Initializer(node: node, config: config, executor: executor, makeMachine: makeMachine,
+                                 storage: storages[i], nonce: nonce)]
         }
         for role in roles { process(await nodes[i].install(role), at: node) }
     }
@@ -441,7 +454,7 @@ public actor Simulation {
             report.leaderChanges += 1
             if leader.map({ ballot > $0 }) ?? true { leader = ballot }
         case .decided(let slot, let value):
-            if options.fullChecks, case .command(let c) = value, submitted[c.key] != c.operation {
+            if options.fullChecks, case .command(let c) = value, c.key.client != .membership, submitted[c.key] != c.operation {
                 violation("validity: \(slot) decided \(c) which no client sent")
             }
             if let earlier = decided[slot] {
@@ -477,6 +490,23 @@ public actor Simulation {
             history.events.append(Self.invocation(of: op, client: key.client))
         case .completed(let key, let result):
             complete(key, result)
+        case .rejoined(_, let fence):
+            let i = node.value
+            let promised = storages[i].acceptor.promised
+            if promised <= promisedBeforeWipe[i] || fence <= promisedBeforeWipe[i] {
+                violation("amnesia: \(node) rejoined promising \(promised), not above \(promisedBeforeWipe[i]) that it promised before its disk was wiped")
+            }
+            // Every value chosen before it came back (so before it read anyone) that its former self had voted
+            // for must be among its accepted values, or a quorum containing it could miss that choice.
+            let record = storages[i].acceptor
+            for (slot, value) in (decidedBeforeRestart[i] ?? [:]).sorted(by: { $0.key < $1.key })
+            where slot >= record.trimmedBelow && formerAccepted[i]?[slot]?.value == value && record.accepted[slot]?.value != value {
+                violation("amnesia: \(node) rejoined without \(value) in \(slot), which its former self accepted and which was chosen")
+                break
+            }
+            wiped.remove(node)
+            highestPromise[i] = max(highestPromise[i], promised)
+            report.rejoins += 1
         case .preempted, .leaderSuspected, .welcomed:
             break
         }

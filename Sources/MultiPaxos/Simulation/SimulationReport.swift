@@ -30,6 +30,8 @@ public struct SimulationReport: Sendable {
     public var crashedNodes: [NodeID] = []
     /// Nodes whose disks were wiped that ended the run as learners (a Replica, no Acceptor).
     public var learners: [NodeID] = []
+    /// How many times a node whose disk was wiped became a voting member again.
+    public var rejoins = 0
     /// What the crashes did to the crashed nodes' disks.
     public var diskCrashes = DiskCrashTally()
     /// Whether every live replica ended in the same state at the same slot.
@@ -70,6 +72,7 @@ public struct SimulationReport: Sendable {
             "  leader changes       \(leaderChanges) (\(phase1Rounds) Phase-1 rounds)",
         ]
         if !crashedNodes.isEmpty { lines.append("  crashed              \(crashedNodes.map(\.description).joined(separator: " "))") }
+        if rejoins > 0 { lines.append("  rejoined             \(rejoins) (disk wiped, fenced, voting again)") }
         if !learners.isEmpty { lines.append("  learners             \(learners.map(\.description).joined(separator: " ")) (disk wiped)") }
         if diskCrashes.withUnsyncedWrites > 0 {
             lines.append("  unsynced writes lost \(diskCrashes.writesLost) (\(diskCrashes.tornWrites) torn) in \(diskCrashes.withUnsyncedWrites) of \(diskCrashes.crashes) crashes")
