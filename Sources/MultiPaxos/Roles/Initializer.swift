@@ -178,8 +178,12 @@ public actor Initializer: Role {
             }
             record.slotsEnd = max(record.slotsEnd, reads[read]!.slotsEnd)
         }
-        precondition(record.accepted.values.allSatisfy { $0.ballot <= promised },
-                     "node \(node): a fence read reported a value accepted above its promise \(promised)")
+        // In per-slot mode a reader may have accepted above its promise for every slot, under a promise for that
+        // slot alone: keep that slot's promise too, so the record never holds a value above its promise.
+        for pv in record.accepted.values where pv.ballot > promised {
+            record.slotPromised[pv.slot] = pv.ballot
+            record.highestPromised = max(record.highestPromised, pv.ballot)
+        }
         storage.acceptor = record
         storage.ballotRound = max(storage.ballotRound, promised.round)
         storage.membership = .member

@@ -93,6 +93,8 @@ public struct DiskCrashTally: Sendable, Equatable, CustomStringConvertible {
     public var tornWrites = 0
     /// Disks lost altogether: their nodes came back as learners.
     public var wipes = 0
+    /// Learners that became voting members again (rejoin decided, fence read).
+    public var rejoins = 0
 
     /// An empty tally, or one of `crashes` crashes.
     public init(crashes: Int = 0) { self.crashes = crashes }
@@ -104,10 +106,11 @@ public struct DiskCrashTally: Sendable, Equatable, CustomStringConvertible {
         lhs.writesLost += rhs.writesLost
         lhs.tornWrites += rhs.tornWrites
         lhs.wipes += rhs.wipes
+        lhs.rejoins += rhs.rejoins
     }
 
     public var description: String {
-        "\(crashes) crashes, \(withUnsyncedWrites) with unsynced writes: \(writesLost) writes lost, \(tornWrites) torn; \(wipes) disks wiped"
+        "\(crashes) crashes, \(withUnsyncedWrites) with unsynced writes: \(writesLost) writes lost, \(tornWrites) torn; \(wipes) disks wiped, \(rejoins) rejoined"
     }
 }
 

@@ -290,6 +290,9 @@ public actor Simulation {
             violation("recovery: \(error)")
         }
         checkDurable(victim, actedOn: actedOn, survives: storages[i])
+        // A promise the crash took with an unsynced write was never sent: from now on the promise may not go
+        // below what survived (and the check above made sure that holds everything the node acted on).
+        highestPromise[i] = storages[i].acceptor.promised
         held[i] = []
         alive[i] = false
         incarnation[i] += 1
@@ -507,6 +510,7 @@ public actor Simulation {
             wiped.remove(node)
             highestPromise[i] = max(highestPromise[i], promised)
             report.rejoins += 1
+            report.diskCrashes.rejoins += 1
         case .preempted, .leaderSuspected, .welcomed:
             break
         }
