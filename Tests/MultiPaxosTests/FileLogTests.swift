@@ -110,3 +110,61 @@ import Testing
         #expect(FileLog.crc32(Array("123456789".utf8)) == 0xCBF4_3926)
     }
 }
+
+import Foundation
+
+/// A real writer process, killed at different moments: recovery gives back every record it reported synced,
+/// each intact and in order, and at most the ones it wrote after (a kill loses no page cache, so those survive
+/// whole or torn, and a torn one is cut).
+@Suite struct KilledWriterTests {
+    /// The `multipaxos` executable `swift test` built beside the test bundle.
+    func writerBinary() throws -> URL {
+        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = directory.appendingPathComponent("multipaxos")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            directory = directory.deletingLastPathComponent()
+        }
+        throw FileLogError.io(path: "multipaxos executable beside \(CommandLine.arguments[0])", operation: "find", errno: ENOENT)
+    }
+
+    func record(_ i: Int) -> [UInt8] {
+        (0..<8).map { UInt8(truncatingIfNeeded: i >> (8 * $0)) } + [UInt8](repeating: UInt8(truncatingIfNeeded: i), count: 500 + i % 97)
+    }
+
+    @Test func aWriterKilledMidStreamLeavesExactlyItsSyncedRecordsAndMaybeMore() throws {
+        let binary = try writerBinary()
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("killed-\(UInt64.random(in: 1...UInt64.max)).log").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var reported = 0
+        for round in 1...6 {
+            let process = Process()
+            process.executableURL = binary
+            process.arguments = ["log-writer", path, "100000"]
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            try process.run()
+            // Let it sync a different number of records each round, then kill it without warning.
+            let target = reported + 5 * round
+            var buffer = Data()
+            while reported < target {
+                let chunk = pipe.fileHandleForReading.availableData
+                if chunk.isEmpty { break }
+                buffer.append(chunk)
+                let lines = String(decoding: buffer, as: UTF8.self).split(separator: "\n")
+                if let last = lines.last(where: { $0.hasPrefix("synced ") }), let n = Int(last.dropFirst(7)) { reported = n }
+            }
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            #expect(process.terminationReason == .uncaughtSignal)
+
+            let log = try FileLog(path: path)
+            #expect(log.recovered.count >= reported, "round \(round): synced \(reported), recovered \(log.recovered.count)")
+            for (i, payload) in log.recovered.enumerated() where payload != record(i) {
+                Issue.record("round \(round): record \(i) came back different")
+                break
+            }
+            reported = log.recovered.count  // the next writer continues after what recovery kept
+        }
+    }
+}

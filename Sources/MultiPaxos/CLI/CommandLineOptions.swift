@@ -32,6 +32,12 @@ public struct CommandLineOptions: Sendable {
           --quiet                         print only the summary
           --no-color                      no role colours (also when NO_COLOR is set or output is not a terminal)
           --help                          this text
+
+        other commands:
+          multipaxos simulate --seeds A..B [options]  many seeds, each with its own fault plan (--help for more)
+          multipaxos bench [options]                  the two modes side by side (--help for more)
+          multipaxos check-history FILE               check a JSON-lines client history for linearizability
+          multipaxos log-writer FILE COUNT            append COUNT synced records to a log (for crash tests)
         """
 
     /// Parses the arguments after the program name, throwing a one-line error that names the bad value.
