@@ -18,7 +18,7 @@ public actor Simulation {
     /// A message held until the write it depends on is synced.
     private struct HeldSend {
         let message: Message
-        let to: [NodeID]
+        let to: NodeSet
         let role: RoleKind
         let afterWrite: Int
     }
@@ -352,9 +352,19 @@ public actor Simulation {
         for output in outputs {
             switch output.effect {
             case .send(let message, let to):
-                send(message, from: node, to: [to], role: output.role, hold: hold)
+                if hold {
+                    holdBack(message, from: node, to: NodeSet([to]), role: output.role)
+                } else {
+                    exposedWrite[i] = max(exposedWrite[i], disks[i].written)
+                    transmit(message, from: node, to: CollectionOfOne(to), role: output.role)
+                }
             case .broadcast(let message, let to):
-                send(message, from: node, to: Array(to), role: output.role, hold: hold)
+                if hold {
+                    holdBack(message, from: node, to: to, role: output.role)
+                } else {
+                    exposedWrite[i] = max(exposedWrite[i], disks[i].written)
+                    transmit(message, from: node, to: to, role: output.role)
+                }
             case .setTimer(let timer, let after, let jitter):
                 let at = now + after + Microseconds(random.upTo(UInt64(max(0, jitter))))
                 queue.push(.timer(timer, node: node, incarnation: incarnation[node.value]), at: at)
@@ -366,14 +376,9 @@ public actor Simulation {
         }
     }
 
-    private func send(_ message: Message, from node: NodeID, to: [NodeID], role: RoleKind, hold: Bool) {
-        let i = node.value
-        if hold {
-            held[i].append(HeldSend(message: message, to: to, role: role, afterWrite: disks[i].written))
-        } else {
-            exposedWrite[i] = max(exposedWrite[i], disks[i].written)
-            transmit(message, from: node, to: to, role: role)
-        }
+    /// Keeps a message back until the node's latest write is synced.
+    private func holdBack(_ message: Message, from node: NodeID, to: NodeSet, role: RoleKind) {
+        held[node.value].append(HeldSend(message: message, to: to, role: role, afterWrite: disks[node.value].written))
     }
 
     private func startSync(at i: Int) {
