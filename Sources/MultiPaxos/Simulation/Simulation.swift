@@ -185,8 +185,10 @@ public actor Simulation {
         return report
     }
 
+    /// Every client answered, every live replica caught up, and every live node that lost its disk rejoined.
     private var finished: Bool {
         guard remaining == 0 else { return false }
+        for node in wiped where alive[node.value] { return false }
         for i in appliedEnd.indices where alive[i] {
             guard let end = appliedEnd[i], end >= decidedEnd else { return false }
         }
@@ -616,7 +618,9 @@ public actor Simulation {
             let when = plan.healAt > 0
                 ? "\(formatSeconds(plan.livenessBound)) s after the network healed at \(formatSeconds(plan.healAt)) s"
                 : "at the time limit \(formatSeconds(options.timeLimit)) s"
-            violation("liveness: \(remaining) request(s) unanswered or replicas behind slot \(decidedEnd.index) \(when)")
+            let learners = wiped.filter { alive[$0.value] }
+            let rejoining = learners.isEmpty ? "" : ", or \(learners.map(\.description).joined(separator: " ")) not rejoined"
+            violation("liveness: \(remaining) request(s) unanswered or replicas behind slot \(decidedEnd.index)\(rejoining) \(when)")
         }
         var snapshots: [(NodeID, Snapshot)] = []
         for node in nodes where alive[node.id.value] && wiped.contains(node.id) {
