@@ -5,12 +5,14 @@ import Testing
     @Test func parsesEveryOption() throws {
         let parsed = try CommandLineOptions.parse(["18446744073709551615", "--mode", "per-slot", "--nodes", "7",
                                                    "--requests", "3", "--drop", "0.1", "--crash-leader-at", "1.5",
-                                                   "--quiet", "--no-color", "--clients", "2", "--duplicate", "0.01"])
+                                                   "--quiet", "--no-color", "--clients", "2", "--duplicate", "0.01",
+                                                   "--wipe-leader-at", "0.25"])
         #expect(parsed.options.seed == .max)
         #expect(parsed.options.mode == .perSlot)
         #expect(parsed.options.nodes == 7 && parsed.options.requestsPerClient == 3 && parsed.options.clients == 2)
         #expect(parsed.options.dropRate == 0.1 && parsed.options.duplicateRate == 0.01)
         #expect(parsed.options.crashLeaderAt == 1_500_000)
+        #expect(parsed.options.faults.nodeFaults.count == 1 && parsed.options.faults.nodeFaults[0].at == 250_000)
         #expect(parsed.quiet && parsed.color == false)
     }
 
@@ -26,6 +28,7 @@ import Testing
         (["1", "--drop", "nan"], "--drop 'nan'"),
         (["1", "--mode", "fast"], "--mode 'fast'"),
         (["1", "--crash-leader-at", "-3"], "--crash-leader-at '-3'"),
+        (["1", "--wipe-leader-at", "soon"], "--wipe-leader-at 'soon'"),
         (["1", "--requests"], "--requests needs a value"),
         (["1", "--bogus"], "unknown option '--bogus'"),
     ])

@@ -28,6 +28,15 @@ struct ArgumentCursor {
         return n
     }
 
+    /// A time in seconds (0...1,000,000), as simulated microseconds.
+    mutating func seconds(_ flag: String) throws(OptionsError) -> Microseconds {
+        let text = try value(flag)
+        guard let seconds = Double(text), seconds.isFinite, (0...1_000_000).contains(seconds) else {
+            throw OptionsError("\(flag) '\(text)' is not a number of seconds in 0...1000000")
+        }
+        return Microseconds(seconds * 1_000_000)
+    }
+
     /// A probability in 0...1.
     mutating func probability(_ flag: String) throws(OptionsError) -> Double {
         let text = try value(flag)

@@ -28,6 +28,8 @@ public struct CommandLineOptions: Sendable {
           --drop P                        probability a network message is lost, 0...1 (default 0.05)
           --duplicate P                   probability a network message is delivered twice (default 0)
           --crash-leader-at T             crash the leader's node at T simulated seconds
+          --wipe-leader-at T              the leader's node loses its disk at T and restarts 0.2 s later: it
+                                          rejoins as a learner, then as a voting member
           --history FILE                  write the clients' history as JSON lines (for check-history)
           --quiet                         print only the summary
           --no-color                      no role colours (also when NO_COLOR is set or output is not a terminal)
@@ -62,12 +64,11 @@ public struct CommandLineOptions: Sendable {
             case "--requests": result.options.requestsPerClient = try cursor.integer(arg, 0...10_000_000)
             case "--drop": result.options.dropRate = try cursor.probability(arg)
             case "--duplicate": result.options.duplicateRate = try cursor.probability(arg)
-            case "--crash-leader-at":
-                let text = try cursor.value(arg)
-                guard let seconds = Double(text), seconds.isFinite, (0...1_000_000).contains(seconds) else {
-                    throw OptionsError("--crash-leader-at '\(text)' is not a number of seconds in 0...1000000")
-                }
-                result.options.crashLeaderAt = Int64(seconds * 1_000_000)
+            case "--crash-leader-at": result.options.crashLeaderAt = try cursor.seconds(arg)
+            case "--wipe-leader-at":
+                // The leader's node loses its disk and comes back 0.2 s later to rejoin as a fresh member.
+                let at = try cursor.seconds(arg)
+                result.options.faults.nodeFaults.append(.init(node: nil, kind: .wipe(restartAfter: 200_000), at: at))
             default:
                 if arg.hasPrefix("-") && Int(arg) == nil { throw OptionsError("unknown option '\(arg)'") }
                 guard seed == nil else { throw OptionsError("unexpected argument '\(arg)' (the seed is already \(seed!))") }

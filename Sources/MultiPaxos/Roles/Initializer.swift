@@ -28,6 +28,8 @@ public actor Initializer: Role {
         case askingToRejoin
         case fencing(Ballot, epoch: UInt64)
     }
+    /// One `joinRetry` timer is always pending (timers cannot be cancelled): each firing sets the next, and
+    /// moving to the next stage sets none, so retries never double up.
     private var stage = Stage.joining
     /// Granted reads during the fence, by node.
     private var reads: [NodeID: Promise] = [:]
@@ -109,10 +111,7 @@ public actor Initializer: Role {
             let fence = Ballot.fence(epoch: epoch, node: node)
             stage = .fencing(fence, epoch: epoch)
             if config.flaws.contains(.rejoinsWithoutReading) { return rejoined(fence: fence, epoch: epoch) }
-            return [
-                .broadcast(.prepare(Prepare(ballot: fence, scope: .from(.zero))), to: others),
-                .setTimer(.joinRetry, after: config.timing.joinRetryInterval, jitter: 0),
-            ]
+            return [.broadcast(.prepare(Prepare(ballot: fence, scope: .from(.zero))), to: others)]
         case (.fencing(let fence, _), .timer(.joinRetry)):
             let unread = others.subtracting(NodeSet(reads.keys))
             return [
@@ -155,14 +154,15 @@ public actor Initializer: Role {
                                                  snapshot: w.snapshot, leader: w.leader, storage: storage)
         else { return [] }
         stage = .askingToRejoin
-        return [.install(roles), .event(.joined(w.snapshot.nextSlot))] + askToRejoin()
+        return [.install(roles), .event(.joined(w.snapshot.nextSlot)), rejoinRequest]
+    }
+
+    private var rejoinRequest: Effect {
+        .send(.request(Request(command: Rejoin.command(node: node, nonce: nonce))), to: node)
     }
 
     private func askToRejoin() -> [Effect] {
-        [
-            .send(.request(Request(command: Rejoin.command(node: node, nonce: nonce))), to: node),
-            .setTimer(.joinRetry, after: 4 * config.timing.joinRetryInterval, jitter: 0),
-        ]
+        [rejoinRequest, .setTimer(.joinRetry, after: 4 * config.timing.joinRetryInterval, jitter: 0)]
     }
 
     /// Enough nodes promised the fence: become a voting member with what they reported.

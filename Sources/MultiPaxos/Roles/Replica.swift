@@ -106,7 +106,11 @@ public actor Replica: Role {
     }
 
     private var leaderNode: NodeID {
-        leaderHint == .initial || config.contenders.contains(node) ? node : leaderHint.leader
+        let target = leaderHint == .initial || config.contenders.contains(node) ? node : leaderHint.leader
+        // A learner has no Leader of its own (and its former self may be the stale hint): any member's Leader
+        // passes a proposal on to the leader it knows.
+        guard target == node, storage.membership == .learner else { return target }
+        return config.members.first { $0 != node } ?? node
     }
 
     private func request(_ command: Command, from origin: NodeID) -> [Effect] {
