@@ -85,9 +85,10 @@ import Testing
         #expect([UInt8](try Data(contentsOf: URL(fileURLWithPath: path))) == bytes, "nothing was changed")
     }
 
-    @Test func aNodeWhoseFileIsLostRejoinsAsAFreshMemberAndVotesAgain() async throws {
+    @Test(arguments: Mode.allCases)
+    func aNodeWhoseFileIsLostRejoinsAsAFreshMemberAndVotesAgain(mode: Mode) async throws {
         let dir = try directory()
-        let first = try await LocalCluster(nodes: 3, storageDirectory: dir)
+        let first = try await LocalCluster(nodes: 3, mode: mode, storageDirectory: dir)
         #expect(try await first.membership(of: NodeID(2)) == .member)
         let client = await first.makeClient()
         for i in 0..<10 { _ = try await client.run(.append("log", "\(i),")) }
@@ -95,7 +96,7 @@ import Testing
         try FileManager.default.removeItem(atPath: "\(dir)/node-2.log")
 
         // Its file is gone but the others' are there: it comes back as a learner and rejoins through the log.
-        let second = try await LocalCluster(nodes: 3, storageDirectory: dir)
+        let second = try await LocalCluster(nodes: 3, mode: mode, storageDirectory: dir)
         let expected = (0..<10).map { "\($0)," }.joined()
         let reader = await second.makeClient()
         #expect(try await reader.run(.get("log")) == .value(expected))
@@ -113,7 +114,7 @@ import Testing
         await second.shutdown()
 
         // Its file says so: it starts as a member next time.
-        let third = try await LocalCluster(nodes: 3, storageDirectory: dir)
+        let third = try await LocalCluster(nodes: 3, mode: mode, storageDirectory: dir)
         #expect(try await third.membership(of: NodeID(2)) == .member)
         await third.shutdown()
     }

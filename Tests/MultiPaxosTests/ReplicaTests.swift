@@ -105,6 +105,11 @@ import Testing
         #expect(snapshot.membershipEpoch == 2 && snapshot.rejoins.map(\.node) == [n(1), n(2)])
         // The state machine never saw them.
         #expect(snapshot.machine == KeyValueStore().snapshot())
+        // A later attempt of the same node is a new epoch; the first one decided once more after it is not.
+        _ = await decide(r, 3, .command(Rejoin.command(node: n(1), nonce: 901)))
+        let late = await decide(r, 4, .command(mine))
+        #expect(events(late).contains { if case .applied(_, _, duplicate: true, _) = $0 { true } else { false } })
+        #expect(await r.membershipEpoch == 3)
     }
 
     @Test func onlyTheNodeItselfMayAskToRejoin() async throws {

@@ -40,7 +40,7 @@ public struct Snapshot: Hashable, Sendable {
     public let replies: [ReplyCacheEntry]
     /// How many rejoins the log up to `nextSlot` holds: a node that rejoins fences with this epoch.
     public let membershipEpoch: UInt64
-    /// The latest rejoin of each node that has rejoined, sorted by node, so that a retried rejoin is counted once.
+    /// Every rejoin attempt decided so far, sorted by node and nonce, so that a retried one is counted once.
     public let rejoins: [RejoinEntry]
 
     /// Makes a snapshot.
@@ -62,6 +62,8 @@ public struct RejoinEntry: Hashable, Sendable {
     public let nonce: UInt64
     /// The membership epoch the rejoin started.
     public let epoch: UInt64
+    /// The rejoin command's request key.
+    var key: RequestKey { RequestKey(client: .membership, request: RequestNumber(nonce)) }
 }
 
 /// A client asks a replica to run a command. Requester → Replica.

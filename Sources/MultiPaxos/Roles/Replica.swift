@@ -19,9 +19,10 @@ public actor Replica: Role {
     private var logStart: Slot
     /// Per client: the latest applied request and its result.
     private var replies: [ClientID: (request: RequestNumber, result: [UInt8])] = [:]
-    /// How many rejoins the applied log holds, and each rejoined node's latest one.
+    /// How many rejoins the applied log holds, and the epoch each attempt (node, nonce) was given: a retried
+    /// attempt decided again, even after a later one, counts once. One entry per attempt the cluster ever saw.
     public private(set) var membershipEpoch: UInt64
-    private var rejoins: [NodeID: RejoinEntry] = [:]
+    private var rejoins: [RequestKey: RejoinEntry] = [:]
     /// Requests from clients on this node that are not applied yet, with the node to answer.
     private var waiting: [RequestKey: (command: Command, origin: NodeID)] = [:]
     /// The ballot of the leader this replica believes in.
@@ -54,7 +55,7 @@ public actor Replica: Role {
         leaderHint = leader
         membershipEpoch = snapshot.membershipEpoch
         for entry in snapshot.replies { replies[entry.client] = (entry.request, entry.result) }
-        for entry in snapshot.rejoins { rejoins[entry.node] = entry }
+        for entry in snapshot.rejoins { rejoins[entry.key] = entry }
     }
 
     /// The replica's state at `nextSlot`: what a Welcome or a catch-up snapshot carries.
@@ -62,7 +63,7 @@ public actor Replica: Role {
         let cache = replies.keys.sorted().map { ReplyCacheEntry(client: $0, request: replies[$0]!.request,
                                                                  result: replies[$0]!.result) }
         return Snapshot(nextSlot: nextSlot, machine: machine.snapshot(), replies: cache, membershipEpoch: membershipEpoch,
-                        rejoins: rejoins.keys.sorted().map { rejoins[$0]! })
+                        rejoins: rejoins.values.sorted { ($0.node, $0.nonce) < ($1.node, $1.nonce) })
     }
 
     /// How many applied values are kept for peers.
@@ -170,12 +171,12 @@ public actor Replica: Role {
         guard let joiner = Rejoin.node(of: c) else {
             return [.event(.applied(slot, .command(c), duplicate: true, result: nil))]  // not a command we know
         }
-        let duplicate = rejoins[joiner]?.nonce == c.key.request.value
+        let duplicate = rejoins[c.key] != nil
         if !duplicate {
             membershipEpoch += 1
-            rejoins[joiner] = RejoinEntry(node: joiner, nonce: c.key.request.value, epoch: membershipEpoch)
+            rejoins[c.key] = RejoinEntry(node: joiner, nonce: c.key.request.value, epoch: membershipEpoch)
         }
-        let result = Rejoin.result(epoch: rejoins[joiner]!.epoch)
+        let result = Rejoin.result(epoch: rejoins[c.key]!.epoch)
         var effects: [Effect] = [.event(.applied(slot, .command(c), duplicate: duplicate, result: result))]
         if let waiter = waiting.removeValue(forKey: c.key) {
             effects.append(.send(.reply(Reply(key: c.key, result: result)), to: waiter.origin))
@@ -187,7 +188,7 @@ public actor Replica: Role {
     private func answer(_ key: RequestKey) -> [Effect] {
         if key.client == .membership {
             // After a snapshot: the rejoin may be in the part the snapshot covers.
-            guard let entry = rejoins[node], entry.nonce == key.request.value,
+            guard let entry = rejoins[key],
                   let waiter = waiting.removeValue(forKey: key) else { return [] }
             return [.send(.reply(Reply(key: key, result: Rejoin.result(epoch: entry.epoch))), to: waiter.origin)]
         }
@@ -226,7 +227,7 @@ public actor Replica: Role {
             for entry in snap.replies { replies[entry.client] = (entry.request, entry.result) }
             membershipEpoch = snap.membershipEpoch
             rejoins = [:]
-            for entry in snap.rejoins { rejoins[entry.node] = entry }
+            for entry in snap.rejoins { rejoins[entry.key] = entry }
             nextSlot = snap.nextSlot
             logStart = snap.nextSlot
             log = []
