@@ -92,6 +92,26 @@ import Testing
         #expect(unread.failures.contains { $0.contains("amnesia: n2 rejoined without") }, "\(unread.failures)")
     }
 
+    @Test(arguments: Mode.allCases)
+    func sweepsWithTwoDiskWipesEachPassEveryCheck(mode: Mode) async {
+        // The leader's disk is lost mid-run, then another node's (possibly the same), under the seed's network
+        // faults: both rejoin, and every check holds.
+        let outcomes = await Sweep.run(seeds: 1...40) { seed in
+            var options = SimulationOptions.sweep(seed: seed, mode: mode, nodes: 5, clients: 4, requestsPerClient: 12)
+            options.faults.nodeFaults = [
+                .init(node: nil, kind: .wipe(restartAfter: 300_000), at: 600_000),
+                .init(node: NodeID(Int(seed % 5)), kind: .wipe(restartAfter: 200_000), at: 1_400_000),
+            ]
+            return options
+        }
+        var disks = DiskCrashTally()
+        for outcome in outcomes {
+            #expect(outcome.failures.isEmpty, "seed \(outcome.options.seed): \(outcome.failures)")
+            disks += outcome.diskCrashes
+        }
+        #expect(disks.wipes >= 60 && disks.rejoins >= 60, "\(disks)")
+    }
+
     @Test func aReplicaThatRunsARetryTwiceIsCaught() async {
         let failures = await firstFailure(.replicaReappliesRetries)
         #expect(failures?.contains { $0.contains("at-most-once") || $0.contains("exactly-once") } == true, "\(failures ?? [])")
