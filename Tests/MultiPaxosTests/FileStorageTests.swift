@@ -118,4 +118,23 @@ import Testing
         #expect(try await third.membership(of: NodeID(2)) == .member)
         await third.shutdown()
     }
+
+    @Test func losingAMajorityOfFilesRefusesToStartAndChangesNothing() async throws {
+        let dir = try directory()
+        let cluster = try await LocalCluster(nodes: 3, storageDirectory: dir)
+        _ = try await cluster.makeClient().run(.put("k", "v"))
+        await cluster.shutdown()
+        for i in [0, 2] { try FileManager.default.removeItem(atPath: "\(dir)/node-\(i).log") }
+        let kept = try Data(contentsOf: URL(fileURLWithPath: "\(dir)/node-1.log"))
+        do {
+            _ = try await LocalCluster(nodes: 3, storageDirectory: dir)
+            Issue.record("a cluster that lost a majority of its state started")
+        } catch {
+            #expect(error.description.contains("node-0.log") && error.description.contains("node-2.log"))
+            #expect(error.description.contains("2 of 3 nodes lost their state"), "\(error)")
+        }
+        // Nothing was created or changed.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["node-1.log"])
+        #expect(try Data(contentsOf: URL(fileURLWithPath: "\(dir)/node-1.log")) == kept)
+    }
 }

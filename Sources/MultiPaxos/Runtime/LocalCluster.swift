@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// One entry of the committed log: a slot, the value chosen for it, and what applying it returned.
 public struct CommittedEntry: Sendable, Equatable {
     /// The slot.
@@ -67,12 +73,23 @@ public actor LocalCluster {
         router = Router(nodes: count)
         makeMachine = makeStateMachine
         if let directory = storageDirectory {
+            let paths = (0..<count).map { "\(directory)/node-\($0).log" }
+            let existedBefore = paths.map { access($0, F_OK) == 0 }
             var opened: [FileStorage] = []
-            for i in 0..<count { opened.append(try FileStorage(path: "\(directory)/node-\(i).log")) }
+            for path in paths { opened.append(try FileStorage(path: path)) }
             // A node file without state, beside files with state, belonged to a node that lost its storage:
             // it may have voted and forgotten, so it comes back as a learner. A directory with no state at all
             // is a new cluster: each file records that its node was provisioned, so a later loss is detected.
             let existing = opened.contains { !$0.wasEmpty }
+            let voters = opened.filter { !$0.wasEmpty && $0.state.membership != .learner }.count
+            if existing && voters < configuration.quorum {
+                // Fewer than a majority remember their votes: no quorum can be trusted again.
+                for (path, existed) in zip(paths, existedBefore) where !existed { unlink(path) }
+                let lost = zip(paths, opened).filter { $0.1.wasEmpty || $0.1.state.membership == .learner }.map(\.0)
+                throw .storage("\(lost.joined(separator: ", ")): \(lost.count) of \(count) nodes lost their state, "
+                               + "and \(voters) remembering their votes are fewer than a majority (\(configuration.quorum)): "
+                               + "the cluster cannot be recovered safely")
+            }
             for file in opened where file.wasEmpty {
                 if existing { file.state.membership = .learner }
                 try file.persist(always: true)
