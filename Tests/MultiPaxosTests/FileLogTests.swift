@@ -106,6 +106,18 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: p + ".compacting"))
     }
 
+    @Test func aCompactionCutShortByACrashLeavesTheOldLogInForce() throws {
+        let p = try path()
+        _ = try written(p)
+        // The crash came after the new snapshot was partly written, before the rename.
+        _ = FileManager.default.createFile(atPath: p + ".compacting", contents: Data(FileLog.header() + [1, 2, 3]))
+        let log = try FileLog(path: p)
+        #expect(log.recovered == records)
+        try log.compact(to: Array("snapshot".utf8))
+        #expect(try FileLog(path: p).recovered == [Array("snapshot".utf8)])
+        #expect(!FileManager.default.fileExists(atPath: p + ".compacting"))
+    }
+
     @Test func checksumsAreCRC32() {
         #expect(FileLog.crc32(Array("123456789".utf8)) == 0xCBF4_3926)
     }

@@ -62,9 +62,11 @@ public final class FileLog: @unchecked Sendable {  // every use of `fd` is under
         do {
             let bytes = try Self.readAll(fd, path: path)
             if bytes.isEmpty {
-                // A new log, or one whose header was never synced: start it.
+                // A new log, or one whose header was never synced: start it, and make its directory entry
+                // durable too, or a power cut could take the whole file with everything later synced into it.
                 try Self.writeAll(fd, Self.header(), path: path)
                 try Self.fsyncAll(fd, path: path)
+                Self.syncDirectory(of: path)
                 recovered = []
                 repairedBytes = 0
             } else {
@@ -122,14 +124,17 @@ public final class FileLog: @unchecked Sendable {  // every use of `fd` is under
         }
         close(fd)
         fd = tfd
-        // Make the rename itself durable.
+        Self.syncDirectory(of: path)  // make the rename itself durable
+        guard lseek(fd, 0, SEEK_END) >= 0 else { throw .io(path: path, operation: "seek", errno: errno) }
+    }
+
+    /// Syncs the directory holding `path`, so that a file created or renamed there survives a power cut.
+    static func syncDirectory(of path: String) {
         let directory = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
         let dfd = open(directory.isEmpty ? "/" : directory, O_RDONLY)
-        if dfd >= 0 {
-            _ = systemFsync(dfd)
-            close(dfd)
-        }
-        guard lseek(fd, 0, SEEK_END) >= 0 else { throw .io(path: path, operation: "seek", errno: errno) }
+        guard dfd >= 0 else { return }
+        _ = systemFsync(dfd)
+        close(dfd)
     }
 
     // MARK: Format
