@@ -157,6 +157,25 @@ import Testing
         await #expect(throws: ClusterError.timeout(after: .milliseconds(400))) { try await client.run(.put("x", "1")) }
         await cluster.shutdown()
     }
+
+    @Test func cancellingTheCallingTaskStopsTheWaitWithATypedError() async throws {
+        let cluster = try await LocalCluster(nodes: 3)
+        // Without a majority nothing is answered, and the client would wait a minute before giving up.
+        let client = await cluster.makeClient(requestTimeout: .seconds(30), giveUpAfter: .seconds(60))
+        try await cluster.stop(NodeID(1))
+        try await cluster.stop(NodeID(2))
+        let waiting = Task { try await client.run(.put("x", "1")) }
+        try await Task.sleep(for: .milliseconds(50))
+        waiting.cancel()
+        await #expect(throws: ClusterError.cancelled) { try await waiting.value }
+        // Cancelled before it starts: the same.
+        let early = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            return try await client.run(.get("x"))
+        }
+        await #expect(throws: ClusterError.cancelled) { try await early.value }
+        await cluster.shutdown()
+    }
 }
 
 extension Sequence where Element: Sendable {

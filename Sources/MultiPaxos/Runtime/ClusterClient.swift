@@ -1,6 +1,7 @@
 /// A client of a `LocalCluster`: submits commands one at a time and awaits their results. It sends each request
 /// to a node's replica and, when no answer comes in time, sends the same request (same number) to the next
-/// node, so the cluster runs it once however often it is sent. It gives up with a typed error.
+/// node, so the cluster runs it once however often it is sent. It gives up with a typed error, and stops
+/// waiting at once when the calling task is cancelled.
 public actor ClusterClient {
     /// The client's identity in the cluster's reply caches.
     public nonisolated let id: ClientID
@@ -36,6 +37,7 @@ public actor ClusterClient {
         let clock = ContinuousClock()
         let deadline = clock.now + giveUpAfter
         while clock.now < deadline {
+            if Task.isCancelled { throw .cancelled }
             let live = router.liveNodes
             guard !live.isEmpty else { throw .clusterUnavailable }
             let node = live.contains(members[gateway % members.count]) ? members[gateway % members.count] : live[0]
@@ -49,6 +51,7 @@ public actor ClusterClient {
             }
             timeout.cancel()
             if let result { return result }
+            if Task.isCancelled { throw .cancelled }
             gateway += 1
         }
         throw .timeout(after: giveUpAfter)

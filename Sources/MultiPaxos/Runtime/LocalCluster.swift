@@ -20,6 +20,8 @@ public enum ClusterError: Error, Equatable, CustomStringConvertible {
     case timeout(after: Duration)
     /// Every node is stopped.
     case clusterUnavailable
+    /// The calling task was cancelled; the request may still run once, or never.
+    case cancelled
     /// The cluster has been shut down.
     case shutDown
     /// A node id that is not a member.
@@ -33,6 +35,7 @@ public enum ClusterError: Error, Equatable, CustomStringConvertible {
         switch self {
         case .timeout(let d): "no answer within \(d)"
         case .clusterUnavailable: "every node is stopped"
+        case .cancelled: "the request's task was cancelled (it may still run once, or never)"
         case .shutDown: "the cluster has been shut down"
         case .unknownNode(let n): "node \(n) is not a member"
         case .storage(let message): "storage: \(message)"

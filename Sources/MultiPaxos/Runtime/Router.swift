@@ -36,12 +36,17 @@ final class Router: Sendable {
 
     // MARK: Replies to clients
 
-    /// Registers for the reply to `key`, then calls `send`, then waits: nil when `expire` came first. Registering
-    /// first means a reply cannot slip past before anyone waits for it.
+    /// Registers for the reply to `key`, then calls `send`, then waits: nil when `expire` came first, or when the
+    /// waiting task is cancelled. Registering first means a reply cannot slip past before anyone waits for it.
     func reply(to key: RequestKey, after send: @Sendable () -> Void) async -> [UInt8]? {
-        await withCheckedContinuation { continuation in
-            state.withLock { $0.waiting[key] = continuation }
-            send()
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                state.withLock { $0.waiting[key] = continuation }
+                // A cancellation that came before the registration found nothing to expire: expire now.
+                if Task.isCancelled { expire(key) } else { send() }
+            }
+        } onCancel: {
+            expire(key)
         }
     }
 
