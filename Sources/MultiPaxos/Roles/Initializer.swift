@@ -184,8 +184,11 @@ public actor Initializer: Role {
             record.slotPromised[pv.slot] = pv.ballot
             record.highestPromised = max(record.highestPromised, pv.ballot)
         }
+        precondition(record.accepted.values.allSatisfy { $0.ballot <= record.promised(for: $0.slot) },
+                     "node \(node): rejoining with a value accepted above its promise: \(record.accepted.values.map(\.ballot))")
+        precondition(promised >= fence, "node \(node): rejoining with promise \(promised) below its fence \(fence)")
         storage.acceptor = record
-        storage.ballotRound = max(storage.ballotRound, promised.round)
+        storage.ballotRound = max(storage.ballotRound, record.highestPromised.round)
         storage.membership = .member
         let roles = Self.votingRoles(node: node, config: config, executor: executor, leader: .initial, eager: false,
                                      storage: storage)
