@@ -31,6 +31,35 @@ import Testing
         #expect(throws: ByteDecodingError.self) { try DurableState.decode(Array(state.encoded().dropLast())) }
     }
 
+    @Test func aStepWritesOnlyWhatChangedNotTheStateMachine() throws {
+        let path = try directory() + "/node.log"
+        let storage = try FileStorage(path: path)
+        let big = [UInt8](repeating: 7, count: 100_000)
+        storage.state.replicaSnapshot = Snapshot(nextSlot: Slot(10), machine: big, replies: [])
+        try storage.persist()
+        let afterSnapshot = storage.bytesWritten
+        #expect(afterSnapshot > 100_000)
+        // Forty steps that each change a promise: none of them rewrites the 100 KB snapshot.
+        for round in 1...40 as ClosedRange<UInt64> {
+            storage.state.acceptor.promised = Ballot(round: round, leader: NodeID(1))
+            try storage.persist()
+        }
+        #expect(storage.bytesWritten - afterSnapshot < 40 * 200, "\(storage.bytesWritten - afterSnapshot) bytes for 40 steps")
+        // Recovery puts the pieces back together: the latest core and the latest snapshot.
+        let reopened = try FileStorage(path: path)
+        #expect(reopened.state.acceptor.promised == Ballot(round: 40, leader: NodeID(1)))
+        #expect(reopened.state.replicaSnapshot?.machine == big && reopened.state.replicaSnapshot?.nextSlot == Slot(10))
+        // And the compaction that comes every 64 writes keeps both in one record.
+        for round in 41...100 as ClosedRange<UInt64> {
+            storage.state.acceptor.promised = Ballot(round: round, leader: NodeID(1))
+            try storage.persist()
+        }
+        let compacted = try FileStorage(path: path)
+        #expect(compacted.state.acceptor.promised == Ballot(round: 100, leader: NodeID(1)))
+        #expect(compacted.state.replicaSnapshot?.machine == big)
+        #expect(try FileLog(path: path).recovered.count < 64)
+    }
+
     @Test func stateWrittenByTheFirstEncodingVersionStillReads() throws {
         // Version 1 (before rejoins): version, membership, ballot round, promises, trim, end, no slot promises,
         // no accepted values, and a snapshot without membership epoch.

@@ -7,19 +7,21 @@
 /// node's one serial executor.
 public final class DurableState: @unchecked Sendable {
     /// The acceptor's state.
-    public internal(set) var acceptor = AcceptorRecord() { didSet { changes &+= 1 } }
+    public internal(set) var acceptor = AcceptorRecord() { didSet { changes &+= 1; coreChanges &+= 1 } }
     /// What the node is in its cluster: new (it never voted), a voting member, or a learner that must never
     /// vote (its storage was lost, so it may have forgotten promises it made).
-    public internal(set) var membership = Membership.new { didSet { changes &+= 1 } }
+    public internal(set) var membership = Membership.new { didSet { changes &+= 1; coreChanges &+= 1 } }
     /// Whether this node has become a voting member; a restarted member resumes from this state without rejoining.
     public var isMember: Bool { membership == .member }
     /// The highest ballot round this node's leader has competed with.
-    public internal(set) var ballotRound: UInt64 = 0 { didSet { changes &+= 1 } }
+    public internal(set) var ballotRound: UInt64 = 0 { didSet { changes &+= 1; coreChanges &+= 1 } }
     /// The replica's last persisted snapshot. Replicas report only this far as applied, so the cluster trims a
     /// slot only once a majority holds it durably.
-    public internal(set) var replicaSnapshot: Snapshot? { didSet { changes &+= 1 } }
+    public internal(set) var replicaSnapshot: Snapshot? { didSet { changes &+= 1; snapshotChanges &+= 1 } }
     /// Counts changes, so that a shell knows whether there is anything to write before it sends.
     public private(set) var changes: UInt64 = 0
+    /// Counts changes to everything but the snapshot, and to the snapshot, so that a log writes only what changed.
+    public private(set) var coreChanges: UInt64 = 0, snapshotChanges: UInt64 = 0
 
     /// Empty state: a node that has never voted.
     public init() {}
@@ -45,7 +47,30 @@ public final class DurableState: @unchecked Sendable {
     /// The whole state as bytes (dictionaries in key order, so equal states encode equally).
     public func encoded() -> [UInt8] {
         var w = ByteWriter()
-        w.byte(2)  // encoding version (1 had no membership epoch in the snapshot)
+        w.byte(2)  // encoding: the whole state (version 1 had no membership epoch in the snapshot)
+        writeCore(&w)
+        writeSnapshot(&w)
+        return w.bytes
+    }
+
+    /// Everything but the replica's snapshot: what changes on almost every step. A log can hold these records
+    /// between snapshot records, so that a step does not rewrite the state machine.
+    public func encodedCore() -> [UInt8] {
+        var w = ByteWriter()
+        w.byte(3)  // encoding: the core only
+        writeCore(&w)
+        return w.bytes
+    }
+
+    /// The replica's snapshot alone (it changes about once a heartbeat).
+    public func encodedSnapshot() -> [UInt8] {
+        var w = ByteWriter()
+        w.byte(4)  // encoding: the snapshot only
+        writeSnapshot(&w)
+        return w.bytes
+    }
+
+    private func writeCore(_ w: inout ByteWriter) {
         w.byte(membership.rawValue)
         w.uint64(ballotRound)
         let a = acceptor
@@ -64,81 +89,109 @@ public final class DurableState: @unchecked Sendable {
             w.ballot(pv.ballot)
             w.value(pv.value)
         }
-        if let snap = replicaSnapshot {
-            w.byte(1)
-            w.uint64(UInt64(snap.nextSlot.index))
-            w.blob(snap.machine)
-            w.uint32(UInt32(snap.replies.count))
-            for r in snap.replies {
-                w.uint64(r.client.value)
-                w.uint64(r.request.value)
-                w.blob(r.result)
-            }
-            w.uint64(snap.membershipEpoch)
-            w.uint32(UInt32(snap.rejoins.count))
-            for entry in snap.rejoins {
-                w.uint32(UInt32(entry.node.value))
-                w.uint64(entry.nonce)
-                w.uint64(entry.epoch)
-            }
-        } else {
+    }
+
+    private func writeSnapshot(_ w: inout ByteWriter) {
+        guard let snap = replicaSnapshot else {
             w.byte(0)
+            return
         }
-        return w.bytes
+        w.byte(1)
+        w.uint64(UInt64(snap.nextSlot.index))
+        w.blob(snap.machine)
+        w.uint32(UInt32(snap.replies.count))
+        for r in snap.replies {
+            w.uint64(r.client.value)
+            w.uint64(r.request.value)
+            w.blob(r.result)
+        }
+        w.uint64(snap.membershipEpoch)
+        w.uint32(UInt32(snap.rejoins.count))
+        for entry in snap.rejoins {
+            w.uint32(UInt32(entry.node.value))
+            w.uint64(entry.nonce)
+            w.uint64(entry.epoch)
+        }
     }
 
     /// Decodes state written by `encoded()`, or throws naming what is wrong.
     public static func decode(_ bytes: [UInt8]) throws(ByteDecodingError) -> DurableState {
+        let state = DurableState()
+        try state.absorb(bytes)
+        guard bytes.first.map({ $0 == 1 || $0 == 2 }) == true else {
+            throw ByteDecodingError("durable state record of kind \(bytes.first ?? 0) is not a whole state")
+        }
+        return state
+    }
+
+    /// Takes in one record, as a log replays them in order: a whole state (`encoded()`) replaces everything, a
+    /// core record (`encodedCore()`) everything but the snapshot, a snapshot record (`encodedSnapshot()`) the
+    /// snapshot. Throws naming what is wrong, and then changes nothing.
+    public func absorb(_ bytes: [UInt8]) throws(ByteDecodingError) {
         do {
             var r = ByteReader(bytes)
             let version = try r.byte()
-            guard version == 1 || version == 2 else {
-                throw ByteDecodingError("durable state encoding version \(version) is not supported")
-            }
-            let state = DurableState()
-            let role = try r.byte()
-            guard let membership = Membership(rawValue: role) else { throw ByteDecodingError("membership \(role) is not 0, 1 or 2") }
-            state.membership = membership
-            state.ballotRound = try r.uint64()
-            var a = AcceptorRecord()
-            a.promised = try r.ballot()
-            a.highestPromised = try r.ballot()
-            a.trimmedBelow = try r.slot()
-            a.slotsEnd = try r.slot()
-            for _ in 0..<(try r.uint32()) { a.slotPromised[try r.slot()] = try r.ballot() }
-            for _ in 0..<(try r.uint32()) {
-                let slot = try r.slot()
-                a.accepted[slot] = PValue(ballot: try r.ballot(), slot: slot, value: try r.value())
-            }
-            state.acceptor = a
-            if try r.byte() == 1 {
-                let next = try r.slot()
-                let machine = try r.blob()
-                var replies: [ReplyCacheEntry] = []
-                for _ in 0..<(try r.uint32()) {
-                    replies.append(ReplyCacheEntry(client: ClientID(try r.uint64()), request: RequestNumber(try r.uint64()),
-                                                   result: try r.blob()))
-                }
-                var epoch: UInt64 = 0
-                var rejoins: [RejoinEntry] = []
-                if version >= 2 {
-                    epoch = try r.uint64()
-                    for _ in 0..<(try r.uint32()) {
-                        let id = Int(try r.uint32())
-                        guard id < NodeSet.capacity else { throw ByteDecodingError("rejoined node \(id) is not a node id") }
-                        rejoins.append(RejoinEntry(node: NodeID(id), nonce: try r.uint64(), epoch: try r.uint64()))
-                    }
-                }
-                state.replicaSnapshot = Snapshot(nextSlot: next, machine: machine, replies: replies,
-                                                 membershipEpoch: epoch, rejoins: rejoins)
+            var core: (Membership, UInt64, AcceptorRecord)?
+            var snapshot: Snapshot??
+            switch version {
+            case 1, 2:
+                core = try Self.readCore(&r)
+                snapshot = .some(try Self.readSnapshot(&r, withEpoch: version >= 2))
+            case 3: core = try Self.readCore(&r)
+            case 4: snapshot = .some(try Self.readSnapshot(&r, withEpoch: true))
+            default: throw ByteDecodingError("durable state encoding version \(version) is not supported")
             }
             guard r.isAtEnd else { throw ByteDecodingError("\(bytes.count - r.offset) stray bytes after durable state") }
-            return state
+            if let (membership, round, record) = core {
+                self.membership = membership
+                ballotRound = round
+                acceptor = record
+            }
+            if let snap = snapshot { replicaSnapshot = snap }
         } catch let error as ByteDecodingError {
             throw error
         } catch {
             throw ByteDecodingError("\(error)")
         }
+    }
+
+    private static func readCore(_ r: inout ByteReader) throws -> (Membership, UInt64, AcceptorRecord) {
+        let role = try r.byte()
+        guard let membership = Membership(rawValue: role) else { throw ByteDecodingError("membership \(role) is not 0, 1 or 2") }
+        let round = try r.uint64()
+        var a = AcceptorRecord()
+        a.promised = try r.ballot()
+        a.highestPromised = try r.ballot()
+        a.trimmedBelow = try r.slot()
+        a.slotsEnd = try r.slot()
+        for _ in 0..<(try r.uint32()) { a.slotPromised[try r.slot()] = try r.ballot() }
+        for _ in 0..<(try r.uint32()) {
+            let slot = try r.slot()
+            a.accepted[slot] = PValue(ballot: try r.ballot(), slot: slot, value: try r.value())
+        }
+        return (membership, round, a)
+    }
+
+    private static func readSnapshot(_ r: inout ByteReader, withEpoch: Bool) throws -> Snapshot? {
+        guard try r.byte() == 1 else { return nil }
+        let next = try r.slot()
+        let machine = try r.blob()
+        var replies: [ReplyCacheEntry] = []
+        for _ in 0..<(try r.uint32()) {
+            replies.append(ReplyCacheEntry(client: ClientID(try r.uint64()), request: RequestNumber(try r.uint64()),
+                                           result: try r.blob()))
+        }
+        var epoch: UInt64 = 0
+        var rejoins: [RejoinEntry] = []
+        if withEpoch {
+            epoch = try r.uint64()
+            for _ in 0..<(try r.uint32()) {
+                let id = Int(try r.uint32())
+                guard id < NodeSet.capacity else { throw ByteDecodingError("rejoined node \(id) is not a node id") }
+                rejoins.append(RejoinEntry(node: NodeID(id), nonce: try r.uint64(), epoch: try r.uint64()))
+            }
+        }
+        return Snapshot(nextSlot: next, machine: machine, replies: replies, membershipEpoch: epoch, rejoins: rejoins)
     }
 }
 

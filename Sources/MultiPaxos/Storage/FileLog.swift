@@ -52,6 +52,9 @@ public final class FileLog: @unchecked Sendable {  // every use of `fd` is under
     public private(set) var recovered: [[UInt8]]
     /// Bytes cut off a torn final record at open (0 when the file was clean).
     public private(set) var repairedBytes: Int
+    /// Bytes this process has appended or compacted into the log.
+    public var bytesWritten: Int { lock.withLock { _ in written } }
+    private var written = 0  // under `lock`
 
     /// Opens (or creates) the log at `path` and recovers its records.
     public init(path: String) throws(FileLogError) {
@@ -92,7 +95,11 @@ public final class FileLog: @unchecked Sendable {  // every use of `fd` is under
 
     /// Appends one record; it is durable only after `sync`.
     public func append(_ payload: [UInt8]) throws(FileLogError) {
-        try lock.withLock { _ throws(FileLogError) in try Self.writeAll(fd, Self.frame(payload), path: path) }
+        try lock.withLock { _ throws(FileLogError) in
+            let frame = Self.frame(payload)
+            try Self.writeAll(fd, frame, path: path)
+            written += frame.count
+        }
     }
 
     /// Makes every appended record durable.
@@ -102,7 +109,10 @@ public final class FileLog: @unchecked Sendable {  // every use of `fd` is under
 
     /// Replaces the log by a single record, atomically: a crash leaves either the old log or the new one.
     public func compact(to snapshot: [UInt8]) throws(FileLogError) {
-        try lock.withLock { _ throws(FileLogError) in try compactLocked(to: snapshot) }
+        try lock.withLock { _ throws(FileLogError) in
+            try compactLocked(to: snapshot)
+            written += Self.headerSize + Self.recordHeaderSize + snapshot.count
+        }
     }
 
     private func compactLocked(to snapshot: [UInt8]) throws(FileLogError) {

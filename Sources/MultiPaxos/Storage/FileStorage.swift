@@ -1,7 +1,9 @@
 /// A node's `DurableState` kept in a `FileLog`: recovered when opened, and written (appended and fsynced) by
 /// `persist()`, which a runtime calls after each protocol step and before it sends any message that step
-/// produced, so nothing is ever sent that depends on state not yet on disk. Every 64 writes the log is
-/// compacted to the latest state.
+/// produced, so nothing is ever sent that depends on state not yet on disk. A step appends only what it changed:
+/// the core (promises, votes, ballot round, membership) or the replica's snapshot, which changes about once a
+/// heartbeat, so a step never rewrites the state machine. Every 64 writes the log is compacted to one record of
+/// the whole state.
 public final class FileStorage: @unchecked Sendable {  // used by one node loop at a time
     /// The state the node's roles read and change.
     public let state: DurableState
@@ -10,7 +12,8 @@ public final class FileStorage: @unchecked Sendable {  // used by one node loop 
     private let log: FileLog
     /// Whether the file held no state when opened: a node never started, or one whose storage was lost.
     public let wasEmpty: Bool
-    private var persistedChanges: UInt64
+    private var persistedCore: UInt64
+    private var persistedSnapshot: UInt64
     private var writesSinceCompaction = 0
 
     /// Opens (or creates) the storage at `path`, recovering the last state written there.
@@ -23,34 +26,40 @@ public final class FileStorage: @unchecked Sendable {  // used by one node loop 
         }
         self.log = log
         wasEmpty = log.recovered.isEmpty
-        if let last = log.recovered.last {
+        state = DurableState()
+        for (i, record) in log.recovered.enumerated() {
             do {
-                state = try DurableState.decode(last)
+                try state.absorb(record)
             } catch {
-                throw .storage("\(path): record \(log.recovered.count) is not a node's durable state: \(error)")
+                throw .storage("\(path): record \(i + 1) is not a node's durable state: \(error)")
             }
-        } else {
-            state = DurableState()
         }
-        persistedChanges = state.changes
+        persistedCore = state.coreChanges
+        persistedSnapshot = state.snapshotChanges
     }
 
     /// Writes the state if it changed since the last write (or `always`), and returns once it is on disk.
     public func persist(always: Bool = false) throws(ClusterError) {
-        guard always || state.changes != persistedChanges else { return }
-        let bytes = state.encoded()
+        let core = always || state.coreChanges != persistedCore
+        let snapshot = state.snapshotChanges != persistedSnapshot
+        guard core || snapshot else { return }
         do {
             if writesSinceCompaction >= 64 {
-                try log.compact(to: bytes)
+                try log.compact(to: state.encoded())
                 writesSinceCompaction = 0
             } else {
-                try log.append(bytes)
+                if snapshot { try log.append(state.encodedSnapshot()) }
+                if core { try log.append(state.encodedCore()) }
                 try log.sync()
                 writesSinceCompaction += 1
             }
         } catch {
             throw .storage(error.description)
         }
-        persistedChanges = state.changes
+        persistedCore = state.coreChanges
+        persistedSnapshot = state.snapshotChanges
     }
+
+    /// Bytes appended or compacted so far by this process (for tests and measurements).
+    public var bytesWritten: Int { log.bytesWritten }
 }
