@@ -21,11 +21,12 @@ public struct SimulateOptions: Sendable {
     public static let usage = """
         usage: multipaxos simulate --seeds A..B [options]
 
-        Runs one simulation per seed and mode, each with loss, duplication, jitter and a fault plan (partitions,
-        one-way links, crash-stop and crash-restart, paused or isolated leaders, replays, long delays) drawn from
-        the seed, then a liveness phase after the network heals. Every run is checked (agreement, validity,
-        at-most-once, acceptor invariants, linearizability, convergence, liveness). Prints each failing seed with
-        the check that broke and the command that reproduces it, then 'N passed, M failed'.
+        Runs one simulation per seed and mode, each with loss, duplication, jitter, a disk speed and a fault plan
+        (partitions, one-way links, crash-stop, crash-restart that loses unsynced writes, lost disks, paused or
+        isolated leaders, replays, long delays) drawn from the seed, then a liveness phase after the network
+        heals. Every run is checked (agreement, validity, at-most-once, acceptor invariants, durability before
+        sending, amnesia, linearizability, convergence, liveness). Prints each failing seed with the check that
+        broke and the command that reproduces it, then 'N passed, M failed' and what crashes did to disks.
 
         options:
           --seeds A..B                    seeds to run (A alone means A..A)
