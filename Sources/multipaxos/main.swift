@@ -24,6 +24,9 @@ if rawArguments.first == "check-history" {
 if rawArguments.first == "bench" {
     exit(await benchCommand(Array(rawArguments.dropFirst())))
 }
+if rawArguments.first == "cluster-writer" {
+    exit(await clusterWriter(Array(rawArguments.dropFirst())))
+}
 if rawArguments.first == "log-writer" {
     exit(logWriter(Array(rawArguments.dropFirst())))
 }

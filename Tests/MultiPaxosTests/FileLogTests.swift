@@ -180,3 +180,50 @@ import Foundation
         }
     }
 }
+
+/// A whole cluster in a process of its own, killed while a client appends: every append it acknowledged is in
+/// the log the cluster recovers from its files, exactly once, in order; an unacknowledged one at most once.
+@Suite struct KilledClusterTests {
+    @Test func aKilledClusterProcessLosesNoAcknowledgedAppend() async throws {
+        let binary = try KilledWriterTests().writerBinary()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("killed-cluster-\(UInt64.random(in: 1...UInt64.max))").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var acked: [String: Int] = [:]  // tag -> how many appends were acknowledged
+        for (round, tag) in ["a", "b", "c"].enumerated() {
+            let process = Process()
+            process.executableURL = binary
+            process.arguments = ["cluster-writer", dir, tag, "100000"]
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            try process.run()
+            var buffer = Data()
+            var count = 0
+            while count < 15 + 10 * round {
+                let chunk = pipe.fileHandleForReading.availableData
+                if chunk.isEmpty { break }
+                buffer.append(chunk)
+                count = String(decoding: buffer, as: UTF8.self).split(separator: "\n").filter { $0.hasPrefix("acked ") }.count
+            }
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            acked[tag] = String(decoding: buffer + pipe.fileHandleForReading.availableData, as: UTF8.self)
+                .split(separator: "\n").filter { $0.hasPrefix("acked ") }.count
+        }
+        // Only the files are left. Start the cluster on them and read the log.
+        let cluster = try await LocalCluster(nodes: 3, storageDirectory: dir)
+        guard case .value(let log?) = try await cluster.makeClient().run(.get("log")) else {
+            Issue.record("no log after the kills")
+            return
+        }
+        await cluster.shutdown()
+        let entries = log.split(separator: ";").map(String.init)
+        for tag in ["a", "b", "c"] {
+            let mine = entries.filter { $0.hasPrefix("\(tag)-") }.map { Int($0.dropFirst(2))! }
+            let acknowledged = acked[tag] ?? 0
+            #expect(acknowledged > 0)
+            #expect(Array(mine.prefix(acknowledged)) == Array(0..<acknowledged), "tag \(tag): \(mine.prefix(acknowledged + 1))")
+            #expect(mine.count <= acknowledged + 1, "tag \(tag): at most the one in flight besides, got \(mine.count) for \(acknowledged)")
+        }
+    }
+}
