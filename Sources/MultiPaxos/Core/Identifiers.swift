@@ -54,7 +54,8 @@ public struct Ballot: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// The smallest ballot owned by `node` that is above `self`.
     public func successor(for node: NodeID) -> Ballot {
         let (next, overflow) = round.addingReportingOverflow(1)
-        precondition(!overflow, "ballot round overflow at \(self)")
+        // Only a decided rejoin may start an epoch: running out of rounds within one must not start the next.
+        precondition(!overflow && next >> 32 == epoch, "ballot round overflow within epoch \(epoch) at \(self)")
         return Ballot(round: next, leader: node)
     }
     public static func < (a: Ballot, b: Ballot) -> Bool {
