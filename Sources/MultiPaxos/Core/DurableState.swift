@@ -7,21 +7,21 @@
 /// node's one serial executor.
 public final class DurableState: @unchecked Sendable {
     /// The acceptor's state.
-    public internal(set) var acceptor = AcceptorRecord() { didSet { changes &+= 1; coreChanges &+= 1 } }
+    public internal(set) var acceptor = AcceptorRecord() { didSet { coreChanges &+= 1 } }
     /// What the node is in its cluster: new (it never voted), a voting member, or a learner that must never
     /// vote (its storage was lost, so it may have forgotten promises it made).
-    public internal(set) var membership = Membership.new { didSet { changes &+= 1; coreChanges &+= 1 } }
+    public internal(set) var membership = Membership.new { didSet { coreChanges &+= 1 } }
     /// Whether this node has become a voting member; a restarted member resumes from this state without rejoining.
     public var isMember: Bool { membership == .member }
     /// The highest ballot round this node's leader has competed with.
-    public internal(set) var ballotRound: UInt64 = 0 { didSet { changes &+= 1; coreChanges &+= 1 } }
+    public internal(set) var ballotRound: UInt64 = 0 { didSet { coreChanges &+= 1 } }
     /// The replica's last persisted snapshot. Replicas report only this far as applied, so the cluster trims a
     /// slot only once a majority holds it durably.
-    public internal(set) var replicaSnapshot: Snapshot? { didSet { changes &+= 1; snapshotChanges &+= 1 } }
-    /// Counts changes, so that a shell knows whether there is anything to write before it sends.
-    public private(set) var changes: UInt64 = 0
+    public internal(set) var replicaSnapshot: Snapshot? { didSet { snapshotChanges &+= 1 } }
     /// Counts changes to everything but the snapshot, and to the snapshot, so that a log writes only what changed.
     public private(set) var coreChanges: UInt64 = 0, snapshotChanges: UInt64 = 0
+    /// Counts all changes, so that a shell knows whether there is anything to write before it sends.
+    public var changes: UInt64 { coreChanges &+ snapshotChanges }
 
     /// Empty state: a node that has never voted.
     public init() {}

@@ -357,19 +357,9 @@ public actor Simulation {
         for output in outputs {
             switch output.effect {
             case .send(let message, let to):
-                if hold {
-                    holdBack(message, from: node, to: NodeSet([to]), role: output.role)
-                } else {
-                    exposedWrite[i] = max(exposedWrite[i], disks[i].written)
-                    transmit(message, from: node, to: CollectionOfOne(to), role: output.role)
-                }
+                send(message, from: node, to: NodeSet([to]), role: output.role, hold: hold)
             case .broadcast(let message, let to):
-                if hold {
-                    holdBack(message, from: node, to: to, role: output.role)
-                } else {
-                    exposedWrite[i] = max(exposedWrite[i], disks[i].written)
-                    transmit(message, from: node, to: to, role: output.role)
-                }
+                send(message, from: node, to: to, role: output.role, hold: hold)
             case .setTimer(let timer, let after, let jitter):
                 let at = now + after + Microseconds(random.upTo(UInt64(max(0, jitter))))
                 queue.push(.timer(timer, node: node, incarnation: incarnation[node.value]), at: at)
@@ -381,9 +371,16 @@ public actor Simulation {
         }
     }
 
-    /// Keeps a message back until the node's latest write is synced.
-    private func holdBack(_ message: Message, from node: NodeID, to: NodeSet, role: RoleKind) {
-        held[node.value].append(HeldSend(message: message, to: to, role: role, afterWrite: disks[node.value].written))
+    /// Sends now, or keeps the message back until the node's latest write is synced.
+    private func send(_ message: Message, from node: NodeID, to: NodeSet, role: RoleKind, hold: Bool) {
+        let i = node.value
+        guard alive[i] else { return }  // an event of this very step crashed the node
+        if hold {
+            held[i].append(HeldSend(message: message, to: to, role: role, afterWrite: disks[i].written))
+        } else {
+            exposedWrite[i] = max(exposedWrite[i], disks[i].written)
+            transmit(message, from: node, to: to, role: role)
+        }
     }
 
     private func startSync(at i: Int) {
@@ -406,8 +403,7 @@ public actor Simulation {
         startSync(at: i)
     }
 
-    private func transmit<S: Sequence>(_ message: Message, from: NodeID, to destinations: S, role: RoleKind)
-        where S.Element == NodeID {
+    private func transmit(_ message: Message, from: NodeID, to destinations: NodeSet, role: RoleKind) {
         let kind = message.kind.rawValue
         if wiped.contains(from), message.kind == .promise || message.kind == .accepted {
             violation("amnesia: \(from) sent \(message.kind) after its disk was wiped")
