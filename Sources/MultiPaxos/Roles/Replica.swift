@@ -116,18 +116,18 @@ public actor Replica: Role {
 
     private func request(_ command: Command, from origin: NodeID) -> [Effect] {
         if command.key.client == .membership {
-            // The cluster's own command: each attempt has its own nonce, so the reply cache does not apply.
+            // The cluster's own command, asked only by the node itself; each attempt has its own nonce, so the
+            // reply cache does not apply.
             guard origin == node, Rejoin.node(of: command) == node else { return [] }
-            waiting[command.key] = (command, origin)
-            return [.send(.propose(Propose(command: command, forwarded: false)), to: leaderNode)]
-        }
-        if let done = replies[command.key.client], done.request >= command.key.request {
-            guard done.request == command.key.request else { return [] }  // the client has moved on
-            return [.send(.reply(Reply(key: command.key, result: done.result)), to: origin)]
-        }
-        if config.flaws.contains(.replicaReadsLocally), case .get? = try? KeyValueOperation(decoding: command.operation) {
-            var copy = machine
-            return [.send(.reply(Reply(key: command.key, result: copy.apply(command.operation))), to: origin)]
+        } else {
+            if let done = replies[command.key.client], done.request >= command.key.request {
+                guard done.request == command.key.request else { return [] }  // the client has moved on
+                return [.send(.reply(Reply(key: command.key, result: done.result)), to: origin)]
+            }
+            if config.flaws.contains(.replicaReadsLocally), case .get? = try? KeyValueOperation(decoding: command.operation) {
+                var copy = machine
+                return [.send(.reply(Reply(key: command.key, result: copy.apply(command.operation))), to: origin)]
+            }
         }
         waiting[command.key] = (command, origin)
         return [.send(.propose(Propose(command: command, forwarded: false)), to: leaderNode)]
@@ -177,17 +177,12 @@ public actor Replica: Role {
             rejoins[c.key] = RejoinEntry(node: joiner, nonce: c.key.request.value, epoch: membershipEpoch)
         }
         let result = Rejoin.result(epoch: rejoins[c.key]!.epoch)
-        var effects: [Effect] = [.event(.applied(slot, .command(c), duplicate: duplicate, result: result))]
-        if let waiter = waiting.removeValue(forKey: c.key) {
-            effects.append(.send(.reply(Reply(key: c.key, result: result)), to: waiter.origin))
-        }
-        return effects
+        return [.event(.applied(slot, .command(c), duplicate: duplicate, result: result))] + answer(c.key)
     }
 
     /// Answers a waiting client whose request has been applied.
     private func answer(_ key: RequestKey) -> [Effect] {
         if key.client == .membership {
-            // After a snapshot: the rejoin may be in the part the snapshot covers.
             guard let entry = rejoins[key],
                   let waiter = waiting.removeValue(forKey: key) else { return [] }
             return [.send(.reply(Reply(key: key, result: Rejoin.result(epoch: entry.epoch))), to: waiter.origin)]

@@ -84,11 +84,11 @@ public actor LocalCluster {
             // it may have voted and forgotten, so it comes back as a learner. A directory with no state at all
             // is a new cluster: each file records that its node was provisioned, so a later loss is detected.
             let existing = opened.contains { !$0.wasEmpty }
-            let voters = opened.filter { !$0.wasEmpty && $0.state.membership != .learner }.count
+            let lost = zip(paths, opened).filter { $0.1.wasEmpty || $0.1.state.membership == .learner }.map(\.0)
+            let voters = count - lost.count
             if existing && voters < configuration.quorum {
                 // Fewer than a majority remember their votes: no quorum can be trusted again.
                 for (path, existed) in zip(paths, existedBefore) where !existed { unlink(path) }
-                let lost = zip(paths, opened).filter { $0.1.wasEmpty || $0.1.state.membership == .learner }.map(\.0)
                 throw .storage("\(lost.joined(separator: ", ")): \(lost.count) of \(count) nodes lost their state, "
                                + "and \(voters) remembering their votes are fewer than a majority (\(configuration.quorum)): "
                                + "the cluster cannot be recovered safely")
