@@ -508,14 +508,13 @@ public actor Simulation {
             // Every value chosen before it came back (so before it read anyone) that its former self had voted
             // for must be among its accepted values, or a quorum containing it could miss that choice.
             let record = storages[i].acceptor
-            for (slot, value) in (decidedBeforeRestart[i] ?? [:]).sorted(by: { $0.key < $1.key })
-            where slot >= record.trimmedBelow && formerAccepted[i]?[slot]?.value == value && record.accepted[slot]?.value != value {
-                violation("amnesia: \(node) rejoined without \(value) in \(slot), which its former self accepted and which was chosen")
+            for (slot, pv) in (formerAccepted[i] ?? [:]).sorted(by: { $0.key < $1.key })
+            where slot >= record.trimmedBelow && decidedBeforeRestart[i]?[slot] == pv.value && record.accepted[slot]?.value != pv.value {
+                violation("amnesia: \(node) rejoined without \(pv.value) in \(slot), which its former self accepted and which was chosen")
                 break
             }
             wiped.remove(node)
             highestPromise[i] = max(highestPromise[i], promised)
-            report.rejoins += 1
             report.diskCrashes.rejoins += 1
         case .preempted, .leaderSuspected, .welcomed:
             break

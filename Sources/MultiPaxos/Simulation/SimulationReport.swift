@@ -31,7 +31,7 @@ public struct SimulationReport: Sendable {
     /// Nodes whose disks were wiped that ended the run as learners (a Replica, no Acceptor).
     public var learners: [NodeID] = []
     /// How many times a node whose disk was wiped became a voting member again.
-    public var rejoins = 0
+    public var rejoins: Int { diskCrashes.rejoins }
     /// What the crashes did to the crashed nodes' disks.
     public var diskCrashes = DiskCrashTally()
     /// Whether every live replica ended in the same state at the same slot.
