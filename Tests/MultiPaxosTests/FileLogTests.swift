@@ -93,6 +93,7 @@ import Testing
         let future = try path()
         _ = FileManager.default.createFile(atPath: future, contents: Data(FileLog.magic + FileLog.le32(9)))
         #expect(throws: FileLogError.unsupportedVersion(path: future, version: 9)) { try FileLog(path: future) }
+        #expect(FileLogError.unsupportedVersion(path: future, version: 9).description.contains("\(future): log format version 9 at offset 8"))
     }
 
     @Test func compactionReplacesTheLogWithOneSnapshot() throws {

@@ -60,6 +60,18 @@ import Testing
         #expect(try FileLog(path: path).recovered.count < 64)
     }
 
+    @Test func aRecordThatIsNotANodesStateIsRefusedNamingFileAndOffset() throws {
+        let path = try directory() + "/node.log"
+        let first = DurableState().encoded()
+        let log = try FileLog(path: path)
+        try log.append(first)
+        try log.append([9, 9, 9])  // checksums fine, contents not a state
+        try log.sync()
+        let offset = FileLog.headerSize + FileLog.recordHeaderSize + first.count
+        #expect(throws: ClusterError.storage("\(path): record 2 at offset \(offset) is not a node's durable state: "
+                                             + "durable state encoding version 9 is not supported")) { try FileStorage(path: path) }
+    }
+
     @Test func stateWrittenByTheFirstEncodingVersionStillReads() throws {
         // Version 1 (before rejoins): version, membership, ballot round, promises, trim, end, no slot promises,
         // no accepted values, and a snapshot without membership epoch.

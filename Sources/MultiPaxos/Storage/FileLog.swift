@@ -20,7 +20,8 @@ public enum FileLogError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .foreignFile(let p): "\(p): not a MultiPaxos log (bad magic bytes at offset 0)"
-        case .unsupportedVersion(let p, let v): "\(p): log format version \(v) is not supported (this build reads version \(FileLog.version))"
+        case .unsupportedVersion(let p, let v):
+            "\(p): log format version \(v) at offset \(FileLog.magic.count) is not supported (this build reads version \(FileLog.version))"
         case .corruptRecord(let p, let o, let r): "\(p): corrupt record at offset \(o): \(r)"
         case .io(let p, let op, let e): "\(p): \(op) failed: \(String(cString: strerror(e)))"
         }

@@ -27,12 +27,14 @@ public final class FileStorage: @unchecked Sendable {  // used by one node loop 
         self.log = log
         wasEmpty = log.recovered.isEmpty
         state = DurableState()
+        var offset = FileLog.headerSize
         for (i, record) in log.recovered.enumerated() {
             do {
                 try state.absorb(record)
             } catch {
-                throw .storage("\(path): record \(i + 1) is not a node's durable state: \(error)")
+                throw .storage("\(path): record \(i + 1) at offset \(offset) is not a node's durable state: \(error)")
             }
+            offset += FileLog.recordHeaderSize + record.count
         }
         persistedCore = state.coreChanges
         persistedSnapshot = state.snapshotChanges
