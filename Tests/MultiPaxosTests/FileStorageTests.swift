@@ -178,4 +178,84 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir) == ["node-1.log"])
         #expect(try Data(contentsOf: URL(fileURLWithPath: "\(dir)/node-1.log")) == kept)
     }
+
+    /// The data-loss bug of the reliability issue: with other node counts accepted on one directory, a write
+    /// acknowledged by a one-node cluster was lost when three nodes came back. Each node file now records its
+    /// cluster's identity, and another one is refused, naming both.
+    @Test func aDirectoryRefusesAnotherNodeCountOrModeNamingBoth() async throws {
+        let dir = try directory()
+        let first = try await LocalCluster(nodes: 3, storageDirectory: dir)
+        _ = try await first.makeClient().run(.append("log", "a"))
+        await first.shutdown()
+        let before = try FileManager.default.contentsOfDirectory(atPath: dir).sorted()
+        let bytes = try before.map { try Data(contentsOf: URL(fileURLWithPath: "\(dir)/\($0)")) }
+        for (count, mode) in [(1, Mode.stableLeader), (2, .stableLeader), (5, .stableLeader), (3, .perSlot)] {
+            do {
+                let cluster = try await LocalCluster(nodes: count, mode: mode, storageDirectory: dir)
+                await cluster.shutdown()
+                Issue.record("\(count) nodes in \(mode) started on a directory of 3 in stable-leader mode")
+            } catch {
+                #expect(error.description.contains("3 members (n0,n1,n2), stable-leader"), "\(error)")
+                if count != 5 { #expect(error.description.contains("\(mode.rawValue)"), "\(error)") }
+            }
+            // Nothing was created or changed.
+            #expect(try FileManager.default.contentsOfDirectory(atPath: dir).sorted() == before)
+            #expect(try before.map { try Data(contentsOf: URL(fileURLWithPath: "\(dir)/\($0)")) } == bytes)
+        }
+        let again = try await LocalCluster(nodes: 3, storageDirectory: dir)
+        #expect(try await again.makeClient().run(.get("log")) == .value("a"))
+        await again.shutdown()
+    }
+
+    @Test func aDirectoryOfALargerClusterIsRefusedToo() async throws {
+        let dir = try directory()
+        let five = try await LocalCluster(nodes: 5, storageDirectory: dir)
+        await five.shutdown()
+        do {
+            _ = try await LocalCluster(nodes: 3, storageDirectory: dir)
+            Issue.record("3 nodes started on a directory of 5")
+        } catch {
+            #expect(error.description.contains("node-3.log") || error.description.contains("5 members"), "\(error)")
+        }
+    }
+
+    @Test func aMissingDirectoryIsCreatedAndAnEmptyPathRefused() async throws {
+        let dir = try directory() + "/a/b"
+        let cluster = try await LocalCluster(nodes: 1, storageDirectory: dir)
+        await cluster.shutdown()
+        #expect(FileManager.default.fileExists(atPath: "\(dir)/node-0.log"))
+        await #expect(throws: ClusterError.invalidConfiguration("storageDirectory is empty (give a folder's path)")) {
+            _ = try await LocalCluster(nodes: 1, storageDirectory: "")
+        }
+        let file = try directory() + "/plain"
+        #expect(FileManager.default.createFile(atPath: file, contents: Data()))
+        await #expect(throws: ClusterError.storage("\(file) is not a directory")) {
+            _ = try await LocalCluster(nodes: 1, storageDirectory: file)
+        }
+    }
+
+    @Test func anIdentityRoundTripsThroughEveryRecordKindAndOldStateTakesOne() throws {
+        let state = DurableState()
+        let identity = ClusterIdentity(clusterID: "c", members: ["127.0.0.1:1", "127.0.0.1:2"], node: NodeID(1), mode: .perSlot)
+        state.identity = identity
+        #expect(try DurableState.decode(state.encoded()).identity == identity)
+        let other = DurableState()
+        try other.absorb(state.encodedIdentity())
+        #expect(other.identity == identity)
+        #expect(try DurableState.decode(DurableState().encoded()).identity == nil)
+        var bad = state.encodedIdentity()
+        bad[bad.count - 1] = UInt8(ascii: "x")  // the mode's last letter
+        #expect(throws: ByteDecodingError("mode 'per-slox' is unknown")) { try DurableState().absorb(bad) }
+
+        let path = try directory() + "/old.log"
+        let old = try FileStorage(path: path)
+        try old.persist(always: true)  // a file written before identities were recorded
+        let reopened = try FileStorage(path: path)
+        try reopened.claim(identity)
+        try reopened.persist()
+        #expect(try FileStorage(path: path).state.identity == identity)
+        #expect(throws: ClusterError.self) {
+            try FileStorage(path: path).claim(ClusterIdentity(clusterID: "c", members: ["x"], node: NodeID(0), mode: .perSlot))
+        }
+    }
 }

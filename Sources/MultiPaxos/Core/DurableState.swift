@@ -18,10 +18,15 @@ public final class DurableState: @unchecked Sendable {
     /// The replica's last persisted snapshot. Replicas report only this far as applied, so the cluster trims a
     /// slot only once a majority holds it durably.
     public internal(set) var replicaSnapshot: Snapshot? { didSet { snapshotChanges &+= 1 } }
-    /// Counts changes to everything but the snapshot, and to the snapshot, so that a log writes only what changed.
-    public private(set) var coreChanges: UInt64 = 0, snapshotChanges: UInt64 = 0
+    /// Which cluster, members, node and mode this state belongs to; nil in state written before it was recorded
+    /// (and in simulations, where nothing outlives the run). A shell refuses to start a node on state whose
+    /// identity differs from the one asked for, since another membership would count other majorities.
+    public internal(set) var identity: ClusterIdentity? { didSet { identityChanges &+= 1 } }
+    /// Counts changes to everything but the snapshot, to the snapshot, and to the identity, so that a log writes
+    /// only what changed.
+    public private(set) var coreChanges: UInt64 = 0, snapshotChanges: UInt64 = 0, identityChanges: UInt64 = 0
     /// Counts all changes, so that a shell knows whether there is anything to write before it sends.
-    public var changes: UInt64 { coreChanges &+ snapshotChanges }
+    public var changes: UInt64 { coreChanges &+ snapshotChanges &+ identityChanges }
 
     /// Empty state: a node that has never voted.
     public init() {}
@@ -41,15 +46,30 @@ public final class DurableState: @unchecked Sendable {
         other.membership = membership
         other.ballotRound = ballotRound
         other.replicaSnapshot = replicaSnapshot
+        other.identity = identity
         return other
     }
 
     /// The whole state as bytes (dictionaries in key order, so equal states encode equally).
     public func encoded() -> [UInt8] {
         var w = ByteWriter()
-        w.byte(2)  // encoding: the whole state (version 1 had no membership epoch in the snapshot)
+        if let identity {
+            w.byte(6)  // encoding: the whole state with its identity
+            identity.write(&w)
+        } else {
+            w.byte(2)  // encoding: the whole state (version 1 had no membership epoch in the snapshot)
+        }
         writeCore(&w)
         writeSnapshot(&w)
+        return w.bytes
+    }
+
+    /// The identity alone (written once, when a node's storage is provisioned).
+    public func encodedIdentity() -> [UInt8] {
+        precondition(identity != nil, "no identity to encode")
+        var w = ByteWriter()
+        w.byte(5)  // encoding: the identity only
+        identity?.write(&w)
         return w.bytes
     }
 
@@ -118,7 +138,7 @@ public final class DurableState: @unchecked Sendable {
     public static func decode(_ bytes: [UInt8]) throws(ByteDecodingError) -> DurableState {
         let state = DurableState()
         try state.absorb(bytes)
-        guard bytes.first.map({ $0 == 1 || $0 == 2 }) == true else {
+        guard bytes.first.map({ $0 == 1 || $0 == 2 || $0 == 6 }) == true else {
             throw ByteDecodingError("durable state record of kind \(bytes.first ?? 0) is not a whole state")
         }
         return state
@@ -133,12 +153,15 @@ public final class DurableState: @unchecked Sendable {
             let version = try r.byte()
             var core: (Membership, UInt64, AcceptorRecord)?
             var snapshot: Snapshot??
+            var identity: ClusterIdentity?
             switch version {
-            case 1, 2:
+            case 1, 2, 6:
+                if version == 6 { identity = try ClusterIdentity.read(&r) }
                 core = try Self.readCore(&r)
                 snapshot = .some(try Self.readSnapshot(&r, withEpoch: version >= 2))
             case 3: core = try Self.readCore(&r)
             case 4: snapshot = .some(try Self.readSnapshot(&r, withEpoch: true))
+            case 5: identity = try ClusterIdentity.read(&r)
             default: throw ByteDecodingError("durable state encoding version \(version) is not supported")
             }
             guard r.isAtEnd else { throw ByteDecodingError("\(bytes.count - r.offset) stray bytes after durable state") }
@@ -148,6 +171,7 @@ public final class DurableState: @unchecked Sendable {
                 acceptor = record
             }
             if let snap = snapshot { replicaSnapshot = snap }
+            if let identity { self.identity = identity }
         } catch let error as ByteDecodingError {
             throw error
         } catch {
@@ -273,5 +297,54 @@ public struct AcceptorRecord: Sendable {
     public func promised(for slot: Slot) -> Ballot {
         guard let own = slotPromised[slot] else { return promised }
         return max(own, promised)
+    }
+}
+
+/// What a node's durable state belongs to: the cluster's name, its members in id order (their addresses, or
+/// names), this node's id and the mode. Majorities are counted over the members, so state written under one
+/// membership must never be used under another.
+public struct ClusterIdentity: Equatable, Sendable, CustomStringConvertible {
+    /// The cluster's name, the same on every member.
+    public let clusterID: String
+    /// One entry per member, in id order: its peer address, or a name.
+    public let members: [String]
+    /// This node.
+    public let node: NodeID
+    /// The Phase-1 mode.
+    public let mode: Mode
+
+    /// Makes an identity; `node` must be one of the members.
+    public init(clusterID: String, members: [String], node: NodeID, mode: Mode) {
+        precondition(node.value < members.count, "node \(node) is not one of \(members.count) members")
+        self.clusterID = clusterID
+        self.members = members
+        self.node = node
+        self.mode = mode
+    }
+
+    public var description: String {
+        let count = members.count == 1 ? "1 member" : "\(members.count) members"
+        return "node \(node) of cluster '\(clusterID)' with \(count) (\(members.joined(separator: ","))), \(mode.rawValue)"
+    }
+
+    func write(_ w: inout ByteWriter) {
+        w.string(clusterID)
+        w.uint32(UInt32(members.count))
+        for member in members { w.string(member) }
+        w.uint32(UInt32(node.value))
+        w.string(mode.rawValue)
+    }
+
+    static func read(_ r: inout ByteReader) throws -> ClusterIdentity {
+        let cluster = try r.string()
+        let count = Int(try r.uint32())
+        guard (1...NodeSet.capacity).contains(count) else { throw ByteDecodingError("member count \(count) is not in 1...64") }
+        var members: [String] = []
+        for _ in 0..<count { members.append(try r.string()) }
+        let node = Int(try r.uint32())
+        guard node < count else { throw ByteDecodingError("node id \(node) is not one of \(count) members") }
+        let modeName = try r.string()
+        guard let mode = Mode(rawValue: modeName) else { throw ByteDecodingError("mode '\(modeName)' is unknown") }
+        return ClusterIdentity(clusterID: cluster, members: members, node: NodeID(node), mode: mode)
     }
 }

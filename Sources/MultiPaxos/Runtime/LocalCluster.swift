@@ -76,10 +76,30 @@ public actor LocalCluster {
         router = Router(nodes: count)
         makeMachine = makeStateMachine
         if let directory = storageDirectory {
+            guard !directory.isEmpty else { throw .invalidConfiguration("storageDirectory is empty (give a folder's path)") }
+            try Self.makeDirectory(directory)
             let paths = (0..<count).map { "\(directory)/node-\($0).log" }
             let existedBefore = paths.map { access($0, F_OK) == 0 }
+            let removeCreated = { for (path, existed) in zip(paths, existedBefore) where !existed { unlink(path) } }
             var opened: [FileStorage] = []
-            for path in paths { opened.append(try FileStorage(path: path)) }
+            do {
+                for (i, path) in paths.enumerated() {
+                    let file = try FileStorage(path: path)
+                    opened.append(file)
+                    try file.claim(ClusterIdentity(clusterID: "local", members: (0..<count).map { "n\($0)" },
+                                                   node: NodeID(i), mode: mode))
+                }
+            } catch {
+                removeCreated()
+                throw error
+            }
+            // Node files beyond `count` mean the directory was written by a larger cluster.
+            let extra = "\(directory)/node-\(count).log"
+            if access(extra, F_OK) == 0 {
+                removeCreated()
+                throw .storage("\(extra) exists: the directory holds a cluster of more than \(count) nodes; asked to start "
+                               + "\(count) (a cluster's size changes only through a membership change, never by restarting)")
+            }
             // A node file without state, beside files with state, belonged to a node that lost its storage:
             // it may have voted and forgotten, so it comes back as a learner. A directory with no state at all
             // is a new cluster: each file records that its node was provisioned, so a later loss is detected.
@@ -88,14 +108,14 @@ public actor LocalCluster {
             let voters = count - lost.count
             if existing && voters < configuration.quorum {
                 // Fewer than a majority remember their votes: no quorum can be trusted again.
-                for (path, existed) in zip(paths, existedBefore) where !existed { unlink(path) }
+                removeCreated()
                 throw .storage("\(lost.joined(separator: ", ")): \(lost.count) of \(count) nodes lost their state, "
                                + "and \(voters) remembering their votes are fewer than a majority (\(configuration.quorum)): "
                                + "the cluster cannot be recovered safely")
             }
-            for file in opened where file.wasEmpty {
-                if existing { file.state.membership = .learner }
-                try file.persist(always: true)
+            for file in opened {
+                if file.wasEmpty && existing { file.state.membership = .learner }
+                try file.persist(always: file.wasEmpty)  // new files record their provisioning; old ones their identity
             }
             files = opened
             storages = opened.map(\.state)
@@ -110,6 +130,22 @@ public actor LocalCluster {
             start(id, executor: executor, roles: bootstrapRoles(id, executor: executor))
         }
         await waitUntilFormed()
+    }
+
+    /// Creates `directory` and its missing parents, or throws naming the part that could not be made.
+    private static func makeDirectory(_ directory: String) throws(ClusterError) {
+        var path = directory.hasPrefix("/") ? "" : "."
+        for part in directory.split(separator: "/") {
+            path += "/" + part
+            var info = stat()
+            if stat(path, &info) == 0 {
+                guard info.st_mode & S_IFMT == S_IFDIR else { throw .storage("\(path) is not a directory") }
+                continue
+            }
+            guard mkdir(path, 0o755) == 0 || errno == EEXIST else {
+                throw .storage("\(path): cannot create the storage directory: \(String(cString: strerror(errno)))")
+            }
+        }
     }
 
     /// A member resumes from its durable state; otherwise node 0 seeds the cluster and the others ask to join.

@@ -14,6 +14,7 @@ public final class FileStorage: @unchecked Sendable {  // used by one node loop 
     public let wasEmpty: Bool
     private var persistedCore: UInt64
     private var persistedSnapshot: UInt64
+    private var persistedIdentity: UInt64
     private var writesSinceCompaction = 0
 
     /// Opens (or creates) the storage at `path`, recovering the last state written there.
@@ -38,18 +39,21 @@ public final class FileStorage: @unchecked Sendable {  // used by one node loop 
         }
         persistedCore = state.coreChanges
         persistedSnapshot = state.snapshotChanges
+        persistedIdentity = state.identityChanges
     }
 
     /// Writes the state if it changed since the last write (or `always`), and returns once it is on disk.
     public func persist(always: Bool = false) throws(ClusterError) {
         let core = always || state.coreChanges != persistedCore
         let snapshot = state.snapshotChanges != persistedSnapshot
-        guard core || snapshot else { return }
+        let identity = state.identityChanges != persistedIdentity && state.identity != nil
+        guard core || snapshot || identity else { return }
         do {
             if writesSinceCompaction >= 64 {
                 try log.compact(to: state.encoded())
                 writesSinceCompaction = 0
             } else {
+                if identity { try log.append(state.encodedIdentity()) }
                 if snapshot { try log.append(state.encodedSnapshot()) }
                 if core { try log.append(state.encodedCore()) }
                 try log.sync()
@@ -60,6 +64,19 @@ public final class FileStorage: @unchecked Sendable {  // used by one node loop 
         }
         persistedCore = state.coreChanges
         persistedSnapshot = state.snapshotChanges
+        persistedIdentity = state.identityChanges
+    }
+
+    /// Records which cluster this storage belongs to, or throws naming both identities when it already belongs
+    /// to another; state written before identities were recorded takes the one given. Writes nothing itself.
+    public func claim(_ identity: ClusterIdentity) throws(ClusterError) {
+        if let held = state.identity {
+            guard held == identity else {
+                throw .storage("\(path) holds \(held); asked to start \(identity)")
+            }
+            return
+        }
+        state.identity = identity
     }
 
     /// Bytes appended or compacted so far by this process (for tests and measurements).
