@@ -30,6 +30,15 @@ if rawArguments.first == "cluster-writer" {
 if rawArguments.first == "log-writer" {
     exit(logWriter(Array(rawArguments.dropFirst())))
 }
+if rawArguments.first == "serve" {
+    exit(await serveCommand(Array(rawArguments.dropFirst())))
+}
+if rawArguments.first == "cluster" {
+    exit(await clusterCommand(Array(rawArguments.dropFirst())))
+}
+if rawArguments.first == "load" {
+    exit(loadCommand(Array(rawArguments.dropFirst())))
+}
 if rawArguments.first == "simulate" {
     exit(await simulateCommand(Array(rawArguments.dropFirst())))
 }

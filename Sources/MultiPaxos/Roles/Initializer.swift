@@ -91,6 +91,23 @@ public actor Initializer: Role {
                                snapshot: initial, leader: .initial, eager: false, storage: storage)
     }
 
+    /// The roles a node starts with, whatever shell runs it: a member resumes from its durable state, the first
+    /// member of a new cluster seeds it, and any other node asks to join (one that lost its storage, as a
+    /// learner that rejoins before it votes). `nonce` identifies a rejoin attempt; the shell draws it at random.
+    public static func bootstrapRoles(node: NodeID, config: ClusterConfiguration, executor: QueueExecutor,
+                                      makeMachine: @escaping @Sendable () -> any StateMachine, storage: DurableState,
+                                      nonce: UInt64) -> [any Role] {
+        if storage.isMember, let member = try? restartedMemberRoles(
+            node: node, config: config, executor: executor, makeMachine: makeMachine, storage: storage) {
+            return member
+        }
+        if node == config.members[0] && storage.membership == .new {
+            return [Seed(node: node, config: config, executor: executor, makeMachine: makeMachine, storage: storage)]
+        }
+        return [Initializer(node: node, config: config, executor: executor, makeMachine: makeMachine, storage: storage,
+                            nonce: nonce)]
+    }
+
     /// How many other nodes must promise the fence: enough that every quorum containing this node's former
     /// self contains one of them, and that its former votes plus the rest can never make a quorum again.
     public var fenceReadsNeeded: Int { config.members.count - config.quorum + 1 }

@@ -77,7 +77,7 @@ public actor LocalCluster {
         makeMachine = makeStateMachine
         if let directory = storageDirectory {
             guard !directory.isEmpty else { throw .invalidConfiguration("storageDirectory is empty (give a folder's path)") }
-            try Self.makeDirectory(directory)
+            try makeDirectory(directory)
             let paths = (0..<count).map { "\(directory)/node-\($0).log" }
             let existedBefore = paths.map { access($0, F_OK) == 0 }
             let removeCreated = { for (path, existed) in zip(paths, existedBefore) where !existed { unlink(path) } }
@@ -132,34 +132,10 @@ public actor LocalCluster {
         await waitUntilFormed()
     }
 
-    /// Creates `directory` and its missing parents, or throws naming the part that could not be made.
-    private static func makeDirectory(_ directory: String) throws(ClusterError) {
-        var path = directory.hasPrefix("/") ? "" : "."
-        for part in directory.split(separator: "/") {
-            path += "/" + part
-            var info = stat()
-            if stat(path, &info) == 0 {
-                guard info.st_mode & S_IFMT == S_IFDIR else { throw .storage("\(path) is not a directory") }
-                continue
-            }
-            guard mkdir(path, 0o755) == 0 || errno == EEXIST else {
-                throw .storage("\(path): cannot create the storage directory: \(String(cString: strerror(errno)))")
-            }
-        }
-    }
-
-    /// A member resumes from its durable state; otherwise node 0 seeds the cluster and the others ask to join.
+    /// The roles a node starts with (see `Initializer.bootstrapRoles`).
     private func bootstrapRoles(_ id: NodeID, executor: QueueExecutor) -> [any Role] {
-        let storage = storages[id.value]
-        if storage.isMember, let member = try? Initializer.restartedMemberRoles(
-            node: id, config: configuration, executor: executor, makeMachine: makeMachine, storage: storage) {
-            return member
-        }
-        if id == configuration.members[0] && storage.membership == .new {
-            return [Seed(node: id, config: configuration, executor: executor, makeMachine: makeMachine, storage: storage)]
-        }
-        return [Initializer(node: id, config: configuration, executor: executor, makeMachine: makeMachine, storage: storage,
-                            nonce: UInt64.random(in: 1...UInt64.max))]
+        Initializer.bootstrapRoles(node: id, config: configuration, executor: executor, makeMachine: makeMachine,
+                                   storage: storages[id.value], nonce: UInt64.random(in: 1...UInt64.max))
     }
 
     /// Waits (up to a few leader timeouts) until every node is a member and one leads.

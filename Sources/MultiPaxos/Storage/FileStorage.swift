@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A node's `DurableState` kept in a `FileLog`: recovered when opened, and written (appended and fsynced) by
 /// `persist()`, which a runtime calls after each protocol step and before it sends any message that step
 /// produced, so nothing is ever sent that depends on state not yet on disk. A step appends only what it changed:
@@ -81,4 +87,21 @@ public final class FileStorage: @unchecked Sendable {  // used by one node loop 
 
     /// Bytes appended or compacted so far by this process (for tests and measurements).
     public var bytesWritten: Int { log.bytesWritten }
+}
+
+/// Creates `directory` and its missing parents, or throws naming the part that could not be made.
+func makeDirectory(_ directory: String) throws(ClusterError) {
+    guard !directory.isEmpty else { throw .invalidConfiguration("the data directory is empty (give a folder's path)") }
+    var path = directory.hasPrefix("/") ? "" : "."
+    for part in directory.split(separator: "/") {
+        path += "/" + part
+        var info = stat()
+        if stat(path, &info) == 0 {
+            guard info.st_mode & S_IFMT == S_IFDIR else { throw .storage("\(path) is not a directory") }
+            continue
+        }
+        guard mkdir(path, 0o755) == 0 || errno == EEXIST else {
+            throw .storage("\(path): cannot create the directory: \(String(cString: strerror(errno)))")
+        }
+    }
 }

@@ -1,0 +1,64 @@
+/// What `multipaxos cluster` was asked for: N `serve` processes on 127.0.0.1.
+public struct ClusterOptions: Sendable, Equatable {
+    /// How many members.
+    public var nodes = 3
+    /// Where the members' data directories go (`DIR/node-I`).
+    public var dataDirectory = "multipaxos-cluster"
+    /// Clients of node I connect to port `basePort + I`; peers use `basePort + 100 + I`.
+    public var basePort = 7000
+    /// The Phase-1 mode.
+    public var mode = Mode.stableLeader
+    /// Options passed on to every `serve` child unchanged (timing, limits, --quiet).
+    public var passThrough: [String] = []
+
+    /// The text `cluster --help` prints.
+    public static let usage = """
+        usage: multipaxos cluster [--nodes N] [--data DIR] [--base-port P] [--mode M] [serve options]
+
+        Starts N members (`multipaxos serve`) as child processes on 127.0.0.1, prints each node's client address
+        and a redis-cli line to try, forwards their event lines (prefixed n0, n1, ...), and stops them all on
+        Ctrl-C or SIGTERM. Run it again with the same --data to restart the same cluster.
+
+        options:
+          --nodes N          members, 1...64 (default 3)
+          --data DIR         data directories go to DIR/node-I (default ./multipaxos-cluster)
+          --base-port P      clients of node I on port P+I, peers on P+100+I (default 7000)
+          --mode M           stable-leader or per-slot (default stable-leader)
+          --heartbeat-ms, --leader-timeout-ms, --client-timeout-ms, --max-request-bytes, --max-clients, --quiet
+                             passed on to every node (see multipaxos serve --help)
+        """
+
+    /// Parses the arguments after `cluster`; nil for `--help`.
+    public static func parse(_ args: [String]) throws(OptionsError) -> ClusterOptions? {
+        var result = ClusterOptions()
+        var cursor = ArgumentCursor(args)
+        while let arg = cursor.current {
+            switch arg {
+            case "--help", "-h": return nil
+            case "--nodes": result.nodes = try cursor.integer(arg, 1...NodeSet.capacity)
+            case "--data":
+                let text = try cursor.value(arg)
+                guard !text.isEmpty else { throw OptionsError("--data '' is empty: give a directory") }
+                result.dataDirectory = text
+            case "--base-port": result.basePort = try cursor.integer(arg, 1...(65_535 - 100 - NodeSet.capacity))
+            case "--mode":
+                let text = try cursor.value(arg)
+                guard let mode = Mode(rawValue: text) else { throw OptionsError("--mode '\(text)' is not stable-leader or per-slot") }
+                result.mode = mode
+            case "--heartbeat-ms", "--leader-timeout-ms", "--client-timeout-ms", "--max-request-bytes", "--max-clients":
+                result.passThrough += [arg, try cursor.value(arg)]
+            case "--quiet": result.passThrough.append(arg)
+            default: throw OptionsError("unknown option '\(arg)'")
+            }
+            cursor.advance()
+        }
+        return result
+    }
+
+    /// The arguments of node `i`'s `serve` process.
+    public func serveArguments(node i: Int) -> [String] {
+        let peers = (0..<nodes).map { "127.0.0.1:\(basePort + 100 + $0)" }.joined(separator: ",")
+        return ["serve", "--id", "\(i)", "--peers", peers, "--client", "127.0.0.1:\(basePort + i)",
+                "--data", "\(dataDirectory)/node-\(i)", "--mode", mode.rawValue] + passThrough
+    }
+}

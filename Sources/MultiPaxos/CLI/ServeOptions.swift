@@ -1,0 +1,100 @@
+/// What `multipaxos serve` was asked for: one member of a cluster of processes.
+public struct ServeOptions: Sendable {
+    /// The node's configuration.
+    public var configuration: ServeConfiguration
+    /// No event lines on standard error.
+    public var quiet = false
+
+    /// The text `serve --help` prints.
+    public static let usage = """
+        usage: multipaxos serve --id I --peers HOST:PORT,... --client HOST:PORT --data DIR [options]
+
+        Runs one member of a Multi-Paxos cluster in this process. Peers talk over TCP on the addresses of --peers
+        (entry I is this node's own, which it listens on); clients speak the Redis protocol (RESP2, or RESP3
+        after HELLO 3) on --client: redis-cli, redis-benchmark and Redis client libraries work unchanged. Any
+        node takes any command; a reply means the command is committed and applied. Event lines (listening,
+        peers, leaders, catch-up) go to standard error. SIGTERM or SIGINT: stop, sync, exit 0.
+
+        options:
+          --id I                          this node's index in --peers (0-based)
+          --peers HOST:PORT,...           every member's peer address, in id order (1 to 64 members)
+          --client HOST:PORT              where clients connect (RESP)
+          --data DIR                      the data directory (created if missing); it records the cluster's
+                                          identity, and another --peers, --id, --mode or --cluster-id is refused
+          --cluster-id NAME               the cluster's name (default multipaxos); peers of another are refused
+          --mode stable-leader|per-slot   (default stable-leader)
+          --rejoin                        this node's data was lost: rejoin as a learner before voting again
+          --heartbeat-ms N                leader heartbeat interval (default 50)
+          --leader-timeout-ms N           follower's wait for the leader before competing (default 300)
+          --client-timeout-ms N           a command waiting longer gets -TRYAGAIN (default 5000)
+          --max-request-bytes N           the largest client request (default 1572864)
+          --max-clients N                 the most client connections (default 10000)
+          --quiet                         no event lines
+        """
+
+    /// Parses the arguments after `serve`; nil for `--help`. Throws a one-line error naming the bad value.
+    public static func parse(_ args: [String]) throws(OptionsError) -> ServeOptions? {
+        var id: Int?
+        var peers: [PeerAddress]?
+        var client: PeerAddress?
+        var data: String?
+        var rest = ServeConfiguration(id: NodeID(0), peers: [], client: PeerAddress(host: "127.0.0.1", port: 0))
+        var quiet = false
+        var cursor = ArgumentCursor(args)
+        func address(_ flag: String, _ text: String) throws(OptionsError) -> PeerAddress {
+            do { return try PeerAddress(parsing: text) } catch { throw OptionsError("\(flag): \(error)") }
+        }
+        while let arg = cursor.current {
+            switch arg {
+            case "--help", "-h": return nil
+            case "--id": id = try cursor.integer(arg, 0...(NodeSet.capacity - 1))
+            case "--peers":
+                let text = try cursor.value(arg)
+                var list: [PeerAddress] = []
+                for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+                    list.append(try address(arg, String(part)))
+                }
+                guard list.count <= NodeSet.capacity else { throw OptionsError("--peers lists \(list.count) members; at most 64") }
+                guard Set(list).count == list.count else { throw OptionsError("--peers '\(text)' lists an address twice") }
+                peers = list
+            case "--client": client = try address(arg, try cursor.value(arg))
+            case "--data":
+                let text = try cursor.value(arg)
+                guard !text.isEmpty else { throw OptionsError("--data '' is empty: give a directory") }
+                data = text
+            case "--cluster-id":
+                let text = try cursor.value(arg)
+                guard (1...64).contains(text.utf8.count) else { throw OptionsError("--cluster-id '\(text)' must be 1 to 64 bytes") }
+                rest.clusterID = text
+            case "--mode":
+                let text = try cursor.value(arg)
+                guard let mode = Mode(rawValue: text) else { throw OptionsError("--mode '\(text)' is not stable-leader or per-slot") }
+                rest.mode = mode
+            case "--rejoin": rest.rejoin = true
+            case "--heartbeat-ms": rest.timing.heartbeatInterval = Microseconds(try cursor.integer(arg, 1...60_000)) * 1000
+            case "--leader-timeout-ms": rest.timing.leaderTimeout = Microseconds(try cursor.integer(arg, 1...600_000)) * 1000
+            case "--client-timeout-ms": rest.clientTimeout = .milliseconds(try cursor.integer(arg, 1...3_600_000))
+            case "--max-request-bytes": rest.limits.maxRequestBytes = try cursor.integer(arg, 64...(512 << 20))
+            case "--max-clients": rest.limits.maxClients = try cursor.integer(arg, 1...1_000_000)
+            case "--quiet": quiet = true
+            default: throw OptionsError("unknown option '\(arg)'")
+            }
+            cursor.advance()
+        }
+        guard let id else { throw OptionsError("missing --id") }
+        guard let peers else { throw OptionsError("missing --peers") }
+        guard let client else { throw OptionsError("missing --client") }
+        guard let data else { throw OptionsError("missing --data") }
+        guard id < peers.count else { throw OptionsError("--id \(id) is not an index into --peers (\(peers.count) members)") }
+        guard rest.timing.leaderTimeout > rest.timing.heartbeatInterval else {
+            throw OptionsError("--leader-timeout-ms must exceed --heartbeat-ms")
+        }
+        guard !peers.contains(client) else { throw OptionsError("--client \(client) is also a peer address") }
+        var configuration = rest
+        configuration.id = NodeID(id)
+        configuration.peers = peers
+        configuration.client = client
+        configuration.dataDirectory = data
+        return ServeOptions(configuration: configuration, quiet: quiet)
+    }
+}

@@ -1,0 +1,167 @@
+/// One RESP client connection of a served node, on the I/O thread: it parses requests, answers the ones that
+/// need no consensus at once, and hands each key-value command to the node as a command of this connection's
+/// client, one at a time, so pipelined requests are answered in order and each runs exactly once.
+struct ClientSession {
+    /// The connection's number (file descriptors are reused; numbers are not).
+    let connection: UInt64
+    /// The peer's address, for log lines.
+    let address: String
+    /// The client identity its commands carry in the replicas' reply caches.
+    let client: ClientID
+    /// The next request number of that client.
+    private(set) var nextRequest: UInt64
+    private var parser: RESPRequestParser
+    /// RESP2 until the client asks for RESP3 with `HELLO 3`.
+    private var protocolVersion = 2
+    /// Replies not yet written.
+    var out = OutputBuffer()
+    /// The connection closes once `out` is written.
+    private(set) var closing = false
+
+    /// What the connection owes its client, in request order.
+    private enum Owed {
+        case ready(RESPValue)
+        case call(Command, Rendering, sent: Bool)
+        case close(RESPValue)
+    }
+    /// How a command's result becomes a reply.
+    enum Rendering {
+        /// A key-value result, rendered as the RESP command that asked for it expects.
+        case keyValue(RESPReplyForm)
+        /// The state machine's result bytes as a bulk string (`MPX.SUBMIT`, for `RemoteClient`).
+        case raw
+    }
+    private var owed: [Owed] = []
+    private var owedStart = 0
+
+    init(connection: UInt64, address: String, client: ClientID, nextRequest: UInt64, maxRequestBytes: Int) {
+        self.connection = connection
+        self.address = address
+        self.client = client
+        self.nextRequest = nextRequest
+        parser = RESPRequestParser(maxRequestBytes: maxRequestBytes)
+    }
+
+    /// Unanswered requests.
+    var backlog: Int { owed.count - owedStart }
+
+    /// Whether to read more: not while closing, nor while the client has too much unanswered or unread.
+    func wantsRead(_ limits: TransportLimits) -> Bool {
+        !closing && backlog < limits.maxPipelined && out.count < limits.maxUnreadReplyBytes
+    }
+
+    /// Takes bytes from the socket and queues what each complete request owes.
+    mutating func received(_ bytes: UnsafeRawBufferPointer) {
+        guard !closing else { return }
+        parser.append(bytes)
+        do {
+            while let args = try parser.next() {
+                owe(args)
+                if case .close? = owed.last { break }
+            }
+        } catch {
+            // Malformed RESP or an oversized request: answer with the error, then close, as Redis does.
+            owed.append(.close(error.reply))
+        }
+    }
+
+    private mutating func owe(_ args: [[UInt8]]) {
+        if let submit = RemoteProtocol.submission(args) {
+            switch submit {
+            case .success(let command): owed.append(.call(command, .raw, sent: false))
+            case .failure(let error): owed.append(.ready(.error(error.message)))
+            }
+            return
+        }
+        switch RESPCommands.action(for: args, protocolVersion: protocolVersion) {
+        case .reply(let value):
+            owed.append(.ready(value))
+        case .replicate(let operation, let rendering):
+            let key = RequestKey(client: client, request: RequestNumber(nextRequest))
+            nextRequest += 1
+            owed.append(.call(Command(key: key, operation: operation.encoded), .keyValue(rendering), sent: false))
+        case .setProtocol(let version, let reply, let credentials):
+            // No password is configured: a HELLO that brings credentials is refused as Redis refuses it.
+            guard credentials == nil else { return owed.append(.ready(RESPCommands.noPasswordConfigured)) }
+            protocolVersion = version
+            owed.append(.ready(reply))
+        case .authenticate:
+            owed.append(.ready(RESPCommands.noPasswordConfigured))
+        case .quit:
+            owed.append(.close(.ok))
+        case .reset:
+            protocolVersion = 2
+            owed.append(.ready(.simpleString("RESET")))
+        }
+    }
+
+    /// Writes the replies that are ready in order, and returns the next command to run, if its turn has come.
+    mutating func nextCall() -> Command? {
+        while owedStart < owed.count {
+            switch owed[owedStart] {
+            case .ready(let value):
+                out.append(value.encoded(protocolVersion: protocolVersion))
+                owedStart += 1
+            case .close(let value):
+                out.append(value.encoded(protocolVersion: protocolVersion))
+                closing = true
+                owed.removeAll()
+                owedStart = 0
+                return nil
+            case .call(let command, let rendering, let sent):
+                guard !sent else { return nil }
+                owed[owedStart] = .call(command, rendering, sent: true)
+                return command
+            }
+        }
+        owed.removeAll(keepingCapacity: true)
+        owedStart = 0
+        return nil
+    }
+
+    /// The node's answer to the command in flight.
+    mutating func complete(_ key: RequestKey, _ outcome: CallOutcome) {
+        guard owedStart < owed.count, case .call(let command, let rendering, true) = owed[owedStart],
+              command.key == key else { return }
+        switch outcome {
+        case .unavailable(let message):
+            owed[owedStart] = .ready(.error(message))
+        case .result(let bytes):
+            switch rendering {
+            case .raw: owed[owedStart] = .ready(.bulkString(bytes))
+            case .keyValue(let form):
+                guard let result = try? KeyValueResult(decoding: bytes) else {
+                    owed[owedStart] = .ready(.error("ERR the state machine answered \(bytes.count) bytes that are not a key-value result"))
+                    return
+                }
+                owed[owedStart] = .ready(form.reply(to: result))
+            }
+        }
+    }
+}
+
+/// The one command `RemoteClient` adds to RESP: `MPX.SUBMIT <client> <request> <operation>` runs the
+/// state-machine operation (raw bytes) as request `request` of client `client`, exactly once however often it
+/// is sent to whichever node, and answers with the result's bytes as a bulk string.
+enum RemoteProtocol {
+    /// The command's name.
+    static let submit = "MPX.SUBMIT"
+
+    /// The command a `MPX.SUBMIT` request asks for, or an error text; nil for any other request.
+    static func submission(_ args: [[UInt8]]) -> Result<Command, RemoteProtocolError>? {
+        guard let name = args.first, name.count == submit.utf8.count,
+              String(decoding: name, as: UTF8.self).uppercased() == submit else { return nil }
+        guard args.count == 4 else { return .failure(RemoteProtocolError("ERR wrong number of arguments for 'mpx.submit' command")) }
+        guard let client = UInt64(String(decoding: args[1], as: UTF8.self)), client != 0,
+              let request = UInt64(String(decoding: args[2], as: UTF8.self)), request != 0 else {
+            return .failure(RemoteProtocolError("ERR mpx.submit needs a client id and a request number, both positive integers"))
+        }
+        return .success(Command(key: RequestKey(client: ClientID(client), request: RequestNumber(request)), operation: args[3]))
+    }
+}
+
+/// An error reply's text for a malformed `MPX.SUBMIT`.
+struct RemoteProtocolError: Error {
+    let message: String
+    init(_ message: String) { self.message = message }
+}

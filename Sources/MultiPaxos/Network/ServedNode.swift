@@ -1,0 +1,281 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Synchronization
+
+/// What `multipaxos serve` runs: one member of a cluster whose members are separate processes.
+public struct ServeConfiguration: Sendable {
+    /// This node's id: its index in `peers`.
+    public var id: NodeID
+    /// Every member's peer address, in id order; this node listens on its own.
+    public var peers: [PeerAddress]
+    /// Where clients connect (RESP).
+    public var client: PeerAddress
+    /// The data directory (created if missing); nil keeps durable state in memory (tests only).
+    public var dataDirectory: String?
+    /// The cluster's name: peers of another cluster are refused.
+    public var clusterID = "multipaxos"
+    /// The Phase-1 mode.
+    public var mode = Mode.stableLeader
+    /// The protocol's timing.
+    public var timing = Timing()
+    /// How long a client command may wait for the cluster before it gets an error reply.
+    public var clientTimeout: Duration = .seconds(5)
+    /// The node's data was lost: rejoin as a learner before voting again (never vote on forgotten promises).
+    public var rejoin = false
+    /// Socket limits.
+    public var limits = TransportLimits()
+
+    /// Makes a configuration for node `id` of `peers`, serving clients on `client`.
+    public init(id: NodeID, peers: [PeerAddress], client: PeerAddress) {
+        self.id = id
+        self.peers = peers
+        self.client = client
+    }
+}
+
+/// One cluster member in its own process: the same `Node` and roles as the simulation and `LocalCluster`,
+/// driven by a loop that takes the network's inputs in batches, makes the batch's state durable with one sync,
+/// and only then sends what the batch produced.
+public final class ServedNode: Sendable {
+    /// The configuration it runs with.
+    public let configuration: ServeConfiguration
+    let cluster: ClusterConfiguration
+    let transport: Transport
+    private let storage: FileStorage?
+    private let state: DurableState
+    private let inputs: AsyncStream<[ServerInput]>
+    private let continuation: AsyncStream<[ServerInput]>.Continuation
+    private let log: @Sendable (String) -> Void
+    private let leader = Mutex<Ballot?>(nil)
+
+    /// The port clients connect to (useful when `client` asked for port 0).
+    public var clientPort: UInt16 { transport.clientPort }
+    /// The port peers connect to.
+    public var peerPort: UInt16 { transport.peerPort }
+    /// The ballot this node last saw win, if any.
+    public var leaderBallot: Ballot? { leader.withLock { $0 } }
+
+    /// Opens the data directory (refusing one that belongs to another cluster, member list, node or mode) and
+    /// starts listening. Call `run()` to serve.
+    public init(_ configuration: ServeConfiguration, log: @escaping @Sendable (String) -> Void) throws(ServeError) {
+        self.configuration = configuration
+        self.log = log
+        let members = configuration.peers.indices.map(NodeID.init)
+        cluster = ClusterConfiguration(members: members, mode: configuration.mode, timing: configuration.timing)
+        if let directory = configuration.dataDirectory {
+            do {
+                try makeDirectory(directory)
+                let file = try FileStorage(path: "\(directory)/node.log")
+                try file.claim(ClusterIdentity(clusterID: configuration.clusterID,
+                                               members: configuration.peers.map(\.description),
+                                               node: configuration.id, mode: configuration.mode))
+                if file.wasEmpty && configuration.rejoin { file.state.membership = .learner }
+                try file.persist(always: file.wasEmpty)
+                storage = file
+                state = file.state
+            } catch {
+                throw .storage("\(error)".replacingOccurrences(of: "storage: ", with: ""))
+            }
+        } else {
+            storage = nil
+            state = configuration.rejoin ? DurableState.amnesiac() : DurableState()
+        }
+        (inputs, continuation) = AsyncStream<[ServerInput]>.makeStream(bufferingPolicy: .unbounded)
+        do {
+            transport = try Transport(me: configuration.id, clusterID: configuration.clusterID, peers: configuration.peers,
+                                      client: configuration.client, limits: configuration.limits, log: log,
+                                      inputs: continuation)
+        } catch {
+            throw .network(error)
+        }
+    }
+
+    /// Stops serving: no more inputs are taken, the step under way finishes and is synced, sockets close.
+    public func stop() {
+        continuation.finish()
+    }
+
+    /// Serves until `stop()`; throws when storage fails (the node stops rather than send what it could not record).
+    public func run() async throws(ServeError) {
+        transport.start()
+        defer { transport.stop() }
+        let me = configuration.id
+        let executor = QueueExecutor(label: "multipaxos.node\(me.value)")
+        let node = Node(id: me, executor: executor)
+        let roles = Initializer.bootstrapRoles(node: me, config: cluster, executor: executor,
+                                               makeMachine: { KeyValueStore() }, storage: state,
+                                               nonce: UInt64.random(in: 1...UInt64.max))
+        log("node \(me) starting as \(state.membership) in \(configuration.mode.rawValue) mode, \(cluster.members.count) members")
+        var calls = CallTable()
+        let result: ServeError? = await withDiscardingTaskGroup { timers in
+            do {
+                for role in roles {
+                    let outputs = await node.install(role)
+                    try storage?.persist()
+                    carryOut(outputs, calls: &calls, timers: &timers)
+                }
+                timers.addTask { [continuation] in
+                    while true {
+                        do { try await Task.sleep(for: .milliseconds(50)) } catch { return }
+                        if case .terminated = continuation.yield([]) { return }
+                    }
+                }
+                for await batch in inputs {
+                    var outputs: [Output] = []
+                    for input in batch {
+                        switch input {
+                        case .message(let message, let from):
+                            outputs += await node.deliver(.message(message, from: from))
+                        case .call(let connection, let command):
+                            calls.register(command, connection: connection, deadline: .now + configuration.clientTimeout)
+                            outputs += await node.deliver(.message(.request(Request(command: command)), from: me))
+                        case .gone(let connection):
+                            calls.forget(connection: connection)
+                        case .timer(let timer):
+                            outputs += await node.deliver(.timer(timer))
+                        }
+                    }
+                    outputs += await resendOrExpire(&calls, node: node)
+                    try storage?.persist()  // one sync for the whole batch, before anything it produced is sent
+                    carryOut(outputs, calls: &calls, timers: &timers)
+                }
+                timers.cancelAll()
+                return nil
+            } catch {
+                timers.cancelAll()
+                return .storage("\(error)")
+            }
+        }
+        if let result { throw result }
+    }
+
+    /// Sends calls again that have waited a request timeout (same key: the replica runs each once), and answers
+    /// those past their deadline with an error.
+    private func resendOrExpire(_ calls: inout CallTable, node: Node) async -> [Output] {
+        let now = ContinuousClock.now
+        var outputs: [Output] = []
+        for (key, connection) in calls.expired(at: now) {
+            transport.answer(connection, key: key, .unavailable(
+                "TRYAGAIN no answer from the cluster within \(configuration.clientTimeout) (the command may still take effect)"))
+        }
+        for command in calls.due(at: now, every: .microseconds(cluster.timing.requestTimeout)) {
+            outputs += await node.deliver(.message(.request(Request(command: command)), from: configuration.id))
+        }
+        return outputs
+    }
+
+    /// Does what the roles asked: frames to peers, local messages back into the loop, answers to clients.
+    private func carryOut(_ outputs: [Output], calls: inout CallTable, timers: inout DiscardingTaskGroup) {
+        let me = configuration.id
+        var local: [ServerInput] = []
+        for output in outputs {
+            switch output.effect {
+            case .send(let message, let to):
+                if to == me {
+                    if case .reply(let reply) = message, let connection = calls.complete(reply.key) {
+                        transport.answer(connection, key: reply.key, .result(reply.result))
+                    } else {
+                        local.append(.message(message, from: me))
+                    }
+                } else {
+                    transport.send(Frame.frame(WireCodec.encode(message)), to: to)
+                }
+            case .broadcast(let message, let to):
+                let bytes = Frame.frame(WireCodec.encode(message))
+                for destination in to {
+                    if destination == me { local.append(.message(message, from: me)) } else { transport.send(bytes, to: destination) }
+                }
+            case .setTimer(let timer, let after, let jitter):
+                let delay = after + (jitter > 0 ? Microseconds.random(in: 0...jitter) : 0)
+                timers.addTask { [continuation] in
+                    do { try await Task.sleep(for: .microseconds(delay)) } catch { return }
+                    continuation.yield([.timer(timer)])
+                }
+            case .event(let event):
+                report(event)
+            case .install, .uninstall:
+                break
+            }
+        }
+        if !local.isEmpty { continuation.yield(local) }
+        transport.wake()
+    }
+
+    private func report(_ event: Event) {
+        switch event {
+        case .elected(let ballot):
+            leader.withLock { $0 = ballot }
+            log("leader elected: this node, ballot \(ballot)")
+        case .preempted(let ballot, let by):
+            log("leadership of ballot \(ballot) lost to \(by)")
+        case .leaderSuspected(let ballot):
+            log("leader of ballot \(ballot) suspected gone")
+        case .installedSnapshot(let slot):
+            log("caught up by snapshot to \(slot)")
+        case .joined(let slot):
+            log("joined the cluster at \(slot)")
+        case .rejoined(let epoch, let fence):
+            log("rejoined as a voting member in epoch \(epoch) (fence \(fence))")
+        case .welcomed(let nodes):
+            log("welcomed \(nodes)")
+        case .phase1Started, .decided, .applied, .invoked, .completed:
+            break
+        }
+    }
+}
+
+/// Why a served node could not start or had to stop.
+public enum ServeError: Error, CustomStringConvertible {
+    /// The data directory could not be used: the message names the file and the reason.
+    case storage(String)
+    /// A socket could not be opened.
+    case network(NetworkError)
+
+    public var description: String {
+        switch self {
+        case .storage(let message): "storage: \(message)"
+        case .network(let error): "\(error)"
+        }
+    }
+}
+
+/// The client commands a served node is running, by request key, with the connection waiting for each.
+struct CallTable {
+    private struct Call {
+        let command: Command
+        let connection: UInt64
+        let deadline: ContinuousClock.Instant
+        var lastSent: ContinuousClock.Instant
+    }
+    private var calls: [RequestKey: Call] = [:]
+
+    mutating func register(_ command: Command, connection: UInt64, deadline: ContinuousClock.Instant) {
+        calls[command.key] = Call(command: command, connection: connection, deadline: deadline, lastSent: .now)
+    }
+
+    /// The connection waiting for `key`, which stops waiting.
+    mutating func complete(_ key: RequestKey) -> UInt64? { calls.removeValue(forKey: key)?.connection }
+
+    mutating func forget(connection: UInt64) { calls = calls.filter { $0.value.connection != connection } }
+
+    /// The calls past their deadline, removed.
+    mutating func expired(at now: ContinuousClock.Instant) -> [(RequestKey, UInt64)] {
+        let late = calls.filter { $0.value.deadline <= now }
+        for key in late.keys { calls[key] = nil }
+        return late.map { ($0.key, $0.value.connection) }
+    }
+
+    /// The calls not sent for `interval`, marked sent now.
+    mutating func due(at now: ContinuousClock.Instant, every interval: Duration) -> [Command] {
+        var due: [Command] = []
+        for (key, call) in calls where now - call.lastSent >= interval {
+            due.append(call.command)
+            calls[key]!.lastSent = now
+        }
+        return due.sorted { ($0.key.client, $0.key.request) < ($1.key.client, $1.key.request) }
+    }
+}
+

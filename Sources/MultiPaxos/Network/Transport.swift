@@ -1,0 +1,456 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+import Synchronization
+
+/// What the network hands a served node: peers' messages and clients' commands, batched per pass of the
+/// I/O loop so that the node pays one hop per batch rather than one per message.
+enum ServerInput: Sendable {
+    /// A message from a peer (authenticated by its connection's handshake).
+    case message(Message, from: NodeID)
+    /// A client's command, to run once through the log and answer on `connection`.
+    case call(connection: UInt64, Command)
+    /// A client connection closed: forget what it was waiting for.
+    case gone(connection: UInt64)
+    /// A timer a role set.
+    case timer(Timer)
+}
+
+/// How a client call ended, as the node reports it back to the connection.
+enum CallOutcome: Sendable {
+    /// The command was committed and applied; its result.
+    case result([UInt8])
+    /// No answer within the client deadline; the command may still take effect.
+    case unavailable(String)
+}
+
+/// Limits and settings of a node's sockets.
+public struct TransportLimits: Sendable {
+    /// Bytes a peer's outbound queue may hold before messages to it are dropped (Paxos tolerates loss).
+    public var peerQueueBytes = 16 << 20
+    /// The largest frame a peer may send.
+    public var maxFrameBytes = 16 << 20
+    /// The largest client request (etcd's default).
+    public var maxRequestBytes = 1_572_864
+    /// The most client connections at once (Redis's default).
+    public var maxClients = 10_000
+    /// A peer connection that has not finished its handshake after this long is closed.
+    public var handshakeTimeout: Duration = .seconds(5)
+    /// Unanswered pipelined requests per client connection before the node stops reading from it.
+    public var maxPipelined = 1024
+    /// Unread reply bytes per client connection before the node stops reading from it.
+    public var maxUnreadReplyBytes = 4 << 20
+    /// The defaults.
+    public init() {}
+}
+
+/// The sockets of one served node, driven by one thread that polls them all: a listener for peers, one
+/// outbound connection to each other member (each directed link is its own TCP connection: a node writes only
+/// to the connections it opened, and only reads from those it accepted), and the RESP client connections.
+/// The node's protocol loop hands it frames and answers through a locked outbox and a wake-up pipe.
+final class Transport: @unchecked Sendable {  // the loop state is touched only by the I/O thread
+    let me: NodeID
+    let clusterID: String
+    let peers: [PeerAddress]
+    let limits: TransportLimits
+    let log: @Sendable (String) -> Void
+    private let inputs: AsyncStream<[ServerInput]>.Continuation
+
+    /// The port peers connect to, and the one clients connect to (known once listening).
+    let peerPort: UInt16
+    let clientPort: UInt16
+    private let peerListener: Int32
+    private let clientListener: Int32
+    private let wakeRead: Int32
+    private let wakeWrite: Int32
+    private let hello: [UInt8]
+
+    private struct Outbox {
+        var frames: [[UInt8]]
+        var queuedBytes: [Int]
+        var answers: [(connection: UInt64, key: RequestKey, outcome: CallOutcome)] = []
+        var woken = false
+        var stopping = false
+    }
+    private let outbox: Mutex<Outbox>
+    /// Messages dropped because a peer's queue was full, by peer.
+    let dropped: [Atomic<Int>]
+
+    // I/O-thread state.
+    private var links: [OutboundLink]
+    private var inbound: [Int32: InboundPeer] = [:]
+    var sessions: [Int32: ClientSession] = [:]
+    private var sessionByConnection: [UInt64: Int32] = [:]
+    private var nextConnection: UInt64 = 1
+    private var spareClients: [(ClientID, UInt64)] = []
+    private var pending: [ServerInput] = []
+    private let thread = Mutex<Thread?>(nil)
+    private let finished = Atomic<Bool>(false)
+
+    /// Listens on this node's peer address and on `client`, or throws naming the address.
+    init(me: NodeID, clusterID: String, peers: [PeerAddress], client: PeerAddress, limits: TransportLimits,
+         log: @escaping @Sendable (String) -> Void, inputs: AsyncStream<[ServerInput]>.Continuation) throws(NetworkError) {
+        self.me = me
+        self.clusterID = clusterID
+        self.peers = peers
+        self.limits = limits
+        self.log = log
+        self.inputs = inputs
+        do {
+            hello = try Handshake(clusterID: clusterID, node: me).encoded()
+        } catch {
+            throw .badAddress(clusterID, "the cluster id is not usable: \(error)")
+        }
+        peerListener = try Sockets.listen(on: peers[me.value])
+        do {
+            clientListener = try Sockets.listen(on: client)
+        } catch {
+            close(peerListener)
+            throw error
+        }
+        peerPort = Sockets.localPort(peerListener)
+        clientPort = Sockets.localPort(clientListener)
+        var fds: [Int32] = [0, 0]
+        _ = pipe(&fds)
+        wakeRead = fds[0]
+        wakeWrite = fds[1]
+        Sockets.setNonBlocking(wakeRead)
+        Sockets.setNonBlocking(wakeWrite)
+        outbox = Mutex(Outbox(frames: Array(repeating: [], count: peers.count), queuedBytes: Array(repeating: 0, count: peers.count)))
+        dropped = (0..<peers.count).map { _ in Atomic(0) }
+        links = peers.indices.map { OutboundLink(peer: NodeID($0), address: peers[$0]) }
+    }
+
+    /// Starts the I/O thread.
+    func start() {
+        let t = Thread { [self] in run() }
+        t.name = "multipaxos-io-\(me.value)"
+        t.start()
+        thread.withLock { $0 = t }
+    }
+
+    /// Stops accepting and closes every socket; returns once the I/O thread has finished.
+    func stop() {
+        outbox.withLock { $0.stopping = true }
+        wake()
+        while !finished.load(ordering: .acquiring) { usleep(1000) }
+    }
+
+    // MARK: Called by the node's protocol loop
+
+    /// Queues a frame for `peer`, or drops it (counted) when the peer's queue is full.
+    func send(_ frame: [UInt8], to peer: NodeID) {
+        let accepted = outbox.withLock { box -> Bool in
+            guard box.queuedBytes[peer.value] + frame.count <= limits.peerQueueBytes else { return false }
+            box.frames[peer.value].append(frame)
+            box.queuedBytes[peer.value] += frame.count
+            return true
+        }
+        if !accepted { dropped[peer.value].add(1, ordering: .relaxed) }
+    }
+
+    /// Hands a client call's outcome to its connection.
+    func answer(_ connection: UInt64, key: RequestKey, _ outcome: CallOutcome) {
+        outbox.withLock { $0.answers.append((connection, key, outcome)) }
+    }
+
+    /// Wakes the I/O thread to write what was queued.
+    func wake() {
+        let already = outbox.withLock { box -> Bool in
+            defer { box.woken = true }
+            return box.woken
+        }
+        if !already {
+            var byte: UInt8 = 1
+            _ = Glibc.write(wakeWrite, &byte, 1)
+        }
+    }
+
+    // MARK: The I/O loop
+
+    private enum Watched {
+        case wake, peerListener, clientListener, link(Int), inbound(Int32), session(Int32)
+    }
+
+    private func run() {
+        log("listening for peers on \(peers[me.value].host):\(peerPort), for clients on port \(clientPort)")
+        var buffer = [UInt8](repeating: 0, count: 64 << 10)
+        while !outbox.withLock({ $0.stopping }) {
+            var fds: [pollfd] = []
+            var watched: [Watched] = []
+            func watch(_ fd: Int32, _ events: Int32, _ what: Watched) {
+                fds.append(pollfd(fd: fd, events: Int16(events), revents: 0))
+                watched.append(what)
+            }
+            watch(wakeRead, POLLIN, .wake)
+            watch(peerListener, POLLIN, .peerListener)
+            if sessions.count < limits.maxClients + 1 { watch(clientListener, POLLIN, .clientListener) }
+            let now = ContinuousClock.now
+            for i in links.indices where i != me.value {
+                links[i].maintain(now: now, hello: hello, log: log)
+                if links[i].fd >= 0 {
+                    watch(links[i].fd, links[i].wantsWrite ? POLLIN | POLLOUT : POLLIN, .link(i))
+                }
+            }
+            for (fd, peer) in inbound {
+                if now - peer.acceptedAt > limits.handshakeTimeout && peer.node == nil {
+                    log("peer connection from \(peer.address) closed: no handshake within \(limits.handshakeTimeout)")
+                    dropInbound(fd)
+                    continue
+                }
+                watch(fd, POLLIN, .inbound(fd))
+            }
+            for (fd, session) in sessions {
+                var events: Int32 = 0
+                if session.wantsRead(limits) { events |= POLLIN }
+                if !session.out.isEmpty { events |= POLLOUT }
+                watch(fd, events, .session(fd))
+            }
+            let ready = poll(&fds, nfds_t(fds.count), 50)
+            if ready < 0 && errno != EINTR { break }
+            takeOutbox()
+            for (i, what) in watched.enumerated() where fds[i].revents != 0 {
+                let revents = Int32(fds[i].revents)
+                switch what {
+                case .wake:
+                    while Glibc.read(wakeRead, &buffer, buffer.count) > 0 {}
+                case .peerListener:
+                    while let (fd, address) = Sockets.accept(peerListener) {
+                        inbound[fd] = InboundPeer(address: address, maxFrameBytes: limits.maxFrameBytes)
+                    }
+                case .clientListener:
+                    acceptClients()
+                case .link(let p):
+                    links[p].service(revents: revents, log: log)
+                case .inbound(let fd):
+                    readInbound(fd, revents: revents, buffer: &buffer)
+                case .session(let fd):
+                    serviceSession(fd, revents: revents, buffer: &buffer)
+                }
+            }
+            for i in links.indices where links[i].fd >= 0 && links[i].wantsWrite { links[i].flush(log: log) }
+            if !pending.isEmpty {
+                inputs.yield(pending)
+                pending = []
+            }
+        }
+        for link in links where link.fd >= 0 { close(link.fd) }
+        for fd in inbound.keys { close(fd) }
+        for fd in sessions.keys { close(fd) }
+        close(peerListener)
+        close(clientListener)
+        close(wakeRead)
+        close(wakeWrite)
+        finished.store(true, ordering: .releasing)
+    }
+
+    /// Moves queued frames into the links and answers into the client sessions.
+    private func takeOutbox() {
+        let (frames, answers) = outbox.withLock { box in
+            defer {
+                for i in box.frames.indices { box.frames[i].removeAll() }
+                for i in box.queuedBytes.indices { box.queuedBytes[i] = 0 }
+                box.answers.removeAll()
+                box.woken = false
+            }
+            return (box.frames, box.answers)
+        }
+        for (i, queue) in frames.enumerated() where !queue.isEmpty {
+            for frame in queue { links[i].enqueue(frame, limit: limits.peerQueueBytes, dropped: dropped[i]) }
+        }
+        for answer in answers {
+            guard let fd = sessionByConnection[answer.connection] else { continue }
+            sessions[fd]!.complete(answer.key, answer.outcome)
+            pump(fd)
+        }
+    }
+
+    private func readInbound(_ fd: Int32, revents: Int32, buffer: inout [UInt8]) {
+        guard var peer = inbound[fd] else { return }
+        while true {
+            let n = buffer.withUnsafeMutableBytes { Sockets.read(fd, into: $0) }
+            if n == -1 { break }
+            if n <= 0 {
+                if let node = peer.node { log("peer \(node) (\(peer.address)) disconnected") }
+                dropInbound(fd)
+                return
+            }
+            buffer.withUnsafeBytes { peer.decoder.append(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
+            do {
+                if peer.node == nil {
+                    guard let hello = try peer.decoder.nextHandshake() else { continue }
+                    guard hello.clusterID == clusterID else {
+                        throw PeerRefusal("it belongs to cluster '\(hello.clusterID)', not '\(clusterID)'")
+                    }
+                    guard hello.node.value < peers.count, hello.node != me else {
+                        throw PeerRefusal("its node id \(hello.node.value) is not another member (0..<\(peers.count))")
+                    }
+                    peer.node = hello.node
+                    log("peer \(hello.node) connected from \(peer.address)")
+                }
+                while let payload = try peer.decoder.next() {
+                    pending.append(.message(try WireCodec.decode(payload), from: peer.node!))
+                }
+            } catch {
+                log("peer connection from \(peer.address) closed: \(error)")
+                dropInbound(fd)
+                return
+            }
+        }
+        inbound[fd] = peer
+    }
+
+    private func dropInbound(_ fd: Int32) {
+        inbound[fd] = nil
+        close(fd)
+    }
+
+    // MARK: Clients
+
+    private func acceptClients() {
+        while let (fd, address) = Sockets.accept(clientListener) {
+            guard sessions.count < limits.maxClients else {
+                var out = OutputBuffer()
+                out.append(Array("-ERR max number of clients reached\r\n".utf8))
+                _ = out.flush(to: fd)
+                close(fd)
+                continue
+            }
+            let (client, next) = spareClients.popLast() ?? (ClientID(UInt64.random(in: 1...UInt64.max)), 1)
+            sessions[fd] = ClientSession(connection: nextConnection, address: address, client: client,
+                                         nextRequest: next, maxRequestBytes: limits.maxRequestBytes)
+            sessionByConnection[nextConnection] = fd
+            nextConnection += 1
+        }
+    }
+
+    private func serviceSession(_ fd: Int32, revents: Int32, buffer: inout [UInt8]) {
+        guard var session = sessions[fd] else { return }
+        if revents & Int32(POLLIN | POLLHUP | POLLERR) != 0 && session.wantsRead(limits) {
+            let n = buffer.withUnsafeMutableBytes { Sockets.read(fd, into: $0) }
+            if n == 0 || n == -2 {
+                sessions[fd] = session
+                dropSession(fd)
+                return
+            }
+            if n > 0 { buffer.withUnsafeBytes { session.received(UnsafeRawBufferPointer(rebasing: $0[0..<n])) } }
+        }
+        sessions[fd] = session
+        pump(fd)
+    }
+
+    /// Sends the session's next command to the node, writes what is ready, and closes it when it asked to.
+    private func pump(_ fd: Int32) {
+        guard var session = sessions[fd] else { return }
+        if let command = session.nextCall() { pending.append(.call(connection: session.connection, command)) }
+        let ok = session.out.flush(to: fd)
+        sessions[fd] = session
+        if !ok || (session.closing && session.out.isEmpty) { dropSession(fd) }
+    }
+
+    private func dropSession(_ fd: Int32) {
+        guard let session = sessions.removeValue(forKey: fd) else { return }
+        sessionByConnection[session.connection] = nil
+        close(fd)
+        pending.append(.gone(connection: session.connection))
+        if spareClients.count < limits.maxClients { spareClients.append((session.client, session.nextRequest)) }
+    }
+}
+
+/// Why a peer's connection was refused.
+struct PeerRefusal: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A connection a peer opened to this node: read only, authenticated by its handshake.
+struct InboundPeer {
+    let address: String
+    let acceptedAt = ContinuousClock.now
+    var decoder: FrameDecoder
+    var node: NodeID?
+    init(address: String, maxFrameBytes: Int) {
+        self.address = address
+        decoder = FrameDecoder(maxFrameBytes: maxFrameBytes)
+    }
+}
+
+/// This node's connection to one peer, for its messages to that peer: connected on demand, again after a
+/// failure with jittered exponential backoff, and bounded in what it queues.
+struct OutboundLink {
+    let peer: NodeID
+    let address: PeerAddress
+    var fd: Int32 = -1
+    var connecting = false
+    var out = OutputBuffer()
+    var backoff: Duration = .milliseconds(50)
+    var nextAttempt = ContinuousClock.now
+    var lastError = ""
+
+    init(peer: NodeID, address: PeerAddress) {
+        self.peer = peer
+        self.address = address
+    }
+
+    var wantsWrite: Bool { connecting || !out.isEmpty }
+
+    /// Connects when due.
+    mutating func maintain(now: ContinuousClock.Instant, hello: [UInt8], log: (String) -> Void) {
+        guard fd < 0, now >= nextAttempt else { return }
+        do {
+            fd = try Sockets.connect(to: address)
+            connecting = true
+            out = OutputBuffer()
+            out.append(hello)
+        } catch {
+            fail("\(error)", log: log)
+        }
+    }
+
+    mutating func enqueue(_ frame: [UInt8], limit: Int, dropped: borrowing Atomic<Int>) {
+        guard fd >= 0, out.count + frame.count <= limit else {
+            dropped.add(1, ordering: .relaxed)
+            return
+        }
+        out.append(frame)
+    }
+
+    mutating func service(revents: Int32, log: (String) -> Void) {
+        if connecting {
+            guard revents & Int32(POLLOUT | POLLERR | POLLHUP) != 0 else { return }
+            let error = Sockets.pendingError(fd)
+            guard error == 0 else { return fail(String(cString: strerror(error)), log: log) }
+            connecting = false
+            backoff = .milliseconds(50)
+            log("connected to peer \(peer) at \(address)")
+            lastError = ""
+        }
+        if revents & Int32(POLLIN | POLLHUP | POLLERR) != 0 {
+            var scratch = [UInt8](repeating: 0, count: 512)
+            let n = scratch.withUnsafeMutableBytes { Sockets.read(fd, into: $0) }
+            if n == 0 || n == -2 { return fail("the peer closed the connection", log: log) }
+        }
+        flush(log: log)
+    }
+
+    mutating func flush(log: (String) -> Void) {
+        guard fd >= 0, !connecting else { return }
+        if !out.flush(to: fd) { fail("write failed: \(String(cString: strerror(errno)))", log: log) }
+    }
+
+    private mutating func fail(_ reason: String, log: (String) -> Void) {
+        if fd >= 0 { close(fd) }
+        let wasConnected = fd >= 0 && !connecting
+        fd = -1
+        connecting = false
+        out = OutputBuffer()
+        if wasConnected || reason != lastError { log("link to peer \(peer) at \(address) lost: \(reason); retrying") }
+        lastError = reason
+        let jitter = Double.random(in: 0.5...1.5)
+        nextAttempt = ContinuousClock.now + backoff * jitter
+        backoff = min(backoff * 2, .seconds(2))
+    }
+}

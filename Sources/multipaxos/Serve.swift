@@ -1,0 +1,57 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Dispatch
+import MultiPaxos
+
+/// Writes one line to standard error, unbuffered, so that lines of several processes never interleave mid-line.
+@Sendable func logLine(_ text: String) {
+    let line = Array((text + "\n").utf8)
+    _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+}
+
+/// `multipaxos serve ...`: one member of a cluster of processes (see `ServeOptions.usage`).
+func serveCommand(_ args: [String]) async -> Int32 {
+    let options: ServeOptions
+    do {
+        guard let parsed = try ServeOptions.parse(args) else {
+            print(ServeOptions.usage)
+            return 0
+        }
+        options = parsed
+    } catch {
+        complain("serve: \(error) (see multipaxos serve --help)")
+        return 2
+    }
+    let prefix = "n\(options.configuration.id.value)"
+    let log: @Sendable (String) -> Void = options.quiet ? { _ in } : { logLine("\(prefix): \($0)") }
+    let node: ServedNode
+    do {
+        node = try ServedNode(options.configuration, log: log)
+    } catch {
+        complain("serve: \(error)")
+        return 1
+    }
+    // SIGTERM and SIGINT stop the node: it finishes the step under way, syncs, and exits 0.
+    let signals = [SIGTERM, SIGINT].map { number -> any DispatchSourceSignal in
+        signal(number, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+        source.setEventHandler {
+            log("signal \(number): stopping")
+            node.stop()
+        }
+        source.resume()
+        return source
+    }
+    defer { for source in signals { source.cancel() } }
+    do {
+        try await node.run()
+    } catch {
+        complain("serve: \(error)")
+        return 1
+    }
+    log("stopped")
+    return 0
+}

@@ -1,0 +1,107 @@
+import Foundation
+import Testing
+@testable import MultiPaxos
+
+/// Free loopback ports: bound to port 0, read, and released (the kernel does not hand them out again at once).
+func freePorts(_ count: Int) throws -> [UInt16] {
+    var fds: [Int32] = []
+    defer { for fd in fds { close(fd) } }
+    for _ in 0..<count { fds.append(try Sockets.listen(on: PeerAddress(host: "127.0.0.1", port: 0))) }
+    return fds.map(Sockets.localPort)
+}
+
+/// `multipaxos serve` processes on loopback, each with a data directory and a log file, stopped by PID.
+final class ServedProcesses: @unchecked Sendable {  // used by one test at a time
+    let binary: URL
+    let root: String
+    let peerPorts: [UInt16]
+    let clientPorts: [UInt16]
+    var processes: [Process?]
+    var extraArguments: [String] = ["--heartbeat-ms", "20", "--leader-timeout-ms", "200", "--client-timeout-ms", "3000"]
+
+    init(nodes: Int) throws {
+        binary = try KilledWriterTests().writerBinary()
+        root = FileManager.default.temporaryDirectory.appendingPathComponent("served-\(UInt64.random(in: 1...UInt64.max))").path
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        let ports = try freePorts(2 * nodes)
+        peerPorts = Array(ports[0..<nodes])
+        clientPorts = Array(ports[nodes...])
+        processes = Array(repeating: nil, count: nodes)
+    }
+
+    var peers: String { peerPorts.map { "127.0.0.1:\($0)" }.joined(separator: ",") }
+    func clientAddress(_ i: Int) -> PeerAddress { PeerAddress(host: "127.0.0.1", port: clientPorts[i]) }
+    var clientAddresses: [PeerAddress] { clientPorts.indices.map(clientAddress) }
+    func logPath(_ i: Int) -> String { "\(root)/node-\(i).err" }
+
+    func arguments(_ i: Int) -> [String] {
+        ["serve", "--id", "\(i)", "--peers", peers, "--client", "127.0.0.1:\(clientPorts[i])", "--data", "\(root)/node-\(i)"]
+            + extraArguments
+    }
+
+    /// Starts node `i` (again), appending its standard error to its log file.
+    func start(_ i: Int, arguments: [String]? = nil) throws {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments ?? self.arguments(i)
+        if !FileManager.default.fileExists(atPath: logPath(i)) {
+            _ = FileManager.default.createFile(atPath: logPath(i), contents: nil)
+        }
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath(i)))
+        log.seekToEndOfFile()
+        process.standardError = log
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        processes[i] = process
+    }
+
+    func startAll() throws { for i in processes.indices { try start(i) } }
+
+    /// Kills node `i` with `signal` and waits for it.
+    func kill(_ i: Int, signal: Int32 = SIGKILL) {
+        guard let process = processes[i] else { return }
+        Glibc.kill(process.processIdentifier, signal)
+        process.waitUntilExit()
+        processes[i] = nil
+    }
+
+    /// Stops every process by its PID and removes the files.
+    func stopAll() {
+        for i in processes.indices { kill(i, signal: SIGTERM) }
+        try? FileManager.default.removeItem(atPath: root)
+    }
+
+    func log(_ i: Int) -> String { (try? String(contentsOfFile: logPath(i), encoding: .utf8)) ?? "" }
+
+    /// The node whose log says it was elected last, judged by the ballots in the lines.
+    func leader() -> Int? {
+        var best: (Int, String)?
+        for i in processes.indices where processes[i] != nil {
+            guard let line = log(i).split(separator: "\n").last(where: { $0.contains("leader elected") }) else { continue }
+            let ballot = String(line.split(separator: " ").last ?? "")
+            if best == nil || ballot.compare(best!.1, options: .numeric) == .orderedDescending { best = (i, ballot) }
+        }
+        return best?.0
+    }
+
+    /// Sends one command to node `i` over RESP and returns the reply.
+    func call(_ i: Int, _ args: [String], seconds: Int64 = 10) throws -> RESPValue {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        let connection = try RESPConnection(to: clientAddress(i), deadline: deadline)
+        return try connection.call(args, deadline: deadline)
+    }
+
+    /// Waits until node `i` answers a replicated command (bounded).
+    func waitUntilServing(_ i: Int, seconds: Int64 = 20) throws {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        var last = "nothing"
+        while ContinuousClock.now < deadline {
+            if let reply = try? call(i, ["GET", "probe"], seconds: 2) {
+                if case .error(let e) = reply { last = e } else { return }
+            }
+            usleep(50_000)
+        }
+        Issue.record("node \(i) did not serve within \(seconds) s (last: \(last)); its log:\n\(log(i))")
+        throw RESPConnection.Failure.timedOut
+    }
+}

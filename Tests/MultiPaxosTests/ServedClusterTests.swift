@@ -1,0 +1,125 @@
+import Foundation
+import Testing
+@testable import MultiPaxos
+
+/// Clusters of `multipaxos serve` processes on loopback: each test starts its own, on ephemeral ports, and
+/// stops every process by its PID when it ends.
+@Suite(.serialized) struct ServedClusterTests {
+    @Test func aClusterOfProcessesSurvivesTheLeadersKillAndLosesNoAcknowledgedWrite() async throws {
+        let cluster = try ServedProcesses(nodes: 3)
+        defer { cluster.stopAll() }
+        try cluster.startAll()
+        for i in 0..<3 { try cluster.waitUntilServing(i) }
+
+        // Through RESP, on every node: a reply means committed and applied.
+        #expect(try cluster.call(1, ["SET", "greeting", "hello"]) == .ok)
+        #expect(try cluster.call(2, ["GET", "greeting"]) == .bulkString(Array("hello".utf8)))
+        #expect(try cluster.call(0, ["APPEND", "greeting", "!"]) == .integer(6))
+
+        // Through RemoteClient: appends, acknowledged one by one.
+        let client = try RemoteClient(nodes: cluster.clientAddresses, requestTimeout: .milliseconds(700), giveUpAfter: .seconds(20))
+        var acknowledged = 0
+        for i in 0..<15 {
+            _ = try await client.run(.append("log", "\(i);"))
+            acknowledged += 1
+        }
+        guard let leader = cluster.leader() else {
+            Issue.record("no node logged its election")
+            return
+        }
+        cluster.kill(leader)  // kill -9
+        for i in 15..<30 {
+            _ = try await client.run(.append("log", "\(i);"))
+            acknowledged += 1
+        }
+        let survivors = (0..<3).filter { $0 != leader }
+        #expect(survivors.contains { cluster.log($0).contains("leader elected") }, "a new leader was elected")
+
+        // The killed node comes back on its data directory and catches up.
+        try cluster.start(leader)
+        try cluster.waitUntilServing(leader)
+        let expected = (0..<acknowledged).map { "\($0);" }.joined()
+        for i in 0..<3 {
+            let reply = try cluster.call(i, ["GET", "log"])
+            #expect(reply == .bulkString(Array(expected.utf8)), "node \(i): \(reply)")
+        }
+        // Stopped with SIGTERM, every node exits 0.
+        for i in 0..<3 {
+            let process = cluster.processes[i]!
+            cluster.kill(i, signal: SIGTERM)
+            #expect(process.terminationStatus == 0, "node \(i): \(cluster.log(i))")
+        }
+    }
+
+    @Test func aDataDirectoryRefusesOtherPeersAndForeignPeersAreRefused() async throws {
+        let cluster = try ServedProcesses(nodes: 3)
+        defer { cluster.stopAll() }
+        try cluster.startAll()
+        try cluster.waitUntilServing(0)
+        cluster.kill(2, signal: SIGTERM)
+
+        // Node 2's directory belongs to this cluster: other members, or another mode, are refused at start.
+        for change in [["--peers", cluster.peers + ",127.0.0.1:1"], ["--mode", "per-slot"], ["--cluster-id", "other"]] {
+            var args = cluster.arguments(2)
+            if let at = args.firstIndex(of: change[0]) { args[at + 1] = change[1] } else { args += change }
+            if change[0] == "--peers" { args[args.firstIndex(of: "--client")! + 1] = "127.0.0.1:\(try freePorts(1)[0])" }
+            let process = Process()
+            process.executableURL = cluster.binary
+            process.arguments = args
+            let errors = Pipe()
+            process.standardError = errors
+            try process.run()
+            process.waitUntilExit()
+            let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            #expect(process.terminationStatus == 1, "\(change): \(text)")
+            #expect(text.contains("holds node n2 of cluster 'multipaxos'") && text.contains("asked to start"), "\(text)")
+            #expect(text.split(separator: "\n").count == 1, "one line: \(text)")
+        }
+
+        // A process of another cluster that dials the peers is refused, with a line naming why.
+        var foreign = cluster.arguments(2)
+        foreign[foreign.firstIndex(of: "--data")! + 1] = cluster.root + "/foreign"
+        foreign += ["--cluster-id", "other"]
+        try cluster.start(2, arguments: foreign)
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !cluster.log(0).contains("cluster 'other'"), ContinuousClock.now < deadline { usleep(50_000) }
+        #expect(cluster.log(0).contains("closed: it belongs to cluster 'other', not 'multipaxos'"), "\(cluster.log(0))")
+        // The foreign node never counts: with node 1 stopped, node 0 alone cannot commit.
+        cluster.kill(1, signal: SIGTERM)
+        let reply = try cluster.call(0, ["SET", "x", "1"], seconds: 10)
+        guard case .error(let message) = reply else {
+            Issue.record("a write committed with one real member of three: \(reply)")
+            return
+        }
+        #expect(message.hasPrefix("TRYAGAIN"))
+    }
+
+    @Test func randomBytesOnEitherPortNeitherCrashANodeNorStopItServing() async throws {
+        let cluster = try ServedProcesses(nodes: 3)
+        defer { cluster.stopAll() }
+        try cluster.startAll()
+        try cluster.waitUntilServing(0)
+        var rng = SystemRandomNumberGenerator()
+        for round in 0..<20 {
+            for port in [cluster.peerPorts[0], cluster.clientPorts[0]] {
+                let deadline = ContinuousClock.now + .seconds(2)
+                guard let connection = try? RESPConnection(to: PeerAddress(host: "127.0.0.1", port: port), deadline: deadline) else { continue }
+                var junk = (0..<(1 + round * 50)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+                if round % 4 == 0 { junk = Array("*1\r\n$999999999999\r\n".utf8) + junk }
+                try? connection.send(junk, deadline: deadline)
+            }
+        }
+        #expect(try cluster.call(0, ["SET", "after", "junk"]) == .ok)
+        #expect(try cluster.call(1, ["GET", "after"]) == .bulkString(Array("junk".utf8)))
+        #expect(cluster.processes[0]!.isRunning)
+        // A malformed request gets an error reply, and its connection is closed.
+        let connection = try RESPConnection(to: cluster.clientAddress(0), deadline: .now + .seconds(5))
+        try connection.send(Array("*2\r\n$3\r\nGET\r\n$x\r\n".utf8), deadline: .now + .seconds(5))
+        guard case .error(let message) = try connection.reply(deadline: .now + .seconds(5)) else {
+            Issue.record("no error reply to malformed RESP")
+            return
+        }
+        #expect(message.contains("Protocol error"), "\(message)")
+        #expect(throws: RESPConnection.Failure.self) { try connection.reply(deadline: .now + .seconds(5)) }
+    }
+}
