@@ -95,17 +95,17 @@ public final class DurableState: @unchecked Sendable {
         w.uint64(ballotRound)
         let a = acceptor
         for b in [a.promised, a.highestPromised] { w.ballot(b) }
-        w.uint64(UInt64(a.trimmedBelow.index))
-        w.uint64(UInt64(a.slotsEnd.index))
+        w.slot(a.trimmedBelow)
+        w.slot(a.slotsEnd)
         w.uint32(UInt32(a.slotPromised.count))
         for slot in a.slotPromised.keys.sorted() {
-            w.uint64(UInt64(slot.index))
+            w.slot(slot)
             w.ballot(a.slotPromised[slot]!)
         }
         w.uint32(UInt32(a.accepted.count))
         for slot in a.accepted.keys.sorted() {
             let pv = a.accepted[slot]!
-            w.uint64(UInt64(slot.index))
+            w.slot(slot)
             w.ballot(pv.ballot)
             w.value(pv.value)
         }
@@ -117,21 +117,7 @@ public final class DurableState: @unchecked Sendable {
             return
         }
         w.byte(1)
-        w.uint64(UInt64(snap.nextSlot.index))
-        w.blob(snap.machine)
-        w.uint32(UInt32(snap.replies.count))
-        for r in snap.replies {
-            w.uint64(r.client.value)
-            w.uint64(r.request.value)
-            w.blob(r.result)
-        }
-        w.uint64(snap.membershipEpoch)
-        w.uint32(UInt32(snap.rejoins.count))
-        for entry in snap.rejoins {
-            w.uint32(UInt32(entry.node.value))
-            w.uint64(entry.nonce)
-            w.uint64(entry.epoch)
-        }
+        w.snapshot(snap)
     }
 
     /// Decodes state written by `encoded()`, or throws naming what is wrong.
@@ -198,40 +184,51 @@ public final class DurableState: @unchecked Sendable {
 
     private static func readSnapshot(_ r: inout ByteReader, withEpoch: Bool) throws -> Snapshot? {
         guard try r.byte() == 1 else { return nil }
-        let next = try r.slot()
-        let machine = try r.blob()
-        var replies: [ReplyCacheEntry] = []
-        for _ in 0..<(try r.uint32()) {
-            replies.append(ReplyCacheEntry(client: ClientID(try r.uint64()), request: RequestNumber(try r.uint64()),
-                                           result: try r.blob()))
-        }
-        var epoch: UInt64 = 0
-        var rejoins: [RejoinEntry] = []
-        if withEpoch {
-            epoch = try r.uint64()
-            for _ in 0..<(try r.uint32()) {
-                let id = Int(try r.uint32())
-                guard id < NodeSet.capacity else { throw ByteDecodingError("rejoined node \(id) is not a node id") }
-                rejoins.append(RejoinEntry(node: NodeID(id), nonce: try r.uint64(), epoch: try r.uint64()))
-            }
-        }
-        return Snapshot(nextSlot: next, machine: machine, replies: replies, membershipEpoch: epoch, rejoins: rejoins)
+        return try r.snapshot(withEpoch: withEpoch)
     }
 }
+
+// Field encodings shared by the durable state and the wire format (Network/WireCodec.swift): changing one
+// changes both, so each is fixed once written.
 
 extension ByteWriter {
     mutating func ballot(_ b: Ballot) {
         uint64(b.round)
         uint32(UInt32(b.leader.value))
     }
+    mutating func slot(_ s: Slot) { uint64(UInt64(s.index)) }
+    mutating func requestKey(_ k: RequestKey) {
+        uint64(k.client.value)
+        uint64(k.request.value)
+    }
+    mutating func command(_ c: Command) {
+        requestKey(c.key)
+        blob(c.operation)
+    }
     mutating func value(_ v: Value) {
         switch v {
         case .noop: byte(0)
         case .command(let c):
             byte(1)
-            uint64(c.key.client.value)
-            uint64(c.key.request.value)
-            blob(c.operation)
+            command(c)
+        }
+    }
+    /// A snapshot's fields (without a presence byte), the epoch and rejoins included.
+    mutating func snapshot(_ snap: Snapshot) {
+        slot(snap.nextSlot)
+        blob(snap.machine)
+        uint32(UInt32(snap.replies.count))
+        for r in snap.replies {
+            uint64(r.client.value)
+            uint64(r.request.value)
+            blob(r.result)
+        }
+        uint64(snap.membershipEpoch)
+        uint32(UInt32(snap.rejoins.count))
+        for entry in snap.rejoins {
+            uint32(UInt32(entry.node.value))
+            uint64(entry.nonce)
+            uint64(entry.epoch)
         }
     }
 }
@@ -239,23 +236,60 @@ extension ByteWriter {
 extension ByteReader {
     mutating func ballot() throws -> Ballot {
         let round = try uint64()
+        let at = offset
         let leader = Int(try uint32())
-        guard leader < NodeSet.capacity else { throw ByteDecodingError("ballot leader \(leader) is not a node id") }
+        guard leader < NodeSet.capacity else {
+            throw ByteDecodingError("ballot leader \(leader) at offset \(at) is not a node id (0..<\(NodeSet.capacity))")
+        }
         return Ballot(round: round, leader: NodeID(leader))
     }
     mutating func slot() throws -> Slot {
+        let at = offset
         let index = try uint64()
-        guard index <= UInt64(Int64.max) else { throw ByteDecodingError("slot \(index) is out of range") }
+        guard index <= UInt64(Int64.max) else { throw ByteDecodingError("slot \(index) at offset \(at) is out of range") }
         return Slot(Int64(index))
     }
+    mutating func requestKey() throws -> RequestKey {
+        RequestKey(client: ClientID(try uint64()), request: RequestNumber(try uint64()))
+    }
+    mutating func command() throws -> Command {
+        Command(key: try requestKey(), operation: try blob())
+    }
     mutating func value() throws -> Value {
+        let at = offset
         switch try byte() {
         case 0: return .noop
-        case 1:
-            let key = RequestKey(client: ClientID(try uint64()), request: RequestNumber(try uint64()))
-            return .command(Command(key: key, operation: try blob()))
-        case let tag: throw ByteDecodingError("value tag \(tag) is neither 0 nor 1")
+        case 1: return .command(try command())
+        case let tag: throw ByteDecodingError("value tag \(tag) at offset \(at) is neither 0 nor 1")
         }
+    }
+    /// A snapshot's fields as `ByteWriter.snapshot` wrote them (version 1 of the durable state had no epoch).
+    mutating func snapshot(withEpoch: Bool = true) throws -> Snapshot {
+        let next = try slot()
+        let machine = try blob()
+        let replyCount = try count(of: "reply cache", minimumBytes: 20)
+        var replies: [ReplyCacheEntry] = []
+        replies.reserveCapacity(replyCount)
+        for _ in 0..<replyCount {
+            replies.append(ReplyCacheEntry(client: ClientID(try uint64()), request: RequestNumber(try uint64()),
+                                           result: try blob()))
+        }
+        var epoch: UInt64 = 0
+        var rejoins: [RejoinEntry] = []
+        if withEpoch {
+            epoch = try uint64()
+            let rejoinCount = try count(of: "rejoin", minimumBytes: 20)
+            rejoins.reserveCapacity(rejoinCount)
+            for _ in 0..<rejoinCount {
+                let at = offset
+                let id = Int(try uint32())
+                guard id < NodeSet.capacity else {
+                    throw ByteDecodingError("rejoined node \(id) at offset \(at) is not a node id (0..<\(NodeSet.capacity))")
+                }
+                rejoins.append(RejoinEntry(node: NodeID(id), nonce: try uint64(), epoch: try uint64()))
+            }
+        }
+        return Snapshot(nextSlot: next, machine: machine, replies: replies, membershipEpoch: epoch, rejoins: rejoins)
     }
 }
 

@@ -67,23 +67,23 @@ public struct RejoinEntry: Hashable, Sendable {
 }
 
 /// A client asks a replica to run a command. Requester → Replica.
-public struct Request: Sendable { public let command: Command }
+public struct Request: Sendable, Equatable { public let command: Command }
 /// A replica answers a client with the command's result. Replica → Requester.
-public struct Reply: Sendable { public let key: RequestKey; public let result: [UInt8] }
+public struct Reply: Sendable, Equatable { public let key: RequestKey; public let result: [UInt8] }
 /// A replica forwards a client's command to the node it believes leads. Replica → Leader.
-public struct Propose: Sendable {
+public struct Propose: Sendable, Equatable {
     public let command: Command
     /// Set by a leader that passed the proposal on, so that two stale leaders never bounce it back and forth.
     public let forwarded: Bool
 }
 /// A replica that cannot learn a slot from its peers asks the leader to settle it (a no-op if nothing was chosen).
-public struct FillHole: Sendable { public let slot: Slot }
+public struct FillHole: Sendable, Equatable { public let slot: Slot }
 /// A slot's value is chosen. Leader → Replica.
-public struct Decision: Sendable { public let ballot: Ballot; public let slot: Slot; public let value: Value }
+public struct Decision: Sendable, Equatable { public let ballot: Ballot; public let slot: Slot; public let value: Value }
 /// A lagging replica asks a peer for the decisions from `from` on. Replica → Replica.
-public struct CatchUpRequest: Sendable { public let from: Slot }
+public struct CatchUpRequest: Sendable, Equatable { public let from: Slot }
 /// Decided values starting at `first`, or a snapshot when the asked-for slots were already trimmed. Replica → Replica.
-public struct CatchUpReply: Sendable {
+public struct CatchUpReply: Sendable, Equatable {
     /// The sender's state, when it has trimmed the slots asked for.
     public let snapshot: Snapshot?
     /// The slot of the first value.
@@ -92,12 +92,12 @@ public struct CatchUpReply: Sendable {
     public let values: [Value]
 }
 /// A leader asks its own node's Scout to run Phase 1. Leader → Scout, always local.
-public struct StartPhase1: Sendable { public let ballot: Ballot; public let scope: PrepareScope }
+public struct StartPhase1: Sendable, Equatable { public let ballot: Ballot; public let scope: PrepareScope }
 /// Phase 1a: promise to ignore ballots below `ballot` for the slots in `scope`. Scout → Acceptor.
-public struct Prepare: Sendable { public let ballot: Ballot; public let scope: PrepareScope }
+public struct Prepare: Sendable, Equatable { public let ballot: Ballot; public let scope: PrepareScope }
 /// Phase 1b: the acceptor's promised ballot (equal to the asked one when granted) and what it accepted in scope.
 /// Acceptor → Scout.
-public struct Promise: Sendable {
+public struct Promise: Sendable, Equatable {
     /// The ballot the Prepare asked for.
     public let ballot: Ballot
     /// The acceptor's promise now: equal to `ballot` when granted, higher when refused.
@@ -112,7 +112,7 @@ public struct Promise: Sendable {
     public let slotsEnd: Slot
 }
 /// Phase 1 succeeded: a majority promised. Scout → Leader, always local.
-public struct Adopted: Sendable {
+public struct Adopted: Sendable, Equatable {
     /// The ballot a majority promised.
     public let ballot: Ballot
     /// The slots it covers.
@@ -125,16 +125,16 @@ public struct Adopted: Sendable {
     public let slotsEnd: Slot
 }
 /// A higher ballot was seen: the leader's ballot is dead. Scout → Leader, always local.
-public struct Preempted: Sendable { public let ballot: Ballot; public let by: Ballot }
+public struct Preempted: Sendable, Equatable { public let ballot: Ballot; public let by: Ballot }
 /// Phase 2a: accept `value` in `slot` at `ballot`. Leader → Acceptor.
-public struct Accept: Sendable { public let ballot: Ballot; public let slot: Slot; public let value: Value }
+public struct Accept: Sendable, Equatable { public let ballot: Ballot; public let slot: Slot; public let value: Value }
 /// Phase 2b: the acceptor's promised ballot for the slot (equal to the asked one when accepted). Acceptor → Leader.
-public struct Accepted: Sendable { public let ballot: Ballot; public let promised: Ballot; public let slot: Slot }
+public struct Accepted: Sendable, Equatable { public let ballot: Ballot; public let promised: Ballot; public let slot: Slot }
 /// The leader is alive: slots below `nextSlot` are assigned, slots below `trimBelow` are applied by a majority.
 /// Leader → every node.
-public struct Heartbeat: Sendable { public let ballot: Ballot; public let nextSlot: Slot; public let trimBelow: Slot }
+public struct Heartbeat: Sendable, Equatable { public let ballot: Ballot; public let nextSlot: Slot; public let trimBelow: Slot }
 /// A replica tells the leader how far it has applied and persisted a snapshot. Replica → Leader.
-public struct HeartbeatReply: Sendable {
+public struct HeartbeatReply: Sendable, Equatable {
     /// The heartbeat's ballot.
     public let ballot: Ballot
     /// The first slot not in the replica's persisted snapshot.
@@ -144,12 +144,13 @@ public struct HeartbeatReply: Sendable {
     public let acceptedEnd: Slot
 }
 /// A node asks to be let into the cluster. Initializer → Seed or Replica.
-public struct Join: Sendable { public init() {} }
+public struct Join: Sendable, Equatable { public init() {} }
 /// The answer to a Join: the state to start from. Seed or Replica → Initializer.
-public struct Welcome: Sendable { public let snapshot: Snapshot; public let leader: Ballot }
+public struct Welcome: Sendable, Equatable { public let snapshot: Snapshot; public let leader: Ballot }
 
-/// Every message nodes exchange, one case per kind; roles handle them with exhaustive switches.
-public enum Message: Sendable, CustomStringConvertible {
+/// Every message nodes exchange, one case per kind; roles handle them with exhaustive switches. Equatable field by
+/// field, so that what the wire format (``WireCodec``) decodes can be compared with what was sent.
+public enum Message: Sendable, Equatable, CustomStringConvertible {
     /// A ``Request``.
     case request(Request)
     /// A ``Reply``.

@@ -79,6 +79,24 @@ struct ByteReader {
         defer { offset += count }
         return Array(bytes[offset..<offset + count])
     }
+    /// Reads a 4-byte element count and checks that that many elements of at least `minimumBytes` each fit in
+    /// the rest of the input, so that a caller may reserve room for them without trusting the input.
+    mutating func count(of field: String, minimumBytes: Int) throws -> Int {
+        let at = offset
+        let count = Int(try uint32())
+        guard count <= (bytes.count - offset) / max(minimumBytes, 1) else {
+            throw ByteDecodingError("\(field) count \(count) at offset \(at) needs more than the \(bytes.count - offset) bytes left")
+        }
+        return count
+    }
+    mutating func bool(_ field: String) throws -> Bool {
+        let at = offset
+        switch try byte() {
+        case 0: return false
+        case 1: return true
+        case let b: throw ByteDecodingError("\(field) \(b) at offset \(at) is neither 0 nor 1")
+        }
+    }
     mutating func optionalString() throws -> String? {
         switch try byte() {
         case 0: return nil

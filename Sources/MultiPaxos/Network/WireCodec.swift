@@ -1,0 +1,248 @@
+/// Encodes a ``Message`` as a frame payload and decodes one, for nodes that talk over TCP. A payload is one tag
+/// byte naming the kind, then the message's fields in declaration order, with the field encodings the durable
+/// state uses (all integers little-endian):
+///
+/// - ballot: round (8 bytes), leader node id (4 bytes, below 64); slot: index (8 bytes, at most `Int64.max`; a
+///   slot that holds a value — a decision's, an accept's, a pvalue's, a hole's, a single-slot scope's — is below
+///   it, since the roles take its successor);
+/// - value: 0 (no-op), or 1 and a command: client (8), request number (8), operation (4-byte length, bytes);
+/// - scope: 0 and a slot (`from`), or 1 and a slot (`only`); flag: 0 or 1; optional snapshot: 0, or 1 and the
+///   snapshot as the durable state writes it (next slot, machine, reply cache, membership epoch, rejoins);
+/// - lists: a 4-byte count, then the elements.
+///
+/// | tag | message | fields |
+/// | --- | --- | --- |
+/// | 1 | Request | command |
+/// | 2 | Reply | client, request number, result (4-byte length, bytes) |
+/// | 3 | Propose | command, forwarded flag |
+/// | 4 | FillHole | slot |
+/// | 5 | Decision | ballot, slot, value |
+/// | 6 | CatchUpRequest | from slot |
+/// | 7 | CatchUpReply | optional snapshot, first slot, values |
+/// | 8 | StartPhase1 (local only) | ballot, scope |
+/// | 9 | Prepare | ballot, scope |
+/// | 10 | Promise | ballot, promised ballot, scope, pvalues (ballot, slot, value), trimmed-below slot, slots end |
+/// | 11 | Adopted (local only) | ballot, scope, pvalues, trimmed-below slot, slots end |
+/// | 12 | Preempted (local only) | ballot, by ballot |
+/// | 13 | Accept | ballot, slot, value |
+/// | 14 | Accepted | ballot, promised ballot, slot |
+/// | 15 | Heartbeat | ballot, next slot, trim-below slot |
+/// | 16 | HeartbeatReply | ballot, applied slot, accepted end |
+/// | 17 | Join | — |
+/// | 18 | Welcome | snapshot, leader ballot |
+///
+/// Tag 0 is never used, so a zeroed payload is refused; tags from 0x80 up are kept for connection-level frames
+/// (authentication, issue 18). The numbers are fixed: a new kind takes a new tag. "Local only" kinds never leave
+/// their node; they are encoded for completeness, and a shell should drop them when a peer sends one.
+public enum WireCodec {
+    /// The first tag kept for connection-level frames; no message kind uses it or any above.
+    public static let firstReservedTag: UInt8 = 0x80
+
+    /// The tag byte of each kind (the table above).
+    public static func tag(of kind: MessageKind) -> UInt8 {
+        switch kind {
+        case .request: 1
+        case .reply: 2
+        case .propose: 3
+        case .fillHole: 4
+        case .decision: 5
+        case .catchUpRequest: 6
+        case .catchUpReply: 7
+        case .startPhase1: 8
+        case .prepare: 9
+        case .promise: 10
+        case .adopted: 11
+        case .preempted: 12
+        case .accept: 13
+        case .accepted: 14
+        case .heartbeat: 15
+        case .heartbeatReply: 16
+        case .join: 17
+        case .welcome: 18
+        }
+    }
+
+    /// The kind of each tag byte, nil for tags no kind uses.
+    static let kindsByTag: [MessageKind?] = (0...255).map { tag in MessageKind.allCases.first { Self.tag(of: $0) == tag } }
+
+    /// The message as a frame payload.
+    public static func encode(_ message: Message) -> [UInt8] {
+        var w = ByteWriter()
+        w.byte(tag(of: message.kind))
+        switch message {
+        case .request(let m): w.command(m.command)
+        case .reply(let m):
+            w.requestKey(m.key)
+            w.blob(m.result)
+        case .propose(let m):
+            w.command(m.command)
+            w.byte(m.forwarded ? 1 : 0)
+        case .fillHole(let m): w.slot(m.slot)
+        case .decision(let m): w.decided(m.ballot, m.slot, m.value)
+        case .catchUpRequest(let m): w.slot(m.from)
+        case .catchUpReply(let m):
+            if let snapshot = m.snapshot {
+                w.byte(1)
+                w.snapshot(snapshot)
+            } else {
+                w.byte(0)
+            }
+            w.slot(m.first)
+            w.uint32(UInt32(m.values.count))
+            for v in m.values { w.value(v) }
+        case .startPhase1(let m): w.scoped(m.ballot, m.scope)
+        case .prepare(let m): w.scoped(m.ballot, m.scope)
+        case .promise(let m):
+            w.ballot(m.ballot)
+            w.ballot(m.promised)
+            w.phase1(m.scope, m.accepted, m.trimmedBelow, m.slotsEnd)
+        case .adopted(let m):
+            w.ballot(m.ballot)
+            w.phase1(m.scope, m.accepted, m.trimmedBelow, m.slotsEnd)
+        case .preempted(let m):
+            w.ballot(m.ballot)
+            w.ballot(m.by)
+        case .accept(let m): w.decided(m.ballot, m.slot, m.value)
+        case .accepted(let m):
+            w.ballot(m.ballot)
+            w.ballot(m.promised)
+            w.slot(m.slot)
+        case .heartbeat(let m):
+            w.ballot(m.ballot)
+            w.slot(m.nextSlot)
+            w.slot(m.trimBelow)
+        case .heartbeatReply(let m):
+            w.ballot(m.ballot)
+            w.slot(m.applied)
+            w.slot(m.acceptedEnd)
+        case .join: break
+        case .welcome(let m):
+            w.snapshot(m.snapshot)
+            w.ballot(m.leader)
+        }
+        return w.bytes
+    }
+
+    /// Decodes a frame payload, or throws ``WireError/malformed(_:)`` naming the kind, the field or offset and
+    /// the bad value: an unknown tag, a node id of 64 or more, a slot past `Int64.max`, a count larger than the
+    /// bytes left, a flag that is neither 0 nor 1, a payload cut short, or bytes after the message.
+    public static func decode(_ payload: [UInt8]) throws(WireError) -> Message {
+        var r = ByteReader(payload)
+        var kind: MessageKind?
+        do {
+            guard let tag = payload.first else { throw ByteDecodingError("the payload is empty (no message tag)") }
+            _ = try r.byte()
+            guard let known = kindsByTag[Int(tag)] else {
+                throw ByteDecodingError("tag \(tag) is not a message kind"
+                    + (tag >= firstReservedTag ? " (it is kept for connection-level frames)" : ""))
+            }
+            kind = known
+            let message = try r.message(of: known)
+            guard r.isAtEnd else {
+                throw ByteDecodingError("\(payload.count - r.offset) trailing bytes at offset \(r.offset)")
+            }
+            return message
+        } catch {
+            let reason = (error as? ByteDecodingError)?.message ?? "\(error)"
+            throw .malformed(kind.map { "\($0): \(reason)" } ?? reason)
+        }
+    }
+}
+
+// MARK: Fields the message kinds share
+
+extension ByteWriter {
+    fileprivate mutating func decided(_ ballot: Ballot, _ slot: Slot, _ value: Value) {
+        self.ballot(ballot)
+        self.slot(slot)
+        self.value(value)
+    }
+    fileprivate mutating func scoped(_ ballot: Ballot, _ scope: PrepareScope) {
+        self.ballot(ballot)
+        self.scope(scope)
+    }
+    fileprivate mutating func scope(_ scope: PrepareScope) {
+        switch scope {
+        case .from(let s): byte(0); slot(s)
+        case .only(let s): byte(1); slot(s)
+        }
+    }
+    fileprivate mutating func phase1(_ scope: PrepareScope, _ accepted: [PValue], _ trimmedBelow: Slot, _ slotsEnd: Slot) {
+        self.scope(scope)
+        uint32(UInt32(accepted.count))
+        for pv in accepted { decided(pv.ballot, pv.slot, pv.value) }
+        slot(trimmedBelow)
+        slot(slotsEnd)
+    }
+}
+
+extension ByteReader {
+    fileprivate mutating func message(of kind: MessageKind) throws -> Message {
+        switch kind {
+        case .request: return .request(Request(command: try command()))
+        case .reply: return .reply(Reply(key: try requestKey(), result: try blob()))
+        case .propose: return .propose(Propose(command: try command(), forwarded: try bool("forwarded flag")))
+        case .fillHole: return .fillHole(FillHole(slot: try valueSlot()))
+        case .decision:
+            return .decision(Decision(ballot: try ballot(), slot: try valueSlot(), value: try value()))
+        case .catchUpRequest: return .catchUpRequest(CatchUpRequest(from: try slot()))
+        case .catchUpReply:
+            let snapshot = try bool("snapshot flag") ? try self.snapshot() : nil
+            let at = offset
+            let first = try slot()
+            let count = try self.count(of: "value", minimumBytes: 1)
+            guard Int64(count) <= Int64.max - first.index else {
+                throw ByteDecodingError("\(count) values from slot \(first.index) at offset \(at) run past Int64.max")
+            }
+            var values: [Value] = []
+            values.reserveCapacity(count)
+            for _ in 0..<count { values.append(try value()) }
+            return .catchUpReply(CatchUpReply(snapshot: snapshot, first: first, values: values))
+        case .startPhase1: return .startPhase1(StartPhase1(ballot: try ballot(), scope: try scope()))
+        case .prepare: return .prepare(Prepare(ballot: try ballot(), scope: try scope()))
+        case .promise:
+            let (ballot, promised) = (try ballot(), try ballot())
+            let (scope, accepted, trimmed, end) = try phase1()
+            return .promise(Promise(ballot: ballot, promised: promised, scope: scope, accepted: accepted,
+                                    trimmedBelow: trimmed, slotsEnd: end))
+        case .adopted:
+            let ballot = try ballot()
+            let (scope, accepted, trimmed, end) = try phase1()
+            return .adopted(Adopted(ballot: ballot, scope: scope, accepted: accepted, trimmedBelow: trimmed, slotsEnd: end))
+        case .preempted: return .preempted(Preempted(ballot: try ballot(), by: try ballot()))
+        case .accept: return .accept(Accept(ballot: try ballot(), slot: try valueSlot(), value: try value()))
+        case .accepted: return .accepted(Accepted(ballot: try ballot(), promised: try ballot(), slot: try valueSlot()))
+        case .heartbeat: return .heartbeat(Heartbeat(ballot: try ballot(), nextSlot: try slot(), trimBelow: try slot()))
+        case .heartbeatReply:
+            return .heartbeatReply(HeartbeatReply(ballot: try ballot(), applied: try slot(), acceptedEnd: try slot()))
+        case .join: return .join(Join())
+        case .welcome: return .welcome(Welcome(snapshot: try snapshot(), leader: try ballot()))
+        }
+    }
+
+    /// A slot that holds a value: below `Int64.max`, so that the roles can take its successor.
+    fileprivate mutating func valueSlot() throws -> Slot {
+        let at = offset
+        let s = try slot()
+        guard s.index < Int64.max else { throw ByteDecodingError("slot \(s.index) at offset \(at) has no successor") }
+        return s
+    }
+
+    fileprivate mutating func scope() throws -> PrepareScope {
+        let at = offset
+        switch try byte() {
+        case 0: return .from(try slot())
+        case 1: return .only(try valueSlot())
+        case let tag: throw ByteDecodingError("scope tag \(tag) at offset \(at) is neither 0 nor 1")
+        }
+    }
+
+    fileprivate mutating func phase1() throws -> (PrepareScope, [PValue], Slot, Slot) {
+        let scope = try scope()
+        let count = try self.count(of: "pvalue", minimumBytes: 12 + 8 + 1)
+        var accepted: [PValue] = []
+        accepted.reserveCapacity(count)
+        for _ in 0..<count { accepted.append(PValue(ballot: try ballot(), slot: try valueSlot(), value: try value())) }
+        return (scope, accepted, try slot(), try slot())
+    }
+}
