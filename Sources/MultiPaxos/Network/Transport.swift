@@ -292,7 +292,14 @@ final class Transport: @unchecked Sendable {  // the loop state is touched only 
                     log("peer \(hello.node) connected from \(peer.address)")
                 }
                 while let payload = try peer.decoder.next() {
-                    pending.append(.message(try WireCodec.decode(payload), from: peer.node!))
+                    let message = try WireCodec.decode(payload)
+                    switch message {
+                    case .startPhase1, .adopted, .preempted:
+                        // A node's Scout and Leader say these to each other only: a peer that sends one is broken.
+                        throw PeerRefusal("it sent \(message.kind), which never crosses the network")
+                    default:
+                        pending.append(.message(message, from: peer.node!))
+                    }
                 }
             } catch {
                 log("peer connection from \(peer.address) closed: \(error)")
