@@ -1,3 +1,12 @@
+/// A client connection's number on one server, as `HELLO` and `CLIENT ID` report it.
+public struct ConnectionID: Hashable, Sendable, CustomStringConvertible {
+    /// The number.
+    public let value: Int64
+    /// Makes the identifier of connection `value`.
+    public init(_ value: Int64) { self.value = value }
+    public var description: String { "conn\(value)" }
+}
+
 /// A user name (nil: `default`) and password presented by `AUTH` or `HELLO ... AUTH`.
 public struct RESPCredentials: Equatable, Sendable {
     /// The user name, if one was given (`AUTH user pass`); nil for `AUTH pass`.
@@ -78,9 +87,9 @@ public enum RESPCommands {
     /// The reply to a connection over `--max-clients` (Redis's text).
     public static let tooManyClients = RESPValue.error("ERR max number of clients reached")
 
-    /// The action for a request's `args` on a connection speaking RESP `protocolVersion`, whose id (for HELLO
-    /// and CLIENT ID) is `connectionID`.
-    public static func action(for args: [[UInt8]], protocolVersion: Int, connectionID: Int64 = 0) -> RESPAction {
+    /// The action for a request's `args` on a connection speaking RESP `protocolVersion` (2 or 3), whose id
+    /// HELLO and CLIENT ID report.
+    public static func action(for args: [[UInt8]], protocolVersion: Int, connection: ConnectionID = ConnectionID(0)) -> RESPAction {
         guard let first = args.first else { return .reply(.error("ERR empty command")) }
         let name = lowercased(first)
         let n = args.count
@@ -102,7 +111,7 @@ public enum RESPCommands {
         case "append":
             return n == 3 ? .replicate(.append(text(1), text(2)), .result) : arity()
         case "hello":
-            return hello(args, protocolVersion: protocolVersion, connectionID: connectionID)
+            return hello(args, protocolVersion: protocolVersion, connection: connection)
         case "auth":
             switch n {
             case 2: return .authenticate(RESPCredentials(user: nil, password: args[1]))
@@ -110,7 +119,7 @@ public enum RESPCommands {
             default: return arity()
             }
         case "client":
-            return n >= 2 ? .reply(client(args, connectionID: connectionID)) : arity()
+            return n >= 2 ? .reply(client(args, connection: connection)) : arity()
         case "config":
             return n >= 2 ? .reply(config(args)) : arity()
         case "command":
@@ -155,7 +164,7 @@ public enum RESPCommands {
     }
 
     /// `HELLO [protover [AUTH user pass] [SETNAME name]]`, parsed as Redis 7 does.
-    private static func hello(_ args: [[UInt8]], protocolVersion: Int, connectionID: Int64) -> RESPAction {
+    private static func hello(_ args: [[UInt8]], protocolVersion: Int, connection: ConnectionID) -> RESPAction {
         var version = protocolVersion == 3 ? 3 : 2
         if args.count >= 2 {
             guard let requested = RESPBytes.integer(args[1][...]) else {
@@ -180,7 +189,7 @@ public enum RESPCommands {
         }
         let reply = RESPValue.map([
             (.bulk("server"), .bulk("multipaxos")), (.bulk("version"), .bulk(redisVersion)),
-            (.bulk("proto"), .integer(Int64(version))), (.bulk("id"), .integer(connectionID)),
+            (.bulk("proto"), .integer(Int64(version))), (.bulk("id"), .integer(connection.value)),
             (.bulk("mode"), .bulk(serverMode)), (.bulk("role"), .bulk("master")), (.bulk("modules"), .array([])),
         ])
         return .setProtocol(version, reply: reply, credentials: credentials)

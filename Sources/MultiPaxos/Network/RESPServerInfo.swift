@@ -7,13 +7,13 @@ extension RESPCommands {
 
     /// `CLIENT SETINFO | SETNAME | ID | GETNAME | INFO ...`: names and library information are accepted and
     /// not kept; other subcommands get Redis's unknown-subcommand error, which redis-py ignores.
-    static func client(_ args: [[UInt8]], connectionID: Int64) -> RESPValue {
+    static func client(_ args: [[UInt8]], connection: ConnectionID) -> RESPValue {
         switch lowercased(args[1]) {
         case "setinfo": args.count == 4 ? .ok : wrongArity("client|setinfo")
         case "setname": args.count == 3 ? .ok : wrongArity("client|setname")
-        case "id": args.count == 2 ? .integer(connectionID) : wrongArity("client|id")
+        case "id": args.count == 2 ? .integer(connection.value) : wrongArity("client|id")
         case "getname": args.count == 2 ? .null : wrongArity("client|getname")
-        case "info": args.count == 2 ? .bulk("id=\(connectionID) name= db=0 lib-name= lib-ver=\n") : wrongArity("client|info")
+        case "info": args.count == 2 ? .bulk("id=\(connection.value) name= db=0 lib-name= lib-ver=\n") : wrongArity("client|info")
         default: unknownSubcommand(args)
         }
     }
