@@ -33,7 +33,7 @@ import MultiPaxos
             try await cluster.stop(leader)
             print("stopped \(leader)")
         }
-        print(try await client.run(.append("colour", "!")))                                  // ok
+        print(try await client.run(.append("colour", "!")))                                  // 5
         print(try await client.run(.get("colour")))                                          // "blue!"
 
         // Shut down: every node and task ends, the log stream finishes.

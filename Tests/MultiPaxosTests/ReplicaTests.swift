@@ -39,7 +39,7 @@ import Testing
         let second = await decide(r, 1, .command(c))
         #expect(events(second).contains { if case .applied(_, _, duplicate: true, _) = $0 { true } else { false } })
         let retry = sent(await r.handle(.message(.request(Request(command: c)), from: n(1))))
-        #expect(retry.first?.0.reply?.result == KeyValueResult.ok.encoded)
+        #expect(retry.first?.0.reply?.result == KeyValueResult.integer(1).encoded)
         var store = KeyValueStore()
         try store.restore(from: await r.snapshot().machine)
         #expect(store.entries == ["k": "x"])

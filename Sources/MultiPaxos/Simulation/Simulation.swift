@@ -590,7 +590,7 @@ public actor Simulation {
         var event = invocation(of: op, client: client)
         switch result {
         case .value(let v)?: event.kind = .ok; event.value = v
-        case .ok?: event.kind = .ok; event.value = nil
+        case .ok?, .integer?: event.kind = .ok; event.value = nil
         case .mismatch?: event.kind = .fail; event.value = nil
         case nil: event.kind = .info; event.value = nil
         }

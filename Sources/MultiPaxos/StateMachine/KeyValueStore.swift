@@ -60,10 +60,13 @@ public enum KeyValueOperation: Hashable, Sendable, CustomStringConvertible {
 public enum KeyValueResult: Hashable, Sendable, CustomStringConvertible {
     /// A get's value; nil when the key is absent.
     case value(String?)
-    /// A put, delete, append or successful compare-and-set took effect.
+    /// A put or successful compare-and-set took effect (in results recorded by earlier versions, a delete or
+    /// append too).
     case ok
     /// A compare-and-set found another value (nil: absent) and changed nothing.
     case mismatch(current: String?)
+    /// A count: a delete's number of keys removed (1 or 0), an append's new value length in UTF-8 bytes.
+    case integer(Int64)
 
     /// The result's bytes, as replies carry them.
     public var encoded: [UInt8] {
@@ -72,6 +75,7 @@ public enum KeyValueResult: Hashable, Sendable, CustomStringConvertible {
         case .value(let v): w.byte(0); w.optionalString(v)
         case .ok: w.byte(1)
         case .mismatch(let c): w.byte(2); w.optionalString(c)
+        case .integer(let n): w.byte(3); w.uint64(UInt64(bitPattern: n))
         }
         return w.bytes
     }
@@ -83,6 +87,7 @@ public enum KeyValueResult: Hashable, Sendable, CustomStringConvertible {
         case 0: self = .value(try r.optionalString())
         case 1: self = .ok
         case 2: self = .mismatch(current: try r.optionalString())
+        case 3: self = .integer(Int64(bitPattern: try r.uint64()))
         case let tag: throw ByteDecodingError("unknown key-value result tag \(tag)")
         }
     }
@@ -92,6 +97,7 @@ public enum KeyValueResult: Hashable, Sendable, CustomStringConvertible {
         case .value(let v): v.map { "\"\($0)\"" } ?? "absent"
         case .ok: "ok"
         case .mismatch(let c): "mismatch (holds \(c.map { "\"\($0)\"" } ?? "absent"))"
+        case .integer(let n): "\(n)"
         }
     }
 }
@@ -113,11 +119,10 @@ public struct KeyValueStore: StateMachine, Equatable {
             entries[k] = v
             return .ok
         case .delete(let k):
-            entries[k] = nil
-            return .ok
+            return .integer(entries.removeValue(forKey: k) == nil ? 0 : 1)
         case .append(let k, let v):
             entries[k, default: ""] += v
-            return .ok
+            return .integer(Int64(entries[k, default: ""].utf8.count))
         case .compareAndSet(let k, let expected, let new):
             guard entries[k] == expected else { return .mismatch(current: entries[k]) }
             entries[k] = new

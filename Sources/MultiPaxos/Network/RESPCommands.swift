@@ -1,0 +1,224 @@
+/// A client connection's number on one server, as `HELLO` and `CLIENT ID` report it.
+public struct ConnectionID: Hashable, Sendable, CustomStringConvertible {
+    /// The number.
+    public let value: Int64
+    /// Makes the identifier of connection `value`.
+    public init(_ value: Int64) { self.value = value }
+    public var description: String { "conn\(value)" }
+}
+
+/// A user name (nil: `default`) and password presented by `AUTH` or `HELLO ... AUTH`.
+public struct RESPCredentials: Equatable, Sendable {
+    /// The user name, if one was given (`AUTH user pass`); nil for `AUTH pass`.
+    public let user: String?
+    /// The password's bytes, to be compared in constant time.
+    public let password: [UInt8]
+    /// Makes credentials.
+    public init(user: String?, password: [UInt8]) {
+        self.user = user
+        self.password = password
+    }
+}
+
+/// How a key-value result becomes a Redis reply.
+public enum RESPReplyForm: Equatable, Sendable {
+    /// As Redis answers GET, SET, DEL and APPEND: a value as a bulk string (absent: null), `OK`, a failed
+    /// compare-and-set (`SET ... IFEQ` or `NX`) as null, a count as an integer.
+    case result
+    /// As Redis answers EXISTS: 1 when the read found a value, 0 when the key is absent.
+    case existence
+
+    /// The reply for `result`.
+    public func reply(to result: KeyValueResult) -> RESPValue {
+        switch (self, result) {
+        case (.existence, .value(let v)): .integer(v == nil ? 0 : 1)
+        case (_, .value(let v?)): .bulk(v)
+        case (_, .value(nil)), (_, .mismatch): .null
+        case (_, .ok): .ok
+        case (_, .integer(let n)): .integer(n)
+        }
+    }
+}
+
+/// What the server does for one request.
+public enum RESPAction: Equatable, Sendable {
+    /// Send this reply; nothing else changes.
+    case reply(RESPValue)
+    /// Run the operation through the replicated log (reads too, so that they are linearizable), then reply
+    /// with `form.reply(to:)` of its result.
+    case replicate(KeyValueOperation, RESPReplyForm)
+    /// HELLO: if credentials are given, check them first (a wrong pair gets `RESPCommands.wrongPassword` and
+    /// changes nothing); then switch the connection to RESP `version` and send `reply` encoded in it.
+    case setProtocol(Int, reply: RESPValue, credentials: RESPCredentials?)
+    /// AUTH: check the credentials and reply `OK` or `RESPCommands.wrongPassword` (without a configured
+    /// password, `RESPCommands.noPasswordConfigured`).
+    case authenticate(RESPCredentials)
+    /// QUIT: reply `OK`, then close the connection once the reply is written.
+    case quit
+    /// RESET: back to RESP2, unauthenticated; reply `+RESET`.
+    case reset
+}
+
+/// The Redis commands this server understands, mapped from a request's arguments to a `RESPAction`.
+///
+/// Names are case-insensitive. Keys and values are UTF-8 text: the store is `String`-keyed, so bytes that are
+/// not valid UTF-8 are stored with U+FFFD in their place. DEL and EXISTS take one key (several keys get an
+/// error, since one request is one replicated operation). SET takes `IFEQ expected` (Valkey 8.1 / Redis 8.4
+/// compare-and-set) or `NX` (set only if absent); both reply null when nothing was set.
+public enum RESPCommands {
+    /// The Redis version the server reports (in HELLO and INFO): the command set clients may assume.
+    public static let redisVersion = "7.0.0"
+    /// The `mode` HELLO reports and INFO's `redis_mode`.
+    public static let serverMode = "cluster"
+    /// The commands understood, lowercase.
+    public static let names = ["append", "auth", "client", "command", "config", "del", "echo", "exists", "get",
+                               "hello", "info", "ping", "quit", "reset", "select", "set"]
+
+    /// `-NOAUTH`: a command before authentication on a password-protected server (Redis's text).
+    public static let noAuthentication = RESPValue.error("NOAUTH Authentication required.")
+    /// `-NOAUTH` for a bare `HELLO` on a password-protected server (Redis's text).
+    public static let helloNeedsAuthentication = RESPValue.error(
+        "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
+    /// `-WRONGPASS`: credentials that do not match (Redis's text).
+    public static let wrongPassword = RESPValue.error("WRONGPASS invalid username-password pair or user is disabled.")
+    /// AUTH on a server without a password (Redis's text).
+    public static let noPasswordConfigured = RESPValue.error(
+        "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
+    /// The reply to a connection over `--max-clients` (Redis's text).
+    public static let tooManyClients = RESPValue.error("ERR max number of clients reached")
+
+    /// The action for a request's `args` on a connection speaking RESP `protocolVersion` (2 or 3), whose id
+    /// HELLO and CLIENT ID report.
+    public static func action(for args: [[UInt8]], protocolVersion: Int, connection: ConnectionID = ConnectionID(0)) -> RESPAction {
+        guard let first = args.first else { return .reply(.error("ERR empty command")) }
+        let name = lowercased(first)
+        let n = args.count
+        func text(_ i: Int) -> String { String(decoding: args[i], as: UTF8.self) }
+        func arity() -> RESPAction { .reply(wrongArity(name)) }
+        switch name {
+        case "ping":
+            return n == 1 ? .reply(.simpleString("PONG")) : n == 2 ? .reply(.bulkString(args[1])) : arity()
+        case "echo":
+            return n == 2 ? .reply(.bulkString(args[1])) : arity()
+        case "get":
+            return n == 2 ? .replicate(.get(text(1)), .result) : arity()
+        case "set":
+            return n >= 3 ? set(args) : arity()
+        case "del", "exists":
+            guard n >= 2 else { return arity() }
+            guard n == 2 else { return .reply(.error("ERR only one key per \(name.uppercased()) is supported")) }
+            return name == "del" ? .replicate(.delete(text(1)), .result) : .replicate(.get(text(1)), .existence)
+        case "append":
+            return n == 3 ? .replicate(.append(text(1), text(2)), .result) : arity()
+        case "hello":
+            return hello(args, protocolVersion: protocolVersion, connection: connection)
+        case "auth":
+            switch n {
+            case 2: return .authenticate(RESPCredentials(user: nil, password: args[1]))
+            case 3: return .authenticate(RESPCredentials(user: text(1), password: args[2]))
+            default: return arity()
+            }
+        case "client":
+            return n >= 2 ? .reply(client(args, connection: connection)) : arity()
+        case "config":
+            return n >= 2 ? .reply(config(args)) : arity()
+        case "command":
+            return .reply(command(args))
+        case "info":
+            return .reply(.bulk(info(sections: args.dropFirst().map(lowercased))))
+        case "select":
+            guard n == 2 else { return arity() }
+            guard let db = RESPBytes.integer(args[1][...]) else { return .reply(.error("ERR value is not an integer or out of range")) }
+            return .reply(db == 0 ? .ok : .error("ERR DB index is out of range"))
+        case "quit":
+            return .quit
+        case "reset":
+            return n == 1 ? .reset : arity()
+        default:
+            return .reply(unknownCommand(args))
+        }
+    }
+
+    /// `SET key value [IFEQ expected | NX]`.
+    private static func set(_ args: [[UInt8]]) -> RESPAction {
+        let key = String(decoding: args[1], as: UTF8.self), value = String(decoding: args[2], as: UTF8.self)
+        var expected: String??  // nil: plain SET; .some(nil): NX; .some(v): IFEQ v
+        var i = 3
+        while i < args.count {
+            let option = lowercased(args[i])
+            switch option {
+            case "ifeq" where expected == nil && i + 1 < args.count:
+                expected = .some(String(decoding: args[i + 1], as: UTF8.self))
+                i += 2
+            case "nx" where expected == nil:
+                expected = .some(nil)
+                i += 1
+            case "ex", "px", "exat", "pxat", "keepttl", "xx", "get", "ifne", "ifdeq", "ifdne":
+                return .reply(.error("ERR SET option '\(option.uppercased())' is not supported by this server"))
+            default:
+                return .reply(.error("ERR syntax error"))
+            }
+        }
+        guard let expected else { return .replicate(.put(key, value), .result) }
+        return .replicate(.compareAndSet(key, expected: expected, new: value), .result)
+    }
+
+    /// `HELLO [protover [AUTH user pass] [SETNAME name]]`, parsed as Redis 7 does.
+    private static func hello(_ args: [[UInt8]], protocolVersion: Int, connection: ConnectionID) -> RESPAction {
+        var version = protocolVersion == 3 ? 3 : 2
+        if args.count >= 2 {
+            guard let requested = RESPBytes.integer(args[1][...]) else {
+                return .reply(.error("ERR Protocol version is not an integer or out of range"))
+            }
+            guard requested == 2 || requested == 3 else { return .reply(.error("NOPROTO unsupported protocol version")) }
+            version = Int(requested)
+        }
+        var credentials: RESPCredentials?
+        var i = 2
+        while i < args.count {
+            let more = args.count - 1 - i
+            switch lowercased(args[i]) {
+            case "auth" where more >= 2:
+                credentials = RESPCredentials(user: String(decoding: args[i + 1], as: UTF8.self), password: args[i + 2])
+                i += 3
+            case "setname" where more >= 1:
+                i += 2  // names are accepted and not kept
+            default:
+                return .reply(.error("ERR Syntax error in HELLO option '\(String(decoding: args[i], as: UTF8.self))'"))
+            }
+        }
+        let reply = RESPValue.map([
+            (.bulk("server"), .bulk("multipaxos")), (.bulk("version"), .bulk(redisVersion)),
+            (.bulk("proto"), .integer(Int64(version))), (.bulk("id"), .integer(connection.value)),
+            (.bulk("mode"), .bulk(serverMode)), (.bulk("role"), .bulk("master")), (.bulk("modules"), .array([])),
+        ])
+        return .setProtocol(version, reply: reply, credentials: credentials)
+    }
+
+    /// `-ERR wrong number of arguments for 'name' command`, as Redis 7 words it.
+    static func wrongArity(_ name: String) -> RESPValue {
+        .error("ERR wrong number of arguments for '\(name)' command")
+    }
+
+    /// `-ERR unknown command 'name', with args beginning with: 'a' 'b' `, as Redis 7 words it (the name cut at
+    /// 128 bytes, the arguments listed while they take under 128 bytes).
+    static func unknownCommand(_ args: [[UInt8]]) -> RESPValue {
+        var listed: [UInt8] = []
+        for arg in args.dropFirst() where listed.count < 128 {
+            listed += [UInt8(ascii: "'")] + arg.prefix(128 - listed.count) + Array("' ".utf8)
+        }
+        let name = String(decoding: args[0].prefix(128), as: UTF8.self)
+        return .error("ERR unknown command '\(name)', with args beginning with: \(String(decoding: listed, as: UTF8.self))")
+    }
+
+    /// `-ERR unknown subcommand 'x'. Try NAME HELP.`, as Redis words it.
+    static func unknownSubcommand(_ args: [[UInt8]]) -> RESPValue {
+        let sub = String(decoding: args[1].prefix(128), as: UTF8.self)
+        return .error("ERR unknown subcommand '\(sub)'. Try \(lowercased(args[0]).uppercased()) HELP.")
+    }
+
+    /// A name's ASCII letters in lowercase.
+    static func lowercased(_ bytes: [UInt8]) -> String {
+        String(decoding: bytes.map { (0x41...0x5A).contains($0) ? $0 | 0x20 : $0 }, as: UTF8.self)
+    }
+}

@@ -1,0 +1,97 @@
+/// The introspection commands clients send on connect (CLIENT, CONFIG GET, COMMAND, INFO), answered well
+/// enough for `redis-cli`, `redis-benchmark` and redis-py.
+extension RESPCommands {
+    /// The configuration `CONFIG GET` reports: `redis-benchmark` asks for `save` and `appendonly`, GUIs for
+    /// `databases`. Nothing can be set.
+    static let configuration: [(name: String, value: String)] = [("save", ""), ("appendonly", "no"), ("databases", "1")]
+
+    /// `CLIENT SETINFO | SETNAME | ID | GETNAME | INFO ...`: names and library information are accepted and
+    /// not kept; other subcommands get Redis's unknown-subcommand error, which redis-py ignores.
+    static func client(_ args: [[UInt8]], connection: ConnectionID) -> RESPValue {
+        switch lowercased(args[1]) {
+        case "setinfo": args.count == 4 ? .ok : wrongArity("client|setinfo")
+        case "setname": args.count == 3 ? .ok : wrongArity("client|setname")
+        case "id": args.count == 2 ? .integer(connection.value) : wrongArity("client|id")
+        case "getname": args.count == 2 ? .null : wrongArity("client|getname")
+        case "info": args.count == 2 ? .bulk("id=\(connection.value) name= db=0 lib-name= lib-ver=\n") : wrongArity("client|info")
+        default: unknownSubcommand(args)
+        }
+    }
+
+    /// `CONFIG GET pattern [pattern ...]`: the matching entries of `configuration` as a map (a flat array
+    /// of names and values in RESP2, as Redis sends).
+    static func config(_ args: [[UInt8]]) -> RESPValue {
+        switch lowercased(args[1]) {
+        case "get":
+            guard args.count >= 3 else { return wrongArity("config|get") }
+            let patterns = args.dropFirst(2).map(lowercased)
+            let matching = configuration.filter { entry in patterns.contains { globMatches($0[...], entry.name[...]) } }
+            return .map(matching.map { (RESPValue.bulk($0.name), RESPValue.bulk($0.value)) })
+        case "set": return .error("ERR CONFIG SET is not supported by this server")
+        case "resetstat": return .ok
+        default: return unknownSubcommand(args)
+        }
+    }
+
+    /// `COMMAND` (an empty array: clients then assume nothing), `COMMAND COUNT`, `COMMAND LIST`,
+    /// `COMMAND DOCS` (an empty map) and `COMMAND INFO name ...` (a null per name).
+    static func command(_ args: [[UInt8]]) -> RESPValue {
+        guard args.count >= 2 else { return .array([]) }
+        switch lowercased(args[1]) {
+        case "count": return args.count == 2 ? .integer(Int64(names.count)) : wrongArity("command|count")
+        case "list": return .array(names.map(RESPValue.bulk))
+        case "docs": return .map([])
+        case "info": return .array(args.dropFirst(2).map { _ in .null })
+        default: return unknownSubcommand(args)
+        }
+    }
+
+    /// INFO's text for `sections` (lowercase; none, `default`, `all` or `everything`: every section), in
+    /// Redis's format: `# Name` lines, `field:value` lines, CRLF line ends, a blank line between sections.
+    static func info(sections requested: [String]) -> String {
+        let all: [(name: String, lines: [String])] = [
+            ("Server", ["redis_version:\(redisVersion)", "redis_mode:\(serverMode)", "server_name:multipaxos",
+                        "os:\(operatingSystem)", "arch_bits:\(Int.bitWidth)"]),
+            ("Replication", ["role:master", "connected_slaves:0"]),
+        ]
+        let everything = requested.isEmpty || requested.contains { ["default", "all", "everything"].contains($0) }
+        let chosen = all.filter { everything || requested.contains($0.name.lowercased()) }
+        return chosen.map { section in
+            "# \(section.name)\r\n" + section.lines.map { $0 + "\r\n" }.joined()
+        }.joined(separator: "\r\n")
+    }
+
+    private static var operatingSystem: String {
+#if os(Linux)
+        "Linux"
+#elseif os(macOS)
+        "Darwin"
+#else
+        "unknown"
+#endif
+    }
+
+    /// Whether `text` matches the glob `pattern` (`*`, `?`, literal characters), as CONFIG GET matches names.
+    static func globMatches(_ pattern: Substring, _ text: Substring) -> Bool {
+        var p = pattern.startIndex, t = text.startIndex
+        var starP: Substring.Index?, starT = text.startIndex
+        while t < text.endIndex {
+            if p < pattern.endIndex, pattern[p] == "?" || pattern[p] == text[t] {
+                p = pattern.index(after: p)
+                t = text.index(after: t)
+            } else if p < pattern.endIndex, pattern[p] == "*" {
+                starP = p
+                starT = t
+                p = pattern.index(after: p)
+            } else if let star = starP {
+                p = pattern.index(after: star)
+                starT = text.index(after: starT)
+                t = starT
+            } else {
+                return false
+            }
+        }
+        while p < pattern.endIndex, pattern[p] == "*" { p = pattern.index(after: p) }
+        return p == pattern.endIndex
+    }
+}
