@@ -23,8 +23,10 @@ func clusterCommand(_ args: [String]) async -> Int32 {
     let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
     for sig in [SIGTERM, SIGINT] { signal(sig, SIG_IGN) }
     var children: [Process] = []
+    let (exits, exited) = AsyncStream<(Int, Int32)>.makeStream()
     for i in 0..<options.nodes {
         let child = Process()
+        child.terminationHandler = { exited.yield((i, $0.terminationStatus)) }
         child.executableURL = executable
         child.arguments = options.serveArguments(node: i)
         do {
@@ -41,7 +43,7 @@ func clusterCommand(_ args: [String]) async -> Int32 {
               + "  (try: redis-cli -p \(options.basePort + i) SET greeting hello)")
     }
     print("data in \(options.dataDirectory); Ctrl-C stops every node")
-    fflush(stdout)
+    fflush(nil)
     // Ctrl-C or SIGTERM: stop every child by its pid, then wait for them.
     let stopAll: @Sendable () -> Void = { [pids = children.map(\.processIdentifier)] in
         for pid in pids { kill(pid, SIGTERM) }
@@ -53,29 +55,19 @@ func clusterCommand(_ args: [String]) async -> Int32 {
         return source
     }
     defer { for source in sources { source.cancel() } }
-    // If one node exits on its own, the cluster command says so and stops the rest.
+    // When one node exits (on its own or when stopped), the others are stopped too.
     var status: Int32 = 0
-    await withTaskGroup(of: (Int, Int32).self) { group in
-        for (i, child) in children.enumerated() {
-            group.addTask {
-                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                    DispatchQueue.global().async {
-                        child.waitUntilExit()
-                        continuation.resume()
-                    }
-                }
-                return (i, child.terminationStatus)
-            }
-        }
-        var first = true
-        for await (i, code) in group {
-            if first && code != 0 {
+    var remaining = options.nodes
+    for await (i, code) in exits {
+        if remaining == options.nodes {
+            if code != 0 {
                 complain("cluster: node \(i) exited with status \(code); stopping the others")
                 status = 1
             }
-            if first { stopAll() }
-            first = false
+            stopAll()
         }
+        remaining -= 1
+        if remaining == 0 { break }
     }
     return status
 }

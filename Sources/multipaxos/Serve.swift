@@ -26,7 +26,10 @@ func serveCommand(_ args: [String]) async -> Int32 {
         return 2
     }
     let prefix = "n\(options.configuration.id.value)"
-    let log: @Sendable (String) -> Void = options.quiet ? { _ in } : { logLine("\(prefix): \($0)") }
+    let quiet = options.quiet
+    let log: @Sendable (String) -> Void = { text in
+        if !quiet { logLine("\(prefix): \(text)") }
+    }
     let node: ServedNode
     do {
         node = try ServedNode(options.configuration, log: log)

@@ -83,7 +83,7 @@ import Testing
         #expect(version == 3)
         #expect(credentials == nil)
         #expect(reply == .map([(.bulk("server"), .bulk("multipaxos")), (.bulk("version"), .bulk("7.0.0")),
-                               (.bulk("proto"), .integer(3)), (.bulk("id"), .integer(42)), (.bulk("mode"), .bulk("cluster")),
+                               (.bulk("proto"), .integer(3)), (.bulk("id"), .integer(42)), (.bulk("mode"), .bulk("standalone")),
                                (.bulk("role"), .bulk("master")), (.bulk("modules"), .array([]))]))
         #expect(reply.encoded(protocolVersion: 3).starts(with: Array("%7\r\n$6\r\nserver\r\n".utf8)))
         // No version: the current one, unchanged; HELLO 2 back to RESP2.

@@ -32,17 +32,6 @@ private func replyError(_ input: [UInt8], maxReplyBytes: Int = 1 << 24) -> RESPE
 }
 
 /// A small xorshift generator, so that the fuzz loop is the same on every run.
-private struct XorShift {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state ^= state << 13
-        state ^= state >> 7
-        state ^= state << 17
-        return state
-    }
-    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(n, 1))) }
-}
-
 @Suite struct RESPTests {
     /// A pipeline with every request form: multibulk (binary-safe, CRLF inside a value), inline, quoted,
     /// an empty line, and the `*0` that Redis ignores.

@@ -76,3 +76,17 @@ func installedKinds(_ effects: [Effect]) -> [RoleKind] {
         if case .install(let roles) = effect { roles.map(\.kind) } else { [] }
     }
 }
+
+/// A small seeded generator for tests that feed random bytes to decoders.
+struct XorShift {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state ^= state << 13
+        state ^= state >> 7
+        state ^= state << 17
+        return state
+    }
+    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(n, 1))) }
+    mutating func byte() -> UInt8 { UInt8(truncatingIfNeeded: next()) }
+}
+

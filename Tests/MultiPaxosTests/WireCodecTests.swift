@@ -68,18 +68,6 @@ func drain(_ decoder: inout FrameDecoder) throws(WireError) -> [[UInt8]] {
 }
 
 /// A small deterministic generator (xorshift64), so that a failing mutation can be replayed.
-struct XorShift {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state ^= state << 13
-        state ^= state >> 7
-        state ^= state << 17
-        return state
-    }
-    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-    mutating func byte() -> UInt8 { UInt8(truncatingIfNeeded: next()) }
-}
-
 @Suite struct WireCodecTests {
     @Test func everyKindRoundTripsWithEveryField() throws {
         #expect(Set(wireSamples.map(\.kind)) == Set(MessageKind.allCases))

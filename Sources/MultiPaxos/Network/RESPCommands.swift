@@ -69,7 +69,7 @@ public enum RESPCommands {
     /// The Redis version the server reports (in HELLO and INFO): the command set clients may assume.
     public static let redisVersion = "7.0.0"
     /// The `mode` HELLO reports and INFO's `redis_mode`.
-    public static let serverMode = "cluster"
+    public static let serverMode = "standalone"
     /// The commands understood, lowercase.
     public static let names = ["append", "auth", "client", "command", "config", "del", "echo", "exists", "get",
                                "hello", "info", "ping", "quit", "reset", "select", "set"]

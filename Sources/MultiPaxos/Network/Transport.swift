@@ -69,15 +69,15 @@ final class Transport: @unchecked Sendable {  // the loop state is touched only 
     private let hello: [UInt8]
 
     private struct Outbox {
-        var frames: [[UInt8]]
+        var frames: [[[UInt8]]]
         var queuedBytes: [Int]
         var answers: [(connection: UInt64, key: RequestKey, outcome: CallOutcome)] = []
         var woken = false
         var stopping = false
     }
     private let outbox: Mutex<Outbox>
-    /// Messages dropped because a peer's queue was full, by peer.
-    let dropped: [Atomic<Int>]
+    /// Messages dropped because a peer's queue was full or its link was down, by peer.
+    let dropped: Mutex<[Int]>
 
     // I/O-thread state.
     private var links: [OutboundLink]
@@ -87,7 +87,6 @@ final class Transport: @unchecked Sendable {  // the loop state is touched only 
     private var nextConnection: UInt64 = 1
     private var spareClients: [(ClientID, UInt64)] = []
     private var pending: [ServerInput] = []
-    private let thread = Mutex<Thread?>(nil)
     private let finished = Atomic<Bool>(false)
 
     /// Listens on this node's peer address and on `client`, or throws naming the address.
@@ -120,7 +119,7 @@ final class Transport: @unchecked Sendable {  // the loop state is touched only 
         Sockets.setNonBlocking(wakeRead)
         Sockets.setNonBlocking(wakeWrite)
         outbox = Mutex(Outbox(frames: Array(repeating: [], count: peers.count), queuedBytes: Array(repeating: 0, count: peers.count)))
-        dropped = (0..<peers.count).map { _ in Atomic(0) }
+        dropped = Mutex(Array(repeating: 0, count: peers.count))
         links = peers.indices.map { OutboundLink(peer: NodeID($0), address: peers[$0]) }
     }
 
@@ -129,7 +128,6 @@ final class Transport: @unchecked Sendable {  // the loop state is touched only 
         let t = Thread { [self] in run() }
         t.name = "multipaxos-io-\(me.value)"
         t.start()
-        thread.withLock { $0 = t }
     }
 
     /// Stops accepting and closes every socket; returns once the I/O thread has finished.
@@ -149,7 +147,7 @@ final class Transport: @unchecked Sendable {  // the loop state is touched only 
             box.queuedBytes[peer.value] += frame.count
             return true
         }
-        if !accepted { dropped[peer.value].add(1, ordering: .relaxed) }
+        if !accepted { dropped.withLock { $0[peer.value] += 1 } }
     }
 
     /// Hands a client call's outcome to its connection.
@@ -259,7 +257,9 @@ final class Transport: @unchecked Sendable {  // the loop state is touched only 
             return (box.frames, box.answers)
         }
         for (i, queue) in frames.enumerated() where !queue.isEmpty {
-            for frame in queue { links[i].enqueue(frame, limit: limits.peerQueueBytes, dropped: dropped[i]) }
+            var lost = 0
+            for frame in queue where !links[i].enqueue(frame, limit: limits.peerQueueBytes) { lost += 1 }
+            if lost > 0 { dropped.withLock { $0[i] += lost } }
         }
         for answer in answers {
             guard let fd = sessionByConnection[answer.connection] else { continue }
@@ -417,12 +417,11 @@ struct OutboundLink {
         }
     }
 
-    mutating func enqueue(_ frame: [UInt8], limit: Int, dropped: borrowing Atomic<Int>) {
-        guard fd >= 0, out.count + frame.count <= limit else {
-            dropped.add(1, ordering: .relaxed)
-            return
-        }
+    /// Queues a frame; false (dropped) when the link is down or its queue is full.
+    mutating func enqueue(_ frame: [UInt8], limit: Int) -> Bool {
+        guard fd >= 0, out.count + frame.count <= limit else { return false }
         out.append(frame)
+        return true
     }
 
     mutating func service(revents: Int32, log: (String) -> Void) {
