@@ -42,7 +42,8 @@ func clusterCommand(_ args: [String]) async -> Int32 {
         print("node \(i): pid \(children[i].processIdentifier), clients at 127.0.0.1:\(options.basePort + i)"
               + "  (try: redis-cli -p \(options.basePort + i) SET greeting hello)")
     }
-    print("data in \(options.dataDirectory); Ctrl-C stops every node")
+    print(options.inMemory ? "data in memory only; Ctrl-C stops every node"
+                           : "data in \(options.dataDirectory); Ctrl-C stops every node")
     fflush(nil)
     // Ctrl-C or SIGTERM: stop every child by its pid, then wait for them.
     let stopAll: @Sendable () -> Void = { [pids = children.map(\.processIdentifier)] in

@@ -8,6 +8,8 @@ public struct ClusterOptions: Sendable, Equatable {
     public var basePort = 7000
     /// The Phase-1 mode.
     public var mode = Mode.stableLeader
+    /// No data directories (benchmarks only).
+    public var inMemory = false
     /// Options passed on to every `serve` child unchanged (timing, limits, --quiet).
     public var passThrough: [String] = []
 
@@ -24,6 +26,7 @@ public struct ClusterOptions: Sendable, Equatable {
           --data DIR         data directories go to DIR/node-I (default ./multipaxos-cluster)
           --base-port P      clients of node I on port P+I, peers on P+100+I (default 7000)
           --mode M           stable-leader or per-slot (default stable-leader)
+          --in-memory        no data directories (benchmarks only; nothing survives a restart)
           --heartbeat-ms, --leader-timeout-ms, --client-timeout-ms, --max-request-bytes, --max-clients, --quiet
                              passed on to every node (see multipaxos serve --help)
         """
@@ -48,6 +51,7 @@ public struct ClusterOptions: Sendable, Equatable {
             case "--heartbeat-ms", "--leader-timeout-ms", "--client-timeout-ms", "--max-request-bytes", "--max-clients":
                 result.passThrough += [arg, try cursor.value(arg)]
             case "--quiet": result.passThrough.append(arg)
+            case "--in-memory": result.inMemory = true
             default: throw OptionsError("unknown option '\(arg)'")
             }
             cursor.advance()
@@ -59,6 +63,6 @@ public struct ClusterOptions: Sendable, Equatable {
     public func serveArguments(node i: Int) -> [String] {
         let peers = (0..<nodes).map { "127.0.0.1:\(basePort + 100 + $0)" }.joined(separator: ",")
         return ["serve", "--id", "\(i)", "--peers", peers, "--client", "127.0.0.1:\(basePort + i)",
-                "--data", "\(dataDirectory)/node-\(i)", "--mode", mode.rawValue] + passThrough
+                "--mode", mode.rawValue] + (inMemory ? ["--in-memory"] : ["--data", "\(dataDirectory)/node-\(i)"]) + passThrough
     }
 }

@@ -24,6 +24,8 @@ public struct ServeOptions: Sendable {
           --cluster-id NAME               the cluster's name (default multipaxos); peers of another are refused
           --mode stable-leader|per-slot   (default stable-leader)
           --rejoin                        this node's data was lost: rejoin as a learner before voting again
+          --in-memory                     no data directory (benchmarks only): a restarted node has forgotten
+                                          its votes and must be started with --rejoin
           --heartbeat-ms N                leader heartbeat interval (default 50)
           --leader-timeout-ms N           follower's wait for the leader before competing (default 300)
           --client-timeout-ms N           a command waiting longer gets -TRYAGAIN (default 5000)
@@ -40,6 +42,7 @@ public struct ServeOptions: Sendable {
         var data: String?
         var rest = ServeConfiguration(id: NodeID(0), peers: [], client: PeerAddress(host: "127.0.0.1", port: 0))
         var quiet = false
+        var inMemory = false
         var cursor = ArgumentCursor(args)
         func address(_ flag: String, _ text: String) throws(OptionsError) -> PeerAddress {
             do { return try PeerAddress(parsing: text) } catch { throw OptionsError("\(flag): \(error)") }
@@ -71,6 +74,7 @@ public struct ServeOptions: Sendable {
                 guard let mode = Mode(rawValue: text) else { throw OptionsError("--mode '\(text)' is not stable-leader or per-slot") }
                 rest.mode = mode
             case "--rejoin": rest.rejoin = true
+            case "--in-memory": inMemory = true
             case "--heartbeat-ms": rest.timing.heartbeatInterval = Microseconds(try cursor.integer(arg, 1...60_000)) * 1000
             case "--leader-timeout-ms": rest.timing.leaderTimeout = Microseconds(try cursor.integer(arg, 1...600_000)) * 1000
             case "--client-timeout-ms": rest.clientTimeout = .milliseconds(try cursor.integer(arg, 1...3_600_000))
@@ -84,7 +88,8 @@ public struct ServeOptions: Sendable {
         guard let id else { throw OptionsError("missing --id") }
         guard let peers else { throw OptionsError("missing --peers") }
         guard let client else { throw OptionsError("missing --client") }
-        guard let data else { throw OptionsError("missing --data") }
+        guard data != nil || inMemory else { throw OptionsError("missing --data (or --in-memory, for benchmarks)") }
+        guard data == nil || !inMemory else { throw OptionsError("--data and --in-memory exclude each other") }
         guard id < peers.count else { throw OptionsError("--id \(id) is not an index into --peers (\(peers.count) members)") }
         guard rest.timing.leaderTimeout > rest.timing.heartbeatInterval else {
             throw OptionsError("--leader-timeout-ms must exceed --heartbeat-ms")

@@ -453,7 +453,11 @@ struct OutboundLink {
         fd = -1
         connecting = false
         out = OutputBuffer()
-        if wasConnected || reason != lastError { log("link to peer \(peer) at \(address) lost: \(reason); retrying") }
+        if wasConnected {
+            log("link to peer \(peer) at \(address) lost: \(reason); reconnecting")
+        } else if reason != lastError {
+            log("cannot reach peer \(peer) at \(address): \(reason); retrying")
+        }
         lastError = reason
         let jitter = Double.random(in: 0.5...1.5)
         nextAttempt = ContinuousClock.now + backoff * jitter
