@@ -84,6 +84,19 @@ final class ServedProcesses: @unchecked Sendable {  // used by one test at a tim
         return best?.0
     }
 
+    /// A connection to node `i`'s client port, retried until the node listens (bounded).
+    func connect(_ i: Int, seconds: Int64 = 10) throws -> RESPConnection {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while true {
+            do {
+                return try RESPConnection(to: clientAddress(i), deadline: deadline)
+            } catch {
+                if ContinuousClock.now >= deadline { throw error }
+                usleep(20_000)
+            }
+        }
+    }
+
     /// Sends one command to node `i` over RESP and returns the reply.
     func call(_ i: Int, _ args: [String], seconds: Int64 = 10) throws -> RESPValue {
         let deadline = ContinuousClock.now + .seconds(seconds)

@@ -122,4 +122,53 @@ import Testing
         #expect(message.contains("Protocol error"), "\(message)")
         #expect(throws: RESPConnection.Failure.self) { try connection.reply(deadline: .now + .seconds(5)) }
     }
+
+    @Test func aPasswordProtectedClusterAnswersAsRedisDoes() async throws {
+        let cluster = try ServedProcesses(nodes: 3)
+        defer { cluster.stopAll() }
+        let passwordFile = cluster.root + "/password"
+        #expect(FileManager.default.createFile(atPath: passwordFile, contents: Data("s3cret\n".utf8), attributes: [.posixPermissions: 0o600]))
+        cluster.extraArguments += ["--password-file", passwordFile]
+        try cluster.startAll()
+        let deadline = ContinuousClock.now + .seconds(20)
+        let connection = try cluster.connect(1)
+        #expect(try connection.call(["PING"], deadline: deadline) == RESPCommands.noAuthentication)
+        #expect(try connection.call(["SET", "k", "v"], deadline: deadline) == RESPCommands.noAuthentication)
+        #expect(try connection.call(["AUTH", "nope"], deadline: deadline) == RESPCommands.wrongPassword)
+        #expect(try connection.call(["AUTH", "s3cret"], deadline: deadline) == .ok)
+        var reply = RESPValue.null
+        while ContinuousClock.now < deadline {  // the cluster may still be electing its leader
+            reply = try connection.call(["SET", "k", "v"], deadline: deadline)
+            if reply == .ok { break }
+        }
+        #expect(reply == .ok)
+        let hello = try cluster.connect(2)
+        #expect(try hello.call(["HELLO", "3"], deadline: deadline) == RESPCommands.helloNeedsAuthentication)
+        guard case .map = try hello.call(["HELLO", "3", "AUTH", "default", "s3cret"], deadline: deadline) else {
+            Issue.record("HELLO 3 AUTH did not answer with a map")
+            return
+        }
+        #expect(try hello.call(["GET", "k"], deadline: deadline) == .bulk("v"))
+        let client = try RemoteClient(nodes: cluster.clientAddresses, password: "s3cret", giveUpAfter: .seconds(20))
+        #expect(try await client.run(.get("k")) == .value("v"))
+        let wrong = try RemoteClient(nodes: cluster.clientAddresses, password: "x", giveUpAfter: .seconds(5))
+        await #expect(throws: RemoteClientError.self) { try await wrong.run(.get("k")) }
+    }
+
+    @Test func protectedModeRefusesAnOpenClientListenerWithoutAPassword() throws {
+        let cluster = try ServedProcesses(nodes: 1)
+        defer { cluster.stopAll() }
+        var args = cluster.arguments(0)
+        args[args.firstIndex(of: "--client")! + 1] = "0.0.0.0:\(cluster.clientPorts[0])"
+        let process = Process()
+        process.executableURL = cluster.binary
+        process.arguments = args
+        let errors = Pipe()
+        process.standardError = errors
+        try process.run()
+        process.waitUntilExit()
+        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationStatus == 1)
+        #expect(text.contains("protected mode") && text.contains("--password-file") && text.contains("--no-auth"), "\(text)")
+    }
 }

@@ -27,6 +27,7 @@ public struct ClusterOptions: Sendable, Equatable {
           --base-port P      clients of node I on port P+I, peers on P+100+I (default 7000)
           --mode M           stable-leader or per-slot (default stable-leader)
           --in-memory        no data directories (benchmarks only; nothing survives a restart)
+          --password-file FILE   clients must AUTH with the first line of FILE
           --heartbeat-ms, --leader-timeout-ms, --client-timeout-ms, --max-request-bytes, --max-clients, --quiet
                              passed on to every node (see multipaxos serve --help)
         """
@@ -50,7 +51,8 @@ public struct ClusterOptions: Sendable, Equatable {
                 result.mode = mode
             case "--heartbeat-ms", "--leader-timeout-ms", "--client-timeout-ms", "--max-request-bytes", "--max-clients":
                 result.passThrough += [arg, try cursor.value(arg)]
-            case "--quiet": result.passThrough.append(arg)
+            case "--quiet", "--no-auth": result.passThrough.append(arg)
+            case "--password-file": result.passThrough += [arg, try cursor.value(arg)]
             case "--in-memory": result.inMemory = true
             default: throw OptionsError("unknown option '\(arg)'")
             }

@@ -1,3 +1,10 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+
 /// What `multipaxos serve` was asked for: one member of a cluster of processes.
 public struct ServeOptions: Sendable {
     /// The node's configuration.
@@ -31,6 +38,9 @@ public struct ServeOptions: Sendable {
           --client-timeout-ms N           a command waiting longer gets -TRYAGAIN (default 5000)
           --max-request-bytes N           the largest client request (default 1572864)
           --max-clients N                 the most client connections (default 10000)
+          --password-file FILE            clients must AUTH with the first line of FILE (never a flag: flags show
+                                          in ps); without one, --client must be a loopback address
+          --no-auth                       serve clients on any address without a password (not recommended)
           --quiet                         no event lines
         """
 
@@ -81,6 +91,10 @@ public struct ServeOptions: Sendable {
             case "--max-request-bytes": rest.limits.maxRequestBytes = try cursor.integer(arg, 64...(512 << 20))
             case "--max-clients": rest.limits.maxClients = try cursor.integer(arg, 1...1_000_000)
             case "--quiet": quiet = true
+            case "--password-file":
+                let path = try cursor.value(arg)
+                do { rest.password = try readPasswordFile(path) } catch { throw OptionsError("--password-file: \(error)") }
+            case "--no-auth": rest.allowUnauthenticatedClients = true
             default: throw OptionsError("unknown option '\(arg)'")
             }
             cursor.advance()
@@ -102,4 +116,27 @@ public struct ServeOptions: Sendable {
         configuration.dataDirectory = data
         return ServeOptions(configuration: configuration, quiet: quiet)
     }
+}
+
+/// Why a secret file could not be used, naming the file.
+public struct SecretFileError: Error, Equatable, CustomStringConvertible {
+    /// What is wrong.
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// The first line of a password file (without its line ending); refuses an empty line and a file that others
+/// may read.
+func readPasswordFile(_ path: String) throws(SecretFileError) -> [UInt8] {
+    var info = stat()
+    guard stat(path, &info) == 0 else { throw SecretFileError("\(path): \(String(cString: strerror(errno)))") }
+    guard info.st_mode & S_IFMT == S_IFREG else { throw SecretFileError("\(path) is not a regular file") }
+    guard info.st_mode & 0o004 == 0 else {
+        throw SecretFileError("\(path) has mode 0\(String(info.st_mode & 0o777, radix: 8)): it must not be readable by others (chmod 600)")
+    }
+    guard let data = FileManager.default.contents(atPath: path) else { throw SecretFileError("\(path) cannot be read") }
+    let bytes = [UInt8](data)
+    let line = Array(bytes.prefix { $0 != 10 && $0 != 13 })
+    guard !line.isEmpty else { throw SecretFileError("\(path): the first line (the password) is empty") }
+    return line
 }

@@ -17,6 +17,10 @@ struct ClientSession {
     var out = OutputBuffer()
     /// The connection closes once `out` is written.
     private(set) var closing = false
+    /// The password clients must give (`AUTH`, or `HELLO ... AUTH`) before anything else; nil: none.
+    private let password: [UInt8]?
+    /// Whether the connection may run commands: at once without a password, after `AUTH` with one.
+    private var authenticated: Bool
 
     /// What the connection owes its client, in request order.
     private enum Owed {
@@ -34,7 +38,10 @@ struct ClientSession {
     private var owed: [Owed] = []
     private var owedStart = 0
 
-    init(connection: UInt64, address: String, client: ClientID, nextRequest: UInt64, maxRequestBytes: Int) {
+    init(connection: UInt64, address: String, client: ClientID, nextRequest: UInt64, maxRequestBytes: Int,
+         password: [UInt8]?) {
+        self.password = password
+        authenticated = password == nil
         self.connection = connection
         self.address = address
         self.client = client
@@ -66,14 +73,26 @@ struct ClientSession {
     }
 
     private mutating func owe(_ args: [[UInt8]]) {
-        if let submit = RemoteProtocol.submission(args) {
+        let action = RESPCommands.action(for: args, protocolVersion: protocolVersion, connection: ConnectionID(Int64(connection)))
+        let submit = RemoteProtocol.submission(args)
+        if !authenticated {
+            // As Redis: before authentication only AUTH, HELLO with AUTH, and QUIT; PING included gets NOAUTH.
+            switch action {
+            case .authenticate, .quit, .setProtocol(_, _, .some): break
+            case .setProtocol(_, _, nil): return owed.append(.ready(RESPCommands.helloNeedsAuthentication))
+            // Unknown commands and wrong arities are refused before authentication is checked, as in Redis.
+            case .reply(.error(let message)) where submit == nil: return owed.append(.ready(.error(message)))
+            default: return owed.append(.ready(RESPCommands.noAuthentication))
+            }
+        }
+        if let submit {
             switch submit {
             case .success(let command): owed.append(.call(command, .raw, sent: false))
             case .failure(let error): owed.append(.ready(.error(error.message)))
             }
             return
         }
-        switch RESPCommands.action(for: args, protocolVersion: protocolVersion) {
+        switch action {
         case .reply(let value):
             owed.append(.ready(value))
         case .replicate(let operation, let rendering):
@@ -81,18 +100,31 @@ struct ClientSession {
             nextRequest += 1
             owed.append(.call(Command(key: key, operation: operation.encoded), .keyValue(rendering), sent: false))
         case .setProtocol(let version, let reply, let credentials):
-            // No password is configured: a HELLO that brings credentials is refused as Redis refuses it.
-            guard credentials == nil else { return owed.append(.ready(RESPCommands.noPasswordConfigured)) }
+            if let credentials {
+                guard password != nil else { return owed.append(.ready(RESPCommands.noPasswordConfigured)) }
+                guard accepts(credentials) else { return owed.append(.ready(RESPCommands.wrongPassword)) }
+                authenticated = true
+            }
             protocolVersion = version
             owed.append(.ready(reply))
-        case .authenticate:
-            owed.append(.ready(RESPCommands.noPasswordConfigured))
+        case .authenticate(let credentials):
+            guard password != nil else { return owed.append(.ready(RESPCommands.noPasswordConfigured)) }
+            guard accepts(credentials) else { return owed.append(.ready(RESPCommands.wrongPassword)) }
+            authenticated = true
+            owed.append(.ready(.ok))
         case .quit:
             owed.append(.close(.ok))
         case .reset:
             protocolVersion = 2
+            authenticated = password == nil
             owed.append(.ready(.simpleString("RESET")))
         }
+    }
+
+    /// Whether the credentials are the default user's password, compared in constant time.
+    private func accepts(_ credentials: RESPCredentials) -> Bool {
+        guard let password, credentials.user == nil || credentials.user == "default" else { return false }
+        return constantTimeEquals(credentials.password, password)
     }
 
     /// Writes the replies that are ready in order, and returns the next command to run, if its turn has come.
@@ -164,4 +196,13 @@ enum RemoteProtocol {
 struct RemoteProtocolError: Error {
     let message: String
     init(_ message: String) { self.message = message }
+}
+
+/// Whether two byte strings are equal, in time that does not depend on where they differ (only on their
+/// lengths), so that comparing a guess with a secret tells nothing about how much of it was right.
+func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+    guard a.count == b.count else { return false }
+    var difference: UInt8 = 0
+    for i in a.indices { difference |= a[i] ^ b[i] }
+    return difference == 0
 }

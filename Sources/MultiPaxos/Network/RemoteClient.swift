@@ -53,7 +53,7 @@ public actor RemoteClient {
 
     /// A client of the cluster whose members serve clients at `nodes`. Each attempt waits `requestTimeout`;
     /// the call gives up after `giveUpAfter`.
-    public init(nodes: [PeerAddress], requestTimeout: Duration = .seconds(2),
+    public init(nodes: [PeerAddress], password: String? = nil, requestTimeout: Duration = .seconds(2),
                 giveUpAfter: Duration = .seconds(15)) throws(RemoteClientError) {
         guard !nodes.isEmpty else { throw .invalidConfiguration("no node addresses") }
         guard requestTimeout > .zero, giveUpAfter > .zero else {
@@ -63,7 +63,7 @@ public actor RemoteClient {
         self.requestTimeout = requestTimeout
         self.giveUpAfter = giveUpAfter
         id = ClientID(UInt64.random(in: 1...UInt64.max))
-        worker = Worker(nodes: nodes, start: Int(id.value % UInt64(nodes.count)))
+        worker = Worker(nodes: nodes, start: Int(id.value % UInt64(nodes.count)), password: password.map { Array($0.utf8) })
     }
 
     /// Runs `operation` (in the state machine's encoding) exactly once and returns its result.
@@ -107,10 +107,12 @@ public actor RemoteClient {
         private let nodes: [PeerAddress]
         private var current: Int
         private var connection: RESPConnection?
+        private let password: [UInt8]?
 
-        init(nodes: [PeerAddress], start: Int) {
+        init(nodes: [PeerAddress], start: Int, password: [UInt8]?) {
             self.nodes = nodes
             current = start
+            self.password = password
         }
 
         func attempt(_ args: [[UInt8]], deadline: ContinuousClock.Instant) async -> Outcome {
@@ -121,7 +123,14 @@ public actor RemoteClient {
 
         private func blockingAttempt(_ args: [[UInt8]], deadline: ContinuousClock.Instant) -> Outcome {
             do {
-                if connection == nil { connection = try RESPConnection(to: nodes[current % nodes.count], deadline: deadline) }
+                if connection == nil {
+                    let fresh = try RESPConnection(to: nodes[current % nodes.count], deadline: deadline)
+                    if let password {
+                        let reply = try fresh.call([Array("AUTH".utf8), password], deadline: deadline)
+                        guard reply == .ok else { return .refused("AUTH: \(reply)") }
+                    }
+                    connection = fresh
+                }
                 switch try connection!.call(args, deadline: deadline) {
                 case .bulkString(let bytes): return .result(bytes)
                 case .error(let message) where message.hasPrefix("TRYAGAIN"): moveOn()

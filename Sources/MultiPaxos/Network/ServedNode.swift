@@ -27,6 +27,11 @@ public struct ServeConfiguration: Sendable {
     public var rejoin = false
     /// Socket limits.
     public var limits = TransportLimits()
+    /// The password clients must give (`AUTH`); nil: none (then the client listener must be on loopback,
+    /// unless `allowUnauthenticatedClients`).
+    public var password: [UInt8]?
+    /// Serve clients without a password on a non-loopback address (`--no-auth`).
+    public var allowUnauthenticatedClients = false
 
     /// Makes a configuration for node `id` of `peers`, serving clients on `client`.
     public init(id: NodeID, peers: [PeerAddress], client: PeerAddress) {
@@ -63,6 +68,10 @@ public final class ServedNode: Sendable {
     public init(_ configuration: ServeConfiguration, log: @escaping @Sendable (String) -> Void) throws(ServeError) {
         self.configuration = configuration
         self.log = log
+        if configuration.password == nil && !configuration.allowUnauthenticatedClients && !configuration.client.isLoopback {
+            throw .protectedMode("--client \(configuration.client) is not a loopback address and no password is set: "
+                                 + "give --password-file FILE, or --no-auth to serve every client without one")
+        }
         let members = configuration.peers.indices.map(NodeID.init)
         cluster = ClusterConfiguration(members: members, mode: configuration.mode, timing: configuration.timing)
         if let directory = configuration.dataDirectory {
@@ -86,7 +95,8 @@ public final class ServedNode: Sendable {
         (inputs, continuation) = AsyncStream<[ServerInput]>.makeStream(bufferingPolicy: .unbounded)
         do {
             transport = try Transport(me: configuration.id, clusterID: configuration.clusterID, peers: configuration.peers,
-                                      client: configuration.client, limits: configuration.limits, log: log,
+                                      client: configuration.client, limits: configuration.limits,
+                                      password: configuration.password, log: log,
                                       inputs: continuation)
         } catch {
             throw .network(error)
@@ -233,11 +243,14 @@ public enum ServeError: Error, CustomStringConvertible {
     case storage(String)
     /// A socket could not be opened.
     case network(NetworkError)
+    /// Protected mode (as Redis's): clients off loopback need a password, or an explicit `--no-auth`.
+    case protectedMode(String)
 
     public var description: String {
         switch self {
         case .storage(let message): "storage: \(message)"
         case .network(let error): "\(error)"
+        case .protectedMode(let message): "protected mode: \(message)"
         }
     }
 }

@@ -56,6 +56,8 @@ final class Transport: @unchecked Sendable {  // the loop state is touched only 
     let clusterID: String
     let peers: [PeerAddress]
     let limits: TransportLimits
+    /// The password clients must give, if any.
+    let password: [UInt8]?
     let log: @Sendable (String) -> Void
     private let inputs: AsyncStream<[ServerInput]>.Continuation
 
@@ -91,11 +93,12 @@ final class Transport: @unchecked Sendable {  // the loop state is touched only 
 
     /// Listens on this node's peer address and on `client`, or throws naming the address.
     init(me: NodeID, clusterID: String, peers: [PeerAddress], client: PeerAddress, limits: TransportLimits,
-         log: @escaping @Sendable (String) -> Void, inputs: AsyncStream<[ServerInput]>.Continuation) throws(NetworkError) {
+         password: [UInt8]?, log: @escaping @Sendable (String) -> Void, inputs: AsyncStream<[ServerInput]>.Continuation) throws(NetworkError) {
         self.me = me
         self.clusterID = clusterID
         self.peers = peers
         self.limits = limits
+        self.password = password
         self.log = log
         self.inputs = inputs
         do {
@@ -328,7 +331,8 @@ final class Transport: @unchecked Sendable {  // the loop state is touched only 
             }
             let (client, next) = spareClients.popLast() ?? (ClientID(UInt64.random(in: 1...UInt64.max)), 1)
             sessions[fd] = ClientSession(connection: nextConnection, address: address, client: client,
-                                         nextRequest: next, maxRequestBytes: limits.maxRequestBytes)
+                                         nextRequest: next, maxRequestBytes: limits.maxRequestBytes,
+                                         password: password)
             sessionByConnection[nextConnection] = fd
             nextConnection += 1
         }

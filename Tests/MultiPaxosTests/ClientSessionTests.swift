@@ -1,0 +1,83 @@
+import Testing
+@testable import MultiPaxos
+
+/// A RESP connection's session without sockets: requests in, replies (and commands for the node) out.
+@Suite struct ClientSessionTests {
+    func session(password: String? = nil) -> ClientSession {
+        ClientSession(connection: 1, address: "test", client: ClientID(7), nextRequest: 1, maxRequestBytes: 1 << 20,
+                      password: password.map { Array($0.utf8) })
+    }
+
+    /// Feeds `commands` and returns the replies written so far, decoded, and the command handed to the node.
+    func feed(_ s: inout ClientSession, _ commands: [[String]]) throws -> ([RESPValue], Command?) {
+        let bytes = commands.flatMap { RESPConnection.encode($0.map { Array($0.utf8) }) }
+        bytes.withUnsafeBytes { s.received($0) }
+        let call = s.nextCall()
+        var parser = RESPReplyParser()
+        parser.append(s.out.bytes)
+        var replies: [RESPValue] = []
+        while let value = try parser.next() { replies.append(value) }
+        return (replies, call)
+    }
+
+    @Test func withAPasswordEveryCommandButAuthHelloAndQuitGetsNoauth() throws {
+        var s = session(password: "pw")
+        let (replies, call) = try feed(&s, [["PING"], ["GET", "k"], ["MPX.SUBMIT", "1", "1", "x"], ["HELLO", "3"],
+                                            ["AUTH", "wrong"], ["AUTH", "default", "wrong"], ["AUTH", "other", "pw"],
+                                            ["NOSUCH"], ["AUTH", "pw"], ["PING"]])
+        #expect(call == nil)
+        #expect(replies.count == 10)
+        #expect(replies[0] == RESPCommands.noAuthentication && replies[1] == RESPCommands.noAuthentication)
+        #expect(replies[2] == RESPCommands.noAuthentication)
+        #expect(replies[3] == RESPCommands.helloNeedsAuthentication)
+        #expect(replies[4] == RESPCommands.wrongPassword && replies[5] == RESPCommands.wrongPassword)
+        #expect(replies[6] == RESPCommands.wrongPassword)
+        if case .error(let unknown) = replies[7] { #expect(unknown.hasPrefix("ERR unknown command")) } else { Issue.record("\(replies[7])") }
+        #expect(replies[8] == .ok && replies[9] == .simpleString("PONG"))
+    }
+
+    @Test func helloWithAuthAuthenticatesAndSwitchesToResp3() throws {
+        var s = session(password: "pw")
+        let (replies, call) = try feed(&s, [["HELLO", "3", "AUTH", "default", "pw"], ["SET", "k", "v"]])
+        guard case .map = replies.first else {
+            Issue.record("HELLO 3 did not answer with a RESP3 map: \(replies)")
+            return
+        }
+        #expect(call?.key == RequestKey(client: ClientID(7), request: RequestNumber(1)))
+        #expect(call.map { try? KeyValueOperation(decoding: $0.operation) } == .put("k", "v"))
+    }
+
+    @Test func withoutAPasswordAuthIsRefusedAsRedisRefusesIt() throws {
+        var s = session()
+        let (replies, _) = try feed(&s, [["AUTH", "x"], ["PING"]])
+        #expect(replies == [RESPCommands.noPasswordConfigured, .simpleString("PONG")])
+    }
+
+    @Test func pipelinedCommandsRunOneAtATimeAndAreAnsweredInOrder() throws {
+        var s = session()
+        let (first, call1) = try feed(&s, [["PING"], ["SET", "a", "1"], ["PING", "later"], ["GET", "a"]])
+        #expect(first == [.simpleString("PONG")])
+        let key1 = try #require(call1).key
+        #expect(s.nextCall() == nil, "the second command waits for the first")
+        s.complete(key1, .result(KeyValueResult.ok.encoded))
+        let next = s.nextCall()
+        let call2 = try #require(next)
+        #expect(call2.key.request == RequestNumber(2))
+        s.complete(call2.key, .unavailable("TRYAGAIN no leader"))
+        #expect(s.nextCall() == nil)
+        var parser = RESPReplyParser()
+        parser.append(s.out.bytes)
+        var replies: [RESPValue] = []
+        while let value = try parser.next() { replies.append(value) }
+        #expect(replies == [.simpleString("PONG"), .ok, .bulk("later"), .error("TRYAGAIN no leader")])
+    }
+
+    @Test func malformedRespGetsAnErrorAndClosesTheConnection() throws {
+        var s = session()
+        let bytes = Array("*1\r\n$x\r\n".utf8)
+        bytes.withUnsafeBytes { s.received($0) }
+        #expect(s.nextCall() == nil)
+        #expect(s.closing)
+        #expect(String(decoding: s.out.bytes, as: UTF8.self).hasPrefix("-ERR Protocol error"))
+    }
+}
