@@ -171,4 +171,51 @@ import Testing
         #expect(process.terminationStatus == 1)
         #expect(text.contains("protected mode") && text.contains("--password-file") && text.contains("--no-auth"), "\(text)")
     }
+
+    /// The node's resident memory in KiB, from /proc.
+    func residentKiB(_ process: Process) -> Int {
+        let status = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)) ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+        return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
+    }
+
+    @Test func limitsHoldAgainstAbusiveClients() throws {
+        let cluster = try ServedProcesses(nodes: 1)
+        defer { cluster.stopAll() }
+        cluster.extraArguments += ["--max-request-bytes", "1024", "--max-clients", "3"]
+        try cluster.startAll()
+        try cluster.waitUntilServing(0)
+        let deadline = ContinuousClock.now + .seconds(20)
+
+        // An oversized request: an error reply, the connection closed, its body never buffered.
+        let big = try cluster.connect(0)
+        try big.send(Array("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$100000000\r\n".utf8), deadline: deadline)
+        guard case .error(let message) = try big.reply(deadline: deadline) else {
+            Issue.record("no error for an oversized request")
+            return
+        }
+        #expect(message.contains("1024"), "\(message)")
+        #expect(throws: RESPConnection.Failure.self) { try big.reply(deadline: deadline) }
+
+        // A client that pipelines without reading its replies: the node stops reading from it, its memory stays
+        // bounded, and it goes on serving others.
+        let flood = try cluster.connect(0)
+        let ping = Array("*1\r\n$4\r\nPING\r\n".utf8)
+        var chunk: [UInt8] = []
+        for _ in 0..<10_000 { chunk += ping }
+        var sent = 0
+        while sent < 100, (try? flood.send(chunk, deadline: .now + .milliseconds(200))) != nil { sent += 1 }
+        #expect(sent < 100, "the node kept reading from a client that never reads")
+        #expect(try cluster.call(0, ["SET", "still", "serving"]) == .ok)
+        let rss = residentKiB(cluster.processes[0]!)
+        #expect(rss > 0 && rss < 200_000, "resident memory \(rss) KiB")
+
+        // The client-count limit (3, and the flood holds one): the fourth connection is told and closed.
+        let second = try cluster.connect(0)
+        #expect(try second.call(["PING"], deadline: deadline) == .simpleString("PONG"))
+        let third = try cluster.connect(0)
+        #expect(try third.call(["PING"], deadline: deadline) == .simpleString("PONG"))
+        let fourth = try cluster.connect(0)
+        #expect(try fourth.reply(deadline: deadline) == RESPCommands.tooManyClients)
+    }
 }
