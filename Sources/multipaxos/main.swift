@@ -36,6 +36,9 @@ if rawArguments.first == "serve" {
 if rawArguments.first == "cluster" {
     exit(await clusterCommand(Array(rawArguments.dropFirst())))
 }
+if rawArguments.first == "fuzz" {
+    exit(fuzzCommand(Array(rawArguments.dropFirst())))
+}
 if rawArguments.first == "load" {
     exit(loadCommand(Array(rawArguments.dropFirst())))
 }
