@@ -164,8 +164,8 @@ public struct PeerHandshake: Sendable {
 }
 
 /// An authenticated peer connection: the session key both ends derived, and the frame authenticators for each
-/// direction.
-public struct PeerSession: Sendable {
+/// direction. Its description and mirror leave out the session key.
+public struct PeerSession: Sendable, CustomStringConvertible, CustomReflectable {
     /// The key every frame's MAC is computed under (never sent).
     public let sessionKey: [UInt8]
     /// Which of this node's keys the peer proved it holds (0 or 1); a log line can tell an operator which nodes
@@ -175,6 +175,11 @@ public struct PeerSession: Sendable {
     public var outgoing: FrameAuthenticator
     /// Opens the frames the peer sends.
     public var incoming: FrameAuthenticator
+
+    public var description: String {
+        "peer session (peer key \(peerKeyIndex), sent \(outgoing.sequence), received \(incoming.sequence))"
+    }
+    public var customMirror: Mirror { Mirror(self, children: ["peerKeyIndex": peerKeyIndex]) }
 
     /// The session of the end with `role`, under `sessionKey`.
     init(role: PeerRole, sessionKey: [UInt8], peerKeyIndex: Int) {

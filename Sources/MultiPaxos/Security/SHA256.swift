@@ -167,8 +167,9 @@ public enum HMACSHA256 {
     }
 
     /// An incremental HMAC-SHA256 under one key. The key's two padded blocks are hashed once at `init`, so a
-    /// copy of a prepared hasher authenticates each further message for the cost of the message alone.
-    public struct Hasher: Sendable {
+    /// copy of a prepared hasher authenticates each further message for the cost of the message alone. Its state
+    /// is as good as the key, so its mirror shows nothing.
+    public struct Hasher: Sendable, CustomReflectable {
         /// SHA-256 already fed `key XOR ipad`; the message goes here.
         private var inner = SHA256.Hasher()
         /// SHA-256 already fed `key XOR opad`; the inner digest goes here.
@@ -181,6 +182,8 @@ public enum HMACSHA256 {
             inner.update(padded.map { $0 ^ 0x36 })
             outer.update(padded.map { $0 ^ 0x5c })
         }
+
+        public var customMirror: Mirror { Mirror(self, children: [:]) }
 
         /// Appends `bytes` to the message being authenticated.
         public mutating func update(_ bytes: some Collection<UInt8>) { inner.update(bytes) }
