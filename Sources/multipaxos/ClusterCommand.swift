@@ -21,6 +21,16 @@ func clusterCommand(_ args: [String]) async -> Int32 {
         return 2
     }
     let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+    // Peers authenticate with a cluster key: made in the data folder the first time.
+    if options.clusterKeyFile == nil && !FileManager.default.fileExists(atPath: options.keyFile) {
+        do {
+            try FileManager.default.createDirectory(atPath: options.dataDirectory, withIntermediateDirectories: true)
+            try ClusterKeys.generate(path: options.keyFile)
+        } catch {
+            complain("cluster: \(error)")
+            return 1
+        }
+    }
     for sig in [SIGTERM, SIGINT] { signal(sig, SIG_IGN) }
     var children: [Process] = []
     let (exits, exited) = AsyncStream<(Int, Int32)>.makeStream()

@@ -36,6 +36,9 @@ if rawArguments.first == "serve" {
 if rawArguments.first == "cluster" {
     exit(await clusterCommand(Array(rawArguments.dropFirst())))
 }
+if rawArguments.first == "keygen" {
+    exit(keygenCommand(Array(rawArguments.dropFirst())))
+}
 if rawArguments.first == "fuzz" {
     exit(fuzzCommand(Array(rawArguments.dropFirst())))
 }

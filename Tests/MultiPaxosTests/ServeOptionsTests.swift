@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import MultiPaxos
 
@@ -56,7 +57,10 @@ import Testing
         #expect(args.starts(with: ["serve", "--id", "1", "--peers", "127.0.0.1:9100,127.0.0.1:9101,127.0.0.1:9102",
                                    "--client", "127.0.0.1:9001"]))
         #expect(args.contains("x/node-1") && args.suffix(2) == ["--heartbeat-ms", "20"])
-        let parsed = try #require(try ServeOptions.parse(Array(args.dropFirst())))
+        #expect(args.contains("x/cluster.key"), "nodes authenticate each other with the cluster's key")
+        var withoutKey = Array(args.dropFirst())
+        withoutKey.removeSubrange(withoutKey.firstIndex(of: "--cluster-key-file")!...withoutKey.firstIndex(of: "--cluster-key-file")! + 1)
+        let parsed = try #require(try ServeOptions.parse(withoutKey))
         #expect(parsed.configuration.id == NodeID(1))
         for (bad, fragment) in [(["--nodes", "0"], "--nodes '0'"), (["--base-port", "70000"], "--base-port '70000'"),
                                 (["--oops"], "unknown option '--oops'")] {
@@ -79,5 +83,39 @@ import Testing
                 #expect(error.message.contains(fragment), "\(error.message)")
             }
         }
+    }
+
+    @Test func secretFilesOthersMayReadAreRefusedAtStart() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("secrets-\(UInt64.random(in: 1...UInt64.max))").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let key = dir + "/cluster.key"
+        try ClusterKeys.generate(path: key)
+        #expect(throws: KeyFileError.self) { try ClusterKeys.generate(path: key) }  // never overwritten
+        let base = ["--id", "0", "--peers", "127.0.0.1:1", "--client", "127.0.0.1:2", "--data", "d"]
+        #expect(try ServeOptions.parse(base + ["--cluster-key-file", key])?.configuration.clusterKeys != nil)
+        chmod(key, 0o640)
+        do {
+            _ = try ServeOptions.parse(base + ["--cluster-key-file", key])
+            Issue.record("a group-readable key file was accepted")
+        } catch {
+            #expect(error.message.contains(key) && error.message.contains("0640"), "\(error.message)")
+        }
+        let password = dir + "/password"
+        #expect(FileManager.default.createFile(atPath: password, contents: Data("pw\n".utf8), attributes: [.posixPermissions: 0o644]))
+        do {
+            _ = try ServeOptions.parse(base + ["--password-file", password])
+            Issue.record("a world-readable password file was accepted")
+        } catch {
+            #expect(error.message.contains(password), "\(error.message)")
+        }
+    }
+
+    @Test(arguments: FuzzTarget.allCases)
+    func fuzzTargetsRunTheirBoundedCountsClean(target: FuzzTarget) {
+        let report = Fuzzer.run(target, seed: 1, count: target == .storage ? 300 : 3000,
+                                scratchDirectory: FileManager.default.temporaryDirectory.path)
+        #expect(report.failure == nil, "\(report)")
+        #expect(report.accepted > 0 && report.refused > 0, "both valid and refused inputs were fed: \(report)")
     }
 }

@@ -8,6 +8,8 @@ public struct ClusterOptions: Sendable, Equatable {
     public var basePort = 7000
     /// The Phase-1 mode.
     public var mode = Mode.stableLeader
+    /// The cluster key file every node uses; nil: `DIR/cluster.key`, made when missing.
+    public var clusterKeyFile: String?
     /// No data directories (benchmarks only).
     public var inMemory = false
     /// Options passed on to every `serve` child unchanged (timing, limits, --quiet).
@@ -28,6 +30,7 @@ public struct ClusterOptions: Sendable, Equatable {
           --mode M           stable-leader or per-slot (default stable-leader)
           --in-memory        no data directories (benchmarks only; nothing survives a restart)
           --password-file FILE   clients must AUTH with the first line of FILE
+          --cluster-key-file F   the nodes' cluster key (default DIR/cluster.key, made with mode 0600 if missing)
           --heartbeat-ms, --leader-timeout-ms, --client-timeout-ms, --max-request-bytes, --max-clients, --quiet
                              passed on to every node (see multipaxos serve --help)
         """
@@ -52,6 +55,7 @@ public struct ClusterOptions: Sendable, Equatable {
             case "--heartbeat-ms", "--leader-timeout-ms", "--client-timeout-ms", "--max-request-bytes", "--max-clients":
                 result.passThrough += [arg, try cursor.value(arg)]
             case "--quiet", "--no-auth": result.passThrough.append(arg)
+            case "--cluster-key-file": result.clusterKeyFile = try cursor.value(arg)
             case "--password-file": result.passThrough += [arg, try cursor.value(arg)]
             case "--in-memory": result.inMemory = true
             default: throw OptionsError("unknown option '\(arg)'")
@@ -61,10 +65,13 @@ public struct ClusterOptions: Sendable, Equatable {
         return result
     }
 
+    /// The key file the nodes are given.
+    public var keyFile: String { clusterKeyFile ?? "\(dataDirectory)/cluster.key" }
+
     /// The arguments of node `i`'s `serve` process.
     public func serveArguments(node i: Int) -> [String] {
         let peers = (0..<nodes).map { "127.0.0.1:\(basePort + 100 + $0)" }.joined(separator: ",")
         return ["serve", "--id", "\(i)", "--peers", peers, "--client", "127.0.0.1:\(basePort + i)",
-                "--mode", mode.rawValue] + (inMemory ? ["--in-memory"] : ["--data", "\(dataDirectory)/node-\(i)"]) + passThrough
+                "--mode", mode.rawValue, "--cluster-key-file", keyFile] + (inMemory ? ["--in-memory"] : ["--data", "\(dataDirectory)/node-\(i)"]) + passThrough
     }
 }

@@ -41,6 +41,10 @@ public struct ServeOptions: Sendable {
           --password-file FILE            clients must AUTH with the first line of FILE (never a flag: flags show
                                           in ps); without one, --client must be a loopback address
           --no-auth                       serve clients on any address without a password (not recommended)
+          --cluster-key-file FILE         peers prove they hold a key of FILE (one or two lines of 64 hex digits,
+                                          mode 0600; multipaxos keygen FILE makes one) and every frame carries a
+                                          MAC; without one, peers must be on loopback addresses
+          --no-peer-auth                  accept peers on any address without a cluster key (not recommended)
           --quiet                         no event lines
         """
 
@@ -93,8 +97,12 @@ public struct ServeOptions: Sendable {
             case "--quiet": quiet = true
             case "--password-file":
                 let path = try cursor.value(arg)
-                do { rest.password = try readPasswordFile(path) } catch { throw OptionsError("--password-file: \(error)") }
+                do { rest.password = try SecretFile.readPassword(path: path) } catch { throw OptionsError("--password-file: \(error)") }
             case "--no-auth": rest.allowUnauthenticatedClients = true
+            case "--cluster-key-file":
+                let path = try cursor.value(arg)
+                do { rest.clusterKeys = try ClusterKeys.load(path: path) } catch { throw OptionsError("--cluster-key-file: \(error)") }
+            case "--no-peer-auth": rest.allowUnauthenticatedPeers = true
             default: throw OptionsError("unknown option '\(arg)'")
             }
             cursor.advance()
@@ -116,27 +124,4 @@ public struct ServeOptions: Sendable {
         configuration.dataDirectory = data
         return ServeOptions(configuration: configuration, quiet: quiet)
     }
-}
-
-/// Why a secret file could not be used, naming the file.
-public struct SecretFileError: Error, Equatable, CustomStringConvertible {
-    /// What is wrong.
-    public let description: String
-    init(_ description: String) { self.description = description }
-}
-
-/// The first line of a password file (without its line ending); refuses an empty line and a file that others
-/// may read.
-func readPasswordFile(_ path: String) throws(SecretFileError) -> [UInt8] {
-    var info = stat()
-    guard stat(path, &info) == 0 else { throw SecretFileError("\(path): \(String(cString: strerror(errno)))") }
-    guard info.st_mode & S_IFMT == S_IFREG else { throw SecretFileError("\(path) is not a regular file") }
-    guard info.st_mode & 0o004 == 0 else {
-        throw SecretFileError("\(path) has mode 0\(String(info.st_mode & 0o777, radix: 8)): it must not be readable by others (chmod 600)")
-    }
-    guard let data = FileManager.default.contents(atPath: path) else { throw SecretFileError("\(path) cannot be read") }
-    let bytes = [UInt8](data)
-    let line = Array(bytes.prefix { $0 != 10 && $0 != 13 })
-    guard !line.isEmpty else { throw SecretFileError("\(path): the first line (the password) is empty") }
-    return line
 }

@@ -79,6 +79,14 @@ final class RESPConnection {
         }
     }
 
+    /// Reads whatever bytes arrive next, unparsed (for speaking another protocol over the same socket).
+    func readSome(deadline: ContinuousClock.Instant) throws(Failure) -> [UInt8] {
+        guard Self.wait(fd, for: Int16(POLLIN), until: deadline) else { throw .timedOut }
+        let n = scratch.withUnsafeMutableBytes { Sockets.read(fd, into: $0) }
+        if n == 0 || n == -2 { throw .broken("\(address) closed the connection", sent: true) }
+        return n > 0 ? Array(scratch[0..<n]) : []
+    }
+
     /// Sends one command and reads its reply.
     func call(_ args: [String], deadline: ContinuousClock.Instant) throws(Failure) -> RESPValue {
         try call(args.map { Array($0.utf8) }, deadline: deadline)

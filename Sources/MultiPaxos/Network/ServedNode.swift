@@ -32,6 +32,11 @@ public struct ServeConfiguration: Sendable {
     public var password: [UInt8]?
     /// Serve clients without a password on a non-loopback address (`--no-auth`).
     public var allowUnauthenticatedClients = false
+    /// The cluster key(s): peers prove they hold one, and every frame carries a MAC. Nil: peers are identified
+    /// by their handshake only, which is allowed on loopback or with `allowUnauthenticatedPeers`.
+    public var clusterKeys: ClusterKeys?
+    /// Accept peers on non-loopback addresses without a cluster key (`--no-peer-auth`).
+    public var allowUnauthenticatedPeers = false
 
     /// Makes a configuration for node `id` of `peers`, serving clients on `client`.
     public init(id: NodeID, peers: [PeerAddress], client: PeerAddress) {
@@ -72,6 +77,11 @@ public final class ServedNode: Sendable {
             throw .protectedMode("--client \(configuration.client) is not a loopback address and no password is set: "
                                  + "give --password-file FILE, or --no-auth to serve every client without one")
         }
+        if configuration.clusterKeys == nil && !configuration.allowUnauthenticatedPeers,
+           let open = configuration.peers.first(where: { !$0.isLoopback }) {
+            throw .protectedMode("peer \(open) is not a loopback address and no cluster key is set: "
+                                 + "give --cluster-key-file FILE (multipaxos keygen FILE makes one), or --no-peer-auth")
+        }
         let members = configuration.peers.indices.map(NodeID.init)
         cluster = ClusterConfiguration(members: members, mode: configuration.mode, timing: configuration.timing)
         if let directory = configuration.dataDirectory {
@@ -96,7 +106,7 @@ public final class ServedNode: Sendable {
         do {
             transport = try Transport(me: configuration.id, clusterID: configuration.clusterID, peers: configuration.peers,
                                       client: configuration.client, limits: configuration.limits,
-                                      password: configuration.password, log: log,
+                                      password: configuration.password, keys: configuration.clusterKeys, log: log,
                                       inputs: continuation)
         } catch {
             throw .network(error)
@@ -191,10 +201,10 @@ public final class ServedNode: Sendable {
                         local.append(.message(message, from: me))
                     }
                 } else {
-                    transport.send(Frame.frame(WireCodec.encode(message)), to: to)
+                    transport.send(WireCodec.encode(message), to: to)
                 }
             case .broadcast(let message, let to):
-                let bytes = Frame.frame(WireCodec.encode(message))
+                let bytes = WireCodec.encode(message)
                 for destination in to {
                     if destination == me { local.append(.message(message, from: me)) } else { transport.send(bytes, to: destination) }
                 }

@@ -58,6 +58,8 @@ final class Transport: @unchecked Sendable {  // the loop state is touched only 
     let limits: TransportLimits
     /// The password clients must give, if any.
     let password: [UInt8]?
+    /// The cluster key (if any) and this node's identity, for peer authentication.
+    let security: PeerSecurity
     let log: @Sendable (String) -> Void
     private let inputs: AsyncStream<[ServerInput]>.Continuation
 
@@ -89,16 +91,18 @@ final class Transport: @unchecked Sendable {  // the loop state is touched only 
     private var nextConnection: UInt64 = 1
     private var spareClients: [(ClientID, UInt64)] = []
     private var pending: [ServerInput] = []
+    private var lastComplaint: [NodeID: String] = [:]
     private let finished = Atomic<Bool>(false)
 
     /// Listens on this node's peer address and on `client`, or throws naming the address.
     init(me: NodeID, clusterID: String, peers: [PeerAddress], client: PeerAddress, limits: TransportLimits,
-         password: [UInt8]?, log: @escaping @Sendable (String) -> Void, inputs: AsyncStream<[ServerInput]>.Continuation) throws(NetworkError) {
+         password: [UInt8]?, keys: ClusterKeys?, log: @escaping @Sendable (String) -> Void, inputs: AsyncStream<[ServerInput]>.Continuation) throws(NetworkError) {
         self.me = me
         self.clusterID = clusterID
         self.peers = peers
         self.limits = limits
         self.password = password
+        security = PeerSecurity(clusterID: clusterID, me: me, keys: keys)
         self.log = log
         self.inputs = inputs
         do {
@@ -142,7 +146,8 @@ final class Transport: @unchecked Sendable {  // the loop state is touched only 
 
     // MARK: Called by the node's protocol loop
 
-    /// Queues a frame for `peer`, or drops it (counted) when the peer's queue is full.
+    /// Queues a message's encoded payload for `peer` (framed, and sealed with a MAC when a cluster key is set, by
+    /// the I/O thread), or drops it (counted) when the peer's queue is full.
     func send(_ frame: [UInt8], to peer: NodeID) {
         let accepted = outbox.withLock { box -> Bool in
             guard box.queuedBytes[peer.value] + frame.count <= limits.peerQueueBytes else { return false }
@@ -191,18 +196,18 @@ final class Transport: @unchecked Sendable {  // the loop state is touched only 
             if sessions.count < limits.maxClients + 1 { watch(clientListener, POLLIN, .clientListener) }
             let now = ContinuousClock.now
             for i in links.indices where i != me.value {
-                links[i].maintain(now: now, hello: hello, log: log)
+                links[i].maintain(now: now, hello: hello, security: security, log: log)
                 if links[i].fd >= 0 {
                     watch(links[i].fd, links[i].wantsWrite ? POLLIN | POLLOUT : POLLIN, .link(i))
                 }
             }
             for (fd, peer) in inbound {
-                if now - peer.acceptedAt > limits.handshakeTimeout && peer.node == nil {
+                if now - peer.acceptedAt > limits.handshakeTimeout && !peer.established {
                     log("peer connection from \(peer.address) closed: no handshake within \(limits.handshakeTimeout)")
                     dropInbound(fd)
                     continue
                 }
-                watch(fd, POLLIN, .inbound(fd))
+                watch(fd, peer.out.isEmpty ? POLLIN : POLLIN | POLLOUT, .inbound(fd))
             }
             for (fd, session) in sessions {
                 var events: Int32 = 0
@@ -228,6 +233,9 @@ final class Transport: @unchecked Sendable {  // the loop state is touched only 
                     links[p].service(revents: revents, log: log)
                 case .inbound(let fd):
                     readInbound(fd, revents: revents, buffer: &buffer)
+                    if var peer = inbound[fd], !peer.out.isEmpty {
+                        if peer.out.flush(to: fd) { inbound[fd] = peer } else { dropInbound(fd) }
+                    }
                 case .session(let fd):
                     serviceSession(fd, revents: revents, buffer: &buffer)
                 }
@@ -277,7 +285,10 @@ final class Transport: @unchecked Sendable {  // the loop state is touched only 
             let n = buffer.withUnsafeMutableBytes { Sockets.read(fd, into: $0) }
             if n == -1 { break }
             if n <= 0 {
-                if let node = peer.node { log("peer \(node) (\(peer.address)) disconnected") }
+                if let node = peer.node {
+                    complainOnce(about: node, peer.established ? "peer \(node) (\(peer.address)) disconnected"
+                                                                 : "peer \(node) closed the connection before authenticating")
+                }
                 dropInbound(fd)
                 return
             }
@@ -291,10 +302,25 @@ final class Transport: @unchecked Sendable {  // the loop state is touched only 
                     guard hello.node.value < peers.count, hello.node != me else {
                         throw PeerRefusal("its node id \(hello.node.value) is not another member (0..<\(peers.count))")
                     }
-                    peer.node = hello.node
-                    log("peer \(hello.node) connected from \(peer.address)")
+                    peer.greeted(by: hello.node, security: security)
+                    if peer.established { accepted(peer) }
                 }
-                while let payload = try peer.decoder.next() {
+                while let frame = try peer.decoder.next() {
+                    guard peer.established else {
+                        do {
+                            try peer.authenticate(frame)
+                        } catch {
+                            throw PeerRefusal("peer \(peer.node!) failed authentication: \(error)")
+                        }
+                        if peer.established { accepted(peer, how: " (it proved the cluster key)") }
+                        continue
+                    }
+                    let payload: [UInt8]
+                    do {
+                        payload = try peer.open(frame)
+                    } catch {
+                        throw PeerRefusal("a frame from peer \(peer.node!) failed its MAC: \(error)")
+                    }
                     let message = try WireCodec.decode(payload)
                     switch message {
                     case .startPhase1, .adopted, .preempted:
@@ -305,12 +331,27 @@ final class Transport: @unchecked Sendable {  // the loop state is touched only 
                     }
                 }
             } catch {
-                log("peer connection from \(peer.address) closed: \(error)")
+                let line = "peer connection from \(peer.address) closed: \(error)"
+                if let node = peer.node { complainOnce(about: node, line) } else { log(line) }
                 dropInbound(fd)
                 return
             }
         }
         inbound[fd] = peer
+    }
+
+    /// A peer's connection carries its messages now: one line, unless it is the same as the last about it.
+    private func accepted(_ peer: InboundPeer, how: String = "") {
+        complainOnce(about: peer.node!, "peer \(peer.node!) connected from \(peer.address)\(how)")
+    }
+
+    /// Logs a line about a peer's inbound connection unless it is the same as the last one about that peer
+    /// (a refused peer retries every few seconds; one line says it).
+    private func complainOnce(about node: NodeID, _ line: String) {
+        let key = line.replacingOccurrences(of: #"127\.0\.0\.1:\d+|[\d.]+:\d+"#, with: "", options: .regularExpression)
+        guard lastComplaint[node] != key else { return }
+        lastComplaint[node] = key
+        log(line)
     }
 
     private func dropInbound(_ fd: Int32) {
@@ -375,96 +416,4 @@ final class Transport: @unchecked Sendable {  // the loop state is touched only 
 struct PeerRefusal: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
-}
-
-/// A connection a peer opened to this node: read only, authenticated by its handshake.
-struct InboundPeer {
-    let address: String
-    let acceptedAt = ContinuousClock.now
-    var decoder: FrameDecoder
-    var node: NodeID?
-    init(address: String, maxFrameBytes: Int) {
-        self.address = address
-        decoder = FrameDecoder(maxFrameBytes: maxFrameBytes)
-    }
-}
-
-/// This node's connection to one peer, for its messages to that peer: connected on demand, again after a
-/// failure with jittered exponential backoff, and bounded in what it queues.
-struct OutboundLink {
-    let peer: NodeID
-    let address: PeerAddress
-    var fd: Int32 = -1
-    var connecting = false
-    var out = OutputBuffer()
-    var backoff: Duration = .milliseconds(50)
-    var nextAttempt = ContinuousClock.now
-    var lastError = ""
-
-    init(peer: NodeID, address: PeerAddress) {
-        self.peer = peer
-        self.address = address
-    }
-
-    var wantsWrite: Bool { connecting || !out.isEmpty }
-
-    /// Connects when due.
-    mutating func maintain(now: ContinuousClock.Instant, hello: [UInt8], log: (String) -> Void) {
-        guard fd < 0, now >= nextAttempt else { return }
-        do {
-            fd = try Sockets.connect(to: address)
-            connecting = true
-            out = OutputBuffer()
-            out.append(hello)
-        } catch {
-            fail("\(error)", log: log)
-        }
-    }
-
-    /// Queues a frame; false (dropped) when the link is down or its queue is full.
-    mutating func enqueue(_ frame: [UInt8], limit: Int) -> Bool {
-        guard fd >= 0, out.count + frame.count <= limit else { return false }
-        out.append(frame)
-        return true
-    }
-
-    mutating func service(revents: Int32, log: (String) -> Void) {
-        if connecting {
-            guard revents & Int32(POLLOUT | POLLERR | POLLHUP) != 0 else { return }
-            let error = Sockets.pendingError(fd)
-            guard error == 0 else { return fail(String(cString: strerror(error)), log: log) }
-            connecting = false
-            backoff = .milliseconds(50)
-            log("connected to peer \(peer) at \(address)")
-            lastError = ""
-        }
-        if revents & Int32(POLLIN | POLLHUP | POLLERR) != 0 {
-            var scratch = [UInt8](repeating: 0, count: 512)
-            let n = scratch.withUnsafeMutableBytes { Sockets.read(fd, into: $0) }
-            if n == 0 || n == -2 { return fail("the peer closed the connection", log: log) }
-        }
-        flush(log: log)
-    }
-
-    mutating func flush(log: (String) -> Void) {
-        guard fd >= 0, !connecting else { return }
-        if !out.flush(to: fd) { fail("write failed: \(String(cString: strerror(errno)))", log: log) }
-    }
-
-    private mutating func fail(_ reason: String, log: (String) -> Void) {
-        if fd >= 0 { close(fd) }
-        let wasConnected = fd >= 0 && !connecting
-        fd = -1
-        connecting = false
-        out = OutputBuffer()
-        if wasConnected {
-            log("link to peer \(peer) at \(address) lost: \(reason); reconnecting")
-        } else if reason != lastError {
-            log("cannot reach peer \(peer) at \(address): \(reason); retrying")
-        }
-        lastError = reason
-        let jitter = Double.random(in: 0.5...1.5)
-        nextAttempt = ContinuousClock.now + backoff * jitter
-        backoff = min(backoff * 2, .seconds(2))
-    }
 }
