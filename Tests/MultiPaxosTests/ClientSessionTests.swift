@@ -4,7 +4,7 @@ import Testing
 /// A RESP connection's session without sockets: requests in, replies (and commands for the node) out.
 @Suite struct ClientSessionTests {
     func session(password: String? = nil) -> ClientSession {
-        ClientSession(connection: 1, address: "test", client: ClientID(7), nextRequest: 1, maxRequestBytes: 1 << 20,
+        ClientSession(connection: 1, address: "test", client: ClientID(7), nextRequest: 1, limits: TransportLimits(),
                       password: password.map { Array($0.utf8) })
     }
 

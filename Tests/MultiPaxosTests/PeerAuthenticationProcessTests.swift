@@ -4,7 +4,8 @@ import Testing
 
 /// Served clusters with a cluster key: peers that cannot prove the key are refused and never count; frames
 /// that were tampered with, replayed or reordered close the connection; a key rotates node by node.
-@Suite(.serialized) struct PeerAuthenticationProcessTests {
+extension ProcessTests {
+@Suite struct PeerAuthenticationProcessTests {
     func keyFile(_ cluster: ServedProcesses, _ name: String, keys: [[UInt8]]) throws -> String {
         let path = "\(cluster.root)/\(name)"
         let text = keys.map { $0.map { String(format: "%02x", $0) }.joined() }.joined(separator: "\n") + "\n"
@@ -108,6 +109,7 @@ import Testing
         #expect(try await client.run(.get("log")) == .value(expected))
         #expect(!cluster.log(0).contains("failed authentication"), "\(cluster.log(0))")
     }
+}
 }
 
 extension RESPConnection {

@@ -2,6 +2,10 @@ import Foundation
 import Testing
 @testable import MultiPaxos
 
+/// Tests that start `multipaxos serve` processes, one at a time (each starts up to three processes; together
+/// with the rest of the suite in parallel they would crowd two cores).
+@Suite(.serialized) enum ProcessTests {}
+
 /// Free loopback ports: bound to port 0, read, and released (the kernel does not hand them out again at once).
 func freePorts(_ count: Int) throws -> [UInt16] {
     var fds: [Int32] = []

@@ -4,7 +4,8 @@ import Testing
 
 /// Clusters of `multipaxos serve` processes on loopback: each test starts its own, on ephemeral ports, and
 /// stops every process by its PID when it ends.
-@Suite(.serialized) struct ServedClusterTests {
+extension ProcessTests {
+@Suite struct ServedClusterTests {
     @Test func aClusterOfProcessesSurvivesTheLeadersKillAndLosesNoAcknowledgedWrite() async throws {
         let cluster = try ServedProcesses(nodes: 3)
         defer { cluster.stopAll() }
@@ -218,4 +219,5 @@ import Testing
         let fourth = try cluster.connect(0)
         #expect(try fourth.reply(deadline: deadline) == RESPCommands.tooManyClients)
     }
+}
 }

@@ -37,32 +37,47 @@ struct ClientSession {
     }
     private var owed: [Owed] = []
     private var owedStart = 0
+    /// Operation bytes of the commands owed, so that a pipeline of large requests is bounded too.
+    private var owedBytes = 0
 
-    init(connection: UInt64, address: String, client: ClientID, nextRequest: UInt64, maxRequestBytes: Int,
+    /// The bounds on what the session holds for its client.
+    private let limits: TransportLimits
+
+    init(connection: UInt64, address: String, client: ClientID, nextRequest: UInt64, limits: TransportLimits,
          password: [UInt8]?) {
+        self.limits = limits
         self.password = password
         authenticated = password == nil
         self.connection = connection
         self.address = address
         self.client = client
         self.nextRequest = nextRequest
-        parser = RESPRequestParser(maxRequestBytes: maxRequestBytes)
+        parser = RESPRequestParser(maxRequestBytes: limits.maxRequestBytes)
     }
 
     /// Unanswered requests.
     var backlog: Int { owed.count - owedStart }
 
-    /// Whether to read more: not while closing, nor while the client has too much unanswered or unread.
-    func wantsRead(_ limits: TransportLimits) -> Bool {
-        !closing && backlog < limits.maxPipelined && out.count < limits.maxUnreadReplyBytes
+    /// Whether the client has as much unanswered as it may have: then requests wait unparsed.
+    private var full: Bool { backlog >= limits.maxPipelined || owedBytes >= limits.maxPipelinedBytes }
+
+    /// Whether to read more: not while closing, nor while the client has too much unanswered, unparsed or unread.
+    var wantsRead: Bool {
+        !closing && !full && parser.bufferedBytes < 16 << 10 && out.count < limits.maxUnreadReplyBytes
     }
 
-    /// Takes bytes from the socket and queues what each complete request owes.
+    /// Takes bytes from the socket.
     mutating func received(_ bytes: UnsafeRawBufferPointer) {
         guard !closing else { return }
         parser.append(bytes)
+        parse()
+    }
+
+    /// Queues what each complete request owes, as long as the client is within its bounds.
+    private mutating func parse() {
+        guard !closing else { return }
         do {
-            while let args = try parser.next() {
+            while !full, let args = try parser.next() {
                 owe(args)
                 if case .close? = owed.last { break }
             }
@@ -87,7 +102,9 @@ struct ClientSession {
         }
         if let submit {
             switch submit {
-            case .success(let command): owed.append(.call(command, .raw, sent: false))
+            case .success(let command):
+                owedBytes += command.operation.count
+                owed.append(.call(command, .raw, sent: false))
             case .failure(let error): owed.append(.ready(.error(error.message)))
             }
             return
@@ -98,7 +115,9 @@ struct ClientSession {
         case .replicate(let operation, let rendering):
             let key = RequestKey(client: client, request: RequestNumber(nextRequest))
             nextRequest += 1
-            owed.append(.call(Command(key: key, operation: operation.encoded), .keyValue(rendering), sent: false))
+            let command = Command(key: key, operation: operation.encoded)
+            owedBytes += command.operation.count
+            owed.append(.call(command, .keyValue(rendering), sent: false))
         case .setProtocol(let version, let reply, let credentials):
             if let credentials {
                 guard password != nil else { return owed.append(.ready(RESPCommands.noPasswordConfigured)) }
@@ -129,6 +148,7 @@ struct ClientSession {
 
     /// Writes the replies that are ready in order, and returns the next command to run, if its turn has come.
     mutating func nextCall() -> Command? {
+        parse()
         while owedStart < owed.count {
             switch owed[owedStart] {
             case .ready(let value):
@@ -139,6 +159,7 @@ struct ClientSession {
                 closing = true
                 owed.removeAll()
                 owedStart = 0
+                owedBytes = 0
                 return nil
             case .call(let command, let rendering, let sent):
                 guard !sent else { return nil }
@@ -155,6 +176,7 @@ struct ClientSession {
     mutating func complete(_ key: RequestKey, _ outcome: CallOutcome) {
         guard owedStart < owed.count, case .call(let command, let rendering, true) = owed[owedStart],
               command.key == key else { return }
+        owedBytes -= command.operation.count
         switch outcome {
         case .unavailable(let message):
             owed[owedStart] = .ready(.error(message))

@@ -81,7 +81,7 @@ public struct RESPRequestParser: Sendable {
     private mutating func compact() {
         guard readIndex > 0 else { return }
         if readIndex == buffer.count {
-            buffer.removeAll(keepingCapacity: buffer.capacity <= 4 * maxInlineBytes)
+            buffer.removeAll(keepingCapacity: buffer.capacity <= 16 << 10)  // idle connections hold little
             readIndex = 0
         } else if readIndex >= buffer.count / 2 {
             buffer.removeSubrange(0..<readIndex)

@@ -40,9 +40,11 @@ public struct TransportLimits: Sendable {
     /// A peer connection that has not finished its handshake after this long is closed.
     public var handshakeTimeout: Duration = .seconds(5)
     /// Unanswered pipelined requests per client connection before the node stops reading from it.
-    public var maxPipelined = 1024
+    public var maxPipelined = 128
+    /// Bytes of unanswered pipelined commands per client connection before the node stops reading from it.
+    public var maxPipelinedBytes = 1 << 20
     /// Unread reply bytes per client connection before the node stops reading from it.
-    public var maxUnreadReplyBytes = 4 << 20
+    public var maxUnreadReplyBytes = 1 << 20
     /// The defaults.
     public init() {}
 }
@@ -211,7 +213,7 @@ final class Transport: @unchecked Sendable {  // the loop state is touched only 
             }
             for (fd, session) in sessions {
                 var events: Int32 = 0
-                if session.wantsRead(limits) { events |= POLLIN }
+                if session.wantsRead { events |= POLLIN }
                 if !session.out.isEmpty { events |= POLLOUT }
                 watch(fd, events, .session(fd))
             }
@@ -372,8 +374,7 @@ final class Transport: @unchecked Sendable {  // the loop state is touched only 
             }
             let (client, next) = spareClients.popLast() ?? (ClientID(UInt64.random(in: 1...UInt64.max)), 1)
             sessions[fd] = ClientSession(connection: nextConnection, address: address, client: client,
-                                         nextRequest: next, maxRequestBytes: limits.maxRequestBytes,
-                                         password: password)
+                                         nextRequest: next, limits: limits, password: password)
             sessionByConnection[nextConnection] = fd
             nextConnection += 1
         }
@@ -381,8 +382,9 @@ final class Transport: @unchecked Sendable {  // the loop state is touched only 
 
     private func serviceSession(_ fd: Int32, revents: Int32, buffer: inout [UInt8]) {
         guard var session = sessions[fd] else { return }
-        if revents & Int32(POLLIN | POLLHUP | POLLERR) != 0 && session.wantsRead(limits) {
-            let n = buffer.withUnsafeMutableBytes { Sockets.read(fd, into: $0) }
+        if revents & Int32(POLLIN | POLLHUP | POLLERR) != 0 && session.wantsRead {
+            // 16 KiB at a time, as Redis reads: a client's unparsed input stays small.
+            let n = buffer.withUnsafeMutableBytes { Sockets.read(fd, into: UnsafeMutableRawBufferPointer(rebasing: $0[..<(16 << 10)])) }
             if n == 0 || n == -2 {
                 sessions[fd] = session
                 dropSession(fd)
