@@ -12,7 +12,7 @@ struct ConfigurationCache {
     private var states: [Int32] = []
     private var hashes: [UInt64] = []
     /// Per slot: the upper 32 bits of the entry's hash, then its index + 1; 0 for an empty slot. A probe tells
-    /// most entries apart without touching them; the table is at most half full.
+    /// most entries apart without touching them; the table is at most 70% full.
     private var slots: [UInt64]
     private var mask: Int
 
@@ -26,9 +26,14 @@ struct ConfigurationCache {
         mask = 255
     }
 
-    /// Bytes the cache holds, estimated from its arrays' capacities.
-    var estimatedBytes: Int {
-        words.capacity * 8 + states.capacity * 4 + hashes.capacity * 8 + slots.count * 8
+    /// The memory the cache holds, from its arrays' capacities.
+    var memory: MemoryEstimate {
+        var m = MemoryEstimate()
+        m.add(array: words.capacity * 8)
+        m.add(array: states.capacity * 4)
+        m.add(array: hashes.capacity * 8)
+        m.add(table: slots.count * 8)
+        return m
     }
 
     /// Inserts (`bits`, `state`) unless it is there already; returns whether it was new. `hash` must be a hash
@@ -51,7 +56,7 @@ struct ConfigurationCache {
         states.append(state)
         hashes.append(h)
         count += 1
-        if count * 2 > slots.count { grow() }
+        if count * 10 > slots.count * 7 { grow() }
         return true
     }
 
@@ -84,5 +89,35 @@ struct ConfigurationCache {
         z = (z ^ (z >> 33)) &* 0xFF51_AFD7_ED55_8CCD
         z = (z ^ (z >> 33)) &* 0xC4CE_B9FE_1A85_EC53
         return z ^ (z >> 33)
+    }
+}
+
+/// Bytes a search holds, and the most it may briefly need on top while one array or table grows (an array
+/// copies into one twice its size; a table is rebuilt beside the old one, twice its size).
+struct MemoryEstimate {
+    /// Bytes held.
+    private(set) var held = 0
+    /// The largest extra a single growth may take.
+    private(set) var growth = 0
+
+    /// The peak: what is held plus the largest growth.
+    var peak: Int { held + growth }
+
+    /// Counts an array of `bytes`.
+    mutating func add(array bytes: Int) {
+        held += bytes
+        growth = max(growth, bytes)
+    }
+
+    /// Counts a hash table of `bytes`.
+    mutating func add(table bytes: Int) {
+        held += bytes
+        growth = max(growth, 2 * bytes)
+    }
+
+    /// Counts everything `other` counts.
+    mutating func add(_ other: MemoryEstimate) {
+        held += other.held
+        growth = max(growth, other.growth)
     }
 }

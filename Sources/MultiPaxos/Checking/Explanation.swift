@@ -70,6 +70,11 @@ extension Linearizability {
 
         /// Several lines: the prefix, numbered, then each operation that cannot come next and why.
         public var description: String {
+            guard !linearized.isEmpty else {
+                return (["none of its \(operations.count) operations can come first: the key starts absent, and"]
+                    + unplaceable.map { "  process \(operations[$0].process): \(operations[$0]) (\(Self.span(operations[$0])))" })
+                    .joined(separator: "\n")
+            }
             var lines = ["a linearization of \(linearized.count) of its \(operations.count) operations, in order:"]
             for (n, i) in linearized.enumerated() {
                 let op = operations[i]

@@ -115,7 +115,7 @@ public struct History: Sendable, Equatable {
         case Swift.DecodingError.keyNotFound(let key, _): "missing \(key.stringValue)"
         case Swift.DecodingError.typeMismatch(_, let c) where c.codingPath.isEmpty: "the line is not a JSON object"
         case Swift.DecodingError.typeMismatch(let type, let c), Swift.DecodingError.valueNotFound(let type, let c):
-            "\(c.codingPath.map(\.stringValue).joined(separator: ".")) has the wrong type (expected \(Self.jsonName(type)))"
+            "\(c.codingPath.map(\.stringValue).joined(separator: ".")) has the wrong type, expected \(Self.jsonName(type))"
         default: "malformed JSON"
         }
     }

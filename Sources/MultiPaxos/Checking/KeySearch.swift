@@ -33,10 +33,23 @@ struct KeySearch {
     /// A random 64-bit word per operation; a set's hash is the xor of its members' words (Zobrist hashing).
     private let zobrist: [UInt64]
     private(set) var cache: ConfigurationCache
-    private var stackEntry: [Int32] = []
-    private var stackState: [Int32] = []
+    /// One level of the search: the operation placed, the state before it, and where its node's candidates are.
+    private struct Frame {
+        let operation: Int32
+        let state: Int32
+        let tryIndex: Int32
+        let start: Int32
+    }
+    private var frames: [Frame] = []
+    /// The candidates of every node on the path, the current node's last, from `nodeStart`.
+    private var candidates: [Int32] = []
+    private var nodeStart = 0
+    /// The current node's next candidate.
+    private var tryIndex = 0
+    private var started = false
     private var state: Int32 = 0
-    private var cursor: Int32
+    private let callEntry: [Int32]
+    private var deadlines: ReadDeadlines
 
     /// Prepares the search over `operations` (one key's, in call order).
     init(operations: [KeyOperation]) {
@@ -78,12 +91,25 @@ struct KeySearch {
         var returns = [Int32](repeating: 0, count: operations.count)
         for (i, e) in order.enumerated() where !e.isCall { returns[e.operation] = Int32(i) }
         returnEntry = returns
+        var calls = [Int32](repeating: 0, count: operations.count)
+        for (i, e) in order.enumerated() where e.isCall { calls[e.operation] = Int32(i) }
+        callEntry = calls
+        let written = effect.indices.map { i -> ReadDeadlines.Value? in
+            let value: Int32
+            switch effect[i] {
+            case .write: value = argument[i]
+            case .remove: value = 0
+            case .swap, .swapMaybe: value = secondArgument[i]
+            case .read, .readAny, .append, .swapFailed: return nil
+            }
+            return ReadDeadlines.Value(absent: value == 0, length: states.length(value), hash: states.hash(value))
+        }
+        deadlines = ReadDeadlines(operations: operations, callEntry: calls, written: written)
         head = n
         next = (0..<n).map { Int32($0 + 1) } + [n > 0 ? 0 : -1]
         if n > 0 { next[n - 1] = -1 }
         prev = [Int32(n)] + (0..<n).map { Int32($0) }
         if n == 0 { prev = [-1] }
-        cursor = next[n]
 
         let wordCount = max(1, (operations.count + 63) / 64)
         bits = [UInt64](repeating: 0, count: wordCount)
@@ -95,9 +121,15 @@ struct KeySearch {
         }
     }
 
-    /// Bytes the search holds, estimated from its cache and the values it interned.
-    var estimatedBytes: Int {
-        cache.estimatedBytes + states.estimatedBytes + next.count * 8 + stackEntry.capacity * 8 + longestPrefix.capacity * 8
+    /// The memory the search holds, estimated from its cache and the values it interned.
+    var memory: MemoryEstimate {
+        var m = cache.memory
+        m.add(states.memory)
+        m.add(array: next.count * 8 + deadlines.bytes + operations.count * 64)
+        m.add(array: frames.capacity * 16)
+        m.add(array: candidates.capacity * 4)
+        m.add(array: longestPrefix.capacity * 8)
+        return m
     }
 
     /// The model: the value after operation `op` from `state`, or -1 when its observed outcome is impossible there.
@@ -118,49 +150,89 @@ struct KeySearch {
     /// Searches for at most `limit` more steps; returns where the search stands.
     mutating func run(steps limit: Int) -> Status {
         guard status == .searching else { return status }
+        if !started {
+            started = true
+            appendCandidates()
+        }
         var budget = limit
         while next[head] >= 0 {
             guard budget > 0 else { return .searching }
             budget -= 1
             steps += 1
-            if cursor >= 0 && entryIsCall[Int(cursor)] {
-                let op = Int(entryOperation[Int(cursor)])
+            if tryIndex < candidates.count {
+                let op = Int(candidates[tryIndex])
+                tryIndex += 1
                 let after = transition(state, op)
-                if after >= 0 {
-                    let word = op >> 6, mask = UInt64(1) << UInt64(op & 63)
-                    bits[word] |= mask
-                    let hash = bitsHash ^ zobrist[op]
-                    let inserted = bits.withUnsafeBufferPointer { cache.insert($0, hash: hash, state: after) }
-                    if inserted {
-                        stackEntry.append(cursor)
-                        stackState.append(state)
-                        state = after
-                        bitsHash = hash
-                        lift(Int(cursor))
-                        cursor = next[head]
-                        if stackEntry.count > longestPrefix.count {
-                            longestPrefix = stackEntry.map { Int(entryOperation[Int($0)]) }
-                        }
-                        continue
-                    }
+                guard after >= 0 else { continue }
+                let word = op >> 6, mask = UInt64(1) << UInt64(op & 63)
+                bits[word] |= mask
+                let hash = bitsHash ^ zobrist[op]
+                let inserted = bits.withUnsafeBufferPointer { cache.insert($0, hash: hash, state: after) }
+                guard inserted else {
                     bits[word] &= ~mask
+                    continue
                 }
-                cursor = next[Int(cursor)]
+                frames.append(Frame(operation: Int32(op), state: state, tryIndex: Int32(tryIndex), start: Int32(nodeStart)))
+                state = after
+                bitsHash = hash
+                lift(Int(callEntry[op]))
+                deadlines.remove(op)
+                appendCandidates()
+                if frames.count > longestPrefix.count { longestPrefix = frames.map { Int($0.operation) } }
             } else {
-                guard let entry = stackEntry.popLast(), let saved = stackState.popLast() else {
+                guard let frame = frames.popLast() else {
                     status = .notLinearizable
                     return status
                 }
-                let op = Int(entryOperation[Int(entry)])
+                candidates.removeSubrange(nodeStart...)
+                let op = Int(frame.operation)
                 bits[op >> 6] &= ~(UInt64(1) << UInt64(op & 63))
                 bitsHash ^= zobrist[op]
-                state = saved
-                unlift(Int(entry))
-                cursor = next[Int(entry)]
+                state = frame.state
+                unlift(Int(callEntry[op]))
+                deadlines.restore(op)
+                tryIndex = Int(frame.tryIndex)
+                nodeStart = Int(frame.start)
             }
         }
         status = .linearizable
         return status
+    }
+
+    /// The operations that may come next (those called before the first pending completion, in call order)
+    /// become the current node's candidates. If one of them only reads (a get, a failed cas) and fits the
+    /// current value, it alone is the candidate: placing it now loses nothing, since it changes nothing and no
+    /// remaining operation has to precede it, so any linearization that places it later still works with it
+    /// moved here. This keeps reads from multiplying the configurations.
+    private mutating func appendCandidates() {
+        nodeStart = candidates.count
+        tryIndex = nodeStart
+        var e = next[head]
+        let current = ReadDeadlines.Value(absent: state == 0, length: states.length(state), hash: states.hash(state))
+        while e >= 0 && entryIsCall[Int(e)] {
+            let op = entryOperation[Int(e)]
+            if readsOnly(Int(op)) {
+                if transition(state, Int(op)) >= 0 {
+                    candidates.removeSubrange(nodeStart...)
+                    candidates.append(op)
+                    return
+                }
+                if effect[Int(op)] == .read && deadlines.isHopeless(Int(op), due: returnEntry[Int(op)], current: current) {
+                    candidates.removeSubrange(nodeStart...)
+                    return
+                }
+            }
+            candidates.append(op)
+            e = next[Int(e)]
+        }
+    }
+
+    /// Whether operation `op` never changes the key.
+    private func readsOnly(_ op: Int) -> Bool {
+        switch effect[op] {
+        case .read, .readAny, .swapFailed: true
+        case .write, .remove, .append, .swap, .swapMaybe: false
+        }
     }
 
     /// Takes an operation's call and return entries out of the list.
@@ -185,7 +257,7 @@ struct KeySearch {
     mutating func release() {
         cache = ConfigurationCache(wordCount: 1)
         states = KeyStates()
-        stackEntry = []
-        stackState = []
+        frames = []
+        candidates = []
     }
 }

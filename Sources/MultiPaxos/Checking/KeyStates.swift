@@ -24,15 +24,24 @@ struct KeyStates {
     /// Memo of `appending`: (value << 32 | piece) -> value.
     private var appended = IntMap()
 
-    private static let base: UInt64 = 0x100_0000_01B3
+    /// The base of the polynomial hash: a value's hash is the sum of byte i times base^(length - 1 - i).
+    static let base: UInt64 = 0x100_0000_01B3
 
     /// How many distinct values there are (absent included).
     var count: Int { parent.count }
 
-    /// Bytes held, estimated from the arrays and tables.
-    var estimatedBytes: Int {
-        parent.capacity * 36 + byHash.estimatedBytes + appended.estimatedBytes
-            + pieceBytes + pieceIDs.capacity * 32
+    /// The memory held, from the arrays and tables.
+    var memory: MemoryEstimate {
+        var m = MemoryEstimate()
+        m.add(array: parent.capacity * 4)
+        m.add(array: piece.capacity * 4)
+        m.add(array: length.capacity * 8)
+        m.add(array: hash.capacity * 8)
+        m.add(array: sameHash.capacity * 4)
+        m.add(table: byHash.bytes)
+        m.add(table: appended.bytes)
+        m.add(array: pieceBytes + pieceIDs.capacity * 32)
+        return m
     }
 
     /// The id of the whole value `value` (nil: absent).
@@ -114,6 +123,12 @@ struct KeyStates {
         return out
     }
 
+    /// The length in bytes of value `state` (0 for absent).
+    func length(_ state: Int32) -> Int { length[Int(state)] }
+
+    /// The polynomial hash of value `state`'s bytes (0 for absent).
+    func hash(_ state: Int32) -> UInt64 { hash[Int(state)] }
+
     /// The string of value `state` (nil: absent).
     func string(_ state: Int32) -> String? {
         state == 0 ? nil : String(decoding: bytes(state), as: UTF8.self)
@@ -134,7 +149,7 @@ struct IntMap {
     private(set) var count = 0
 
     /// Bytes held.
-    var estimatedBytes: Int { slots.count * MemoryLayout<Slot>.stride }
+    var bytes: Int { slots.count * MemoryLayout<Slot>.stride }
 
     /// The value of `key`; setting nil does nothing (entries are never removed).
     subscript(key: UInt64) -> Int32? {

@@ -26,7 +26,8 @@ public enum Linearizability {
     public struct Budget: Sendable, Equatable {
         /// At most this many cached configurations, over all keys.
         public var maxCacheEntries: Int?
-        /// At most about this many bytes held by the searches, estimated from their cache entries and values.
+        /// At most about this many bytes held by the searches at their peak, estimated from their caches and values
+        /// (and the room the largest of them needs to grow).
         public var maxMemoryBytes: Int?
         /// At most this many search steps, over all keys.
         public var maxSteps: Int?
@@ -64,8 +65,14 @@ public enum Linearizability {
         while !open.isEmpty {
             var stillOpen: [Int] = []
             for index in open {
+                // A step budget smaller than a turn is honoured too.
+                let allowed = min(stepsPerTurn, max(0, (budget.maxSteps ?? .max) - steps))
+                guard allowed > 0 else {
+                    stillOpen.append(index)
+                    continue
+                }
                 let before = searches[index].steps
-                let status = searches[index].run(steps: stepsPerTurn)
+                let status = searches[index].run(steps: allowed)
                 steps += searches[index].steps - before
                 switch status {
                 case .searching: stillOpen.append(index)
@@ -77,7 +84,9 @@ public enum Linearizability {
             open = stillOpen
             guard !open.isEmpty else { break }
             let entries = open.reduce(0) { $0 + searches[$1].cache.count }
-            let bytes = open.reduce(0) { $0 + searches[$1].estimatedBytes }
+            var memory = MemoryEstimate()
+            for index in open { memory.add(searches[index].memory) }
+            let bytes = memory.peak
             var undecided: String {
                 let names = open.prefix(5).map { "\"\(keys[$0].key)\"" }.joined(separator: ", ")
                 return "undecided: key\(open.count == 1 ? "" : "s") \(names)" + (open.count > 5 ? " and \(open.count - 5) more" : "")
@@ -89,7 +98,8 @@ public enum Linearizability {
                 return .unknown(reason: "reached the limit of \(limit) cached configurations (\(undecided))")
             }
             if let limit = budget.maxMemoryBytes, bytes >= limit {
-                return .unknown(reason: "reached the memory limit of \(limit >> 20) MB (\(undecided))")
+                let size = limit % (1 << 20) == 0 ? "\(limit >> 20) MB" : "\(limit) bytes"
+                return .unknown(reason: "reached the memory limit of \(size) (\(undecided))")
             }
             if open.contains(where: { searches[$0].cache.count > ConfigurationCache.capacityLimit - stepsPerTurn }) {
                 return .unknown(reason: "a cache reached \(ConfigurationCache.capacityLimit) entries (\(undecided))")
