@@ -62,25 +62,30 @@ extension Linearizability {
         /// Why `op` cannot follow a prefix that leaves the key at `value`.
         static func conflict(_ op: KeyOperation, _ value: String?) -> String {
             switch (op.function, op.outcome) {
-            case (.cas, .ok): "the key holds \(KeyOperation.show(value)), not the expected value"
+            case (.cas, .ok): "\(holds(value)), not the expected value"
             case (.cas, .fail): "the key holds the expected value, so the cas would have applied"
-            default: "the key holds \(KeyOperation.show(value))"
+            default: holds(value)
             }
+        }
+
+        /// `the key holds "v"`, or `the key is absent`.
+        static func holds(_ value: String?) -> String {
+            value == nil ? "the key is absent" : "the key holds \(KeyOperation.show(value))"
         }
 
         /// Several lines: the prefix, numbered, then each operation that cannot come next and why.
         public var description: String {
-            guard !linearized.isEmpty else {
-                return (["none of its \(operations.count) operations can come first: the key starts absent, and"]
-                    + unplaceable.map { "  process \(operations[$0].process): \(operations[$0]) (\(Self.span(operations[$0])))" })
-                    .joined(separator: "\n")
+            var lines: [String]
+            if linearized.isEmpty {
+                lines = ["none of its \(operations.count) operations can come first:"]
+            } else {
+                lines = ["a linearization of \(linearized.count) of its \(operations.count) operations, in order:"]
+                for (n, i) in linearized.enumerated() {
+                    let op = operations[i]
+                    lines.append("  \(n + 1). process \(op.process): \(op) (\(Self.span(op)))")
+                }
+                lines.append("after which \(Self.holds(valueAfterPrefix)), and none of these can come next:")
             }
-            var lines = ["a linearization of \(linearized.count) of its \(operations.count) operations, in order:"]
-            for (n, i) in linearized.enumerated() {
-                let op = operations[i]
-                lines.append("  \(n + 1). process \(op.process): \(op) (\(Self.span(op)))")
-            }
-            lines.append("after which the key holds \(KeyOperation.show(valueAfterPrefix)), and none of these can come next:")
             for i in unplaceable {
                 let op = operations[i]
                 lines.append("  process \(op.process): \(op) (\(Self.span(op))): \(Self.conflict(op, valueAfterPrefix))")

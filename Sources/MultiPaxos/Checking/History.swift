@@ -1,6 +1,6 @@
 import Foundation
 
-/// One line of a client history (the JSON-lines format of `shared/testdata/histories/FORMAT.md`).
+/// One line of a client history (the JSON-lines format of `Tests/MultiPaxosTests/Histories/FORMAT.md`).
 public struct HistoryEvent: Hashable, Sendable {
     /// What the line records.
     public enum Kind: String, Sendable { case invoke, ok, fail, info }
@@ -37,6 +37,7 @@ public struct HistoryError: Error, Equatable, CustomStringConvertible {
     public let line: Int
     /// What is wrong.
     public let message: String
+    /// `line N: what is wrong`, or just what is wrong for the file as a whole.
     public var description: String { line > 0 ? "line \(line): \(message)" : message }
 }
 

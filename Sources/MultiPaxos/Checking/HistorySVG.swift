@@ -31,8 +31,8 @@ public enum HistorySVG {
                    + "font-family=\"Helvetica, Arial, sans-serif\" font-size=\"11\">")
         out.append("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>")
         out.append(text(8, 18, "key \(KeyOperation.show(key)) is not linearizable: \(explanation.linearized.count) of its "
-                        + "\(ops.count) operations linearize (green, in order), after which the key holds "
-                        + "\(KeyOperation.show(explanation.valueAfterPrefix)) and none of the red ones can come next",
+                        + "\(ops.count) operations linearize (green, in order), after which "
+                        + "\(Linearizability.Explanation.holds(explanation.valueAfterPrefix)) and none of the red ones can come next",
                         size: 13, weight: "bold"))
         out.append(legend(y: 38))
 
@@ -81,7 +81,7 @@ public enum HistorySVG {
             if fits > 0 {
                 let shown = label.count <= fits ? label : String(label.prefix(max(0, fits - 1))) + "…"
                 out.append(text(start + 3, y + barHeight - 5, shown, size: 10,
-                                fill: red.contains(i) || order[i] != nil ? "white" : "#263238"))
+                                fill: (red.contains(i) || order[i] != nil) && dash.isEmpty ? "white" : "#263238"))
             }
             out.append("</g>")
         }

@@ -114,7 +114,7 @@ struct KeySearch {
         let wordCount = max(1, (operations.count + 63) / 64)
         bits = [UInt64](repeating: 0, count: wordCount)
         cache = ConfigurationCache(wordCount: wordCount)
-        var seed: UInt64 = 0x5EED_0F_11_4EA2
+        var seed: UInt64 = 0x5EED_0F11_4EA2
         zobrist = operations.indices.map { _ in
             seed &+= 0x9E37_79B9_7F4A_7C15
             return ConfigurationCache.mix(seed)
@@ -203,7 +203,8 @@ struct KeySearch {
     /// become the current node's candidates. If one of them only reads (a get, a failed cas) and fits the
     /// current value, it alone is the candidate: placing it now loses nothing, since it changes nothing and no
     /// remaining operation has to precede it, so any linearization that places it later still works with it
-    /// moved here. This keeps reads from multiplying the configurations.
+    /// moved here. This keeps reads from multiplying the configurations. And if a get that does not fit can
+    /// never fit before it completed (`ReadDeadlines`), the node has no candidates at all.
     private mutating func appendCandidates() {
         nodeStart = candidates.count
         tryIndex = nodeStart

@@ -44,8 +44,6 @@ public enum Linearizability {
 
         /// No limit at all.
         public static let unlimited = Budget()
-        /// What `check-history` uses unless told otherwise: 2,048 MB and 60 s.
-        public static let commandLine = Budget(maxMemoryBytes: 2_048 << 20, timeout: .seconds(60))
         /// The end-of-run check of a simulation: deterministic (no clock), at most about 512 MB and 100 million
         /// steps (a few seconds).
         public static let simulation = Budget(maxMemoryBytes: 512 << 20, maxSteps: 100_000_000)
@@ -57,6 +55,10 @@ public enum Linearizability {
     /// Checks `history` within `budget`.
     public static func check(_ history: History, budget: Budget = .unlimited) -> Verdict {
         let keys = KeyOperation.partition(history)
+        // Operation and entry indices are 32-bit in the search.
+        if let huge = keys.first(where: { $0.operations.count > 1 << 28 }) {
+            return .unknown(reason: "key \"\(huge.key)\" has \(huge.operations.count) operations, more than one search can index")
+        }
         var searches = keys.map { KeySearch(operations: $0.operations) }
         var open = Array(searches.indices)
         let clock = ContinuousClock()
