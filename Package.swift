@@ -10,7 +10,7 @@ let package = Package(
     targets: [
         .target(name: "MultiPaxos"),
         .executableTarget(name: "multipaxos", dependencies: ["MultiPaxos"]),
-        .testTarget(name: "MultiPaxosTests", dependencies: ["MultiPaxos"], exclude: ["Golden"]),
+        .testTarget(name: "MultiPaxosTests", dependencies: ["MultiPaxos"], exclude: ["Golden", "Histories"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,34 +1,61 @@
 import Foundation
 import MultiPaxos
 
-/// `multipaxos check-history FILE`: prints `linearizable` or `not linearizable` and returns 0 or 1; 2 for a
-/// missing or malformed file, naming the line.
+/// `multipaxos check-history FILE|- [--svg FILE] [--max-memory MB] [--timeout SECONDS]`: prints the verdict and
+/// returns 0 (linearizable), 1 (not, with an explanation), 2 (bad arguments or input, naming the line) or 3 (not
+/// decided within the budget).
 func checkHistory(_ args: [String]) -> Int32 {
-    guard args.count == 1, !args[0].hasPrefix("-") else {
-        complain("check-history takes one history file (got \(args.isEmpty ? "none" : args.joined(separator: " ")))")
-        return 2
+    let parsed: CheckHistoryOptions?
+    do {
+        parsed = try CheckHistoryOptions.parse(args)
+    } catch {
+        complain("\(error) (see multipaxos check-history --help)")
+        return CheckHistoryOptions.badInputStatus
     }
-    let path = args[0]
-    guard let data = FileManager.default.contents(atPath: path) else {
-        complain("cannot read history file '\(path)'")
-        return 2
+    guard let options = parsed else {
+        print(CheckHistoryOptions.usage)
+        return 0
+    }
+    let name = options.path == "-" ? "standard input" : options.path
+    let data: Data
+    if options.path == "-" {
+        data = FileHandle.standardInput.readDataToEndOfFile()
+    } else {
+        guard let contents = FileManager.default.contents(atPath: options.path) else {
+            complain("cannot read history file '\(options.path)'")
+            return CheckHistoryOptions.badInputStatus
+        }
+        data = contents
     }
     guard let text = String(data: data, encoding: .utf8) else {
-        complain("\(path): not UTF-8 text")
-        return 2
+        complain("\(name): not UTF-8 text")
+        return CheckHistoryOptions.badInputStatus
     }
     let history: History
     do {
         history = try History.parse(jsonLines: text)
     } catch {
-        complain("\(path): \(error)")
-        return 2
+        complain("\(name): \(error)")
+        return CheckHistoryOptions.badInputStatus
     }
-    let verdict = Linearizability.check(history)
-    if verdict.isLinearizable {
+    switch Linearizability.check(history, budget: options.budget) {
+    case .linearizable:
         print("linearizable")
-        return 0
+        if options.svgPath != nil { complain("no SVG written: the history is linearizable") }
+        return CheckHistoryOptions.linearizableStatus
+    case .notLinearizable(let key, let explanation):
+        print("not linearizable (key \"\(key)\")")
+        print(explanation.description)
+        if let path = options.svgPath {
+            let svg = HistorySVG.render(key: key, explanation: explanation)
+            guard FileManager.default.createFile(atPath: path, contents: Data(svg.utf8)) else {
+                complain("cannot write SVG file '\(path)'")
+                return CheckHistoryOptions.badInputStatus
+            }
+        }
+        return CheckHistoryOptions.notLinearizableStatus
+    case .unknown(let reason):
+        print("unknown: not decided within budget (\(reason))")
+        return CheckHistoryOptions.undecidedStatus
     }
-    print("not linearizable" + (verdict.failingKey.map { " (key \"\($0)\")" } ?? ""))
-    return 1
 }

@@ -79,6 +79,9 @@ if let path = arguments.historyPath {
 }
 if !arguments.quiet { print("") }
 for line in report.summary { print(line) }
+if report.passed, report.linearizabilityUndecided != nil {
+    complain("every check holds, but linearizability was not decided within budget")
+}
 if !report.passed {
     complain("\(report.failures.count) check(s) failed; rerun with the same seed to reproduce: "
              + "multipaxos \(arguments.options.seed) --mode \(arguments.options.mode.rawValue)")

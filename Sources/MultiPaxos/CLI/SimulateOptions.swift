@@ -26,7 +26,8 @@ public struct SimulateOptions: Sendable {
         isolated leaders, replays, long delays) drawn from the seed, then a liveness phase after the network
         heals. Every run is checked (agreement, validity, at-most-once, acceptor invariants, durability before
         sending, amnesia, linearizability, convergence, liveness). Prints each failing seed with the check that
-        broke and the command that reproduces it, then 'N passed, M failed' and what crashes did to disks.
+        broke and the command that reproduces it, then 'N passed, M failed' and what crashes did to disks. A run
+        whose linearizability search runs out of its (deterministic) budget is counted apart, not as a failure.
 
         options:
           --seeds A..B                    seeds to run (A alone means A..A)

@@ -1,6 +1,6 @@
 import Foundation
 
-/// One line of a client history (the JSON-lines format of `shared/testdata/histories/FORMAT.md`).
+/// One line of a client history (the JSON-lines format of `Tests/MultiPaxosTests/Histories/FORMAT.md`).
 public struct HistoryEvent: Hashable, Sendable {
     /// What the line records.
     public enum Kind: String, Sendable { case invoke, ok, fail, info }
@@ -37,6 +37,7 @@ public struct HistoryError: Error, Equatable, CustomStringConvertible {
     public let line: Int
     /// What is wrong.
     public let message: String
+    /// `line N: what is wrong`, or just what is wrong for the file as a whole.
     public var description: String { line > 0 ? "line \(line): \(message)" : message }
 }
 
@@ -49,7 +50,8 @@ public struct History: Sendable, Equatable {
     public init(events: [HistoryEvent] = []) { self.events = events }
 
     private struct Line: Decodable {
-        let process: Int
+        /// Read as a number so that a fraction or an out-of-range integer is named rather than "not valid JSON".
+        let process: Double
         let type: String
         let f: String?
         let key: String?
@@ -57,20 +59,26 @@ public struct History: Sendable, Equatable {
         let expected: String?
     }
 
-    /// Parses JSON lines; blank lines are skipped. Throws naming the first bad line.
+    /// Parses JSON lines (LF or CRLF endings); blank lines are skipped. Throws naming the first bad line.
     public static func parse(jsonLines text: String) throws(HistoryError) -> History {
         var events: [HistoryEvent] = []
         var open: [Int: HistoryEvent] = [:]
         let decoder = JSONDecoder()
-        for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        let blank: Set<UInt8> = [0x20, 0x09, 0x0D]
+        for (i, raw) in text.utf8.split(separator: 0x0A, omittingEmptySubsequences: false).enumerated() {
             let number = i + 1
-            guard !raw.allSatisfy(\.isWhitespace) else { continue }
-            let line: Line
+            guard !raw.allSatisfy(blank.contains) else { continue }
+            let decoded: Line
             do {
-                line = try decoder.decode(Line.self, from: Data(raw.utf8))
+                decoded = try decoder.decode(Line.self, from: Data(raw))
             } catch {
                 throw HistoryError(line: number, message: "not a history event (\(Self.reason(error)))")
             }
+            guard let process = Int(exactly: decoded.process) else {
+                throw HistoryError(line: number, message: "process \(decoded.process) is not an integer")
+            }
+            let line = (process: process, type: decoded.type, f: decoded.f, key: decoded.key, value: decoded.value,
+                        expected: decoded.expected)
             guard let kind = HistoryEvent.Kind(rawValue: line.type) else {
                 throw HistoryError(line: number, message: "unknown type '\(line.type)'")
             }
@@ -106,9 +114,18 @@ public struct History: Sendable, Equatable {
     private static func reason(_ error: any Error) -> String {
         switch error {
         case Swift.DecodingError.keyNotFound(let key, _): "missing \(key.stringValue)"
-        case Swift.DecodingError.typeMismatch(_, let c), Swift.DecodingError.valueNotFound(_, let c):
-            "\(c.codingPath.map(\.stringValue).joined(separator: ".")) has the wrong type"
+        case Swift.DecodingError.typeMismatch(_, let c) where c.codingPath.isEmpty: "the line is not a JSON object"
+        case Swift.DecodingError.typeMismatch(let type, let c), Swift.DecodingError.valueNotFound(let type, let c):
+            "\(c.codingPath.map(\.stringValue).joined(separator: ".")) has the wrong type, expected \(Self.jsonName(type))"
         default: "malformed JSON"
+        }
+    }
+
+    private static func jsonName(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: "a string"
+        case is Double.Type, is Int.Type: "a number"
+        default: "an object"
         }
     }
 

@@ -1,153 +1,115 @@
+import Foundation
+
 /// Decides whether a key-value client history is linearizable: Wing and Gong's search with Lowe's memoisation
-/// (as in porcupine), each key checked on its own since keys are independent.
+/// (as in porcupine). Keys are independent, so each has its own search; the searches take turns, a bounded
+/// number of steps each, and the first key that fails decides, so an intractable key never hides a failing one.
 public enum Linearizability {
-    /// The verdict, and the first key whose operations admit no linearization.
-    public struct Verdict: Sendable, Equatable {
-        /// Makes a verdict.
-        public init(isLinearizable: Bool, failingKey: String?) {
-            self.isLinearizable = isLinearizable
-            self.failingKey = failingKey
-        }
-        /// Whether the whole history is linearizable.
-        public let isLinearizable: Bool
-        /// A key that fails, if any.
-        public let failingKey: String?
+    /// The verdict on a history.
+    public enum Verdict: Sendable, Equatable {
+        /// Every key's operations admit a linearization.
+        case linearizable
+        /// `key`'s operations admit none; `explanation` says how far a linearization got and what stopped it.
+        case notLinearizable(key: String, explanation: Explanation)
+        /// The budget ran out first; `reason` says which limit.
+        case unknown(reason: String)
+
+        /// Whether the history was found linearizable (false also when undecided).
+        public var isLinearizable: Bool { if case .linearizable = self { true } else { false } }
+        /// The key that fails, if one was found.
+        public var failingKey: String? { if case .notLinearizable(let key, _) = self { key } else { nil } }
+        /// Whether the search finished within its budget.
+        public var isDecided: Bool { if case .unknown = self { false } else { true } }
     }
 
-    /// One operation of one key: its call and completion positions and what it did.
-    struct Operation {
-        let function: HistoryEvent.Function
-        let value: String?
-        let expected: String?
-        /// `.ok`, `.fail` (cas found another value) or `.info` (unknown).
-        let outcome: HistoryEvent.Kind
-        let output: String?
+    /// Limits after which the verdict is `unknown` rather than the process running out of memory or time.
+    /// Entries, memory and steps are counted, so a budget without `timeout` gives the same verdict every run.
+    public struct Budget: Sendable, Equatable {
+        /// At most this many cached configurations, over all keys.
+        public var maxCacheEntries: Int?
+        /// At most about this many bytes held by the searches at their peak, estimated from their caches and values
+        /// (and the room the largest of them needs to grow).
+        public var maxMemoryBytes: Int?
+        /// At most this many search steps, over all keys.
+        public var maxSteps: Int?
+        /// At most this much wall-clock time (not deterministic: never set it in simulations).
+        public var timeout: Duration?
+
+        /// Makes a budget; nil means no limit.
+        public init(maxCacheEntries: Int? = nil, maxMemoryBytes: Int? = nil, maxSteps: Int? = nil, timeout: Duration? = nil) {
+            self.maxCacheEntries = maxCacheEntries
+            self.maxMemoryBytes = maxMemoryBytes
+            self.maxSteps = maxSteps
+            self.timeout = timeout
+        }
+
+        /// No limit at all.
+        public static let unlimited = Budget()
+        /// The end-of-run check of a simulation: deterministic (no clock), at most about 512 MB and 100 million
+        /// steps (a few seconds).
+        public static let simulation = Budget(maxMemoryBytes: 512 << 20, maxSteps: 100_000_000)
     }
 
-    /// Checks `history`.
-    public static func check(_ history: History) -> Verdict {
-        var perKey: [String: [(call: Int, ret: Int, op: Operation)]] = [:]
-        var open: [Int: (index: Int, event: HistoryEvent)] = [:]
-        let end = history.events.count
-        for (index, event) in history.events.enumerated() {
-            if event.kind == .invoke {
-                open[event.process] = (index, event)
-                continue
-            }
-            guard let (callIndex, call) = open.removeValue(forKey: event.process) else { continue }
-            // A failed operation other than cas certainly did not take effect: leave it out.
-            if event.kind == .fail && call.function != .cas { continue }
-            let op = Operation(function: call.function, value: call.value, expected: call.expected,
-                               outcome: event.kind, output: event.value)
-            perKey[call.key, default: []].append((callIndex, event.kind == .info ? end : index, op))
-        }
-        // Calls never completed count as info: they may take effect at any time after their call.
-        for (_, (callIndex, call)) in open {
-            let op = Operation(function: call.function, value: call.value, expected: call.expected, outcome: .info, output: nil)
-            perKey[call.key, default: []].append((callIndex, end, op))
-        }
-        for key in perKey.keys.sorted() where !linearizable(perKey[key]!) {
-            return Verdict(isLinearizable: false, failingKey: key)
-        }
-        return Verdict(isLinearizable: true, failingKey: nil)
-    }
+    /// Steps each key's search takes per turn.
+    static let stepsPerTurn = 4_096
 
-    /// The model: applies `op` to `state`; nil when the observed outcome is impossible from `state`.
-    static func step(_ state: String?, _ op: Operation) -> String?? {
-        switch op.function {
-        case .get:
-            return op.outcome == .info || op.output == state ? .some(state) : nil
-        case .put:
-            return .some(op.value)
-        case .delete:
-            return .some(nil)
-        case .append:
-            return .some((state ?? "") + (op.value ?? ""))
-        case .cas:
-            switch op.outcome {
-            case .ok: return state == op.expected ? .some(op.value) : nil
-            case .fail: return state != op.expected ? .some(state) : nil
-            case .info, .invoke: return .some(state == op.expected ? op.value : state)
-            }
+    /// Checks `history` within `budget`.
+    public static func check(_ history: History, budget: Budget = .unlimited) -> Verdict {
+        let keys = KeyOperation.partition(history)
+        // Operation and entry indices are 32-bit in the search.
+        if let huge = keys.first(where: { $0.operations.count > 1 << 28 }) {
+            return .unknown(reason: "key \"\(huge.key)\" has \(huge.operations.count) operations, more than one search can index")
         }
-    }
-
-    private struct Bits: Hashable {
-        var words: [UInt64]
-        init(count: Int) { words = Array(repeating: 0, count: (count + 63) / 64) }
-        mutating func set(_ i: Int) { words[i >> 6] |= 1 << UInt64(i & 63) }
-        mutating func clear(_ i: Int) { words[i >> 6] &= ~(1 << UInt64(i & 63)) }
-    }
-
-    private struct Configuration: Hashable {
-        let linearized: Bits
-        let state: String?
-    }
-
-    /// The search over one key's operations.
-    static func linearizable(_ ops: [(call: Int, ret: Int, op: Operation)]) -> Bool {
-        // Entries: a call and a return per operation, in time order (calls before returns at equal times).
-        struct Entry { let time: Int; let isCall: Bool; let id: Int }
-        var entries: [Entry] = []
-        for (id, o) in ops.enumerated() {
-            entries.append(Entry(time: o.call, isCall: true, id: id))
-            entries.append(Entry(time: o.ret, isCall: false, id: id))
-        }
-        entries.sort { $0.time != $1.time ? $0.time < $1.time : ($0.isCall && !$1.isCall) }
-        // A doubly linked list over the entries, with a head sentinel at index n.
-        let n = entries.count
-        var next = Array(1...n) + [0]
-        var prev = [n] + Array(0..<n)
-        next[n] = n > 0 ? 0 : -1
-        if n > 0 { next[n - 1] = -1 }
-        prev[0] = n
-        var returnIndex = Array(repeating: 0, count: ops.count)
-        for (i, e) in entries.enumerated() where !e.isCall { returnIndex[e.id] = i }
-        func lift(_ call: Int) {
-            let ret = returnIndex[entries[call].id]
-            next[prev[call]] = next[call]
-            if next[call] >= 0 { prev[next[call]] = prev[call] }
-            next[prev[ret]] = next[ret]
-            if next[ret] >= 0 { prev[next[ret]] = prev[ret] }
-        }
-        func unlift(_ call: Int) {
-            let ret = returnIndex[entries[call].id]
-            next[prev[ret]] = ret
-            if next[ret] >= 0 { prev[next[ret]] = ret }
-            next[prev[call]] = call
-            if next[call] >= 0 { prev[next[call]] = call }
-        }
-
-        var state: String? = nil
-        var linearized = Bits(count: ops.count)
-        var cache: Set<Configuration> = []
-        var stack: [(entry: Int, state: String?)] = []
-        var cursor = next[n]
-        while next[n] >= 0 {
-            // Only operations of unknown outcome left: they can all be placed at the end.
-            if cursor >= 0, entries[cursor].isCall {
-                let id = entries[cursor].id
-                if let after = step(state, ops[id].op) {
-                    var candidate = linearized
-                    candidate.set(id)
-                    if cache.insert(Configuration(linearized: candidate, state: after)).inserted {
-                        stack.append((cursor, state))
-                        state = after
-                        linearized = candidate
-                        lift(cursor)
-                        cursor = next[n]
-                        continue
-                    }
+        var searches = keys.map { KeySearch(operations: $0.operations) }
+        var open = Array(searches.indices)
+        let clock = ContinuousClock()
+        let deadline = budget.timeout.map { clock.now.advanced(by: $0) }
+        var steps = 0
+        while !open.isEmpty {
+            var stillOpen: [Int] = []
+            for index in open {
+                // A step budget smaller than a turn is honoured too.
+                let allowed = min(stepsPerTurn, max(0, (budget.maxSteps ?? .max) - steps))
+                guard allowed > 0 else {
+                    stillOpen.append(index)
+                    continue
                 }
-                cursor = next[cursor]
-            } else {
-                guard let (entry, saved) = stack.popLast() else { return false }
-                linearized.clear(entries[entry].id)
-                state = saved
-                unlift(entry)
-                cursor = next[entry]
+                let before = searches[index].steps
+                let status = searches[index].run(steps: allowed)
+                steps += searches[index].steps - before
+                switch status {
+                case .searching: stillOpen.append(index)
+                case .linearizable: searches[index].release()
+                case .notLinearizable:
+                    return .notLinearizable(key: keys[index].key, explanation: Explanation(search: searches[index]))
+                }
+            }
+            open = stillOpen
+            guard !open.isEmpty else { break }
+            let entries = open.reduce(0) { $0 + searches[$1].cache.count }
+            var memory = MemoryEstimate()
+            for index in open { memory.add(searches[index].memory) }
+            let bytes = memory.peak
+            var undecided: String {
+                let names = open.prefix(5).map { "\"\(keys[$0].key)\"" }.joined(separator: ", ")
+                return "undecided: key\(open.count == 1 ? "" : "s") \(names)" + (open.count > 5 ? " and \(open.count - 5) more" : "")
+            }
+            if let limit = budget.maxSteps, steps >= limit {
+                return .unknown(reason: "reached the limit of \(limit) search steps (\(undecided))")
+            }
+            if let limit = budget.maxCacheEntries, entries >= limit {
+                return .unknown(reason: "reached the limit of \(limit) cached configurations (\(undecided))")
+            }
+            if let limit = budget.maxMemoryBytes, bytes >= limit {
+                let size = limit % (1 << 20) == 0 ? "\(limit >> 20) MB" : "\(limit) bytes"
+                return .unknown(reason: "reached the memory limit of \(size) (\(undecided))")
+            }
+            if open.contains(where: { searches[$0].cache.count > ConfigurationCache.capacityLimit - stepsPerTurn }) {
+                return .unknown(reason: "a cache reached \(ConfigurationCache.capacityLimit) entries (\(undecided))")
+            }
+            if let deadline, clock.now >= deadline, let timeout = budget.timeout {
+                return .unknown(reason: "reached the time limit of \(timeout) (\(undecided))")
             }
         }
-        return true
+        return .linearizable
     }
 }

@@ -608,9 +608,12 @@ public actor Simulation {
     }
 
     private func check() async {
-        let verdict = options.fullChecks ? Linearizability.check(history) : .init(isLinearizable: true, failingKey: nil)
-        if !verdict.isLinearizable {
-            violation("linearizability: the client history is not linearizable (key \"\(verdict.failingKey ?? "?")\")")
+        switch options.fullChecks ? Linearizability.check(history, budget: options.linearizabilityBudget) : .linearizable {
+        case .linearizable: break
+        case .notLinearizable(let key, let explanation):
+            violation("linearizability: the client history is not linearizable (key \"\(key)\": "
+                      + "\(explanation.linearized.count) of its \(explanation.operations.count) operations linearize)")
+        case .unknown(let reason): report.linearizabilityUndecided = reason
         }
         if !finished {
             let when = plan.healAt > 0

@@ -59,6 +59,9 @@ public struct SimulationOptions: Sendable {
     /// Full checks record every client operation and decision for the end-of-run checks (linearizability,
     /// at-most-once, validity); light checks keep agreement, answers and convergence with bounded memory.
     public var fullChecks = true
+    /// The limits of the end-of-run linearizability check (counted, never timed, so a seed's outcome is the
+    /// same every run); past them the run reports "linearizability not decided within budget", not a failure.
+    public var linearizabilityBudget = Linearizability.Budget.simulation
     /// The protocol's timing.
     public var timing = Timing()
 

@@ -40,6 +40,8 @@ public struct SimulationReport: Sendable {
     public var finalState: [String: String] = [:]
     /// What the clients saw, in the format the linearizability checker reads.
     public var history = History()
+    /// Why the linearizability check ran out of budget before deciding, if it did (its own outcome, not a failure).
+    public var linearizabilityUndecided: String?
     /// Every check that failed, one line each; empty when the run passed.
     public var failures: [String] = []
 
@@ -78,6 +80,9 @@ public struct SimulationReport: Sendable {
             lines.append("  unsynced writes lost \(diskCrashes.writesLost) (\(diskCrashes.tornWrites) torn) in \(diskCrashes.withUnsyncedWrites) of \(diskCrashes.crashes) crashes")
         }
         lines.append("  replicas agree       \(replicasAgree ? "yes" : "no")")
+        if let reason = linearizabilityUndecided {
+            lines.append("  linearizability      not decided within budget (\(reason))")
+        }
         lines.append(passed ? "  result               every check holds" : "  result               \(failures.count) check(s) failed:")
         lines += failures.map { "    - \($0)" }
         return lines

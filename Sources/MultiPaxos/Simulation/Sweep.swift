@@ -13,6 +13,8 @@ public enum Sweep {
         public let requestsCompleted: Int
         /// What the run's crashes did to disks.
         public var diskCrashes = DiskCrashTally()
+        /// Why linearizability was not decided within budget, if it was not (counted apart, not a failure).
+        public var linearizabilityUndecided: String?
     }
 
     /// Runs `optionsFor(seed)` for every seed, `parallelism` at a time; `each` sees outcomes in seed order.
@@ -35,7 +37,8 @@ public enum Sweep {
                         let report = try await Simulation(options: options).run()
                         return (seed, Outcome(options: options, failures: report.failures,
                                               simulatedTime: report.simulatedTime, requestsCompleted: report.requestsCompleted,
-                                              diskCrashes: report.diskCrashes))
+                                              diskCrashes: report.diskCrashes,
+                                              linearizabilityUndecided: report.linearizabilityUndecided))
                     } catch {
                         return (seed, Outcome(options: options, failures: ["bad options: \(error)"], simulatedTime: 0,
                                               requestsCompleted: 0))
