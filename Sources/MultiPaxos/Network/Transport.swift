@@ -219,12 +219,15 @@ final class Transport: @unchecked Sendable {  // the loop state is touched only 
             }
             let ready = poll(&fds, nfds_t(fds.count), 50)
             if ready < 0 && errno != EINTR { break }
+            // Drain the wake-up pipe before taking the outbox: a wake-up written after the take must stay in the
+            // pipe, or what it announced would wait for the poll's timeout.
+            if fds[0].revents != 0 { while Glibc.read(wakeRead, &buffer, buffer.count) > 0 {} }
             takeOutbox()
             for (i, what) in watched.enumerated() where fds[i].revents != 0 {
                 let revents = Int32(fds[i].revents)
                 switch what {
                 case .wake:
-                    while Glibc.read(wakeRead, &buffer, buffer.count) > 0 {}
+                    break  // drained above
                 case .peerListener:
                     while let (fd, address) = Sockets.accept(peerListener) {
                         inbound[fd] = InboundPeer(address: address, maxFrameBytes: limits.maxFrameBytes)
