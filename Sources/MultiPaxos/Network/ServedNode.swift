@@ -159,6 +159,16 @@ public final class ServedNode: Sendable {
                         }
                     }
                     outputs += await resendOrExpire(&calls, node: node)
+                    // Messages to the node itself are handled within the batch (bounded), so the batch costs
+                    // one sync however many local hops it takes (a leader's Accept to its own acceptor, ...).
+                    var local = Self.takeLocal(&outputs, me: me, calls: calls)
+                    for _ in 0..<64 where !local.isEmpty {
+                        var more: [Output] = []
+                        for message in local { more += await node.deliver(.message(message, from: me)) }
+                        local = Self.takeLocal(&more, me: me, calls: calls)
+                        outputs += more
+                    }
+                    if !local.isEmpty { continuation.yield(local.map { .message($0, from: me) }) }
                     try storage?.persist()  // one sync for the whole batch, before anything it produced is sent
                     carryOut(outputs, calls: &calls, timers: &timers)
                 }
@@ -185,6 +195,33 @@ public final class ServedNode: Sendable {
             outputs += await node.deliver(.message(.request(Request(command: command)), from: configuration.id))
         }
         return outputs
+    }
+
+    /// Removes from `outputs` the messages this node sends itself (but not answers to its clients' calls), and
+    /// returns them; a broadcast that includes this node keeps its other destinations.
+    private static func takeLocal(_ outputs: inout [Output], me: NodeID, calls: CallTable) -> [Message] {
+        var local: [Message] = []
+        var kept: [Output] = []
+        kept.reserveCapacity(outputs.count)
+        for output in outputs {
+            switch output.effect {
+            case .send(let message, let to) where to == me:
+                if case .reply(let reply) = message, calls.isWaiting(for: reply.key) {
+                    kept.append(output)
+                } else {
+                    local.append(message)
+                }
+            case .broadcast(let message, let to) where to.contains(me):
+                local.append(message)
+                var others = to
+                others.remove(me)
+                if !others.isEmpty { kept.append(Output(role: output.role, effect: .broadcast(message, to: others))) }
+            default:
+                kept.append(output)
+            }
+        }
+        outputs = kept
+        return local
     }
 
     /// Does what the roles asked: frames to peers, local messages back into the loop, answers to clients.
@@ -278,6 +315,9 @@ struct CallTable {
     mutating func register(_ command: Command, connection: UInt64, deadline: ContinuousClock.Instant) {
         calls[command.key] = Call(command: command, connection: connection, deadline: deadline, lastSent: .now)
     }
+
+    /// Whether a client connection waits for `key`.
+    func isWaiting(for key: RequestKey) -> Bool { calls[key] != nil }
 
     /// The connection waiting for `key`, which stops waiting.
     mutating func complete(_ key: RequestKey) -> UInt64? { calls.removeValue(forKey: key)?.connection }
