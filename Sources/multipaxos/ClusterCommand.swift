@@ -52,6 +52,8 @@ func clusterCommand(_ args: [String]) async -> Int32 {
         print("node \(i): pid \(children[i].processIdentifier), clients at 127.0.0.1:\(options.basePort + i)"
               + "  (try: redis-cli -p \(options.basePort + i) SET greeting hello)")
     }
+    print("a node killed on its own restarts with: multipaxos " + options.serveArguments(node: 0).joined(separator: " ")
+          + "  (for node I: --id I, its client port and node-I)")
     print(options.inMemory ? "data in memory only; Ctrl-C stops every node"
                            : "data in \(options.dataDirectory); Ctrl-C stops every node")
     fflush(nil)
@@ -66,16 +68,14 @@ func clusterCommand(_ args: [String]) async -> Int32 {
         return source
     }
     defer { for source in sources { source.cancel() } }
-    // When one node exits (on its own or when stopped), the others are stopped too.
+    // A node that exits on its own (killed to watch a failover, say) is reported; the others go on. The command
+    // ends when every node has exited: after Ctrl-C or SIGTERM, or once the last one is gone.
     var status: Int32 = 0
     var remaining = options.nodes
     for await (i, code) in exits {
-        if remaining == options.nodes {
-            if code != 0 {
-                complain("cluster: node \(i) exited with status \(code); stopping the others")
-                status = 1
-            }
-            stopAll()
+        if code != 0 {
+            complain("cluster: node \(i) exited with status \(code) (pid \(children[i].processIdentifier)); the others go on")
+            status = 1
         }
         remaining -= 1
         if remaining == 0 { break }

@@ -21,7 +21,9 @@ public struct ClusterOptions: Sendable, Equatable {
 
         Starts N members (`multipaxos serve`) as child processes on 127.0.0.1, prints each node's client address
         and a redis-cli line to try, forwards their event lines (prefixed n0, n1, ...), and stops them all on
-        Ctrl-C or SIGTERM. Run it again with the same --data to restart the same cluster.
+        Ctrl-C or SIGTERM. A node killed on its own (kill -9 PID, to watch a failover) is reported and the
+        others go on; restart it with the serve line the cluster printed for it, or rerun the cluster with the
+        same --data to restart the whole cluster.
 
         options:
           --nodes N          members, 1...64 (default 3)
