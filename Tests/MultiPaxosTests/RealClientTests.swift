@@ -1,0 +1,88 @@
+import Foundation
+import Testing
+@testable import MultiPaxos
+
+/// Real Redis clients against a served cluster with a password, when they are installed (they are measuring
+/// sticks, never dependencies): `redis-cli` (Debian's redis-tools) and the PyPI `redis` package, whose version 8
+/// opens every connection with `HELLO 3 AUTH`. Skipped, and reported as skipped, when absent.
+extension ProcessTests {
+    @Suite struct RealClientTests {
+        static func installed(_ tool: String) -> String? {
+            let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+            return path.split(separator: ":").map { "\($0)/\(tool)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+        }
+        static let redisCLI = installed("redis-cli")
+        static let pythonWithRedis: String? = {
+            guard let python = installed("python3") else { return nil }
+            return run(python, ["-c", "import redis"]).status == 0 ? python : nil
+        }()
+
+        static func run(_ tool: String, _ args: [String]) -> (status: Int32, output: String) {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: tool)
+            process.arguments = args
+            let out = Pipe()
+            process.standardOutput = out
+            process.standardError = out
+            do { try process.run() } catch { return (-1, "\(error)") }
+            let data = out.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        }
+
+        func protectedCluster() throws -> ServedProcesses {
+            let cluster = try ServedProcesses(nodes: 3)
+            let passwordFile = cluster.root + "/password"
+            #expect(FileManager.default.createFile(atPath: passwordFile, contents: Data("pw1\n".utf8), attributes: [.posixPermissions: 0o600]))
+            cluster.extraArguments += ["--password-file", passwordFile]
+            try cluster.startAll()
+            let connection = try cluster.connect(0)
+            #expect(try connection.call(["AUTH", "pw1"], deadline: .now + .seconds(5)) == .ok)
+            var reply = RESPValue.null
+            let deadline = ContinuousClock.now + .seconds(20)
+            while reply != .ok, ContinuousClock.now < deadline { reply = try connection.call(["SET", "ready", "1"], deadline: deadline) }
+            return cluster
+        }
+
+        @Test(.enabled(if: redisCLI != nil, "redis-cli is not installed (apt-get install redis-tools)"))
+        func redisCliWorksThroughAFollowerAndTheLeader() throws {
+            let cluster = try protectedCluster()
+            defer { cluster.stopAll() }
+            let cli = Self.redisCLI!
+            for i in 0..<3 {
+                let port = "\(cluster.clientPorts[i])"
+                #expect(Self.run(cli, ["-p", port, "--no-auth-warning", "-a", "pw1", "SET", "k\(i)", "v\(i)"]).output == "OK\n")
+                #expect(Self.run(cli, ["-p", port, "--no-auth-warning", "-a", "pw1", "GET", "k\(i)"]).output == "v\(i)\n")
+                #expect(Self.run(cli, ["-p", port, "GET", "k\(i)"]).output.contains("NOAUTH"))
+            }
+        }
+
+        @Test(.enabled(if: pythonWithRedis != nil, "the PyPI redis package is not installed (pip install redis)"))
+        func redisPyWithItsDefaultsWorks() throws {
+            let cluster = try protectedCluster()
+            defer { cluster.stopAll() }
+            let script = """
+                import redis
+                for port in (\(cluster.clientPorts.map(String.init).joined(separator: ", "))):
+                    r = redis.Redis(port=port, password="pw1")
+                    assert r.set("py", str(port)) is True
+                    assert r.get("py") == str(port).encode()
+                    assert r.append("py", "!") == len(str(port)) + 1
+                    assert r.delete("py") == 1
+                    p = r.pipeline(transaction=False)
+                    for i in range(20): p.set(f"p{i}", i)
+                    for i in range(20): p.get(f"p{i}")
+                    out = p.execute()
+                    assert out[20:] == [str(i).encode() for i in range(20)], out
+                try:
+                    redis.Redis(port=\(cluster.clientPorts[0]), password="wrong").ping()
+                    raise SystemExit("a wrong password was accepted")
+                except redis.exceptions.AuthenticationError:
+                    pass
+                print("ok")
+                """
+            let result = Self.run(Self.pythonWithRedis!, ["-c", script])
+            #expect(result.status == 0 && result.output.hasSuffix("ok\n"), "\(result.output)")
+        }
+    }
+}
