@@ -56,8 +56,7 @@ public final class ServedNode: Sendable {
     let transport: Transport
     private let storage: FileStorage?
     private let state: DurableState
-    private let inputs: AsyncStream<[ServerInput]>
-    private let continuation: AsyncStream<[ServerInput]>.Continuation
+    private let inbox = Inbox()
     private let log: @Sendable (String) -> Void
     private let leader = Mutex<Ballot?>(nil)
 
@@ -102,12 +101,11 @@ public final class ServedNode: Sendable {
             storage = nil
             state = configuration.rejoin ? DurableState.amnesiac() : DurableState()
         }
-        (inputs, continuation) = AsyncStream<[ServerInput]>.makeStream(bufferingPolicy: .unbounded)
         do {
             transport = try Transport(me: configuration.id, clusterID: configuration.clusterID, peers: configuration.peers,
                                       client: configuration.client, limits: configuration.limits,
                                       password: configuration.password, keys: configuration.clusterKeys, log: log,
-                                      inputs: continuation)
+                                      inputs: inbox)
         } catch {
             throw .network(error)
         }
@@ -115,7 +113,7 @@ public final class ServedNode: Sendable {
 
     /// Stops serving: no more inputs are taken, the step under way finishes and is synced, sockets close.
     public func stop() {
-        continuation.finish()
+        inbox.finish()
     }
 
     /// Serves until `stop()`; throws when storage fails (the node stops rather than send what it could not record).
@@ -137,13 +135,14 @@ public final class ServedNode: Sendable {
                     try storage?.persist()
                     carryOut(outputs, calls: &calls, timers: &timers)
                 }
-                timers.addTask { [continuation] in
+                timers.addTask { [inbox] in
                     while true {
                         do { try await Task.sleep(for: .milliseconds(50)) } catch { return }
-                        if case .terminated = continuation.yield([]) { return }
+                        if !inbox.post([]) { return }
                     }
                 }
-                for await batch in inputs {
+                for await _ in inbox.signals {
+                    let batch = inbox.take()
                     var outputs: [Output] = []
                     for input in batch {
                         switch input {
@@ -168,7 +167,7 @@ public final class ServedNode: Sendable {
                         local = Self.takeLocal(&more, me: me, calls: calls)
                         outputs += more
                     }
-                    if !local.isEmpty { continuation.yield(local.map { .message($0, from: me) }) }
+                    if !local.isEmpty { inbox.post(local.map { .message($0, from: me) }) }
                     try storage?.persist()  // one sync for the whole batch, before anything it produced is sent
                     carryOut(outputs, calls: &calls, timers: &timers)
                 }
@@ -247,9 +246,9 @@ public final class ServedNode: Sendable {
                 }
             case .setTimer(let timer, let after, let jitter):
                 let delay = after + (jitter > 0 ? Microseconds.random(in: 0...jitter) : 0)
-                timers.addTask { [continuation] in
+                timers.addTask { [inbox] in
                     do { try await Task.sleep(for: .microseconds(delay)) } catch { return }
-                    continuation.yield([.timer(timer)])
+                    inbox.post([.timer(timer)])
                 }
             case .event(let event):
                 report(event)
@@ -257,7 +256,7 @@ public final class ServedNode: Sendable {
                 break
             }
         }
-        if !local.isEmpty { continuation.yield(local) }
+        if !local.isEmpty { inbox.post(local) }
         transport.wake()
     }
 

@@ -19,6 +19,46 @@ enum ServerInput: Sendable {
     case timer(Timer)
 }
 
+/// Where the network and the timers leave inputs for a served node's loop. The loop takes everything that
+/// arrived since its last turn at once, so the inputs that came in while it was syncing share the next sync
+/// (group commit); a signal stream wakes it, holding at most one pending wake-up.
+final class Inbox: Sendable {
+    private let pending = Mutex<(inputs: [ServerInput], finished: Bool)>(([], false))
+    /// One element per wake-up, at most one buffered.
+    let signals: AsyncStream<Void>
+    private let signal: AsyncStream<Void>.Continuation
+
+    init() {
+        (signals, signal) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// Leaves inputs for the loop and wakes it (an empty list only wakes it); false once finished.
+    @discardableResult
+    func post(_ inputs: [ServerInput]) -> Bool {
+        let open = pending.withLock { box -> Bool in
+            guard !box.finished else { return false }
+            box.inputs += inputs
+            return true
+        }
+        if open { signal.yield(()) }
+        return open
+    }
+
+    /// Everything posted since the last take.
+    func take() -> [ServerInput] {
+        pending.withLock { box in
+            defer { box.inputs = [] }
+            return box.inputs
+        }
+    }
+
+    /// Takes no more inputs; the loop ends after its current turn.
+    func finish() {
+        pending.withLock { $0.finished = true }
+        signal.finish()
+    }
+}
+
 /// How a client call ended, as the node reports it back to the connection.
 enum CallOutcome: Sendable {
     /// The command was committed and applied; its result.
@@ -63,7 +103,7 @@ final class Transport: @unchecked Sendable {  // the loop state is touched only 
     /// The cluster key (if any) and this node's identity, for peer authentication.
     let security: PeerSecurity
     let log: @Sendable (String) -> Void
-    private let inputs: AsyncStream<[ServerInput]>.Continuation
+    private let inputs: Inbox
 
     /// The port peers connect to, and the one clients connect to (known once listening).
     let peerPort: UInt16
@@ -98,7 +138,7 @@ final class Transport: @unchecked Sendable {  // the loop state is touched only 
 
     /// Listens on this node's peer address and on `client`, or throws naming the address.
     init(me: NodeID, clusterID: String, peers: [PeerAddress], client: PeerAddress, limits: TransportLimits,
-         password: [UInt8]?, keys: ClusterKeys?, log: @escaping @Sendable (String) -> Void, inputs: AsyncStream<[ServerInput]>.Continuation) throws(NetworkError) {
+         password: [UInt8]?, keys: ClusterKeys?, log: @escaping @Sendable (String) -> Void, inputs: Inbox) throws(NetworkError) {
         self.me = me
         self.clusterID = clusterID
         self.peers = peers
@@ -247,7 +287,7 @@ final class Transport: @unchecked Sendable {  // the loop state is touched only 
             }
             for i in links.indices where links[i].fd >= 0 && links[i].wantsWrite { links[i].flush(log: log) }
             if !pending.isEmpty {
-                inputs.yield(pending)
+                inputs.post(pending)
                 pending = []
             }
         }
