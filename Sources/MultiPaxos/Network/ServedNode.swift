@@ -59,6 +59,7 @@ public final class ServedNode: Sendable {
     private let inbox = Inbox()
     private let log: @Sendable (String) -> Void
     private let leader = Mutex<Ballot?>(nil)
+    private let lastCatchUpLine = Mutex<ContinuousClock.Instant?>(nil)
 
     /// The port clients connect to (useful when `client` asked for port 0).
     public var clientPort: UInt16 { transport.clientPort }
@@ -237,6 +238,7 @@ public final class ServedNode: Sendable {
                         local.append(.message(message, from: me))
                     }
                 } else {
+                    note(message, to: to)
                     transport.send(WireCodec.encode(message), to: to)
                 }
             case .broadcast(let message, let to):
@@ -258,6 +260,25 @@ public final class ServedNode: Sendable {
         }
         if !local.isEmpty { inbox.post(local) }
         transport.wake()
+    }
+
+    /// Logs the messages that mark notable events: a snapshot sent to a lagging peer, and the start of a
+    /// catch-up (at most one line a second, since a lagging replica asks every catch-up interval).
+    private func note(_ message: Message, to peer: NodeID) {
+        switch message {
+        case .catchUpReply(let reply) where reply.snapshot != nil:
+            log("sent a snapshot up to \(reply.snapshot!.nextSlot) to \(peer), which asked for trimmed slots")
+        case .catchUpRequest(let request):
+            let now = ContinuousClock.now
+            let due = lastCatchUpLine.withLock { last -> Bool in
+                guard last.map({ now - $0 >= .seconds(1) }) ?? true else { return false }
+                last = now
+                return true
+            }
+            if due { log("behind: catching up from \(peer), from \(request.from)") }
+        default:
+            break
+        }
     }
 
     private func report(_ event: Event) {
