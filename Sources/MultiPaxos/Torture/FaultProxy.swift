@@ -154,6 +154,8 @@ public final class FaultProxy: @unchecked Sendable {  // the connection table is
             let ms = Int32(wait.components.seconds * 1000 + wait.components.attoseconds / 1_000_000_000_000_000)
             let ready = poll(&fds, nfds_t(fds.count), ms)
             if ready < 0 && errno != EINTR { break }
+            // The faults as they are now: a fault set before bytes were sent applies to them.
+            let current = control.withLock { $0.faults }
             for (i, what) in watched.enumerated() where fds[i].revents != 0 {
                 let revents = Int32(fds[i].revents)
                 switch what {
@@ -166,7 +168,7 @@ public final class FaultProxy: @unchecked Sendable {  // the connection table is
                         stats.withLock { $0.connections += 1 }
                     }
                 case .dialer(let fd):
-                    readDialer(fd, faults: faults, buffer: &buffer)
+                    readDialer(fd, faults: current, buffer: &buffer)
                 case .target(let fd):
                     serviceTarget(fd, revents: revents, buffer: &buffer)
                 }
@@ -174,7 +176,7 @@ public final class FaultProxy: @unchecked Sendable {  // the connection table is
             let after = ContinuousClock.now
             for fd in Array(connections.keys) {
                 guard var c = connections[fd] else { continue }
-                let fault = c.dialer.map { faults[$0][c.target] } ?? .healthy
+                let fault = c.dialer.map { current[$0][c.target] } ?? .healthy
                 c.release(now: after, fault: fault)
                 let ok = c.write(now: after, fault: fault)
                 connections[fd] = c
@@ -266,8 +268,8 @@ public final class FaultProxy: @unchecked Sendable {  // the connection table is
 
     private func drop(_ fd: Int32, counting counter: WritableKeyPath<ProxyStatistics, Int>?) {
         guard let c = connections.removeValue(forKey: fd) else { return }
+        if let counter { stats.withLock { $0[keyPath: counter] += 1 } }  // counted before anyone sees the close
         c.close()
-        if let counter { stats.withLock { $0[keyPath: counter] += 1 } }
     }
 
     private func closeAll() {

@@ -54,6 +54,9 @@ final class NodeProcesses: Sendable {
         }
     }
 
+    /// Node `i`'s process id, 0 when it is not running.
+    func pid(_ i: Int) -> pid_t { children.withLock { $0[i].pid } }
+
     /// Whether node `i` runs (paused or not).
     func isRunning(_ i: Int) -> Bool { children.withLock { $0[i].pid != 0 } }
 

@@ -88,7 +88,8 @@ public final class Torture: Sendable {
         var stopProblems: [String] = []
         defer { _ = processes.stopAll(grace: .seconds(3)) }  // whatever happens: every child stopped by its PID
         for i in 0..<c.nodes { try processes.start(i) }
-        say("nodes: " + (0..<c.nodes).map { "n\($0) clients at \(clientAddresses[$0])" }.joined(separator: ", "))
+        say("nodes: " + (0..<c.nodes).map { "n\($0) pid=\(processes.pid($0)) clients at \(clientAddresses[$0])" }
+            .joined(separator: ", "))
 
         // The cluster must serve on every node before the clients and the nemesis start.
         if let late = waitUntilServing(clientAddresses, processes: processes) {
@@ -129,8 +130,15 @@ public final class Torture: Sendable {
         processes.reap()
         let clientsEnd = ContinuousClock.now - start
         report.faults = nemesis.injected
+        func tally() {
+            report.proxy = proxy.statistics
+            let entries = recorder.entries
+            TortureChecks.tally(entries, into: &report)
+            report.longestWindow = TortureChecks.longestWindow(entries, end: clientsEnd)
+        }
         if self.isStopped {
             report.interrupted = true
+            tally()
             return report
         }
 
@@ -148,6 +156,7 @@ public final class Torture: Sendable {
              + (late.map { "not converged: \($0)" } ?? "every node serves again"))
         if self.isStopped {
             report.interrupted = true
+            tally()
             return report
         }
 
@@ -165,12 +174,10 @@ public final class Torture: Sendable {
         recorder.close()
         processes.reap()
         stopProblems = processes.stopAll(grace: .seconds(10))
-        report.proxy = proxy.statistics
+        tally()
 
         // The checks.
         let entries = recorder.entries
-        TortureChecks.tally(entries, into: &report)
-        report.longestWindow = TortureChecks.longestWindow(entries, end: clientsEnd)
         report.checks.append(TortureChecks.linearizable(recorder.history, budget: c.effectiveCheckBudget))
         var finalValues: [String: String?] = [:]
         if let first = values[0] { for (k, key) in keys.enumerated() { finalValues[key] = first[k] } }

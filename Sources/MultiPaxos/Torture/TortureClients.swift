@@ -48,8 +48,11 @@ struct TortureClient {
         var counter = 0
         var connections: [Int: (connection: RESPConnection, generation: Int)] = [:]
         var known: [String: String] = [:]  // the last value this client saw per register
+        var pick = 0
         while ContinuousClock.now < end && !stopped() {
-            let pick = Int(rng.upTo(UInt64(workload.registers.count + workload.logs - 1)))
+            // Half the time the key of the last operation again: a write followed by a read of what it wrote, on
+            // another node, is where a stale read or a premature acknowledgement shows.
+            if rng.chance(0.5) { pick = Int(rng.upTo(UInt64(workload.registers.count + workload.logs - 1))) }
             let isLog = pick >= workload.registers.count
             let key = isLog ? TortureConfiguration.logKey(pick - workload.registers.count, at: .now - workload.start)
                             : workload.registers[pick]
