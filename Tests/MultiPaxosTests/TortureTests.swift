@@ -26,6 +26,7 @@ import Testing
                     case .partition(.minority(let side), _): #expect(!side.isEmpty && side.count <= (nodes - 1) / 2)
                     case .partition(.bridge(let b, let l, let r), _):
                         #expect(Set(l + r + [b]).count == nodes && l.count + 1 > nodes / 2 && r.count + 1 > nodes / 2)
+                    case .partition(.oneWay(let n, _), _), .kill(.node(let n)), .pause(.node(let n)): #expect(n.value < nodes)
                     case .wipe: #expect(seed.isMultiple(of: 2), "wipes only with --wipe")
                     default: break
                     }

@@ -76,7 +76,9 @@ final class Nemesis: Sendable {
     private func resolve(_ target: NemesisTarget) -> (node: Int, isLeader: Bool, how: String) {
         let leader = processes.leader()
         switch target {
-        case .node(let i): return (i, i == leader, i == leader ? " (the leader)" : "")
+        case .node(let node):
+            let i = node.value
+            return (i, i == leader, i == leader ? " (the leader)" : "")
         case .leader:
             if let leader { return (leader, true, " (the leader)") }
             let i = rng.withLock { Int($0.upTo(UInt64(nodes - 1))) }
@@ -116,7 +118,7 @@ final class Nemesis: Sendable {
             var how = ""
             switch shape {
             case .minority(let side):
-                sides = [side, (0..<nodes).filter { !side.contains($0) }]
+                sides = [side.map(\.value), (0..<nodes).filter { !side.contains(NodeID($0)) }]
                 kind = "partition minority"
             case .isolateLeader:
                 let (i, _, resolved) = resolve(.leader)
@@ -124,9 +126,10 @@ final class Nemesis: Sendable {
                 sides = [[i], (0..<nodes).filter { $0 != i }]
                 kind = "partition leader isolated"
             case .bridge(_, let left, let right):
-                sides = [left, right]
+                sides = [left.map(\.value), right.map(\.value)]
                 kind = "partition bridge"
-            case .oneWay(let n, let inbound):
+            case .oneWay(let node, let inbound):
+                let n = node.value
                 let pairs = (0..<nodes).filter { $0 != n }.map { inbound ? ($0, n) : (n, $0) }
                 block(pairs, mode: mode)
                 count("partition one-way")

@@ -2,13 +2,13 @@
 public enum NemesisTarget: Sendable, Equatable, CustomStringConvertible {
     /// The node that leads when the fault begins (a node drawn at that moment when none is known).
     case leader
-    /// Node `i`.
-    case node(Int)
+    /// That node.
+    case node(NodeID)
 
     public var description: String {
         switch self {
         case .leader: "the leader"
-        case .node(let i): "n\(i)"
+        case .node(let node): "\(node)"
         }
     }
 }
@@ -16,21 +16,21 @@ public enum NemesisTarget: Sendable, Equatable, CustomStringConvertible {
 /// How a partition splits the cluster; every shape leaves a majority connected.
 public enum PartitionShape: Sendable, Equatable, CustomStringConvertible {
     /// These nodes (a minority) and the rest cannot reach each other.
-    case minority([Int])
+    case minority([NodeID])
     /// The leader (when the fault begins) can reach no one and no one can reach it.
     case isolateLeader
-    /// `bridge` reaches everyone; `left` and `right` reach only `bridge` and their own side.
-    case bridge(Int, left: [Int], right: [Int])
-    /// Node `node` hears nothing from the others (`inbound`), or the others hear nothing from it.
-    case oneWay(Int, inbound: Bool)
+    /// The first node reaches everyone; `left` and `right` reach only it and their own side.
+    case bridge(NodeID, left: [NodeID], right: [NodeID])
+    /// The node hears nothing from the others (`inbound`), or the others hear nothing from it.
+    case oneWay(NodeID, inbound: Bool)
 
     public var description: String {
-        func set(_ s: [Int]) -> String { "{" + s.map { "n\($0)" }.joined(separator: ",") + "}" }
+        func set(_ s: [NodeID]) -> String { "{" + s.map(\.description).joined(separator: ",") + "}" }
         switch self {
         case .minority(let side): return "minority \(set(side)) cut off"
         case .isolateLeader: return "the leader isolated"
-        case .bridge(let b, let l, let r): return "bridge n\(b) between \(set(l)) and \(set(r))"
-        case .oneWay(let n, let inbound): return inbound ? "n\(n) hears no one" : "no one hears n\(n)"
+        case .bridge(let b, let l, let r): return "bridge \(b) between \(set(l)) and \(set(r))"
+        case .oneWay(let n, let inbound): return inbound ? "\(n) hears no one" : "no one hears \(n)"
         }
     }
 }
@@ -95,7 +95,7 @@ public enum NemesisSchedule {
         func ms(_ range: ClosedRange<Int>) -> Duration {
             .milliseconds(range.lowerBound + Int(rng.upTo(UInt64(range.upperBound - range.lowerBound))))
         }
-        func node() -> Int { Int(rng.upTo(UInt64(nodes - 1))) }
+        func node() -> NodeID { NodeID(Int(rng.upTo(UInt64(nodes - 1)))) }
         func target() -> NemesisTarget { rng.chance(0.5) ? .leader : .node(node()) }
         func shuffled(_ xs: [Int]) -> [Int] {
             var xs = xs
@@ -105,12 +105,16 @@ public enum NemesisSchedule {
         func blackhole() -> LinkFault.Mode { [.drop, .drop, .stall, .refuse][Int(rng.upTo(3))] }
         func partition() -> NemesisFault {
             switch rng.upTo(3) {
-            case 0: return .partition(.minority(Array(shuffled(Array(0..<nodes)).prefix(1 + Int(rng.upTo(UInt64((nodes - 1) / 2 - 1))))).sorted()), blackhole())
+            case 0:
+                let order = shuffled(Array(0..<nodes))
+                let size = 1 + Int(rng.upTo(UInt64((nodes - 1) / 2 - 1)))
+                return .partition(.minority(order.prefix(size).sorted().map(NodeID.init)), blackhole())
             case 1: return .partition(.isolateLeader, blackhole())
             case 2:
                 let order = shuffled(Array(0..<nodes))
                 let half = (nodes - 1) / 2
-                return .partition(.bridge(order[0], left: Array(order[1...half]).sorted(), right: Array(order[(half + 1)...]).sorted()), blackhole())
+                return .partition(.bridge(NodeID(order[0]), left: order[1...half].sorted().map(NodeID.init),
+                                          right: order[(half + 1)...].sorted().map(NodeID.init)), blackhole())
             default: return .partition(.oneWay(node(), inbound: rng.chance(0.5)), blackhole())
             }
         }

@@ -45,6 +45,7 @@ final class NodeProcesses: Sendable {
 
     /// Starts node `i`; `rejoin` after its data directory was wiped.
     func start(_ i: Int, rejoin: Bool = false) throws(TortureError) {
+        readLogs()  // lines of its earlier lives are read before this one's
         let pid = try spawn(spec.executable, spec.arguments(i, rejoin), stderrPath: spec.logPath(i))
         children.withLock {
             $0[i].pid = pid
