@@ -48,7 +48,8 @@ import Testing
                                                        "--flaw", "acknowledge-before-commit"])).configuration
         #expect(c.nodes == 5 && c.clients == 9 && c.keys == 3 && c.seconds == 2.5 && c.seed == 42)
         #expect(c.mode == .perSlot && c.outDirectory == "d" && c.wipe && c.flaw == .acknowledgeBeforeCommit)
-        #expect(c.logKeys.count == 2 * 2 && c.registerKeys == ["r0", "r1", "r2"])
+        #expect(c.logKeys == ["log0.0", "log1.0", "log0.1", "log1.1"] && c.registerKeys.count == 3 * 2 && c.registerKeys[3] == "r0.1")
+        #expect(TortureConfiguration.key(1, log: false, at: .seconds(11)) == "r1.2")
         #expect(try TortureOptions.parse(["--help"]) == nil)
         for (args, fragment) in [(["--nodes", "2"], "--nodes '2' is not 3 or 5"), (["--seconds", "-1"], "--seconds '-1'"),
                                  (["--seconds", "nan"], "--seconds 'nan'"), (["--clients", "0"], "--clients '0'"),

@@ -24,7 +24,8 @@ public struct TortureOptions: Sendable {
         options:
           --nodes N          cluster members: 3 or 5 (default 3)
           --clients C        concurrent clients, 1...64 (default 4)
-          --keys K           registers, 1...1000 (default 4); two append-only logs come on top
+          --keys K           registers at a time, 1...1000 (default 4); two append-only logs come on top;
+                             each register and log moves to a fresh key every 5 s
           --seconds S        how long the clients and the nemesis run, 1...86400 (default 30)
           --seed N           draws the nemesis's schedule and the clients' choices (default: random, printed)
           --mode M           stable-leader or per-slot (default stable-leader)

@@ -58,7 +58,7 @@ public final class Torture: Sendable {
             say(line)
         }
         say("torture: seed \(c.seed), \(c.nodes) nodes, \(c.mode.rawValue), \(c.clients) clients, \(c.keys) registers "
-            + "and \(TortureConfiguration.logs) logs, \(TortureReport.seconds(.milliseconds(Int64(c.seconds * 1000)))) s"
+            + "and \(TortureConfiguration.logs) logs at a time, \(TortureReport.seconds(.milliseconds(Int64(c.seconds * 1000)))) s"
             + (c.wipe ? ", wipes" : "") + (c.flaw.map { ", test-only flaw \($0.rawValue)" } ?? "") + "; folder \(folder)")
 
         // Ports: each node's real peer port and client port; the proxy listens on the ports --peers names.
@@ -107,7 +107,7 @@ public final class Torture: Sendable {
         let recorder = try TortureRecorder(path: "\(folder)/history.jsonl", start: start)
         defer { recorder.close() }
         let end = start + .milliseconds(Int64(c.seconds * 1000))
-        let workload = TortureWorkload(registers: c.registerKeys, logs: TortureConfiguration.logs, start: start,
+        let workload = TortureWorkload(registers: c.keys, logs: TortureConfiguration.logs, start: start,
                                        nodes: clientAddresses, replyTimeout: c.replyTimeout, seed: c.seed)
         let anomalies = Lines()
         let nemesis = Nemesis(nodes: c.nodes, processes: processes, proxy: proxy, seed: c.seed, log: note)
@@ -165,9 +165,11 @@ public final class Torture: Sendable {
         var values: [[String?]?] = Array(repeating: nil, count: c.nodes)  // by node, by key
         var finalProcess = TortureConfiguration.finalProcesses
         for i in 0..<c.nodes where late == nil {
+            var connection: RESPConnection?
             values[i] = keys.map { key in
                 finalProcess += 1
-                return finalRead(key, node: i, address: clientAddresses[i], process: finalProcess, recorder: recorder)
+                return finalRead(key, node: i, address: clientAddresses[i], connection: &connection,
+                                 process: finalProcess, recorder: recorder)
             }.compactMap { $0 }
             if values[i]!.count != keys.count { values[i] = nil }
         }
@@ -215,15 +217,18 @@ public final class Torture: Sendable {
 
     /// Reads `key` from one node, retrying `-TRYAGAIN` and broken connections until the convergence timeout;
     /// the read is recorded as an operation of `process`. The value (`.some(nil)`: absent), or nil if none came.
-    private func finalRead(_ key: String, node: Int, address: PeerAddress, process: Int, recorder: TortureRecorder) -> String?? {
+    private func finalRead(_ key: String, node: Int, address: PeerAddress, connection: inout RESPConnection?, process: Int,
+                           recorder: TortureRecorder) -> String?? {
         let deadline = ContinuousClock.now + configuration.convergenceTimeout
         while ContinuousClock.now < deadline && !isStopped {
             recorder.record(HistoryEvent(process: process, kind: .invoke, function: .get, key: key), node: node)
             var value: String??
-            if let connection = try? RESPConnection(to: address, deadline: .now + .seconds(2)),
-               let reply = try? connection.call(["GET", key], deadline: .now + configuration.replyTimeout) {
+            if connection == nil { connection = try? RESPConnection(to: address, deadline: .now + .seconds(2)) }
+            if let reply = try? connection?.call(["GET", key], deadline: .now + configuration.replyTimeout) {
                 if case .bulkString(let bytes) = reply { value = .some(String(decoding: bytes, as: UTF8.self)) }
                 if case .null = reply { value = .some(nil) }
+            } else {
+                connection = nil
             }
             recorder.record(HistoryEvent(process: process, kind: value == nil ? .fail : .ok, function: .get, key: key,
                                          value: value ?? nil), node: node)

@@ -10,11 +10,12 @@ import Synchronization
 /// logs (whose every acknowledged token must be read back at the end), each operation against a node drawn at
 /// random, through RESP.
 struct TortureWorkload: Sendable {
-    /// Keys of every kind of operation.
-    let registers: [String]
-    /// Append-only logs (each a fresh key every ``TortureConfiguration/logRotation``): every token is unique.
+    /// Registers (keys of every kind of operation) at a time; each a fresh key every
+    /// ``TortureConfiguration/rotation``.
+    let registers: Int
+    /// Append-only logs at a time, rotated the same way: every token appended to them is unique.
     let logs: Int
-    /// When the clients started (the logs' keys rotate from here).
+    /// When the clients started (the keys rotate from here).
     let start: ContinuousClock.Instant
     /// The nodes' client addresses.
     let nodes: [PeerAddress]
@@ -52,10 +53,9 @@ struct TortureClient {
         while ContinuousClock.now < end && !stopped() {
             // Half the time the key of the last operation again: a write followed by a read of what it wrote, on
             // another node, is where a stale read or a premature acknowledgement shows.
-            if rng.chance(0.5) { pick = Int(rng.upTo(UInt64(workload.registers.count + workload.logs - 1))) }
-            let isLog = pick >= workload.registers.count
-            let key = isLog ? TortureConfiguration.logKey(pick - workload.registers.count, at: .now - workload.start)
-                            : workload.registers[pick]
+            if rng.chance(0.5) { pick = Int(rng.upTo(UInt64(workload.registers + workload.logs - 1))) }
+            let isLog = pick >= workload.registers
+            let key = TortureConfiguration.key(isLog ? pick - workload.registers : pick, log: isLog, at: .now - workload.start)
             let node = Int(rng.upTo(UInt64(workload.nodes.count - 1)))
             let generation = processes.generation(node)
             if let cached = connections[node], cached.generation != generation { connections[node] = nil }

@@ -34,20 +34,25 @@ public struct TortureConfiguration: Sendable {
 
     /// Append-only logs at a time, whose every acknowledged token is read back at the end.
     public static let logs = 2
-    /// Each log moves to a fresh key this often, so that no key's history grows long: the checker's work grows
-    /// faster than linearly with one key's history, and a log's value grows with every append.
-    public static let logRotation: Duration = .seconds(5)
-    /// The key of log `log` at `elapsed` after the clients started.
-    static func logKey(_ log: Int, at elapsed: Duration) -> String {
-        "log\(log).\(Int(max(elapsed, .zero) / logRotation))"
+    /// Every register and log moves to a fresh key this often (`r0.0`, `r0.1`, ...), as Jepsen's independent
+    /// keys do, so that no key's history grows long: the checker's work grows faster than linearly with one key's
+    /// history (an operation of unknown outcome stays open until the key's end), and a log's value with every
+    /// append.
+    public static let rotation: Duration = .seconds(5)
+    /// The key of register `i` (`log` false) or log `i` at `elapsed` after the clients started.
+    static func key(_ i: Int, log: Bool, at elapsed: Duration) -> String {
+        "\(log ? "log" : "r")\(i).\(Int(max(elapsed, .zero) / rotation))"
     }
-    /// Every log key the run's clients may write (the rotation may run a little past the end).
+    /// The key generations a run of `seconds` may use (the clients may run a little past the end).
+    private var generations: Int { Int(seconds / Self.rotation.seconds) + 2 }
+    /// Every register key the run's clients may write.
+    public var registerKeys: [String] {
+        (0..<generations).flatMap { g in (0..<keys).map { "r\($0).\(g)" } }
+    }
+    /// Every log key the run's clients may write.
     public var logKeys: [String] {
-        let generations = Int(seconds / Self.logRotation.seconds) + 2
-        return (0..<generations).flatMap { g in (0..<Self.logs).map { "log\($0).\(g)" } }
+        (0..<generations).flatMap { g in (0..<Self.logs).map { "log\($0).\(g)" } }
     }
-    /// The registers' names.
-    public var registerKeys: [String] { (0..<keys).map { "r\($0)" } }
     /// Process numbers from here on are the final reads, not clients.
     static let finalProcesses = 1_000_000_000
 

@@ -66,8 +66,9 @@ public struct TortureReport: Sendable {
     /// The summary, one line per figure.
     public var summary: [String] {
         let c = configuration
-        var lines = ["torture: seed \(c.seed), \(c.nodes) nodes, \(c.mode.rawValue), \(c.clients) clients on \(c.keys) "
-                     + "registers and \(TortureConfiguration.logs) logs for \(Self.seconds(.milliseconds(Int64(c.seconds * 1000)))) s"
+        var lines = ["torture: seed \(c.seed), \(c.nodes) nodes, \(c.mode.rawValue), \(c.clients) clients, \(c.keys) "
+                     + "registers and \(TortureConfiguration.logs) logs at a time (fresh keys every "
+                     + "\(Int(TortureConfiguration.rotation.seconds)) s), \(Self.seconds(.milliseconds(Int64(c.seconds * 1000)))) s"
                      + (c.wipe ? ", wipes" : "") + (c.flaw.map { ", FLAW \($0.rawValue)" } ?? "")]
         lines.append("operations: \(invoked) invoked, \(acknowledged) acknowledged, \(failed) failed, \(unknown) unknown")
         let kinds = Nemesis.kinds.compactMap { kind in faults[kind].map { "\(kind) \($0)" } }
