@@ -92,12 +92,14 @@ public final class Torture: Sendable {
             .joined(separator: ", "))
 
         // The cluster must serve on every node before the clients and the nemesis start.
+        let launched = ContinuousClock.now
         if let late = waitUntilServing(clientAddresses, processes: processes) {
             report.checks.append(.init(name: "the cluster served", holds: false, detail: late))
             stopProblems = processes.stopAll(grace: .seconds(5))
             report.interrupted = isStopped
             return report
         }
+        say("every node serves (\(TortureReport.seconds(ContinuousClock.now - launched)) s after the start)")
         let schedule = NemesisSchedule.draw(seed: c.seed, nodes: c.nodes, seconds: c.seconds, wipe: c.wipe)
         note("nemesis: \(schedule.count) faults planned from seed \(c.seed):")
         for step in schedule { note("  plan \(step)") }
@@ -108,7 +110,7 @@ public final class Torture: Sendable {
         defer { recorder.close() }
         let end = start + .milliseconds(Int64(c.seconds * 1000))
         let workload = TortureWorkload(registers: c.keys, logs: TortureConfiguration.logs, start: start,
-                                       nodes: clientAddresses, replyTimeout: c.replyTimeout, seed: c.seed)
+                                       nodes: clientAddresses, replyTimeout: c.replyTimeout, pause: c.clientPause, seed: c.seed)
         let anomalies = Lines()
         let nemesis = Nemesis(nodes: c.nodes, processes: processes, proxy: proxy, seed: c.seed, log: note)
         let group = DispatchGroup()
@@ -164,12 +166,13 @@ public final class Torture: Sendable {
         let keys = c.registerKeys + c.logKeys
         var values: [[String?]?] = Array(repeating: nil, count: c.nodes)  // by node, by key
         var finalProcess = TortureConfiguration.finalProcesses
+        let readsDeadline = ContinuousClock.now + c.convergenceTimeout  // for all of them: a node may stall again
         for i in 0..<c.nodes where late == nil {
             var connection: RESPConnection?
             values[i] = keys.map { key in
                 finalProcess += 1
                 return finalRead(key, node: i, address: clientAddresses[i], connection: &connection,
-                                 process: finalProcess, recorder: recorder)
+                                 process: finalProcess, recorder: recorder, deadline: readsDeadline)
             }.compactMap { $0 }
             if values[i]!.count != keys.count { values[i] = nil }
         }
@@ -215,11 +218,10 @@ public final class Torture: Sendable {
                      + "(every node served \(TortureReport.seconds(converged)) s after healing)")
     }
 
-    /// Reads `key` from one node, retrying `-TRYAGAIN` and broken connections until the convergence timeout;
-    /// the read is recorded as an operation of `process`. The value (`.some(nil)`: absent), or nil if none came.
+    /// Reads `key` from one node, retrying `-TRYAGAIN` and broken connections until `deadline`; the read is
+    /// recorded as an operation of `process`. The value (`.some(nil)`: absent), or nil if none came.
     private func finalRead(_ key: String, node: Int, address: PeerAddress, connection: inout RESPConnection?, process: Int,
-                           recorder: TortureRecorder) -> String?? {
-        let deadline = ContinuousClock.now + configuration.convergenceTimeout
+                           recorder: TortureRecorder, deadline: ContinuousClock.Instant) -> String?? {
         while ContinuousClock.now < deadline && !isStopped {
             recorder.record(HistoryEvent(process: process, kind: .invoke, function: .get, key: key), node: node)
             var value: String??

@@ -21,6 +21,8 @@ struct TortureWorkload: Sendable {
     let nodes: [PeerAddress]
     /// How long a client waits for one reply before it records the outcome as unknown.
     let replyTimeout: Duration
+    /// How long a client waits between operations.
+    let pause: Duration
     /// The run's seed (each client draws from its own generator seeded from it).
     let seed: UInt64
 
@@ -51,6 +53,7 @@ struct TortureClient {
         var known: [String: String] = [:]  // the last value this client saw per register
         var pick = 0
         while ContinuousClock.now < end && !stopped() {
+            if workload.pause > .zero { usleep(UInt32(workload.pause.seconds * 1_000_000)) }
             // Half the time the key of the last operation again: a write followed by a read of what it wrote, on
             // another node, is where a stale read or a premature acknowledgement shows.
             if rng.chance(0.5) { pick = Int(rng.upTo(UInt64(workload.registers + workload.logs - 1))) }

@@ -22,6 +22,9 @@ public struct TortureConfiguration: Sendable {
     public var executable = "/proc/self/exe"
     /// How long the linearizability checker may take; nil: the run's length, at least 30 s.
     public var checkBudget: Duration?
+    /// How long each client waits between operations (zero: closed loop, as fast as the cluster answers; the test
+    /// suite waits a little, to leave the machine's cores to the other tests).
+    public var clientPause: Duration = .zero
     /// How long a client waits for one reply (then the outcome is unknown).
     public var replyTimeout: Duration = .seconds(3)
     /// How long the cluster may take to serve every node, at the start and after healing.
