@@ -141,7 +141,11 @@ import Testing
         let out = folder()
         defer { try? FileManager.default.removeItem(atPath: out) }
         let (process, stdout, _) = try launch(["--seconds", "60", "--seed", "3", "--out", out])
-        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        var pids: [pid_t] = []
+        defer {  // if the test fails half-way, nothing it started outlives it
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            for pid in pids { kill(pid, SIGKILL) }
+        }
         var text = ""
         let deadline = ContinuousClock.now + .seconds(30)
         while !text.contains(" s  SIGSTOP") && ContinuousClock.now < deadline {
@@ -149,7 +153,7 @@ import Testing
             if chunk.isEmpty { break }
             text += String(decoding: chunk, as: UTF8.self)
         }
-        let pids = text.split(separator: " ").compactMap { word -> pid_t? in
+        pids = text.split(separator: " ").compactMap { word -> pid_t? in
             word.hasPrefix("pid=") ? pid_t(word.dropFirst(4).prefix { $0.isNumber }) : nil
         }
         #expect(pids.count >= 3 && text.contains(" s  SIGSTOP"), "\(text)")
@@ -159,6 +163,7 @@ import Testing
         #expect(process.terminationStatus == 130, "\(text)")
         #expect(text.contains("verdict: INTERRUPTED"), "\(text)")
         for pid in pids { #expect(kill(pid, 0) == -1 && errno == ESRCH, "node pid \(pid) still exists") }
+        pids = []
         #expect(FileManager.default.fileExists(atPath: "\(out)/history.jsonl"))
         #expect(try String(contentsOfFile: "\(out)/nemesis.log", encoding: .utf8).contains("plan at"))
     }
