@@ -30,6 +30,9 @@ func serveCommand(_ args: [String]) async -> Int32 {
     let log: @Sendable (String) -> Void = { text in
         if !quiet { logLine("\(prefix): \(text)") }
     }
+    if let flaw = options.configuration.flaw {
+        log("WARNING: running with the test-only flaw '\(flaw.rawValue)': this node breaks its promises to clients")
+    }
     let node: ServedNode
     do {
         node = try ServedNode(options.configuration, log: log)

@@ -45,6 +45,9 @@ if rawArguments.first == "fuzz" {
 if rawArguments.first == "load" {
     exit(loadCommand(Array(rawArguments.dropFirst())))
 }
+if rawArguments.first == "torture" {
+    exit(tortureCommand(Array(rawArguments.dropFirst())))
+}
 if rawArguments.first == "simulate" {
     exit(await simulateCommand(Array(rawArguments.dropFirst())))
 }

@@ -26,6 +26,8 @@ public struct ServeOptions: Sendable {
           --id I                          this node's index in --peers (0-based)
           --peers HOST:PORT,...           every member's peer address, in id order (1 to 64 members)
           --client HOST:PORT              where clients connect (RESP)
+          --listen-peers HOST:PORT        listen for peers here rather than on entry I of --peers (when peers
+                                          reach this node through a proxy or NAT)
           --data DIR                      the data directory (created if missing); it records the cluster's
                                           identity, and another --peers, --id, --mode or --cluster-id is refused
           --cluster-id NAME               the cluster's name (default multipaxos); peers of another are refused
@@ -75,6 +77,13 @@ public struct ServeOptions: Sendable {
                 guard Set(list).count == list.count else { throw OptionsError("--peers '\(text)' lists an address twice") }
                 peers = list
             case "--client": client = try address(arg, try cursor.value(arg))
+            case "--listen-peers": rest.peerListen = try address(arg, try cursor.value(arg))
+            case "--flaw":  // hidden: a deliberate bug for tests (multipaxos torture must catch it)
+                let text = try cursor.value(arg)
+                guard let flaw = ServeFlaw(rawValue: text) else {
+                    throw OptionsError("--flaw '\(text)' is not one of \(ServeFlaw.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                rest.flaw = flaw
             case "--data":
                 let text = try cursor.value(arg)
                 guard !text.isEmpty else { throw OptionsError("--data '' is empty: give a directory") }
@@ -117,6 +126,9 @@ public struct ServeOptions: Sendable {
             throw OptionsError("--leader-timeout-ms must exceed --heartbeat-ms")
         }
         guard !peers.contains(client) else { throw OptionsError("--client \(client) is also a peer address") }
+        if let listen = rest.peerListen, listen == client {
+            throw OptionsError("--listen-peers \(listen) is also the --client address")
+        }
         var configuration = rest
         configuration.id = NodeID(id)
         configuration.peers = peers

@@ -37,6 +37,10 @@ public struct ServeConfiguration: Sendable {
     public var clusterKeys: ClusterKeys?
     /// Accept peers on non-loopback addresses without a cluster key (`--no-peer-auth`).
     public var allowUnauthenticatedPeers = false
+    /// Where to listen for peers, when not on this node's own entry of `peers` (behind a proxy or NAT).
+    public var peerListen: PeerAddress?
+    /// A deliberate bug, for tests that must catch it (see ``ServeFlaw``); nil in every real deployment.
+    public var flaw: ServeFlaw?
 
     /// Makes a configuration for node `id` of `peers`, serving clients on `client`.
     public init(id: NodeID, peers: [PeerAddress], client: PeerAddress) {
@@ -102,8 +106,10 @@ public final class ServedNode: Sendable {
             storage = nil
             state = configuration.rejoin ? DurableState.amnesiac() : DurableState()
         }
+        var addresses = configuration.peers  // the transport listens on its own entry
+        if let listen = configuration.peerListen { addresses[configuration.id.value] = listen }
         do {
-            transport = try Transport(me: configuration.id, clusterID: configuration.clusterID, peers: configuration.peers,
+            transport = try Transport(me: configuration.id, clusterID: configuration.clusterID, peers: addresses,
                                       client: configuration.client, limits: configuration.limits,
                                       password: configuration.password, keys: configuration.clusterKeys, log: log,
                                       inputs: inbox)
@@ -150,6 +156,9 @@ public final class ServedNode: Sendable {
                         case .message(let message, let from):
                             outputs += await node.deliver(.message(message, from: from))
                         case .call(let connection, let command):
+                            if let early = configuration.flaw?.earlyAnswer(command) {
+                                transport.answer(connection, key: command.key, .result(early))
+                            }
                             calls.register(command, connection: connection, deadline: .now + configuration.clientTimeout)
                             outputs += await node.deliver(.message(.request(Request(command: command)), from: me))
                         case .gone(let connection):
