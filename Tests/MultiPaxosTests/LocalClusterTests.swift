@@ -141,7 +141,7 @@ import Testing
         _ = try await client.run(.put("a", "1"))
         await cluster.shutdown()
         #expect(await cluster.runningNodes.isEmpty)
-        await #expect(throws: ClusterError.clusterUnavailable) { try await client.run(.get("a")) }
+        await #expect(throws: ClusterError.shutDown) { try await client.run(.get("a")) }
         await #expect(throws: ClusterError.unknownNode(NodeID(9))) { try await cluster.stop(NodeID(9)) }
     }
 

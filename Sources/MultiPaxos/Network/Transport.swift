@@ -16,7 +16,7 @@ enum ServerInput: Sendable {
     /// A client connection closed: forget what it was waiting for.
     case gone(connection: UInt64)
     /// A timer a role set.
-    case timer(Timer)
+    case timer(ProtocolTimer)
 }
 
 /// How a client call ended, as the node reports it back to the connection.

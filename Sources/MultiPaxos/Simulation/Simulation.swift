@@ -8,7 +8,7 @@ public actor Simulation {
 
     private enum Scheduled {
         case deliver(Message, from: NodeID, to: NodeID)
-        case timer(Timer, node: NodeID, incarnation: Int)
+        case timer(ProtocolTimer, node: NodeID, incarnation: Int)
         case nodeFault(Int)
         case restart(NodeID)
         case windowOpens(Int)
