@@ -2,7 +2,8 @@
 public enum Mode: String, Sendable, CaseIterable {
     /// Phase 1 once per ballot for every slot; afterwards each slot costs Phase 2 only.
     case stableLeader = "stable-leader"
-    /// Every slot runs its own Phase 1 and Phase 2 (seed 000's design), kept for comparison.
+    /// Every slot runs its own Phase 1 and Phase 2 (the design of the per-slot total-order broadcast, a Python
+    /// reference for chapter 9 of Designing Data-Intensive Applications), kept for comparison.
     case perSlot = "per-slot"
 }
 

@@ -74,7 +74,8 @@ public actor LocalCluster {
     /// Starts `nodes` members in `mode`, replicating `makeStateMachine()` (the key-value store by default), and
     /// returns once they have formed a cluster. With a `storageDirectory`, each node keeps its durable state in
     /// `node-N.log` there, writes it before sending anything that depends on it, and a cluster started again on
-    /// the same directory resumes where it stopped; without one, durable state lives in memory.
+    /// the same directory resumes where it stopped; without one, durable state lives in memory. Throws
+    /// `.invalidConfiguration` for a size outside 1...64 or a `Timing` that cannot work (see `Timing.problem`).
     public init(nodes count: Int = 3, mode: Mode = .stableLeader, timing: Timing = Timing(), storageDirectory: String? = nil,
                 makeStateMachine: @escaping @Sendable () -> any StateMachine = { KeyValueStore() }) async throws(ClusterError) {
         guard (1...NodeSet.capacity).contains(count) else { throw .invalidConfiguration("nodes \(count) is not in 1...64") }
@@ -179,7 +180,8 @@ public actor LocalCluster {
                              requestTimeout: requestTimeout, giveUpAfter: giveUpAfter)
     }
 
-    /// The entries committed from now on, in slot order, one per slot.
+    /// The entries committed from the moment of this call on (not earlier ones), in slot order, one per slot;
+    /// the stream ends at `shutdown()`.
     public nonisolated func committedLog() -> AsyncStream<CommittedEntry> { router.subscribe() }
 
     /// The node that leads now, if any is known.
