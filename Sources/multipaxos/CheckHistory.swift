@@ -1,13 +1,19 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Foundation
 import MultiPaxos
 
 /// `multipaxos check-history FILE|- [--svg FILE] [--max-memory MB] [--timeout SECONDS]`: prints the verdict and
-/// returns 0 (linearizable), 1 (not, with an explanation), 2 (bad arguments or input, naming the line) or 3 (not
-/// decided within the budget).
+/// returns 0 (linearizable), 1 (not, with an explanation), 2 (bad arguments or input, naming the line, or an
+/// SVG path that cannot be written) or 3 (not decided within the budget).
 func checkHistory(_ args: [String]) -> Int32 {
     let parsed: CheckHistoryOptions?
     do {
         parsed = try CheckHistoryOptions.parse(args)
+        try parsed?.checkOutputPaths()
     } catch {
         complain("\(error) (see multipaxos check-history --help)")
         return CheckHistoryOptions.badInputStatus
@@ -21,11 +27,13 @@ func checkHistory(_ args: [String]) -> Int32 {
     if options.path == "-" {
         data = FileHandle.standardInput.readDataToEndOfFile()
     } else {
-        guard let contents = FileManager.default.contents(atPath: options.path) else {
-            complain("cannot read history file '\(options.path)'")
+        do {
+            data = try InputFile.read(options.path, what: "history file")
+        } catch {
+            let missing = access(options.path, F_OK) != 0 && errno == ENOENT
+            complain("\(error)" + (missing ? " (write one with: multipaxos 42 --history \(options.path))" : ""))
             return CheckHistoryOptions.badInputStatus
         }
-        data = contents
     }
     guard let text = String(data: data, encoding: .utf8) else {
         complain("\(name): not UTF-8 text")
@@ -48,9 +56,10 @@ func checkHistory(_ args: [String]) -> Int32 {
         print(explanation.description)
         if let path = options.svgPath {
             let svg = HistorySVG.render(key: key, explanation: explanation)
-            guard FileManager.default.createFile(atPath: path, contents: Data(svg.utf8)) else {
-                complain("cannot write SVG file '\(path)'")
-                return CheckHistoryOptions.badInputStatus
+            do {
+                try OutputPath.write(svg, to: path)
+            } catch {
+                complain("\(error)")  // still 1: the verdict stands, the picture is missing
             }
         }
         return CheckHistoryOptions.notLinearizableStatus

@@ -10,22 +10,30 @@ import MultiPaxos
 /// that a test can kill the process at any moment and check what recovery gives back. Record i is its index as
 /// 8 little-endian bytes followed by 500 + i mod 97 bytes of the value i mod 256.
 func logWriter(_ args: [String]) -> Int32 {
-    guard args.count == 2, let count = Int(args[1]), count >= 0 else {
-        complain("log-writer takes a log file and a record count (got \(args.joined(separator: " ")))")
-        return 2
-    }
+    let options: LogWriterOptions
     do {
-        let log = try FileLog(path: args[0])
+        guard let parsed = try LogWriterOptions.parse(args) else {
+            print(LogWriterOptions.usage)
+            return ExitStatus.success
+        }
+        options = parsed
+    } catch {
+        complain("\(error) (see multipaxos log-writer --help)")
+        return ExitStatus.usage
+    }
+    let count = options.count
+    do {
+        let log = try FileLog(path: options.path)
         for i in log.recovered.count..<(log.recovered.count + count) {
             try log.append(logWriterRecord(i))
             try log.sync()
             let line = Array("synced \(i + 1)\n".utf8)  // unbuffered: the line is out before the next write
             _ = line.withUnsafeBytes { write(1, $0.baseAddress, $0.count) }
         }
-        return 0
+        return ExitStatus.success
     } catch {
         complain("\(error)")
-        return 1
+        return ExitStatus.failure
     }
 }
 

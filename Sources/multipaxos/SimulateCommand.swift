@@ -1,22 +1,29 @@
 import Foundation
 import MultiPaxos
 
-/// `multipaxos simulate --seeds A..B ...`: a sweep; returns the exit status.
+/// `multipaxos simulate [--seeds A..B] ...`: a sweep; returns the exit status.
 func simulateCommand(_ args: [String]) async -> Int32 {
     let parsed: SimulateOptions?
     do {
         parsed = try SimulateOptions.parse(args)
+        try parsed?.checkOutputPaths()
     } catch {
         complain("\(error) (see multipaxos simulate --help)")
-        return 2
+        return ExitStatus.usage
     }
     guard let sweep = parsed else {
         print(SimulateOptions.usage)
-        return 0
+        return ExitStatus.success
     }
     var passed = 0, failed = 0, undecided = 0
+    var writeFailed = false
     var simulated: Microseconds = 0
     var disks = DiskCrashTally()
+    let clock = ContinuousClock()
+    let start = clock.now
+    var progress = ProgressMeter(enabled: Terminal.isTerminal(2)) { complain($0) }
+    let total = (sweep.seeds.upperBound - sweep.seeds.lowerBound + 1) * UInt64(sweep.modes.count)
+    var done: UInt64 = 0
     for mode in sweep.modes {
         if sweep.trace || sweep.historyPath != nil {
             for seed in sweep.seeds {
@@ -27,15 +34,17 @@ func simulateCommand(_ args: [String]) async -> Int32 {
                     report = try await Simulation(options: options, trace: sweep.trace ? printLine : nil).run()
                 } catch {
                     complain("\(error)")
-                    return 2
-                }
-                if let path = sweep.historyPath {
-                    guard FileManager.default.createFile(atPath: path, contents: Data(report.history.jsonLines().utf8)) else {
-                        complain("cannot write history file '\(path)'")
-                        return 2
-                    }
+                    return ExitStatus.usage
                 }
                 for line in report.summary { print(line) }
+                if let path = sweep.historyPath {
+                    do {
+                        try OutputPath.write(report.history.jsonLines(), to: path)
+                    } catch {
+                        complain("\(error)")
+                        writeFailed = true
+                    }
+                }
                 simulated += report.simulatedTime
                 disks += report.diskCrashes
                 if !report.passed { failed += 1 } else if report.linearizabilityUndecided != nil { undecided += 1 } else { passed += 1 }
@@ -43,6 +52,10 @@ func simulateCommand(_ args: [String]) async -> Int32 {
             continue
         }
         _ = await Sweep.run(seeds: sweep.seeds, optionsFor: { sweep.options(seed: $0, mode: mode) }) { outcome in
+            done += 1
+            progress.report("simulate: \(done) of \(total) runs, \(failed) failed, "
+                            + "\(seconds(clock.now - start)) s (\(mode.rawValue), seed \(outcome.options.seed))",
+                            now: clock.now, start: start)
             simulated += outcome.simulatedTime
             disks += outcome.diskCrashes
             if outcome.failures.isEmpty {
@@ -60,14 +73,20 @@ func simulateCommand(_ args: [String]) async -> Int32 {
             for more in outcome.failures.dropFirst() { print("  also: \(more)") }
             print("  options: \(outcome.options.summary)")
             print("  reproduce: \(sweep.reproduce(seed: seed, mode: mode))")
+            fflush(nil)
         }
     }
     print("simulated \(formatTotal(simulated)) s in all; disks: \(disks)")
     print("\(passed) passed, \(failed) failed"
           + (undecided > 0 ? ", \(undecided) linearizability not decided within budget" : ""))
-    return failed == 0 ? 0 : 1
+    return failed == 0 && !writeFailed ? ExitStatus.success : ExitStatus.failure
 }
 
 private func formatTotal(_ t: Microseconds) -> String {
     String(format: "%.1f", Double(t) / 1_000_000)
+}
+
+/// A wall-clock duration in seconds with one decimal, for progress lines.
+func seconds(_ d: Duration) -> String {
+    String(format: "%.1f", Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
 }

@@ -17,76 +17,68 @@ func complain(_ text: String) {
     _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
 }
 
-let rawArguments = Array(CommandLine.arguments.dropFirst())
-if rawArguments.first == "check-history" {
-    exit(checkHistory(Array(rawArguments.dropFirst())))
-}
-if rawArguments.first == "bench" {
-    exit(await benchCommand(Array(rawArguments.dropFirst())))
-}
-if rawArguments.first == "cluster-writer" {
-    exit(await clusterWriter(Array(rawArguments.dropFirst())))
-}
-if rawArguments.first == "log-writer" {
-    exit(logWriter(Array(rawArguments.dropFirst())))
-}
-if rawArguments.first == "serve" {
-    exit(await serveCommand(Array(rawArguments.dropFirst())))
-}
-if rawArguments.first == "cluster" {
-    exit(await clusterCommand(Array(rawArguments.dropFirst())))
-}
-if rawArguments.first == "keygen" {
-    exit(keygenCommand(Array(rawArguments.dropFirst())))
-}
-if rawArguments.first == "fuzz" {
-    exit(fuzzCommand(Array(rawArguments.dropFirst())))
-}
-if rawArguments.first == "load" {
-    exit(loadCommand(Array(rawArguments.dropFirst())))
-}
-if rawArguments.first == "torture" {
-    exit(tortureCommand(Array(rawArguments.dropFirst())))
-}
-if rawArguments.first == "simulate" {
-    exit(await simulateCommand(Array(rawArguments.dropFirst())))
-}
-
-let arguments: CommandLineOptions
-do {
-    arguments = try CommandLineOptions.parse(rawArguments)
-} catch {
-    complain("\(error) (see multipaxos --help)")
-    exit(2)
-}
-if arguments.help {
-    print(CommandLineOptions.usage)
-    exit(0)
-}
-
-let colors = arguments.color ?? (isatty(1) == 1 && getenv("NO_COLOR") == nil)
-let trace: (@Sendable (String) -> Void)? = arguments.quiet ? nil : printLine
-let simulation: Simulation
-do {
-    simulation = try Simulation(options: arguments.options, trace: trace, colors: colors)
-} catch {
-    complain("\(error)")
-    exit(2)
-}
-let report = await simulation.run()
-if let path = arguments.historyPath {
-    guard FileManager.default.createFile(atPath: path, contents: Data(report.history.jsonLines().utf8)) else {
-        complain("cannot write history file '\(path)'")
-        exit(2)
+/// Runs `command` with the arguments after its name; every command of `Subcommand` is dispatched here (the
+/// switch is exhaustive, so a new command cannot be listed without being run, nor run without being listed).
+func run(_ command: Subcommand, _ args: [String]) async -> Int32 {
+    switch command {
+    case .simulate: await simulateCommand(args)
+    case .bench: await benchCommand(args)
+    case .checkHistory: checkHistory(args)
+    case .serve: await serveCommand(args)
+    case .cluster: await clusterCommand(args)
+    case .load: loadCommand(args)
+    case .keygen: keygenCommand(args)
+    case .fuzz: fuzzCommand(args)
+    case .torture: tortureCommand(args)
+    case .logWriter: logWriter(args)
+    case .clusterWriter: await clusterWriter(args)
+    case .help: await helpCommand(args)
+    case .version: versionCommand(args)
     }
 }
-if !arguments.quiet { print("") }
-for line in report.summary { print(line) }
-if report.passed, report.linearizabilityUndecided != nil {
-    complain("every check holds, but linearizability was not decided within budget")
+
+/// `multipaxos help [COMMAND]`: the usage, or the command's own (as `COMMAND --help`).
+func helpCommand(_ args: [String]) async -> Int32 {
+    guard let name = args.first else {
+        print(CommandLineOptions.usage)
+        return ExitStatus.success
+    }
+    guard args.count == 1 else {
+        complain("help takes one command name (got \(args.count) arguments)")
+        return ExitStatus.usage
+    }
+    guard let command = Subcommand(rawValue: name) else {
+        let hint = Subcommand.nearest(to: name).map { "; did you mean '\($0.rawValue)'?" } ?? ""
+        complain("help: unknown command '\(name)'\(hint) (commands: \(Subcommand.allCases.map(\.rawValue).joined(separator: ", ")))")
+        return ExitStatus.usage
+    }
+    switch command {
+    case .help:
+        print(CommandLineOptions.usage)
+        return ExitStatus.success
+    case .version:
+        print("usage: multipaxos version (or --version): prints the version")
+        return ExitStatus.success
+    default:
+        return await run(command, ["--help"])
+    }
 }
-if !report.passed {
-    complain("\(report.failures.count) check(s) failed; rerun with the same seed to reproduce: "
-             + "multipaxos \(arguments.options.seed) --mode \(arguments.options.mode.rawValue)")
+
+/// `multipaxos version` and `--version`.
+func versionCommand(_ args: [String]) -> Int32 {
+    guard args.isEmpty || args == ["--version"] else {
+        complain("version takes no arguments (got \(args.joined(separator: " ")))")
+        return ExitStatus.usage
+    }
+    print("multipaxos \(MultiPaxosVersion.current)")
+    return ExitStatus.success
 }
-exit(report.passed ? 0 : 1)
+
+let rawArguments = Array(CommandLine.arguments.dropFirst())
+if rawArguments.contains("--version") {
+    exit(versionCommand([]))
+}
+if let first = rawArguments.first, let command = Subcommand(rawValue: first) {
+    exit(await run(command, Array(rawArguments.dropFirst())))
+}
+exit(await demoCommand(rawArguments))

@@ -85,7 +85,12 @@ import Testing
         #expect(malformed.status == 2)
         #expect(malformed.errors.contains("standard input: line 2: not a history event (the line is not a JSON object)"))
         let missing = try run(["/nonexistent/history.jsonl"])
-        #expect(missing.status == 2 && missing.errors.contains("cannot read history file '/nonexistent/history.jsonl'"))
+        #expect(missing.status == 2 && missing.errors.contains("history file '/nonexistent/history.jsonl' does not exist "
+                                                               + "(write one with: multipaxos 42 --history /nonexistent/history.jsonl)"))
+        let folder = try run([FileManager.default.temporaryDirectory.path])
+        #expect(folder.status == 2 && folder.errors.contains("is a folder, not a file"))
+        let unwritable = try run(["-", "--svg", "/nonexistent/f.svg"], input: Self.stale)
+        #expect(unwritable.status == 2 && unwritable.output.isEmpty && unwritable.errors.contains("--svg '/nonexistent/f.svg' cannot be created"))
 
         // Twelve appends at once and a read no order of them gives: 12! orders, beyond a 1 MB budget.
         var events: [HistoryEvent] = []

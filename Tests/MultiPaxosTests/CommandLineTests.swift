@@ -5,19 +5,20 @@ import Testing
     @Test func parsesEveryOption() throws {
         let parsed = try CommandLineOptions.parse(["18446744073709551615", "--mode", "per-slot", "--nodes", "7",
                                                    "--requests", "3", "--drop", "0.1", "--crash-leader-at", "1.5",
-                                                   "--quiet", "--no-color", "--clients", "2", "--duplicate", "0.01",
-                                                   "--wipe-leader-at", "0.25"])
+                                                   "--quiet", "--no-color", "--clients", "2", "--duplicate", "0.01"])
         #expect(parsed.options.seed == .max)
         #expect(parsed.options.mode == .perSlot)
         #expect(parsed.options.nodes == 7 && parsed.options.requestsPerClient == 3 && parsed.options.clients == 2)
         #expect(parsed.options.dropRate == 0.1 && parsed.options.duplicateRate == 0.01)
         #expect(parsed.options.crashLeaderAt == 1_500_000)
-        #expect(parsed.options.faults.nodeFaults.count == 1 && parsed.options.faults.nodeFaults[0].at == 250_000)
+        let wiped = try CommandLineOptions.parse(["1", "--wipe-leader-at", "0.25"])
+        #expect(wiped.options.faults.nodeFaults.count == 1 && wiped.options.faults.nodeFaults[0].at == 250_000)
         #expect(parsed.quiet && parsed.color == false)
     }
 
     @Test(arguments: [
-        (["abc"], "seed 'abc'"),
+        (["abc"], "'abc' is not a command, nor a seed"),
+        (["4x"], "seed '4x'"),
         (["-1"], "seed '-1'"),
         (["18446744073709551616"], "seed '18446744073709551616'"),
         ([String](), "missing <seed>"),

@@ -213,7 +213,7 @@ import Foundation
         }
         // Only the files are left. Start the cluster on them and read the log.
         let cluster = try await LocalCluster(nodes: 3, storageDirectory: dir)
-        guard case .value(let log?) = try await cluster.makeClient().run(.get("log")) else {
+        guard case .value(let log?) = try await cluster.makeClient(giveUpAfter: .seconds(60)).run(.get("log")) else {
             Issue.record("no log after the kills")
             return
         }

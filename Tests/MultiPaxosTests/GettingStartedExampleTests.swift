@@ -11,7 +11,7 @@ import MultiPaxos
         let cluster = try await LocalCluster(nodes: 3)
         let client = await cluster.makeClient()
 
-        // Watch every committed command, in slot order.
+        // Watch every command committed from now on, in slot order.
         let log = cluster.committedLog()
         let watcher = Task {
             var seen = 0
@@ -56,7 +56,9 @@ import MultiPaxos
             return String(text[a.upperBound..<b.lowerBound])
         }
         let code = try #require(between(source, "    // BEGIN EXAMPLE\n", "    // END EXAMPLE\n"))
-        let shown = try #require(between(doc, "```swift\n", "```\n"))
+        // The page's Swift block that shows the example (another shows the package manifest).
+        let blocks = doc.components(separatedBy: "```swift\n").dropFirst().compactMap { between("\n" + $0, "\n", "```\n") }
+        let shown = try #require(blocks.first { $0.hasPrefix("static func example()") })
         // The document shows the body without the four spaces of indentation the test type adds.
         let unindented = code.split(separator: "\n", omittingEmptySubsequences: false)
             .map { $0.hasPrefix("    ") ? String($0.dropFirst(4)) : String($0) }.joined(separator: "\n")

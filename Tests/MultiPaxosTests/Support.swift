@@ -30,7 +30,7 @@ func events(_ effects: [Effect]) -> [Event] {
     effects.compactMap { if case .event(let e) = $0 { e } else { nil } }
 }
 
-func timers(_ effects: [Effect]) -> [Timer] {
+func timers(_ effects: [Effect]) -> [ProtocolTimer] {
     effects.compactMap { if case .setTimer(let t, _, _) = $0 { t } else { nil } }
 }
 

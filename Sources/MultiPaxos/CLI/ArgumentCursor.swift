@@ -1,19 +1,51 @@
-/// Walks a command line one argument at a time, reading an option's value and checking its range, with a
-/// one-line error that names the option and the bad value.
+/// Walks a command line one argument at a time, reading an option's value (`--flag value` or `--flag=value`)
+/// and checking its range, with a one-line error that names the option and the bad value. An option given
+/// twice is refused (last-one-wins would hide a typo), and so is a value attached to an option that takes none.
 struct ArgumentCursor {
     let args: [String]
-    private(set) var index = 0
+    private var index = -1
+    /// The name of the current argument (without `=value`).
+    private var name: String?
+    /// The value given with `--flag=value`, not yet read.
+    private var attached: String?
+    private var seen: Set<String> = []
 
     init(_ args: [String]) { self.args = args }
 
-    /// The current argument, or nil past the end.
-    var current: String? { index < args.count ? args[index] : nil }
+    /// Moves to the next argument and returns it (an option without its `=value`), or nil past the end.
+    mutating func next() throws(OptionsError) -> String? {
+        if let value = attached, let name {
+            throw OptionsError("\(name) takes no value (got '\(name)=\(value)')")
+        }
+        index += 1
+        guard index < args.count else { return nil }
+        var arg = args[index]
+        if arg.hasPrefix("--"), let equals = arg.firstIndex(of: "=") {
+            attached = String(arg[arg.index(after: equals)...])
+            arg = String(arg[..<equals])
+        }
+        name = arg
+        if Self.isOption(arg) {
+            let canonical = Self.aliases[arg] ?? arg
+            guard seen.insert(canonical).inserted else { throw OptionsError("\(arg) is given twice (give each option once)") }
+        }
+        return arg
+    }
 
-    /// Moves to the next argument.
-    mutating func advance() { index += 1 }
+    /// Whether `arg` names an option (not `-`, which means standard input, nor a negative number).
+    static func isOption(_ arg: String) -> Bool {
+        arg.hasPrefix("-") && arg != "-" && Double(arg) == nil
+    }
 
-    /// The value that follows `flag`.
+    /// Short forms that are the same option as a long one.
+    private static let aliases = ["-h": "--help", "-q": "--quiet"]
+
+    /// The value that follows `flag` (or is attached to it with `=`).
     mutating func value(_ flag: String) throws(OptionsError) -> String {
+        if let value = attached {
+            attached = nil
+            return value
+        }
         index += 1
         guard index < args.count else { throw OptionsError("\(flag) needs a value") }
         return args[index]

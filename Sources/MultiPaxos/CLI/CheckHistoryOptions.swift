@@ -27,8 +27,8 @@ public struct CheckHistoryOptions: Sendable, Equatable {
     public static let usage = """
         usage: multipaxos check-history FILE|- [--svg FILE] [--max-memory MB] [--timeout SECONDS]
 
-        Decides whether a JSON-lines client history (the format of Tests/MultiPaxosTests/Histories/FORMAT.md;
-        `-` reads standard input; LF or CRLF line endings) is linearizable. Keys are searched in turns, so the
+        Decides whether a JSON-lines client history (the format of Docs/HistoryFormat.md; `-` reads standard
+        input; LF or CRLF line endings) is linearizable; `multipaxos 42 --history FILE` writes one. Keys are searched in turns, so the
         first key that fails decides. Prints `linearizable`; or `not linearizable (key "K")` with the longest
         linearization found of that key's operations and the operations that cannot come next; or
         `unknown: not decided within budget (...)`.
@@ -41,8 +41,14 @@ public struct CheckHistoryOptions: Sendable, Equatable {
           --timeout SECONDS    give up after SECONDS of wall-clock time, 0...1000000 (default 60)
           --help               this text
 
-        exit status: 0 linearizable, 1 not linearizable, 2 bad arguments or input, 3 not decided within budget
+        exit status: 0 linearizable, 1 not linearizable, 2 bad arguments, an unreadable or malformed history or
+        an SVG file that cannot be written (checked first), 3 not decided within budget
         """
+
+    /// Checks, before the search, that the SVG file can be written.
+    public func checkOutputPaths() throws(OptionsError) {
+        if let svgPath { try OutputPath.check(svgPath, flag: "--svg") }
+    }
 
     /// Parses the arguments after `check-history`; nil when they ask for help. Throws a one-line error naming
     /// the bad value.
@@ -50,7 +56,7 @@ public struct CheckHistoryOptions: Sendable, Equatable {
         var result = CheckHistoryOptions()
         var path: String?
         var cursor = ArgumentCursor(args)
-        while let arg = cursor.current {
+        while let arg = try cursor.next() {
             switch arg {
             case "--help", "-h": return nil
             case "--svg": result.svgPath = try cursor.value(arg)
@@ -66,7 +72,6 @@ public struct CheckHistoryOptions: Sendable, Equatable {
                 if let path { throw OptionsError("check-history takes one history file (got '\(path)' and '\(arg)')") }
                 path = arg
             }
-            cursor.advance()
         }
         guard let path else { throw OptionsError("check-history needs a history file, or - for standard input") }
         result.path = path

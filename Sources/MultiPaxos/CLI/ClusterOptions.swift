@@ -35,13 +35,15 @@ public struct ClusterOptions: Sendable, Equatable {
           --cluster-key-file F   the nodes' cluster key (default DIR/cluster.key, made with mode 0600 if missing)
           --heartbeat-ms, --leader-timeout-ms, --client-timeout-ms, --max-request-bytes, --max-clients, --quiet
                              passed on to every node (see multipaxos serve --help)
+
+        \(ExitStatus.rule)
         """
 
     /// Parses the arguments after `cluster`; nil for `--help`.
     public static func parse(_ args: [String]) throws(OptionsError) -> ClusterOptions? {
         var result = ClusterOptions()
         var cursor = ArgumentCursor(args)
-        while let arg = cursor.current {
+        while let arg = try cursor.next() {
             switch arg {
             case "--help", "-h": return nil
             case "--nodes": result.nodes = try cursor.integer(arg, 1...NodeSet.capacity)
@@ -62,7 +64,6 @@ public struct ClusterOptions: Sendable, Equatable {
             case "--in-memory": result.inMemory = true
             default: throw OptionsError("unknown option '\(arg)'")
             }
-            cursor.advance()
         }
         return result
     }

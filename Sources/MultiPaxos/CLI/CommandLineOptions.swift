@@ -4,21 +4,24 @@ public struct CommandLineOptions: Sendable {
     public var options = SimulationOptions()
     /// Print only the summary.
     public var quiet = false
-    /// Colours forced off (`--no-color`), or nil to decide from the terminal and `NO_COLOR`.
+    /// Colours forced off (`--no-color`), or nil to decide from the terminal and the environment (see `Terminal.colors`).
     public var color: Bool?
     /// Print the usage and stop.
     public var help = false
+    /// Print the version and stop.
+    public var version = false
     /// Write the run's client history (JSON lines) to this file.
     public var historyPath: String?
 
     /// The text `--help` prints.
     public static let usage = """
         usage: multipaxos <seed> [options]
+               multipaxos <command> [options]     (multipaxos help <command> for its options)
 
         Runs a simulated Multi-Paxos cluster whose every choice comes from <seed> (an integer 0...2^64-1):
         a Seed and Initializers form the cluster, a leader is elected, scripted key-value clients on several
         nodes send requests under message loss, and every answer is checked. Prints one line per protocol
-        event, then a summary. Exit status: 0 when every check holds, 1 when one fails, 2 on bad arguments.
+        event, then a summary.
 
         options:
           --mode stable-leader|per-slot   Phase 1 once per ballot, or once per slot (default stable-leader)
@@ -29,19 +32,19 @@ public struct CommandLineOptions: Sendable {
           --duplicate P                   probability a network message is delivered twice (default 0)
           --crash-leader-at T             crash the leader's node at T simulated seconds
           --wipe-leader-at T              the leader's node loses its disk at T and restarts 0.2 s later: it
-                                          rejoins as a learner, then as a voting member
+                                          rejoins as a learner, then as a voting member (not with --crash-leader-at)
           --history FILE                  write the clients' history as JSON lines (for check-history)
           --quiet                         print only the summary
-          --no-color                      no role colours (also when NO_COLOR is set or output is not a terminal)
+          --no-color                      no role colours (also when NO_COLOR is set and not empty, TERM is
+                                          dumb, or the output is not a terminal)
+          --version                       the version
           --help                          this text
+        Options take their value as `--drop 0.1` or `--drop=0.1`, each at most once.
 
-        other commands:
-          multipaxos simulate --seeds A..B [options]  many seeds, each with its own fault plan (--help for more)
-          multipaxos bench [options]                  the two modes side by side (--help for more)
-          multipaxos torture [options]                real processes under kill -9, pauses and partitions (--help)
-          multipaxos check-history FILE|-             check a JSON-lines client history for linearizability
-          multipaxos log-writer FILE COUNT            append COUNT synced records to a log (for crash tests)
-          multipaxos cluster-writer DIR TAG COUNT     append to a 3-node cluster stored in DIR (for crash tests)
+        commands:
+        \(Subcommand.overview)
+
+        \(ExitStatus.rule)
         """
 
     /// Parses the arguments after the program name, throwing a one-line error that names the bad value.
@@ -49,7 +52,7 @@ public struct CommandLineOptions: Sendable {
         var result = CommandLineOptions()
         var seed: UInt64?
         var cursor = ArgumentCursor(args)
-        while let arg = cursor.current {
+        while let arg = try cursor.next() {
             switch arg {
             case "--help", "-h": result.help = true
             case "--quiet", "-q": result.quiet = true
@@ -67,6 +70,7 @@ public struct CommandLineOptions: Sendable {
             case "--drop": result.options.dropRate = try cursor.probability(arg)
             case "--duplicate": result.options.duplicateRate = try cursor.probability(arg)
             case "--crash-leader-at": result.options.crashLeaderAt = try cursor.seconds(arg)
+            case "--version": result.version = true
             case "--wipe-leader-at":
                 // The leader's node loses its disk and comes back 0.2 s later to rejoin as a fresh member.
                 let at = try cursor.seconds(arg)
@@ -75,17 +79,31 @@ public struct CommandLineOptions: Sendable {
                 if arg.hasPrefix("-") && Int(arg) == nil { throw OptionsError("unknown option '\(arg)'") }
                 guard seed == nil else { throw OptionsError("unexpected argument '\(arg)' (the seed is already \(seed!))") }
                 guard let s = UInt64(arg) else {
+                    if let command = Subcommand.nearest(to: arg) {
+                        throw OptionsError("unknown command '\(arg)'; did you mean '\(command.rawValue)'?")
+                    }
+                    if arg.first?.isLetter == true {
+                        throw OptionsError("'\(arg)' is not a command, nor a seed (an integer 0...18446744073709551615); "
+                                           + "commands: \(Subcommand.allCases.map(\.rawValue).joined(separator: ", "))")
+                    }
                     throw OptionsError("seed '\(arg)' is not an integer in 0...18446744073709551615")
                 }
                 seed = s
             }
-            cursor.advance()
         }
-        if !result.help {
+        if result.options.crashLeaderAt != nil && !result.options.faults.nodeFaults.isEmpty {
+            throw OptionsError("--crash-leader-at and --wipe-leader-at exclude each other: a run crashes its leader or wipes its disk")
+        }
+        if !result.help && !result.version {
             guard let seed else { throw OptionsError("missing <seed> (an integer 0...18446744073709551615)") }
             result.options.seed = seed
         }
         try result.options.validate()
         return result
+    }
+
+    /// Checks, before the run, that the history file can be written.
+    public func checkOutputPaths() throws(OptionsError) {
+        if let historyPath { try OutputPath.check(historyPath, flag: "--history") }
     }
 }

@@ -28,13 +28,15 @@ public struct LoadOptions: Sendable, Equatable {
           --get-ratio F          share of GETs, 0...1 (default 0)
           --value-bytes B        bytes per value, 1...1048576 (default 16)
           --keys K               distinct keys, 1...10000000 (default 1000)
+
+        \(ExitStatus.rule) (load: 1 when no operation completed)
         """
 
     /// Parses the arguments after `load`; nil for `--help`.
     public static func parse(_ args: [String]) throws(OptionsError) -> LoadOptions? {
         var result = LoadOptions()
         var cursor = ArgumentCursor(args)
-        while let arg = cursor.current {
+        while let arg = try cursor.next() {
             switch arg {
             case "--help", "-h": return nil
             case "--resp":
@@ -55,7 +57,6 @@ public struct LoadOptions: Sendable, Equatable {
             case "--keys": result.keys = try cursor.integer(arg, 1...10_000_000)
             default: throw OptionsError("unknown option '\(arg)'")
             }
-            cursor.advance()
         }
         guard !result.addresses.isEmpty else { throw OptionsError("missing --resp") }
         return result

@@ -48,6 +48,8 @@ public struct ServeOptions: Sendable {
                                           MAC; without one, peers must be on loopback addresses
           --no-peer-auth                  accept peers on any address without a cluster key (not recommended)
           --quiet                         no event lines
+
+        \(ExitStatus.rule) (serve: 1 when the node stops on an error)
         """
 
     /// Parses the arguments after `serve`; nil for `--help`. Throws a one-line error naming the bad value.
@@ -63,7 +65,7 @@ public struct ServeOptions: Sendable {
         func address(_ flag: String, _ text: String) throws(OptionsError) -> PeerAddress {
             do { return try PeerAddress(parsing: text) } catch { throw OptionsError("\(flag): \(error)") }
         }
-        while let arg = cursor.current {
+        while let arg = try cursor.next() {
             switch arg {
             case "--help", "-h": return nil
             case "--id": id = try cursor.integer(arg, 0...(NodeSet.capacity - 1))
@@ -114,7 +116,6 @@ public struct ServeOptions: Sendable {
             case "--no-peer-auth": rest.allowUnauthenticatedPeers = true
             default: throw OptionsError("unknown option '\(arg)'")
             }
-            cursor.advance()
         }
         guard let id else { throw OptionsError("missing --id") }
         guard let peers else { throw OptionsError("missing --peers") }

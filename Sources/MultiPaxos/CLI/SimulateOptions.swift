@@ -19,7 +19,7 @@ public struct SimulateOptions: Sendable {
 
     /// The text `simulate --help` prints.
     public static let usage = """
-        usage: multipaxos simulate --seeds A..B [options]
+        usage: multipaxos simulate [--seeds A..B] [options]
 
         Runs one simulation per seed and mode, each with loss, duplication, jitter, a disk speed and a fault plan
         (partitions, one-way links, crash-stop, crash-restart that loses unsynced writes, lost disks, paused or
@@ -28,9 +28,10 @@ public struct SimulateOptions: Sendable {
         sending, amnesia, linearizability, convergence, liveness). Prints each failing seed with the check that
         broke and the command that reproduces it, then 'N passed, M failed' and what crashes did to disks. A run
         whose linearizability search runs out of its (deterministic) budget is counted apart, not as a failure.
+        When standard error is a terminal, a progress line goes there every two seconds.
 
         options:
-          --seeds A..B                    seeds to run (A alone means A..A)
+          --seeds A..B                    seeds to run, at most 10000000 (A alone means A..A; default 1..100)
           --mode stable-leader|per-slot|both   (default both)
           --nodes N                       members, 1...64 (default 5)
           --clients N                     clients (default 4)
@@ -38,13 +39,18 @@ public struct SimulateOptions: Sendable {
           --no-faults                     only loss, duplication and jitter
           --trace                         print each run's full event log
           --history FILE                  write the client history (one seed and mode only)
+
+        \(ExitStatus.rule)
         """
+
+    /// The most seeds one sweep runs (a typo such as 1..18446744073709551615 would otherwise run for ages).
+    public static let maxSeeds: UInt64 = 10_000_000
 
     /// Parses the arguments after `simulate`, throwing a one-line error that names the bad value.
     public static func parse(_ args: [String]) throws(OptionsError) -> SimulateOptions? {
         var result = SimulateOptions()
         var cursor = ArgumentCursor(args)
-        while let arg = cursor.current {
+        while let arg = try cursor.next() {
             switch arg {
             case "--help", "-h": return nil
             case "--seeds":
@@ -53,6 +59,9 @@ public struct SimulateOptions: Sendable {
                 let bounds = text.contains("..") ? parts.map { UInt64($0) } : [UInt64(text), UInt64(text)]
                 guard bounds.count == 2, let a = bounds[0], let b = bounds[1], a <= b else {
                     throw OptionsError("--seeds '\(text)' is not a range A..B of integers with A <= B")
+                }
+                guard b - a < maxSeeds else {
+                    throw OptionsError("--seeds '\(text)' spans more than \(maxSeeds) seeds: run a smaller range")
                 }
                 result.seeds = a...b
             case "--mode":
@@ -68,12 +77,16 @@ public struct SimulateOptions: Sendable {
             case "--history": result.historyPath = try cursor.value(arg)
             default: throw OptionsError("unknown simulate option '\(arg)'")
             }
-            cursor.advance()
         }
         if result.historyPath != nil && (result.seeds.count != 1 || result.modes.count != 1) {
             throw OptionsError("--history needs a single seed and a single mode")
         }
         return result
+    }
+
+    /// Checks, before any run, that the history file can be written.
+    public func checkOutputPaths() throws(OptionsError) {
+        if let historyPath { try OutputPath.check(historyPath, flag: "--history") }
     }
 
     /// The options of one seed in one mode.

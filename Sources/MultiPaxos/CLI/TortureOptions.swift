@@ -38,7 +38,7 @@ public struct TortureOptions: Sendable {
         var result = TortureOptions()
         var seed: UInt64?
         var cursor = ArgumentCursor(args)
-        while let arg = cursor.current {
+        while let arg = try cursor.next() {
             switch arg {
             case "--help", "-h": return nil
             case "--nodes":
@@ -74,7 +74,6 @@ public struct TortureOptions: Sendable {
                 result.configuration.flaw = flaw
             default: throw OptionsError("unknown option '\(arg)'")
             }
-            cursor.advance()
         }
         result.configuration.seed = seed ?? UInt64.random(in: 0...UInt64.max)
         return result

@@ -1,6 +1,6 @@
 import Foundation
 
-/// One line of a client history (the JSON-lines format of `Tests/MultiPaxosTests/Histories/FORMAT.md`).
+/// One line of a client history (the JSON-lines format of `Docs/HistoryFormat.md`).
 public struct HistoryEvent: Hashable, Sendable {
     /// What the line records.
     public enum Kind: String, Sendable { case invoke, ok, fail, info }

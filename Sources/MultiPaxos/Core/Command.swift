@@ -27,7 +27,8 @@ public struct Command: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// What a slot holds: a client command, or a no-op that fills a hole. A no-op is its own case, so no client
-/// value can ever be mistaken for it (seed 004 used the value 0).
+/// value can ever be mistaken for it (the toy Paxos of the blog post "Consensus Protocols: A Paxos
+/// Implementation" used the value 0).
 public enum Value: Hashable, Sendable, CustomStringConvertible {
     /// Fills a slot that no command needs; applying it changes nothing.
     case noop

@@ -2,7 +2,8 @@
 public enum Mode: String, Sendable, CaseIterable {
     /// Phase 1 once per ballot for every slot; afterwards each slot costs Phase 2 only.
     case stableLeader = "stable-leader"
-    /// Every slot runs its own Phase 1 and Phase 2 (seed 000's design), kept for comparison.
+    /// Every slot runs its own Phase 1 and Phase 2 (the design of the per-slot total-order broadcast, a Python
+    /// reference for chapter 9 of Designing Data-Intensive Applications), kept for comparison.
     case perSlot = "per-slot"
 }
 
@@ -24,6 +25,23 @@ public struct Timing: Sendable, Equatable {
     public var joinRetryInterval: Microseconds = 100_000
     /// The defaults, tuned for a simulated network whose one-way delay is a few milliseconds.
     public init() {}
+
+    /// The first value that cannot work, in one line naming it, or nil when every interval is positive, the
+    /// backoff is not negative and the leader timeout exceeds the heartbeat interval (otherwise followers
+    /// would suspect a healthy leader, or a zero timer would spin).
+    public var problem: String? {
+        let positive: [(String, Microseconds)] = [
+            ("heartbeatInterval", heartbeatInterval), ("leaderTimeout", leaderTimeout),
+            ("retransmitInterval", retransmitInterval), ("catchUpInterval", catchUpInterval),
+            ("requestTimeout", requestTimeout), ("joinRetryInterval", joinRetryInterval),
+        ]
+        if let (name, value) = positive.first(where: { $0.1 <= 0 }) { return "timing: \(name) \(value) µs is not positive" }
+        if backoffMax < 0 { return "timing: backoffMax \(backoffMax) µs is negative" }
+        if leaderTimeout <= heartbeatInterval {
+            return "timing: leaderTimeout \(leaderTimeout) µs must exceed heartbeatInterval \(heartbeatInterval) µs"
+        }
+        return nil
+    }
 }
 
 /// What every member agrees on: who the members are, the mode, and the timing.

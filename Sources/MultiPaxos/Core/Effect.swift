@@ -1,8 +1,9 @@
 /// Virtual or real time in microseconds; the type carries the unit.
 public typealias Microseconds = Int64
 
-/// A timer a role sets through the bus; it comes back as `Input.timer` on the same node.
-public enum Timer: Hashable, Sendable, CustomStringConvertible {
+/// A timer a role sets through the bus; it comes back as `Input.timer` on the same node. (Named so that it never
+/// collides with Foundation's `Timer` in a program that imports both.)
+public enum ProtocolTimer: Hashable, Sendable, CustomStringConvertible {
     /// The leader's period: heartbeats, and Accepts still waiting for a majority sent again.
     case heartbeat
     /// A follower checks whether it heard the leader; `generation` discards checks armed before a reset.
@@ -43,7 +44,7 @@ public enum Input: Sendable {
     /// A message and the node that sent it.
     case message(Message, from: NodeID)
     /// A timer the role set earlier.
-    case timer(Timer)
+    case timer(ProtocolTimer)
 }
 
 /// Something that happened inside a role, reported for the trace, the summary and the checkers.
@@ -99,7 +100,7 @@ public enum Effect: Sendable {
     /// Send the same message to every node of a set.
     case broadcast(Message, to: NodeSet)
     /// Fire `timer` after `after` plus a random extra of up to `jitter`, drawn by the bus.
-    case setTimer(Timer, after: Microseconds, jitter: Microseconds)
+    case setTimer(ProtocolTimer, after: Microseconds, jitter: Microseconds)
     /// Install these roles on this node.
     case install([any Role])
     /// Remove this node's role of the given kind.

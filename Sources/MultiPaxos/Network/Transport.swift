@@ -16,7 +16,7 @@ enum ServerInput: Sendable {
     /// A client connection closed: forget what it was waiting for.
     case gone(connection: UInt64)
     /// A timer a role set.
-    case timer(Timer)
+    case timer(ProtocolTimer)
 }
 
 /// Where the network and the timers leave inputs for a served node's loop. The loop takes everything that

@@ -1,7 +1,8 @@
 /// A client of a `LocalCluster`: submits commands one at a time and awaits their results. It sends each request
 /// to a node's replica and, when no answer comes in time, sends the same request (same number) to the next
 /// node, so the cluster runs it once however often it is sent. It gives up with a typed error, and stops
-/// waiting at once when the calling task is cancelled.
+/// waiting at once when the calling task is cancelled. One client serialises its calls: concurrent calls on
+/// the same client wait their turn (make one client per task for requests in parallel).
 public actor ClusterClient {
     /// The client's identity in the cluster's reply caches.
     public nonisolated let id: ClientID
@@ -38,6 +39,7 @@ public actor ClusterClient {
         let deadline = clock.now + giveUpAfter
         while clock.now < deadline {
             if Task.isCancelled { throw .cancelled }
+            if router.isClosed { throw .shutDown }
             let live = router.liveNodes
             guard !live.isEmpty else { throw .clusterUnavailable }
             let node = live.contains(members[gateway % members.count]) ? members[gateway % members.count] : live[0]
@@ -52,17 +54,18 @@ public actor ClusterClient {
             timeout.cancel()
             if let result { return result }
             if Task.isCancelled { throw .cancelled }
+            if router.isClosed { throw .shutDown }
             gateway += 1
         }
         throw .timeout(after: giveUpAfter)
     }
 
-    /// Runs a key-value operation against the built-in store.
+    /// Runs a key-value operation against the built-in store. On a cluster that replicates another state machine
+    /// the operation is still committed and applied (as bytes that machine makes of it), but its answer is not a
+    /// key-value result: that throws `ClusterError.notKeyValueStore` (use `submit(_:)` with such a cluster).
     public func run(_ operation: KeyValueOperation) async throws(ClusterError) -> KeyValueResult {
         let bytes = try await submit(operation.encoded)
-        guard let result = try? KeyValueResult(decoding: bytes) else {
-            preconditionFailure("the cluster's state machine is not the key-value store: answer \(bytes)")
-        }
+        guard let result = try? KeyValueResult(decoding: bytes) else { throw .notKeyValueStore(answer: bytes) }
         return result
     }
 }

@@ -16,7 +16,8 @@ public struct CommittedEntry: Sendable, Equatable {
 
 /// Why the cluster could not do what was asked.
 public enum ClusterError: Error, Equatable, CustomStringConvertible {
-    /// No node answered within the client's deadline.
+    /// No node answered within the client's deadline. The command may still take effect: it was sent, and a
+    /// majority that comes back can commit it later (exactly once).
     case timeout(after: Duration)
     /// Every node is stopped.
     case clusterUnavailable
@@ -30,16 +31,21 @@ public enum ClusterError: Error, Equatable, CustomStringConvertible {
     case storage(String)
     /// The cluster was asked for something it cannot be, naming the bad value.
     case invalidConfiguration(String)
+    /// `ClusterClient.run(_:)` was used on a cluster whose state machine is not the key-value store: the command
+    /// was committed and applied, and this is the machine's answer (use `submit(_:)` with such a cluster).
+    case notKeyValueStore(answer: [UInt8])
 
     public var description: String {
         switch self {
-        case .timeout(let d): "no answer within \(d)"
+        case .timeout(let d): "no answer within \(d) (the command may still take effect later)"
         case .clusterUnavailable: "every node is stopped"
         case .cancelled: "the request's task was cancelled (it may still run once, or never)"
         case .shutDown: "the cluster has been shut down"
         case .unknownNode(let n): "node \(n) is not a member"
         case .storage(let message): "storage: \(message)"
         case .invalidConfiguration(let message): "invalid configuration: \(message)"
+        case .notKeyValueStore(let answer):
+            "the cluster's state machine is not the key-value store (its answer: \(answer.count) bytes); use submit(_:)"
         }
     }
 }
@@ -68,10 +74,12 @@ public actor LocalCluster {
     /// Starts `nodes` members in `mode`, replicating `makeStateMachine()` (the key-value store by default), and
     /// returns once they have formed a cluster. With a `storageDirectory`, each node keeps its durable state in
     /// `node-N.log` there, writes it before sending anything that depends on it, and a cluster started again on
-    /// the same directory resumes where it stopped; without one, durable state lives in memory.
+    /// the same directory resumes where it stopped; without one, durable state lives in memory. Throws
+    /// `.invalidConfiguration` for a size outside 1...64 or a `Timing` that cannot work (see `Timing.problem`).
     public init(nodes count: Int = 3, mode: Mode = .stableLeader, timing: Timing = Timing(), storageDirectory: String? = nil,
                 makeStateMachine: @escaping @Sendable () -> any StateMachine = { KeyValueStore() }) async throws(ClusterError) {
         guard (1...NodeSet.capacity).contains(count) else { throw .invalidConfiguration("nodes \(count) is not in 1...64") }
+        if let problem = timing.problem { throw .invalidConfiguration(problem) }
         configuration = ClusterConfiguration(members: (0..<count).map(NodeID.init), mode: mode, timing: timing)
         router = Router(nodes: count)
         makeMachine = makeStateMachine
@@ -172,7 +180,8 @@ public actor LocalCluster {
                              requestTimeout: requestTimeout, giveUpAfter: giveUpAfter)
     }
 
-    /// The entries committed from now on, in slot order, one per slot.
+    /// The entries committed from the moment of this call on (not earlier ones), in slot order, one per slot;
+    /// the stream ends at `shutdown()`.
     public nonisolated func committedLog() -> AsyncStream<CommittedEntry> { router.subscribe() }
 
     /// The node that leads now, if any is known.
@@ -199,13 +208,26 @@ public actor LocalCluster {
         nodes[node.value] = nil
     }
 
-    /// Restarts a stopped node from its durable state; it catches up from its peers.
-    public func restart(_ node: NodeID) throws(ClusterError) {
+    /// Restarts a stopped node from its durable state, and returns once it is back: a voting member, or a
+    /// learner that is rejoining (its durable state was lost), so that `membership(of:)` and requests see it.
+    /// A node that needs its peers to come back (a learner asking to rejoin) and finds no majority up keeps
+    /// trying in the background; then this returns what it is after ten leader timeouts (`.new`). Restarting a
+    /// running node changes nothing and returns its membership.
+    @discardableResult
+    public func restart(_ node: NodeID) async throws(ClusterError) -> Membership {
         guard configuration.memberSet.contains(node) else { throw .unknownNode(node) }
         guard !isShutDown else { throw .shutDown }
-        guard loops[node.value] == nil else { return }
-        let executor = QueueExecutor(label: "multipaxos.node\(node.value)")
-        start(node, executor: executor, roles: bootstrapRoles(node, executor: executor))
+        if loops[node.value] == nil {
+            let executor = QueueExecutor(label: "multipaxos.node\(node.value)")
+            start(node, executor: executor, roles: bootstrapRoles(node, executor: executor))
+        }
+        let clock = ContinuousClock()
+        let deadline = clock.now + .microseconds(10 * configuration.timing.leaderTimeout)
+        while true {
+            let membership = try await membership(of: node)
+            if membership != .new || clock.now >= deadline || isShutDown { return membership }
+            try? await Task.sleep(for: .milliseconds(1))
+        }
     }
 
     /// Stops every node, ends the committed-log streams, fails waiting clients, and returns once every task

@@ -9,6 +9,7 @@ final class Router: Sendable {
         var subscribers: [Int: AsyncStream<CommittedEntry>.Continuation] = [:]
         var nextSubscriber = 0
         var nextCommitted = Slot.zero
+        var closed = false
     }
     private let state: Mutex<State>
 
@@ -41,7 +42,11 @@ final class Router: Sendable {
     func reply(to key: RequestKey, after send: @Sendable () -> Void) async -> [UInt8]? {
         await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
-                state.withLock { $0.waiting[key] = continuation }
+                let closed = state.withLock { s in
+                    if !s.closed { s.waiting[key] = continuation }
+                    return s.closed
+                }
+                if closed { return continuation.resume(returning: nil) }
                 // A cancellation that came before the registration found nothing to expire: expire now.
                 if Task.isCancelled { expire(key) } else { send() }
             }
@@ -67,10 +72,15 @@ final class Router: Sendable {
     /// A new stream of the entries committed from now on.
     func subscribe() -> AsyncStream<CommittedEntry> {
         let (stream, continuation) = AsyncStream<CommittedEntry>.makeStream(bufferingPolicy: .unbounded)
-        let id = state.withLock { s in
+        let id = state.withLock { s -> Int? in
+            guard !s.closed else { return nil }
             defer { s.nextSubscriber += 1 }
             s.subscribers[s.nextSubscriber] = continuation
             return s.nextSubscriber
+        }
+        guard let id else {  // after shutdown: a stream that is already over
+            continuation.finish()
+            return stream
         }
         continuation.onTermination = { [weak self] _ in self?.state.withLock { _ = $0.subscribers.removeValue(forKey: id) } }
         return stream
@@ -93,10 +103,13 @@ final class Router: Sendable {
         state.withLock { $0.nextCommitted = max($0.nextCommitted, slot) }
     }
 
+    /// Whether `close()` was called: the cluster is shut down.
+    var isClosed: Bool { state.withLock { $0.closed } }
+
     /// Ends every subscriber's stream and fails every waiting client.
     func close() {
         let (subscribers, waiting) = state.withLock { s in
-            defer { s.subscribers = [:]; s.waiting = [:] }
+            defer { s.subscribers = [:]; s.waiting = [:]; s.closed = true }
             return (Array(s.subscribers.values), Array(s.waiting.values))
         }
         for subscriber in subscribers { subscriber.finish() }

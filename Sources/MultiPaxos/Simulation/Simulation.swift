@@ -8,7 +8,7 @@ public actor Simulation {
 
     private enum Scheduled {
         case deliver(Message, from: NodeID, to: NodeID)
-        case timer(Timer, node: NodeID, incarnation: Int)
+        case timer(ProtocolTimer, node: NodeID, incarnation: Int)
         case nodeFault(Int)
         case restart(NodeID)
         case windowOpens(Int)
@@ -671,7 +671,7 @@ public actor Simulation {
 
     private static func color(_ role: String) -> String {
         switch role {
-        case "Seed", "Initializer": "\u{1B}[37m"
+        case "Seed", "Initializer": "\u{1B}[1m"  // bold in the terminal's own colour: readable on dark and light
         case "Acceptor": "\u{1B}[34m"
         case "Scout": "\u{1B}[36m"
         case "Leader": "\u{1B}[33m"

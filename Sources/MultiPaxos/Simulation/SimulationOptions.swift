@@ -115,6 +115,7 @@ public struct SimulationOptions: Sendable {
         }
         guard syncLatency >= 0, syncJitter >= 0 else { throw OptionsError("sync latency \(syncLatency)+\(syncJitter) µs is negative") }
         if let t = crashLeaderAt, t < 0 { throw OptionsError("--crash-leader-at \(t) is negative") }
+        if let problem = timing.problem { throw OptionsError(problem) }
     }
 }
 

@@ -1,4 +1,5 @@
-/// An operation on the built-in key-value store (the linearizable register of seed 000, with more verbs).
+/// An operation on the built-in key-value store (the linearizable register that the per-slot total-order
+/// broadcast builds, with more verbs).
 public enum KeyValueOperation: Hashable, Sendable, CustomStringConvertible {
     /// Read a key.
     case get(String)
