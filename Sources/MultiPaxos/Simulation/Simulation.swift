@@ -68,6 +68,8 @@ public actor Simulation {
     @exclusivity(unchecked) var invokedAt: [RequestKey: Microseconds] = [:]
     @exclusivity(unchecked) var resultsSeen: [ClientID: Int] = [:]
     var remaining = 0
+    /// Restarts scheduled and not yet done: a run does not end before them.
+    var pendingRestarts = 0
     var leader: Ballot?
     var history = History()
 
@@ -162,6 +164,7 @@ public actor Simulation {
                 }
                 await nodeFault(plan.nodeFaults[index])
             case .restart(let node):
+                pendingRestarts -= 1
                 await restart(node)
             case .windowOpens(let index):
                 openWindow(index)
@@ -177,9 +180,10 @@ public actor Simulation {
         return report
     }
 
-    /// Every client answered, every live replica caught up, and every live node that lost its disk rejoined.
+    /// Every client answered, every scheduled restart done, every live replica caught up, and every live node
+    /// that lost its disk rejoined.
     var finished: Bool {
-        guard remaining == 0 else { return false }
+        guard remaining == 0, pendingRestarts == 0 else { return false }
         for node in wiped where alive[node.value] { return false }
         for i in appliedEnd.indices where alive[i] {
             guard let end = appliedEnd[i], end >= checker.decidedEnd else { return false }

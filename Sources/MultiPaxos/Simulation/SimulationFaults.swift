@@ -31,7 +31,7 @@ extension Simulation {
         switch fault.kind {
         case .crash(let restartAfter):
             crash(node)
-            if let delay = restartAfter { queue.push(.restart(node), at: now + delay) }
+            if let delay = restartAfter { scheduleRestart(node, at: now + delay) }
         case .wipe(let restartAfter):
             let accepted = storages[node.value].acceptor.accepted
             crash(node)
@@ -44,7 +44,7 @@ extension Simulation {
             wiped.insert(node)
             report.diskCrashes.wipes += 1
             emit(node, "Bus", "loses its disk")
-            queue.push(.restart(node), at: now + restartAfter)
+            scheduleRestart(node, at: now + restartAfter)
         case .pause(let duration):
             pausedUntil[node.value] = max(pausedUntil[node.value], now + duration)
             emit(node, "Bus", "pauses until \(formatSeconds(pausedUntil[node.value])) s")
@@ -79,6 +79,11 @@ extension Simulation {
             report.requestsExpected -= unanswered
         }
         emit(victim, "Bus", "crashes" + (leader?.leader == victim ? " (it led ballot \(leader!))" : ""))
+    }
+
+    private func scheduleRestart(_ node: NodeID, at time: Microseconds) {
+        pendingRestarts += 1
+        queue.push(.restart(node), at: time)
     }
 
     func restart(_ node: NodeID) async {
