@@ -74,7 +74,6 @@ if let path = arguments.historyPath {
 if !arguments.quiet { print("") }
 for line in report.summary { print(line) }
 if !report.passed {
-    complain("\(report.failures.count) check(s) failed; rerun with the same seed to reproduce: "
-             + "multipaxos \(arguments.options.seed) --mode \(arguments.options.mode.rawValue)")
+    complain("\(report.failures.count) check(s) failed; rerun to reproduce, with the full event log: \(arguments.rerunCommand)")
 }
 exit(report.passed ? 0 : 1)
