@@ -48,6 +48,8 @@ public actor Simulation {
     @exclusivity(unchecked) var pausedUntil: [Microseconds]
     @exclusivity(unchecked) var openCuts: [Int: FaultPlan.Cut] = [:]
     @exclusivity(unchecked) var recentMessages: [(Message, NodeID, NodeID)] = []
+    /// Per node, some network messages sent to it or by it, kept for replays after it restarts.
+    @exclusivity(unchecked) var pastMessages: [[(Message, NodeID, NodeID)]]
     var stoppedClients: Set<ClientID> = []
     var clusterFormed = false
     @exclusivity(unchecked) var disks: [SimulatedDisk]
@@ -83,6 +85,7 @@ public actor Simulation {
         var config = ClusterConfiguration(members: (0..<options.nodes).map { NodeID($0) }, mode: options.mode,
                                           timing: options.timing)
         config.flaws = options.flaws
+        config.retainedSlots = options.retainedSlots
         config.contenders = NodeSet(options.contenders)
         self.config = config
         var plan = options.faults
@@ -103,6 +106,7 @@ public actor Simulation {
             || plan.nodeFaults.contains { if case .pause = $0.kind { false } else { true } }
         disks = storages.map { [canCrash] in SimulatedDisk(state: $0, keepsImages: canCrash) }
         held = Array(repeating: [], count: options.nodes)
+        pastMessages = Array(repeating: [], count: options.nodes)
         exposedWrite = Array(repeating: 0, count: options.nodes)
         writtenChanges = storages.map(\.changes)
         alive = Array(repeating: true, count: options.nodes)
@@ -302,6 +306,10 @@ public actor Simulation {
             line? += " \(to)"
             queue.push(.deliver(message, from: from, to: to), at: now + delay(faulty))
             guard faulty else { continue }
+            if plan.restartReplays > 0 {
+                keepForReplay(message, from: from, to: to, at: from.value)
+                keepForReplay(message, from: from, to: to, at: to.value)
+            }
             if random.chance(options.duplicateRate) {
                 report.duplicatedMessages += 1
                 queue.push(.deliver(message, from: from, to: to), at: now + delay(faulty))

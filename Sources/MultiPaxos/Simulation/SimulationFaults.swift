@@ -1,15 +1,7 @@
 /// The bus's faults: cut links, crashes (which keep only what the disk synced), lost disks, pauses and restarts.
 extension Simulation {
     func isCut(_ from: NodeID, _ to: NodeID) -> Bool {
-        for (index, cut) in openCuts {
-            guard now < plan.windows[index].end else { continue }
-            switch cut {
-            case .isolate(let n): if from == n || to == n { return true }
-            case .split(let side): if side.contains(from) != side.contains(to) { return true }
-            case .oneWay(let a, let b): if from == a && to == b { return true }
-            case .isolateLeader: break
-            }
-        }
+        for (index, cut) in openCuts where now < plan.windows[index].end && cut.cuts(from, to) { return true }
         return false
     }
 
@@ -18,9 +10,12 @@ extension Simulation {
     func openWindow(_ index: Int) {
         let window = plan.windows[index]
         var cut = window.cut
-        if case .isolateLeader = cut {
+        switch cut {
+        case .isolateLeader, .deafLeader:
             guard let ballot = leader, alive[ballot.leader.value] else { return }
-            cut = .isolate(ballot.leader)
+            if case .isolateLeader = cut { cut = .isolate(ballot.leader) } else { cut = .deaf(ballot.leader) }
+        case .isolate, .split, .oneWay, .deaf, .bridge:
+            break
         }
         openCuts[index] = cut
         emit(nil, "Bus", "\(cut) until \(formatSeconds(window.end)) s")
@@ -114,6 +109,18 @@ extension Simulation {
                                  storage: storages[i], nonce: nonce)]
         }
         for role in roles { process(await nodes[i].install(role), at: node) }
+        // Old messages of its former self, and old answers to it, arrive again over the next 0.3 s.
+        for _ in 0..<plan.restartReplays where faultPhase && !pastMessages[i].isEmpty {
+            let (old, from, to) = pastMessages[i][Int(random.upTo(UInt64(pastMessages[i].count - 1)))]
+            report.duplicatedMessages += 1
+            queue.push(.deliver(old, from: from, to: to), at: now + Microseconds(random.upTo(300_000)))
+        }
+    }
+
+    /// Keeps a message sent to or by node `i` for replays after the node restarts (the latest 32, at random).
+    func keepForReplay(_ message: Message, from: NodeID, to: NodeID, at i: Int) {
+        if pastMessages[i].count < 32 { pastMessages[i].append((message, from, to)) }
+        else { pastMessages[i][Int(random.upTo(31))] = (message, from, to) }
     }
 
 }

@@ -61,6 +61,11 @@ public struct SimulationOptions: Sendable {
     public var fullChecks = true
     /// The protocol's timing.
     public var timing = Timing()
+    /// How many applied slots replicas keep below the trim watermark for lagging peers (see
+    /// `ClusterConfiguration.retainedSlots`); a small window makes lagging replicas catch up from snapshots.
+    public var retainedSlots: Int64 = 1024
+    /// The family of faults the sweep seed added to its mixed faults (nil outside sweeps).
+    public var schedule: FaultSchedule?
 
     /// The defaults of `swift run multipaxos <seed>`.
     public init() {}
@@ -71,8 +76,9 @@ public struct SimulationOptions: Sendable {
     }
 
     /// The options of one seed of a sweep: loss, duplication, jitter and a fault plan all drawn from the seed.
+    /// `schedule` picks the family of faults added to the mixed ones; nil lets the seed draw it.
     public static func sweep(seed: UInt64, mode: Mode, nodes: Int, clients: Int, requestsPerClient: Int,
-                             faultDuration: Microseconds = 3_000_000) -> SimulationOptions {
+                             faultDuration: Microseconds = 3_000_000, schedule: FaultSchedule? = nil) -> SimulationOptions {
         var options = SimulationOptions()
         options.seed = seed
         options.mode = mode
@@ -87,6 +93,9 @@ public struct SimulationOptions: Sendable {
         // Disks from fast to slow: a slow sync keeps writes unsynced long enough for crashes to land on them.
         options.syncLatency = 50 + Microseconds(random.upTo(950))
         options.syncJitter = Microseconds(random.upTo(4_000))
+        let family = schedule ?? FaultSchedule.drawn(&random)
+        options.schedule = family
+        if let retained = options.faults.add(family, &random, nodes: nodes) { options.retainedSlots = retained }
         return options
     }
 
@@ -96,6 +105,8 @@ public struct SimulationOptions: Sendable {
             + "drop \(dropRate), duplicate \(duplicateRate), delay \(networkDelay)+\(networkJitter) µs, "
             + "sync \(syncLatency)+\(syncJitter) µs"
         if let t = crashLeaderAt { text += ", crash the leader at \(formatSeconds(t)) s" }
+        if let schedule { text += ", schedule \(schedule)" }
+        if retainedSlots != 1024 { text += ", \(retainedSlots) slots retained" }
         if faults.healAt > 0 || !faults.windows.isEmpty || !faults.nodeFaults.isEmpty { text += "; \(faults)" }
         return text
     }
@@ -112,6 +123,7 @@ public struct SimulationOptions: Sendable {
         }
         guard syncLatency >= 0, syncJitter >= 0 else { throw OptionsError("sync latency \(syncLatency)+\(syncJitter) µs is negative") }
         if let t = crashLeaderAt, t < 0 { throw OptionsError("--crash-leader-at \(t) is negative") }
+        guard retainedSlots >= 0 else { throw OptionsError("retained slots \(retainedSlots) is negative") }
     }
 }
 
