@@ -52,7 +52,7 @@ extension Simulation {
     /// durability check catches the loss.
     func crash(_ victim: NodeID) {
         let i = victim.value
-        let actedOn = disks[i].state(afterWrite: exposedWrite[i]) ?? storages[i].copy()
+        let actedOn = disks[i].stateActedOn(exposed: exposedWrite[i]) ?? storages[i].copy()
         do {
             let (recovered, tally) = try disks[i].afterCrash(&random, node: victim)
             storages[i] = recovered
