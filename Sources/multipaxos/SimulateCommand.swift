@@ -17,6 +17,7 @@ func simulateCommand(_ args: [String]) async -> Int32 {
     var passed = 0, failed = 0
     var simulated: Microseconds = 0
     var disks = DiskCrashTally()
+    var worstStall: (Microseconds, UInt64, Mode)?
     for mode in sweep.modes {
         if sweep.trace || sweep.historyPath != nil {
             for seed in sweep.seeds {
@@ -38,6 +39,7 @@ func simulateCommand(_ args: [String]) async -> Int32 {
                 for line in report.summary { print(line) }
                 simulated += report.simulatedTime
                 disks += report.diskCrashes
+                if report.longestStall > worstStall?.0 ?? -1 { worstStall = (report.longestStall, seed, mode) }
                 if report.passed { passed += 1 } else { failed += 1 }
             }
             continue
@@ -45,6 +47,7 @@ func simulateCommand(_ args: [String]) async -> Int32 {
         _ = await Sweep.run(seeds: sweep.seeds, optionsFor: { sweep.options(seed: $0, mode: mode) }) { outcome in
             simulated += outcome.simulatedTime
             disks += outcome.diskCrashes
+            if outcome.longestStall > worstStall?.0 ?? -1 { worstStall = (outcome.longestStall, outcome.options.seed, mode) }
             if outcome.failures.isEmpty {
                 passed += 1
                 return
@@ -58,6 +61,9 @@ func simulateCommand(_ args: [String]) async -> Int32 {
         }
     }
     print("simulated \(formatTotal(simulated)) s in all; disks: \(disks)")
+    if let (stall, seed, mode) = worstStall {
+        print("longest stall: \(String(format: "%.3f", Double(stall) / 1_000_000)) s (seed \(seed) \(mode.rawValue)): a connected majority with a client waiting and no request completed")
+    }
     print("\(passed) passed, \(failed) failed")
     return failed == 0 ? 0 : 1
 }

@@ -13,6 +13,8 @@ public actor Simulation {
         case restart(NodeID)
         case windowOpens(Int)
         case syncDone(NodeID, incarnation: Int)
+        /// A cut heals or a pause ends: the progress watch looks again.
+        case faultEnds
     }
 
     /// A message held until the write it depends on is synced.
@@ -66,6 +68,10 @@ public actor Simulation {
 
     // What the checks watch.
     @exclusivity(unchecked) var checker: SimulationChecker
+    /// Liveness during faults (full checks, at most 12 nodes).
+    @exclusivity(unchecked) var progress: ProgressWatch?
+    /// Per node, how many of its clients still have requests to send.
+    @exclusivity(unchecked) var busyClients: [Int]
     @exclusivity(unchecked) var appliedEnd: [Slot?]
     @exclusivity(unchecked) var invokedAt: [RequestKey: Microseconds] = [:]
     @exclusivity(unchecked) var resultsSeen: [ClientID: Int] = [:]
@@ -115,6 +121,10 @@ public actor Simulation {
         appliedEnd = Array(repeating: nil, count: options.nodes)
         report = SimulationReport(options: options)
         checker = SimulationChecker(config: config, fullChecks: options.fullChecks)
+        progress = options.fullChecks
+            ? ProgressWatch(members: config.members, quorum: config.quorum, bound: options.stallBound) : nil
+        busyClients = Array(repeating: 0, count: options.nodes)
+        for script in scripts where script.count > 0 { busyClients[script.node.value] += 1 }
     }
 
     var deadline: Microseconds {
@@ -143,7 +153,11 @@ public actor Simulation {
         }
         report.requestsExpected = remaining
         for (i, fault) in plan.nodeFaults.enumerated() { queue.push(.nodeFault(i), at: fault.at) }
-        for (i, window) in plan.windows.enumerated() { queue.push(.windowOpens(i), at: window.start) }
+        for (i, window) in plan.windows.enumerated() {
+            queue.push(.windowOpens(i), at: window.start)
+            if progress != nil { queue.push(.faultEnds, at: window.end) }
+        }
+        watchProgress()
 
         while !finished, let (time, item) = queue.pop() {
             guard time <= deadline else { break }
@@ -175,8 +189,11 @@ public actor Simulation {
             case .syncDone(let node, let born):
                 guard born == incarnation[node.value] else { continue }
                 syncCompleted(at: node.value)
+            case .faultEnds:
+                watchProgress()
             }
         }
+        watchProgress()
         report.simulatedTime = now
         report.history = history
         await checkAtEnd()
@@ -369,7 +386,8 @@ public actor Simulation {
             checker.rejoined(node, fence: fence, record: storages[node.value].acceptor)
             wiped.remove(node)
             report.diskCrashes.rejoins += 1
-        case .preempted, .leaderSuspected, .welcomed:
+            watchProgress()
+        case .preempted, .leaderSuspected, .steppedDown, .welcomed:
             break
         }
         if trace != nil { emit(node, role.description, event.description) }
@@ -379,8 +397,10 @@ public actor Simulation {
         remaining -= 1
         report.requestsCompleted += 1
         resultsSeen[key.client, default: 0] += 1
-        if let start = invokedAt.removeValue(forKey: key) { report.latencies.append(now - start) }
         let script = scripts[Int(key.client.value) - 1]
+        if resultsSeen[key.client] == script.count { busyClients[script.node.value] -= 1 }
+        watchProgress(completed: true)
+        if let start = invokedAt.removeValue(forKey: key) { report.latencies.append(now - start) }
         let index = Int(key.request.value) - 1
         let decoded = try? KeyValueResult(decoding: result)
         if options.fullChecks {

@@ -19,6 +19,7 @@ extension Simulation {
         }
         openCuts[index] = cut
         emit(nil, "Bus", "\(cut) until \(formatSeconds(window.end)) s")
+        watchProgress()
     }
 
     func nodeFault(_ fault: FaultPlan.NodeFault) async {
@@ -43,7 +44,9 @@ extension Simulation {
         case .pause(let duration):
             pausedUntil[node.value] = max(pausedUntil[node.value], now + duration)
             emit(node, "Bus", "pauses until \(formatSeconds(pausedUntil[node.value])) s")
+            if progress != nil { queue.push(.faultEnds, at: pausedUntil[node.value]) }
         }
+        watchProgress()
     }
 
     /// A crash keeps what the node's disk synced, plus whatever of its unsynced writes the seed lets survive
@@ -70,6 +73,7 @@ extension Simulation {
         report.crashedNodes.append(victim)
         for script in scripts where script.node == victim && stoppedClients.insert(script.client).inserted {
             let unanswered = script.count - (resultsSeen[script.client] ?? 0)
+            if unanswered > 0 { busyClients[i] -= 1 }
             remaining -= unanswered
             report.requestsExpected -= unanswered
         }
@@ -109,6 +113,7 @@ extension Simulation {
                                  storage: storages[i], nonce: nonce)]
         }
         for role in roles { process(await nodes[i].install(role), at: node) }
+        watchProgress()
         // Old messages of its former self, and old answers to it, arrive again over the next 0.3 s.
         for _ in 0..<plan.restartReplays where faultPhase && !pastMessages[i].isEmpty {
             let (old, from, to) = pastMessages[i][Int(random.upTo(UInt64(pastMessages[i].count - 1)))]
@@ -123,4 +128,27 @@ extension Simulation {
         else { pastMessages[i][Int(random.upTo(31))] = (message, from, to) }
     }
 
+    /// Tells the progress watch the cluster's state now: which voting nodes are up (alive, not paused, not
+    /// waiting to rejoin), which pairs of them can talk both ways, and where clients wait.
+    func watchProgress(completed: Bool = false) {
+        guard progress != nil else { return }
+        var up = NodeSet()
+        for id in config.members where alive[id.value] && pausedUntil[id.value] <= now && !wiped.contains(id) {
+            up.insert(id)
+        }
+        var reaches = Array(repeating: NodeSet(), count: config.members.count)
+        for a in up {
+            reaches[a.value].insert(a)
+            for b in up where a < b && !isCut(a, b) && !isCut(b, a) {
+                reaches[a.value].insert(b)
+                reaches[b.value].insert(a)
+            }
+        }
+        var waiting = NodeSet()
+        for id in config.members where busyClients[id.value] > 0 { waiting.insert(id) }
+        if let failure = progress!.observe(now: now, up: up, reaches: reaches, waiting: waiting, completed: completed) {
+            checker.violation(failure)
+        }
+        report.longestStall = progress!.longestStall
+    }
 }

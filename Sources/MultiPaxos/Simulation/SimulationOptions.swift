@@ -66,6 +66,9 @@ public struct SimulationOptions: Sendable {
     public var retainedSlots: Int64 = 1024
     /// The family of faults the sweep seed added to its mixed faults (nil outside sweeps).
     public var schedule: FaultSchedule?
+    /// Liveness during faults: while a majority of voting nodes is up and mutually connected and a client
+    /// there waits, some request completes at least this often (checked with full checks, up to 12 nodes).
+    public var stallBound: Microseconds = 3_000_000
 
     /// The defaults of `swift run multipaxos <seed>`.
     public init() {}

@@ -13,6 +13,8 @@ public enum Sweep {
         public let requestsCompleted: Int
         /// What the run's crashes did to disks.
         public var diskCrashes = DiskCrashTally()
+        /// The run's longest stall (see `SimulationReport.longestStall`).
+        public var longestStall: Microseconds = 0
     }
 
     /// Runs `optionsFor(seed)` for every seed, `parallelism` at a time; `each` sees outcomes in seed order.
@@ -35,7 +37,7 @@ public enum Sweep {
                         let report = try await Simulation(options: options).run()
                         return (seed, Outcome(options: options, failures: report.failures,
                                               simulatedTime: report.simulatedTime, requestsCompleted: report.requestsCompleted,
-                                              diskCrashes: report.diskCrashes))
+                                              diskCrashes: report.diskCrashes, longestStall: report.longestStall))
                     } catch {
                         return (seed, Outcome(options: options, failures: ["bad options: \(error)"], simulatedTime: 0,
                                               requestsCompleted: 0))
