@@ -49,8 +49,7 @@ func demoCommand(_ rawArguments: [String]) async -> Int32 {
         complain("every check holds, but linearizability was not decided within budget")
     }
     if !report.passed {
-        complain("\(report.failures.count) check(s) failed; rerun with the same seed to reproduce: "
-                 + "multipaxos \(arguments.options.seed) --mode \(arguments.options.mode.rawValue)")
+        complain("\(report.failures.count) check(s) failed; rerun to reproduce, with the full event log: \(arguments.rerunCommand)")
     }
     return status
 }

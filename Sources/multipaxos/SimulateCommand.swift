@@ -24,6 +24,7 @@ func simulateCommand(_ args: [String]) async -> Int32 {
     var progress = ProgressMeter(enabled: Terminal.isTerminal(2)) { complain($0) }
     let total = (sweep.seeds.upperBound - sweep.seeds.lowerBound + 1) * UInt64(sweep.modes.count)
     var done: UInt64 = 0
+    var worstStall: (Microseconds, UInt64, Mode)?
     for mode in sweep.modes {
         if sweep.trace || sweep.historyPath != nil {
             for seed in sweep.seeds {
@@ -47,6 +48,7 @@ func simulateCommand(_ args: [String]) async -> Int32 {
                 }
                 simulated += report.simulatedTime
                 disks += report.diskCrashes
+                if report.longestStall > worstStall?.0 ?? -1 { worstStall = (report.longestStall, seed, mode) }
                 if !report.passed { failed += 1 } else if report.linearizabilityUndecided != nil { undecided += 1 } else { passed += 1 }
             }
             continue
@@ -58,6 +60,7 @@ func simulateCommand(_ args: [String]) async -> Int32 {
                             now: clock.now, start: start)
             simulated += outcome.simulatedTime
             disks += outcome.diskCrashes
+            if outcome.longestStall > worstStall?.0 ?? -1 { worstStall = (outcome.longestStall, outcome.options.seed, mode) }
             if outcome.failures.isEmpty {
                 if let reason = outcome.linearizabilityUndecided {
                     undecided += 1
@@ -77,6 +80,9 @@ func simulateCommand(_ args: [String]) async -> Int32 {
         }
     }
     print("simulated \(formatTotal(simulated)) s in all; disks: \(disks)")
+    if let (stall, seed, mode) = worstStall {
+        print("longest stall: \(String(format: "%.3f", Double(stall) / 1_000_000)) s (seed \(seed) \(mode.rawValue)): a connected majority with a client waiting and no request completed")
+    }
     print("\(passed) passed, \(failed) failed"
           + (undecided > 0 ? ", \(undecided) linearizability not decided within budget" : ""))
     return failed == 0 && !writeFailed ? ExitStatus.success : ExitStatus.failure

@@ -16,6 +16,12 @@ import Testing
         #expect(parsed.quiet && parsed.color == false)
     }
 
+    @Test func theRerunHintKeepsEveryOptionButQuietAndHistory() throws {
+        let parsed = try CommandLineOptions.parse(["42", "--drop", "0.9", "--quiet", "--history", "h.jsonl", "--mode", "per-slot",
+                                                   "--wipe-leader-at", "0.5", "-q"])
+        #expect(parsed.rerunCommand == "multipaxos 42 --drop 0.9 --mode per-slot --wipe-leader-at 0.5")
+    }
+
     @Test(arguments: [
         (["abc"], "'abc' is not a command, nor a seed"),
         (["4x"], "seed '4x'"),

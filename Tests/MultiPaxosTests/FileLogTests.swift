@@ -79,6 +79,37 @@ import Testing
         }
     }
 
+    @Test(arguments: [1, 11, 12, 4096])
+    func aZeroFilledTailIsATornWrite(zeros: Int) throws {
+        // A power cut can leave the file longer than what was written, the rest zero-filled: with nothing but
+        // zeros after the last good record (or after a record cut short), the tail is a torn write.
+        let p = try path()
+        let image = try written(p)
+        try Data(image + [UInt8](repeating: 0, count: zeros)).write(to: URL(fileURLWithPath: p))
+        let log = try FileLog(path: p)
+        #expect(log.recovered == records)
+        #expect(log.repairedBytes == zeros)
+        // The last record's payload zeroed part-way, the file extended with zeros after it.
+        let lastStart = image.count - (FileLog.recordHeaderSize + records[2].count)
+        var damaged = image
+        for i in (image.count - 5)..<image.count { damaged[i] = 0 }
+        try Data(damaged + [UInt8](repeating: 0, count: zeros)).write(to: URL(fileURLWithPath: p))
+        let cut = try FileLog(path: p)
+        #expect(cut.recovered == Array(records.prefix(2)))
+        #expect(cut.repairedBytes == image.count - lastStart + zeros)
+    }
+
+    @Test func zerosFollowedByARecordAreRefused() throws {
+        // Zeros are a torn tail only at the end: a valid record after them means data was lost in the middle.
+        let p = try path()
+        let image = try written(p)
+        let zeros = [UInt8](repeating: 0, count: 16)
+        try Data(image + zeros + FileLog.frame(Array("later".utf8))).write(to: URL(fileURLWithPath: p))
+        #expect(throws: FileLogError.corruptRecord(path: p, offset: image.count, reason: "the record length fails its checksum")) {
+            try FileLog(path: p)
+        }
+    }
+
     @Test func emptyForeignAndFutureFilesAreHandled() throws {
         let empty = try path()
         _ = FileManager.default.createFile(atPath: empty, contents: Data())

@@ -65,8 +65,46 @@ import Testing
         let quiet = await leader.handle(.timer(.leaderCheck(generation: g1)))
         #expect(sent(quiet).isEmpty, "it heard the leader, so it waits another period")
         guard case .leaderCheck(let g2) = timers(quiet).first else { Issue.record("check not re-armed"); return }
-        let compete = sent(await leader.handle(.timer(.leaderCheck(generation: g2))))
-        #expect(compete.first?.0.startPhase1?.ballot == Ballot(round: 2, leader: n(1)))
+        // It asks the others first (a pre-vote), raising no ballot; a grant from one more node is a majority.
+        let asked = sent(await leader.handle(.timer(.leaderCheck(generation: g2))))
+        let ballot = Ballot(round: 2, leader: n(1))
+        #expect(asked.map(\.1) == [n(0), n(2)] && asked.allSatisfy { $0.0 == .preVote(PreVote(ballot: ballot)) })
+        let compete = sent(await leader.handle(.message(.preVoteGrant(PreVoteGrant(ballot: ballot, highest: .initial)), from: n(2))))
+        #expect(compete.first?.0.startPhase1?.ballot == ballot)
+    }
+
+    @Test func aPreVoteIsGrantedOnlyByNodesThatLostTheirLeaderToo() async {
+        let follower = Leader(node: n(2), config: config(3), executor: testExecutor, eager: false)
+        guard case .leaderCheck(let g1) = timers(await follower.start()).first else { Issue.record("no leader check"); return }
+        let heartbeat = Heartbeat(ballot: Ballot(round: 1, leader: n(0)), nextSlot: .zero, trimBelow: .zero)
+        let ask = Message.preVote(PreVote(ballot: Ballot(round: 2, leader: n(1))))
+        _ = await follower.handle(.message(.heartbeat(heartbeat), from: n(0)))
+        #expect(sent(await follower.handle(.message(ask, from: n(1)))).isEmpty, "it hears its leader: no support")
+        _ = await follower.handle(.timer(.leaderCheck(generation: g1)))  // a check that found a heartbeat
+        let granted = sent(await follower.handle(.message(ask, from: n(1))))
+        #expect(granted.count == 1 && granted[0].1 == n(1))
+        #expect(granted.first?.0 == .preVoteGrant(PreVoteGrant(ballot: Ballot(round: 2, leader: n(1)), highest: heartbeat.ballot)))
+        // A leader never supports another.
+        let (leader, _) = await electedLeader()
+        #expect(sent(await leader.handle(.message(ask, from: n(1)))).isEmpty)
+    }
+
+    @Test func aLeaderThatHearsFromNoMajorityForALeaderTimeoutStepsDown() async {
+        let (leader, _) = await electedLeader()
+        let ballot = Ballot(round: 1, leader: n(0))
+        let ticks = Int(Timing().leaderTimeout / Timing().heartbeatInterval)
+        // A leader timeout in which node 1 answers: with itself, a majority of 3; it keeps leading.
+        for _ in 0..<ticks {
+            _ = await leader.handle(.message(.heartbeatReply(HeartbeatReply(ballot: ballot, applied: .zero, acceptedEnd: .zero)), from: n(1)))
+            _ = await leader.handle(.timer(.heartbeat))
+        }
+        #expect(await leader.isActive)
+        // A leader timeout in which nobody answers (it can send, but hears nothing): it steps down.
+        var last: [Effect] = []
+        for _ in 0..<ticks { last = await leader.handle(.timer(.heartbeat)) }
+        #expect(await leader.isActive == false)
+        #expect(events(last).contains { if case .steppedDown(ballot, heard: 1) = $0 { true } else { false } })
+        #expect(timers(last).contains { if case .leaderCheck = $0 { true } else { false } })
     }
 
     @Test func perSlotModeRunsPhase1ForEachSlotAndReproposesALostCommand() async {

@@ -44,6 +44,8 @@ let wireSamples: [Message] = {
         .join(Join()),
         .welcome(Welcome(snapshot: snapshot, leader: higher)),
         .welcome(Welcome(snapshot: emptySnapshot, leader: .initial)),
+        .preVote(PreVote(ballot: higher)),
+        .preVoteGrant(PreVoteGrant(ballot: higher, highest: ballot)),
     ]
 }()
 
@@ -84,11 +86,12 @@ func drain(_ decoder: inout FrameDecoder) throws(WireError) -> [[UInt8]] {
         let tags = MessageKind.allCases.map(WireCodec.tag(of:))
         #expect(Set(tags).count == tags.count)
         #expect(tags.allSatisfy { $0 >= 1 && $0 < WireCodec.firstReservedTag })
-        #expect(WireCodec.tag(of: .request) == 1 && WireCodec.tag(of: .promise) == 10 && WireCodec.tag(of: .welcome) == 18)
+        #expect(WireCodec.tag(of: .request) == 1 && WireCodec.tag(of: .promise) == 10 && WireCodec.tag(of: .welcome) == 18
+                && WireCodec.tag(of: .preVote) == 19 && WireCodec.tag(of: .preVoteGrant) == 20)
     }
 
     @Test func unknownAndReservedTagsAndEmptyPayloadsAreMalformed() {
-        for tag: UInt8 in [0, 19, 0x7F, 0x80, 0xFF] {
+        for tag: UInt8 in [0, 21, 0x7F, 0x80, 0xFF] {
             guard case .malformed(let reason)? = thrown({ try WireCodec.decode([tag]) }) else {
                 Issue.record("tag \(tag) was accepted")
                 continue

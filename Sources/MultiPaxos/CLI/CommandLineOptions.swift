@@ -12,6 +12,26 @@ public struct CommandLineOptions: Sendable {
     public var version = false
     /// Write the run's client history (JSON lines) to this file.
     public var historyPath: String?
+    /// The arguments as given, so that a failed run can say exactly how to rerun it.
+    public private(set) var arguments: [String] = []
+
+    /// The command that reruns this very simulation with its full event log: every option as given, without
+    /// `--quiet` (and without `--history`, which would overwrite the file).
+    public var rerunCommand: String {
+        var kept: [String] = []
+        var i = 0
+        while i < arguments.count {
+            switch arguments[i] {
+            case "--quiet", "-q": i += 1
+            case "--history": i += 2
+            case let option where option.hasPrefix("--history="): i += 1
+            default:
+                kept.append(arguments[i])
+                i += 1
+            }
+        }
+        return (["multipaxos"] + kept).joined(separator: " ")
+    }
 
     /// The text `--help` prints.
     public static let usage = """
@@ -50,6 +70,7 @@ public struct CommandLineOptions: Sendable {
     /// Parses the arguments after the program name, throwing a one-line error that names the bad value.
     public static func parse(_ args: [String]) throws(OptionsError) -> CommandLineOptions {
         var result = CommandLineOptions()
+        result.arguments = args
         var seed: UInt64?
         var cursor = ArgumentCursor(args)
         while let arg = try cursor.next() {

@@ -12,6 +12,8 @@ public struct SimulateOptions: Sendable {
     public var requestsPerClient = 20
     /// Draw faults from each seed (otherwise only loss, duplication and jitter).
     public var faults = true
+    /// The family of faults every seed adds to its mixed faults; nil lets each seed draw one.
+    public var schedule: FaultSchedule?
     /// Print every run's full event log.
     public var trace = false
     /// Write the client history of the (single) run here.
@@ -36,6 +38,8 @@ public struct SimulateOptions: Sendable {
           --nodes N                       members, 1...64 (default 5)
           --clients N                     clients (default 4)
           --requests K                    requests per client (default 20)
+          --schedule NAME                 the fault family every seed adds (default: each seed draws one):
+                                          \(FaultSchedule.allCases.map(\.rawValue).joined(separator: ", "))
           --no-faults                     only loss, duplication and jitter
           --trace                         print each run's full event log
           --history FILE                  write the client history (one seed and mode only)
@@ -73,6 +77,12 @@ public struct SimulateOptions: Sendable {
             case "--clients": result.clients = try cursor.integer(arg, 0...1_000)
             case "--requests": result.requestsPerClient = try cursor.integer(arg, 0...100_000)
             case "--no-faults": result.faults = false
+            case "--schedule":
+                let text = try cursor.value(arg)
+                guard let schedule = FaultSchedule(rawValue: text) else {
+                    throw OptionsError("--schedule '\(text)' is not one of \(FaultSchedule.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                result.schedule = schedule
             case "--trace": result.trace = true
             case "--history": result.historyPath = try cursor.value(arg)
             default: throw OptionsError("unknown simulate option '\(arg)'")
@@ -92,14 +102,18 @@ public struct SimulateOptions: Sendable {
     /// The options of one seed in one mode.
     public func options(seed: UInt64, mode: Mode) -> SimulationOptions {
         var options = SimulationOptions.sweep(seed: seed, mode: mode, nodes: nodes, clients: clients,
-                                              requestsPerClient: requestsPerClient)
-        if !faults { options.faults = FaultPlan() }
+                                              requestsPerClient: requestsPerClient, schedule: schedule)
+        if !faults {
+            options.faults = FaultPlan()
+            options.retainedSlots = SimulationOptions().retainedSlots
+            options.schedule = nil
+        }
         return options
     }
 
     /// The command that reruns one seed with its full trace.
     public func reproduce(seed: UInt64, mode: Mode) -> String {
         "multipaxos simulate --seeds \(seed)..\(seed) --mode \(mode.rawValue) --nodes \(nodes) --clients \(clients) "
-            + "--requests \(requestsPerClient)\(faults ? "" : " --no-faults") --trace"
+            + "--requests \(requestsPerClient)\(schedule.map { " --schedule \($0)" } ?? "")\(faults ? "" : " --no-faults") --trace"
     }
 }

@@ -99,4 +99,6 @@ struct Flaws: OptionSet, Sendable {
     static let amnesiacVotes = Flaws(rawValue: 32)
     /// A node that lost its storage votes again as soon as its rejoin is decided, without reading a quorum.
     static let rejoinsWithoutReading = Flaws(rawValue: 64)
+    /// A leader never checks that it hears from a majority (no CheckQuorum): a deaf leader keeps leading.
+    static let leaderSkipsQuorumCheck = Flaws(rawValue: 128)
 }

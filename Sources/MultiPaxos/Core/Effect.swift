@@ -55,8 +55,11 @@ public enum Event: Sendable, CustomStringConvertible {
     case elected(Ballot)
     /// A leader's ballot was beaten by a higher one.
     case preempted(Ballot, by: Ballot)
-    /// A follower stopped hearing its leader and will compete.
+    /// A follower stopped hearing its leader and asks the others whether it may compete (a pre-vote).
     case leaderSuspected(Ballot)
+    /// A leader heard from fewer than a majority (itself included) for a whole leader timeout and stopped
+    /// leading, so that a majority that can hear each other elects a leader (CheckQuorum).
+    case steppedDown(Ballot, heard: Int)
     /// A leader learned that a majority accepted `value` in `slot`.
     case decided(Slot, Value)
     /// A replica applied a slot; `duplicate` when the command had already run in an earlier slot. `result` is
@@ -81,6 +84,7 @@ public enum Event: Sendable, CustomStringConvertible {
         case .elected(let b): "leads with ballot \(b)"
         case .preempted(let b, let by): "ballot \(b) preempted by \(by)"
         case .leaderSuspected(let b): "suspects leader of ballot \(b) is gone"
+        case .steppedDown(let b, let heard): "steps down from ballot \(b): heard from only \(heard) node(s) in a leader timeout"
         case .decided(let s, let v): "decided \(s) = \(v)"
         case .applied(let s, let v, let dup, _): dup ? "skips \(s) = \(v) (already applied)" : "applies \(s) = \(v)"
         case .installedSnapshot(let s): "installs a snapshot up to \(s)"

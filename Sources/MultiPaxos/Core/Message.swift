@@ -143,6 +143,13 @@ public struct HeartbeatReply: Sendable, Equatable {
     /// when it takes over, learns from it which slots exist.
     public let acceptedEnd: Slot
 }
+/// A follower that stopped hearing its leader asks whether it may compete with `ballot`, before raising any
+/// promise: a node that cannot reach a majority (cut off, deaf, behind a bridge) then never disrupts one that
+/// can. Leader → Leader.
+public struct PreVote: Sendable, Equatable { public let ballot: Ballot }
+/// A node that has not heard from a leader for a leader timeout supports a pre-vote; `highest` is the highest
+/// ballot it knows of, for the candidate to outbid. Leader → Leader.
+public struct PreVoteGrant: Sendable, Equatable { public let ballot: Ballot; public let highest: Ballot }
 /// A node asks to be let into the cluster. Initializer → Seed or Replica.
 public struct Join: Sendable, Equatable { public init() {} }
 /// The answer to a Join: the state to start from. Seed or Replica → Initializer.
@@ -187,6 +194,10 @@ public enum Message: Sendable, Equatable, CustomStringConvertible {
     case join(Join)
     /// A ``Welcome``.
     case welcome(Welcome)
+    /// A ``PreVote``.
+    case preVote(PreVote)
+    /// A ``PreVoteGrant``.
+    case preVoteGrant(PreVoteGrant)
 
     /// The message's kind, for routing, counting and traces.
     public var kind: MessageKind {
@@ -209,6 +220,8 @@ public enum Message: Sendable, Equatable, CustomStringConvertible {
         case .heartbeatReply: .heartbeatReply
         case .join: .join
         case .welcome: .welcome
+        case .preVote: .preVote
+        case .preVoteGrant: .preVoteGrant
         }
     }
 
@@ -237,6 +250,8 @@ public enum Message: Sendable, Equatable, CustomStringConvertible {
         case .heartbeatReply(let m): "HeartbeatReply(applied to \(m.applied))"
         case .join: "Join"
         case .welcome(let m): "Welcome(from \(m.snapshot.nextSlot))"
+        case .preVote(let m): "PreVote(b=\(m.ballot))"
+        case .preVoteGrant(let m): "PreVoteGrant(b=\(m.ballot) highest \(m.highest))"
         }
     }
 }
@@ -244,7 +259,7 @@ public enum Message: Sendable, Equatable, CustomStringConvertible {
 /// The kinds of message, in a fixed order for summaries.
 public enum MessageKind: Int, CaseIterable, Sendable, CustomStringConvertible {
     case request, reply, propose, fillHole, decision, catchUpRequest, catchUpReply, startPhase1, prepare, promise
-    case adopted, preempted, accept, accepted, heartbeat, heartbeatReply, join, welcome
+    case adopted, preempted, accept, accepted, heartbeat, heartbeatReply, join, welcome, preVote, preVoteGrant
 
     public var description: String {
         switch self {
@@ -266,6 +281,8 @@ public enum MessageKind: Int, CaseIterable, Sendable, CustomStringConvertible {
         case .heartbeatReply: "HeartbeatReply"
         case .join: "Join"
         case .welcome: "Welcome"
+        case .preVote: "PreVote"
+        case .preVoteGrant: "PreVoteGrant"
         }
     }
 }

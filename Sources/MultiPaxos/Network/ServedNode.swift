@@ -299,6 +299,8 @@ public final class ServedNode: Sendable {
             log("leadership of ballot \(ballot) lost to \(by)")
         case .leaderSuspected(let ballot):
             log("leader of ballot \(ballot) suspected gone")
+        case .steppedDown(let ballot, let heard):
+            log("stepped down from ballot \(ballot): heard from only \(heard) node(s) in a leader timeout")
         case .installedSnapshot(let slot):
             log("caught up by snapshot to \(slot)")
         case .joined(let slot):

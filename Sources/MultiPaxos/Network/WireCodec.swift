@@ -30,6 +30,8 @@
 /// | 16 | HeartbeatReply | ballot, applied slot, accepted end |
 /// | 17 | Join | — |
 /// | 18 | Welcome | snapshot, leader ballot |
+/// | 19 | PreVote | ballot |
+/// | 20 | PreVoteGrant | ballot, highest known ballot |
 ///
 /// Tag 0 is never used, so a zeroed payload is refused; tags from 0x80 up are kept for connection-level frames
 /// (authentication, issue 18). The numbers are fixed: a new kind takes a new tag. "Local only" kinds never leave
@@ -59,6 +61,8 @@ public enum WireCodec {
         case .heartbeatReply: 16
         case .join: 17
         case .welcome: 18
+        case .preVote: 19
+        case .preVoteGrant: 20
         }
     }
 
@@ -119,6 +123,10 @@ public enum WireCodec {
         case .welcome(let m):
             w.snapshot(m.snapshot)
             w.ballot(m.leader)
+        case .preVote(let m): w.ballot(m.ballot)
+        case .preVoteGrant(let m):
+            w.ballot(m.ballot)
+            w.ballot(m.highest)
         }
         return w.bytes
     }
@@ -217,6 +225,8 @@ extension ByteReader {
             return .heartbeatReply(HeartbeatReply(ballot: try ballot(), applied: try slot(), acceptedEnd: try slot()))
         case .join: return .join(Join())
         case .welcome: return .welcome(Welcome(snapshot: try snapshot(), leader: try ballot()))
+        case .preVote: return .preVote(PreVote(ballot: try ballot()))
+        case .preVoteGrant: return .preVoteGrant(PreVoteGrant(ballot: try ballot(), highest: try ballot()))
         }
     }
 

@@ -28,6 +28,8 @@ public actor Leader: Role {
     private var checkGeneration: UInt64 = 0
     private var tick: UInt64 = 0
     private var ticking = false
+    /// CheckQuorum while leading, pre-vote while following.
+    private var election: Election
 
     /// The next slot to assign.
     private var nextSlot = Slot.zero
@@ -60,6 +62,7 @@ public actor Leader: Role {
         self.eager = eager
         // A restarted node never follows a leader below what its own acceptor has promised.
         self.leaderBallot = max(knownLeader, storage.acceptor.highestPromised)
+        self.election = Election(node: node, config: config)
     }
 
     /// The ballot of the leader this node believes in.
@@ -89,7 +92,9 @@ public actor Leader: Role {
             case .accepted(let a): return accepted(a, from: from)
             case .heartbeat(let h) where from != node: return heartbeat(h)
             case .heartbeatReply(let r): heartbeatReply(r, from: from); return []
-            case .adopted, .heartbeat, .request, .reply, .decision, .catchUpRequest, .catchUpReply,
+            case .preVote(let p) where from != node: return preVote(p, from: from)
+            case .preVoteGrant(let g): return preVoteGranted(g, from: from)
+            case .adopted, .heartbeat, .preVote, .request, .reply, .decision, .catchUpRequest, .catchUpReply,
                  .startPhase1, .prepare, .promise, .accept, .join, .welcome:
                 return []
             }
@@ -183,6 +188,7 @@ public actor Leader: Role {
 
     private func accepted(_ a: Accepted, from: NodeID) -> [Effect] {
         if a.promised > ballot { return stepDown(by: a.promised) }
+        if isActive, a.ballot == ballot { election.heard(from: from) }
         guard a.promised == a.ballot, var commander = inFlight[a.slot], commander.ballot == a.ballot else { return [] }
         guard commander.record(from, quorum: config.quorum) else {
             inFlight[a.slot] = commander
@@ -198,9 +204,14 @@ public actor Leader: Role {
 
     // MARK: Leadership
 
-    private func startElection() -> [Effect] {
-        let highest = max(ballot, leaderBallot, Ballot(round: storage.ballotRound, leader: node))
-        ballot = highest.successor(for: node)
+    /// The ballot this node would compete with now.
+    private func nextBallot(above known: Ballot = .initial) -> Ballot {
+        max(known, ballot, leaderBallot, Ballot(round: storage.ballotRound, leader: node)).successor(for: node)
+    }
+
+    private func startElection(above known: Ballot = .initial) -> [Effect] {
+        election.cancelPreVote()
+        ballot = nextBallot(above: known)
         storage.ballotRound = ballot.round  // recorded before any message carries the ballot
         leaderBallot = ballot
         switch config.mode {
@@ -220,6 +231,7 @@ public actor Leader: Role {
     private func becomeActive() -> [Effect] {
         isActive = true
         applied = [:]
+        election.startLeading()
         var effects: [Effect] = [.event(.elected(ballot)), heartbeatMessage]
         if !ticking {
             ticking = true
@@ -261,6 +273,7 @@ public actor Leader: Role {
         guard h.ballot >= leaderBallot else { return [] }
         leaderBallot = h.ballot
         heardFromLeader = true
+        election.cancelPreVote()
         if !isActive { nextSlot = max(nextSlot, h.nextSlot) }
         if h.ballot > ballot, isActive || scouting { return stepDown(by: h.ballot) }
         return forwardQueue()
@@ -268,6 +281,7 @@ public actor Leader: Role {
 
     private func heartbeatReply(_ r: HeartbeatReply, from: NodeID) {
         guard isActive, r.ballot == ballot else { return }
+        election.heard(from: from)
         applied[from] = max(applied[from] ?? .zero, r.applied)
         // Slots a replica applied are decided: never assign them again, and tell lagging replicas they exist.
         // (A per-slot leader claims leadership without Phase 1 and may not have heard of them yet.)
@@ -305,6 +319,9 @@ public actor Leader: Role {
             return []
         }
         tick += 1
+        if let heard = election.tick(), !contender, !config.flaws.contains(.leaderSkipsQuorumCheck) {
+            return stepDownForLostQuorum(heard: heard)
+        }
         var effects = [heartbeatMessage]
         for slot in inFlight.keys.sorted() {
             guard var commander = inFlight[slot], commander.sentAtTick < tick - 1 else { continue }
@@ -327,6 +344,41 @@ public actor Leader: Role {
             heardFromLeader = false
             return [armLeaderCheck(jitter: config.timing.backoffMax)]
         }
-        return [.event(.leaderSuspected(leaderBallot))] + startElection()
+        // Contenders compete at will (benchmarks of contention); anyone else asks a majority first.
+        if contender { return [.event(.leaderSuspected(leaderBallot))] + startElection() }
+        let candidate = nextBallot()
+        if election.startPreVote(candidate) { return [.event(.leaderSuspected(leaderBallot))] + startElection() }
+        return [
+            .event(.leaderSuspected(leaderBallot)),
+            .broadcast(.preVote(PreVote(ballot: candidate)), to: config.memberSet.subtracting(NodeSet([node]))),
+            armLeaderCheck(jitter: config.timing.backoffMax),
+        ]
+    }
+
+    /// Supports a pre-vote only if this node has not heard from a leader since its last check and does not
+    /// lead itself: while a majority follows a live leader, no one else may raise a ballot.
+    private func preVote(_ p: PreVote, from: NodeID) -> [Effect] {
+        guard !isActive, !heardFromLeader else { return [] }
+        return [.send(.preVoteGrant(PreVoteGrant(ballot: p.ballot, highest: max(ballot, leaderBallot))), to: from)]
+    }
+
+    private func preVoteGranted(_ g: PreVoteGrant, from: NodeID) -> [Effect] {
+        guard !isActive, !scouting, let highest = election.granted(by: from, ballot: g.ballot, highest: g.highest) else {
+            return []
+        }
+        return startElection(above: highest)
+    }
+
+    /// CheckQuorum: a whole leader timeout without hearing from a majority. Stop leading (in-flight slots are
+    /// left to the next leader), and compete again only through a pre-vote.
+    private func stepDownForLostQuorum(heard: Int) -> [Effect] {
+        isActive = false
+        ticking = false
+        scouting = false
+        inFlight = [:]
+        phase1Pending = [:]
+        proposedKeys = []
+        heardFromLeader = false
+        return [.event(.steppedDown(ballot, heard: heard)), armLeaderCheck(jitter: config.timing.backoffMax)]
     }
 }

@@ -50,7 +50,7 @@ public actor Scout: Role {
                 return promise(p, from: from)
             case .startPhase1, .promise, .request, .reply, .propose, .fillHole, .decision, .catchUpRequest,
                  .catchUpReply, .prepare, .adopted, .preempted, .accept, .accepted, .heartbeat, .heartbeatReply,
-                 .join, .welcome:
+                 .join, .welcome, .preVote, .preVoteGrant:
                 return []
             }
         }

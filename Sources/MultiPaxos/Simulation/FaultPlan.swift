@@ -12,6 +12,12 @@ public struct FaultPlan: Sendable, CustomStringConvertible {
         case split(NodeSet)
         /// Messages from the first node to the second are lost; the other way works.
         case oneWay(from: NodeID, to: NodeID)
+        /// The node hears nothing but can still send (a deaf node: its incoming links are cut).
+        case deaf(NodeID)
+        /// Whichever node leads when the window opens becomes deaf.
+        case deafLeader
+        /// The first node reaches, and is reached by, only the second (a bridge); every other link of it is cut.
+        case bridge(NodeID, through: NodeID)
 
         public var description: String {
             switch self {
@@ -19,6 +25,21 @@ public struct FaultPlan: Sendable, CustomStringConvertible {
             case .isolateLeader: "isolate the leader"
             case .split(let side): "split {\(side)} from the rest"
             case .oneWay(let a, let b): "cut \(a)→\(b)"
+            case .deaf(let n): "cut every link into \(n)"
+            case .deafLeader: "cut every link into the leader"
+            case .bridge(let n, let via): "\(n) reaches only \(via)"
+            }
+        }
+
+        /// Whether the cut loses a message from `from` to `to` (a cut naming the leader must be resolved first).
+        func cuts(_ from: NodeID, _ to: NodeID) -> Bool {
+            switch self {
+            case .isolate(let n): from == n || to == n
+            case .split(let side): side.contains(from) != side.contains(to)
+            case .oneWay(let a, let b): from == a && to == b
+            case .deaf(let n): to == n
+            case .bridge(let n, let via): (from == n && to != via) || (to == n && from != via)
+            case .isolateLeader, .deafLeader: false
             }
         }
     }
@@ -66,66 +87,16 @@ public struct FaultPlan: Sendable, CustomStringConvertible {
     public var healAt: Microseconds = 0
     /// How long after healing every pending request must complete.
     public var livenessBound: Microseconds = 30_000_000
+    /// How many old messages (sent to or by a node before it crashed) the bus delivers again after the node
+    /// restarts: stale messages of its former incarnation, and stale answers to it.
+    public var restartReplays = 0
 
     /// No faults.
     public init() {}
 
-    /// A plan drawn from `random` for a cluster of `nodes`, with faults during the first `duration`.
-    /// At most a minority of nodes crash for good or lose their disks (and with them their vote), so a majority
-    /// of voters is up once the network heals.
-    public static func random(_ random: inout SeededGenerator, nodes: Int, duration: Microseconds) -> FaultPlan {
-        var plan = FaultPlan()
-        plan.healAt = duration
-        plan.replayRate = Double(random.upTo(50)) / 1000
-        plan.longTailRate = Double(random.upTo(50)) / 1000
-        func node() -> NodeID { NodeID(Int(random.upTo(UInt64(nodes - 1)))) }
-        // Faults start once the cluster has formed: a seed that dies before welcoming anyone leaves no cluster.
-        func time() -> Microseconds { 200_000 + Microseconds(random.upTo(UInt64(duration * 3 / 4))) }
-        func length() -> Microseconds { 100_000 + Microseconds(random.upTo(UInt64(duration / 3))) }
-        if nodes > 1 {
-            for _ in 0..<random.upTo(3) {
-                let start = time()
-                switch random.upTo(4) {
-                case 0: plan.windows.append(Window(cut: .isolate(node()), start: start, end: start + length()))
-                case 1: plan.windows.append(Window(cut: .isolateLeader, start: start, end: start + length()))
-                case 2:
-                    let a = node(), b = node()
-                    if a != b { plan.windows.append(Window(cut: .oneWay(from: a, to: b), start: start, end: start + length())) }
-                default:
-                    // A partition that moves: two or three splits back to back, each with another minority.
-                    var at = start
-                    for _ in 0...random.upTo(1) + 1 {
-                        var side = NodeSet()
-                        for _ in 0..<max(1, (nodes - 1) / 2) { side.insert(node()) }
-                        let end = at + length() / 2
-                        plan.windows.append(Window(cut: .split(side), start: at, end: end))
-                        at = end
-                    }
-                }
-            }
-            var permanent = 0
-            for _ in 0..<random.upTo(2) {
-                let at = time()
-                let target: NodeID? = random.upTo(1) == 0 ? nil : node()
-                if random.upTo(3) == 0 {
-                    plan.nodeFaults.append(NodeFault(node: target, kind: .pause(for: length()), at: at))
-                } else if permanent < (nodes - 1) / 2 && random.upTo(2) == 0 {
-                    permanent += 1
-                    plan.nodeFaults.append(NodeFault(node: target, kind: .crash(restartAfter: nil), at: at))
-                } else if permanent < (nodes - 1) / 2 && random.upTo(4) == 0 {
-                    permanent += 1
-                    plan.nodeFaults.append(NodeFault(node: target, kind: .wipe(restartAfter: length()), at: at))
-                } else {
-                    plan.nodeFaults.append(NodeFault(node: target, kind: .crash(restartAfter: length()), at: at))
-                }
-            }
-        }
-        plan.windows = plan.windows.map { var w = $0; w.end = min(w.end, duration); return w }
-        return plan
-    }
-
     public var description: String {
         var parts = ["replay \(replayRate)", "long tail \(longTailRate)", "heal at \(formatSeconds(healAt)) s"]
+        if restartReplays > 0 { parts.append("\(restartReplays) old messages replayed after each restart") }
         for w in windows { parts.append("\(w.cut) \(formatSeconds(w.start))–\(formatSeconds(w.end)) s") }
         for f in nodeFaults {
             let who = f.node?.description ?? "the leader"

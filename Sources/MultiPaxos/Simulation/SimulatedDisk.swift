@@ -56,6 +56,14 @@ struct SimulatedDisk {
         return count == synced ? durable : unsynced[count - synced - 1]
     }
 
+    /// The state a node's sent messages may depend on, when the latest write any of them depended on is
+    /// `exposed`: the state after that write, or the synced state if that is newer (it holds everything the
+    /// older one did). Never the writes after both, which no message has depended on yet: a node that restarted
+    /// and synced without sending anything has exposed only what it synced.
+    func stateActedOn(exposed: Int) -> DurableState? {
+        state(afterWrite: max(exposed, synced))
+    }
+
     /// What a crash leaves: the synced state, plus a seed-chosen prefix of the unsynced writes and possibly a
     /// torn part of the next, recovered through `FileLog`'s parser. Returns the recovered state and what the
     /// crash did to the unsynced writes; throws if recovery refuses the image or gives back the wrong records.

@@ -64,6 +64,14 @@ public struct SimulationOptions: Sendable {
     public var linearizabilityBudget = Linearizability.Budget.simulation
     /// The protocol's timing.
     public var timing = Timing()
+    /// How many applied slots replicas keep below the trim watermark for lagging peers (see
+    /// `ClusterConfiguration.retainedSlots`); a small window makes lagging replicas catch up from snapshots.
+    public var retainedSlots: Int64 = 1024
+    /// The family of faults the sweep seed added to its mixed faults (nil outside sweeps).
+    public var schedule: FaultSchedule?
+    /// Liveness during faults: while a majority of voting nodes is up and mutually connected and a client
+    /// there waits, some request completes at least this often (checked with full checks, up to 12 nodes).
+    public var stallBound: Microseconds = 3_000_000
 
     /// The defaults of `swift run multipaxos <seed>`.
     public init() {}
@@ -74,8 +82,9 @@ public struct SimulationOptions: Sendable {
     }
 
     /// The options of one seed of a sweep: loss, duplication, jitter and a fault plan all drawn from the seed.
+    /// `schedule` picks the family of faults added to the mixed ones; nil lets the seed draw it.
     public static func sweep(seed: UInt64, mode: Mode, nodes: Int, clients: Int, requestsPerClient: Int,
-                             faultDuration: Microseconds = 3_000_000) -> SimulationOptions {
+                             faultDuration: Microseconds = 3_000_000, schedule: FaultSchedule? = nil) -> SimulationOptions {
         var options = SimulationOptions()
         options.seed = seed
         options.mode = mode
@@ -90,6 +99,9 @@ public struct SimulationOptions: Sendable {
         // Disks from fast to slow: a slow sync keeps writes unsynced long enough for crashes to land on them.
         options.syncLatency = 50 + Microseconds(random.upTo(950))
         options.syncJitter = Microseconds(random.upTo(4_000))
+        let family = schedule ?? FaultSchedule.drawn(&random)
+        options.schedule = family
+        if let retained = options.faults.add(family, &random, nodes: nodes) { options.retainedSlots = retained }
         return options
     }
 
@@ -99,6 +111,8 @@ public struct SimulationOptions: Sendable {
             + "drop \(dropRate), duplicate \(duplicateRate), delay \(networkDelay)+\(networkJitter) µs, "
             + "sync \(syncLatency)+\(syncJitter) µs"
         if let t = crashLeaderAt { text += ", crash the leader at \(formatSeconds(t)) s" }
+        if let schedule { text += ", schedule \(schedule)" }
+        if retainedSlots != 1024 { text += ", \(retainedSlots) slots retained" }
         if faults.healAt > 0 || !faults.windows.isEmpty || !faults.nodeFaults.isEmpty { text += "; \(faults)" }
         return text
     }
@@ -116,6 +130,7 @@ public struct SimulationOptions: Sendable {
         guard syncLatency >= 0, syncJitter >= 0 else { throw OptionsError("sync latency \(syncLatency)+\(syncJitter) µs is negative") }
         if let t = crashLeaderAt, t < 0 { throw OptionsError("--crash-leader-at \(t) is negative") }
         if let problem = timing.problem { throw OptionsError(problem) }
+        guard retainedSlots >= 0 else { throw OptionsError("retained slots \(retainedSlots) is negative") }
     }
 }
 

@@ -34,6 +34,9 @@ public struct SimulationReport: Sendable {
     public var rejoins: Int { diskCrashes.rejoins }
     /// What the crashes did to the crashed nodes' disks.
     public var diskCrashes = DiskCrashTally()
+    /// The longest time a majority of voting nodes was up and connected, with a client there waiting, and no
+    /// request completed (0 when not watched: light checks, or more than 12 nodes).
+    public var longestStall: Microseconds = 0
     /// Whether every live replica ended in the same state at the same slot.
     public var replicasAgree = false
     /// The key-value contents the live replicas ended with (empty if none was a member).
@@ -79,6 +82,7 @@ public struct SimulationReport: Sendable {
         if diskCrashes.withUnsyncedWrites > 0 {
             lines.append("  unsynced writes lost \(diskCrashes.writesLost) (\(diskCrashes.tornWrites) torn) in \(diskCrashes.withUnsyncedWrites) of \(diskCrashes.crashes) crashes")
         }
+        lines.append("  longest stall        \(formatSeconds(longestStall)) s (a connected majority, a client waiting, nothing completed)")
         lines.append("  replicas agree       \(replicasAgree ? "yes" : "no")")
         if let reason = linearizabilityUndecided {
             lines.append("  linearizability      not decided within budget (\(reason))")

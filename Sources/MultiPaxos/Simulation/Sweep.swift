@@ -15,6 +15,8 @@ public enum Sweep {
         public var diskCrashes = DiskCrashTally()
         /// Why linearizability was not decided within budget, if it was not (counted apart, not a failure).
         public var linearizabilityUndecided: String?
+        /// The run's longest stall (see `SimulationReport.longestStall`).
+        public var longestStall: Microseconds = 0
     }
 
     /// Runs `optionsFor(seed)` for every seed, `parallelism` at a time; `each` sees outcomes in seed order.
@@ -38,7 +40,7 @@ public enum Sweep {
                         return (seed, Outcome(options: options, failures: report.failures,
                                               simulatedTime: report.simulatedTime, requestsCompleted: report.requestsCompleted,
                                               diskCrashes: report.diskCrashes,
-                                              linearizabilityUndecided: report.linearizabilityUndecided))
+                                              linearizabilityUndecided: report.linearizabilityUndecided, longestStall: report.longestStall))
                     } catch {
                         return (seed, Outcome(options: options, failures: ["bad options: \(error)"], simulatedTime: 0,
                                               requestsCompleted: 0))

@@ -36,7 +36,8 @@ public enum FileLogError: Error, Equatable, CustomStringConvertible {
 /// appended durable (fsync); `compact` replaces the whole log by one record (a snapshot) atomically.
 ///
 /// Recovery (`open`) reads every record. A final record that is incomplete or fails its checksum is a write
-/// torn by a crash: it was never synced, so never acknowledged, and it is cut off. Any other damage (a bad
+/// torn by a crash: it was never synced, so never acknowledged, and it is cut off; so is a tail of nothing but
+/// zeros (a power cut can extend a file with zeros past what was written). Any other damage (a bad
 /// record followed by more data, a foreign file, an unknown version) is refused with an error naming the file
 /// and the offset.
 public final class FileLog: @unchecked Sendable {  // every use of `fd` is under `lock`
@@ -188,6 +189,8 @@ public final class FileLog: @unchecked Sendable {  // every use of `fd` is under
             guard remaining >= recordHeaderSize else { return (records, offset) }  // header cut short: torn
             let lengthBytes = Array(bytes[offset..<(offset + 4)])
             guard crc32(lengthBytes) == readLE32(bytes, offset + 4) else {
+                // A power cut can leave the file extended with zeros past what was written: a torn tail too.
+                if allZero(bytes, from: offset) { return (records, offset) }
                 throw .corruptRecord(path: path, offset: offset, reason: "the record length fails its checksum")
             }
             let length = Int(readLE32(bytes, offset))
@@ -196,7 +199,8 @@ public final class FileLog: @unchecked Sendable {  // every use of `fd` is under
             guard end <= bytes.count else { return (records, offset) }  // payload cut short: torn
             let payload = Array(bytes[(offset + recordHeaderSize)..<end])
             if crc32(payload) != checksum {
-                if end == bytes.count { return (records, offset) }  // the final record, torn mid-write
+                // The final record, torn mid-write (perhaps followed by the zeros of a power cut).
+                if allZero(bytes, from: end) { return (records, offset) }
                 throw .corruptRecord(path: path, offset: offset,
                                      reason: "checksum \(hex(crc32(payload))) does not match \(hex(checksum)), and \(bytes.count - end) bytes follow")
             }
@@ -204,6 +208,11 @@ public final class FileLog: @unchecked Sendable {  // every use of `fd` is under
             offset = end
         }
         return (records, offset)
+    }
+
+    /// Whether every byte from `start` to the end is zero (true when nothing follows).
+    static func allZero(_ bytes: [UInt8], from start: Int) -> Bool {
+        bytes[start...].allSatisfy { $0 == 0 }
     }
 
     static func hex(_ v: UInt32) -> String { "0x" + String(v, radix: 16) }

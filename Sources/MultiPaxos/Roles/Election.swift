@@ -1,0 +1,83 @@
+/// The Leader's two guards against a node that cannot reach a majority, as in etcd's Raft:
+///
+/// - **CheckQuorum.** A leader counts the members it hears from (heartbeat replies and Accepted messages for its
+///   ballot, itself included) over each leader timeout; hearing fewer than a majority, it steps down. A leader
+///   that can send but not receive (deaf) would otherwise keep every follower quiet with its heartbeats while
+///   nothing commits.
+/// - **Pre-vote.** A follower that stopped hearing its leader competes only once a majority (itself included)
+///   says it too has not heard from a leader for a leader timeout. Until then it raises no ballot, so a node
+///   behind a bridge, deaf, or cut off never preempts a leader that a majority follows.
+///
+/// It is a value kept by the Leader; it counts only, and the Leader acts on what it says.
+struct Election {
+    let node: NodeID
+    let quorum: Int
+    /// Heartbeat ticks per leader timeout: how often a leader checks what it heard.
+    let ticksPerCheck: Int
+
+    /// While leading: the members heard from since the last check.
+    private(set) var heardFrom = NodeSet()
+    private var ticks = 0
+
+    /// A pre-vote in progress: the ballot asked for, who granted it, and the highest ballot a granter knew.
+    private(set) var preVote: (ballot: Ballot, grants: NodeSet, highest: Ballot)?
+
+    init(node: NodeID, config: ClusterConfiguration) {
+        self.node = node
+        quorum = config.quorum
+        let timing = config.timing
+        ticksPerCheck = max(1, Int((timing.leaderTimeout + timing.heartbeatInterval - 1) / max(1, timing.heartbeatInterval)))
+    }
+
+    // MARK: CheckQuorum
+
+    /// The node starts leading: it has heard from itself only.
+    mutating func startLeading() {
+        heardFrom = NodeSet([node])
+        ticks = 0
+        preVote = nil
+    }
+
+    /// A member answered the leader's current ballot.
+    mutating func heard(from member: NodeID) {
+        heardFrom.insert(member)
+    }
+
+    /// One heartbeat tick of a leader. When a whole leader timeout passed without hearing from a majority,
+    /// returns how many members it did hear from: the leader must step down.
+    mutating func tick() -> Int? {
+        ticks += 1
+        guard ticks >= ticksPerCheck else { return nil }
+        let heard = heardFrom.count
+        ticks = 0
+        heardFrom = NodeSet([node])
+        return heard >= quorum ? nil : heard
+    }
+
+    // MARK: Pre-vote
+
+    /// Starts asking for support to compete with `ballot`; returns whether this node alone is a majority.
+    mutating func startPreVote(_ ballot: Ballot) -> Bool {
+        preVote = (ballot, NodeSet([node]), .initial)
+        return quorum <= 1
+    }
+
+    /// A member granted the pre-vote for `ballot`; returns the highest ballot the granters know once a majority
+    /// (this node included) granted it, which ends the pre-vote.
+    mutating func granted(by member: NodeID, ballot: Ballot, highest: Ballot) -> Ballot? {
+        guard var round = preVote, round.ballot == ballot else { return nil }
+        round.grants.insert(member)
+        round.highest = max(round.highest, highest)
+        guard round.grants.count >= quorum else {
+            preVote = round
+            return nil
+        }
+        preVote = nil
+        return round.highest
+    }
+
+    /// A leader was heard from, or the node competes anyway: no pre-vote is pending any more.
+    mutating func cancelPreVote() {
+        preVote = nil
+    }
+}

@@ -1,0 +1,154 @@
+/// The bus's faults: cut links, crashes (which keep only what the disk synced), lost disks, pauses and restarts.
+extension Simulation {
+    func isCut(_ from: NodeID, _ to: NodeID) -> Bool {
+        for (index, cut) in openCuts where now < plan.windows[index].end && cut.cuts(from, to) { return true }
+        return false
+    }
+
+    var faultPhase: Bool { plan.healAt == 0 || now < plan.healAt }
+
+    func openWindow(_ index: Int) {
+        let window = plan.windows[index]
+        var cut = window.cut
+        switch cut {
+        case .isolateLeader, .deafLeader:
+            guard let ballot = leader, alive[ballot.leader.value] else { return }
+            if case .isolateLeader = cut { cut = .isolate(ballot.leader) } else { cut = .deaf(ballot.leader) }
+        case .isolate, .split, .oneWay, .deaf, .bridge:
+            break
+        }
+        openCuts[index] = cut
+        emit(nil, "Bus", "\(cut) until \(formatSeconds(window.end)) s")
+        watchProgress()
+    }
+
+    func nodeFault(_ fault: FaultPlan.NodeFault) async {
+        guard let node = fault.node ?? leader.map(\.leader), alive[node.value] else { return }
+        switch fault.kind {
+        case .crash(let restartAfter):
+            crash(node)
+            if let delay = restartAfter { scheduleRestart(node, at: now + delay) }
+        case .wipe(let restartAfter):
+            let accepted = storages[node.value].acceptor.accepted
+            crash(node)
+            // The disk is gone. The node still knows it was provisioned for this cluster (a real deployment
+            // knows from the other members' files or its operator), so it rejoins as a learner; with the
+            // test-only flaw it rejoins as if new, and votes.
+            let i = node.value
+            checker.wiped(node, accepted: accepted, survived: storages[i])
+            storages[i] = config.flaws.contains(.amnesiacVotes) ? DurableState() : .amnesiac()
+            wiped.insert(node)
+            report.diskCrashes.wipes += 1
+            emit(node, "Bus", "loses its disk")
+            scheduleRestart(node, at: now + restartAfter)
+        case .pause(let duration):
+            pausedUntil[node.value] = max(pausedUntil[node.value], now + duration)
+            emit(node, "Bus", "pauses until \(formatSeconds(pausedUntil[node.value])) s")
+            if progress != nil { queue.push(.faultEnds, at: pausedUntil[node.value]) }
+        }
+        watchProgress()
+    }
+
+    /// A crash keeps what the node's disk synced, plus whatever of its unsynced writes the seed lets survive
+    /// (see `SimulatedDisk`); messages still waiting for a sync are lost with it. A correct node sent nothing
+    /// that depends on an unsynced write; with the test-only flaw `sendsBeforeSyncing` it did, and the
+    /// durability check catches the loss.
+    func crash(_ victim: NodeID) {
+        let i = victim.value
+        let actedOn = disks[i].stateActedOn(exposed: exposedWrite[i]) ?? storages[i].copy()
+        do {
+            let (recovered, tally) = try disks[i].afterCrash(&random, node: victim)
+            storages[i] = recovered
+            report.diskCrashes += tally
+            if tally.withUnsyncedWrites > 0 {
+                emit(victim, "Bus", "crash loses \(tally.writesLost) unsynced write(s)" + (tally.tornWrites > 0 ? ", one torn" : ""))
+            }
+        } catch {
+            checker.violation("recovery: \(error)")
+        }
+        checker.crashed(victim, actedOn: actedOn, survives: storages[i])
+        held[i] = []
+        alive[i] = false
+        incarnation[i] += 1
+        report.crashedNodes.append(victim)
+        for script in scripts where script.node == victim && stoppedClients.insert(script.client).inserted {
+            let unanswered = script.count - (resultsSeen[script.client] ?? 0)
+            if unanswered > 0 { busyClients[i] -= 1 }
+            remaining -= unanswered
+            report.requestsExpected -= unanswered
+        }
+        emit(victim, "Bus", "crashes" + (leader?.leader == victim ? " (it led ballot \(leader!))" : ""))
+    }
+
+    private func scheduleRestart(_ node: NodeID, at time: Microseconds) {
+        pendingRestarts += 1
+        queue.push(.restart(node), at: time)
+    }
+
+    func restart(_ node: NodeID) async {
+        let i = node.value
+        guard !alive[i] else { return }
+        if config.flaws.contains(.acceptorForgetsOnRestart) { storages[i] = DurableState() }
+        if wiped.contains(node) { checker.restartingWiped(node) }
+        alive[i] = true
+        appliedEnd[i] = nil
+        disks[i] = SimulatedDisk(state: storages[i], keepsImages: canCrash)
+        writtenChanges[i] = storages[i].changes
+        exposedWrite[i] = 0
+        nodes[i] = Node(id: node, executor: executor)
+        emit(node, "Bus", wiped.contains(node) ? "restarts with an empty disk"
+                                               : "restarts with its durable state (promised \(storages[i].acceptor.promised))")
+        // A member resumes from its durable state. A node that never joined starts over: the seed node runs its
+        // Seed again if no cluster formed, any other node asks to join.
+        var roles: [any Role]
+        if storages[i].membership == .member, let member = try? Initializer.restartedMemberRoles(
+            node: node, config: config, executor: executor, makeMachine: makeMachine, storage: storages[i]) {
+            roles = member
+            appliedEnd[i] = storages[i].replicaSnapshot?.nextSlot ?? .zero
+        } else if node == config.members[0] && !clusterFormed && storages[i].membership == .new {
+            roles = [Seed(node: node, config: config, executor: executor, makeMachine: makeMachine, storage: storages[i])]
+        } else {
+            let nonce = storages[i].membership == .learner ? random.next() : 0
+            roles = [Initializer(node: node, config: config, executor: executor, makeMachine: makeMachine,
+                                 storage: storages[i], nonce: nonce)]
+        }
+        for role in roles { process(await nodes[i].install(role), at: node) }
+        watchProgress()
+        // Old messages of its former self, and old answers to it, arrive again over the next 0.3 s.
+        for _ in 0..<plan.restartReplays where faultPhase && !pastMessages[i].isEmpty {
+            let (old, from, to) = pastMessages[i][Int(random.upTo(UInt64(pastMessages[i].count - 1)))]
+            report.duplicatedMessages += 1
+            queue.push(.deliver(old, from: from, to: to), at: now + Microseconds(random.upTo(300_000)))
+        }
+    }
+
+    /// Keeps a message sent to or by node `i` for replays after the node restarts (the latest 32, at random).
+    func keepForReplay(_ message: Message, from: NodeID, to: NodeID, at i: Int) {
+        if pastMessages[i].count < 32 { pastMessages[i].append((message, from, to)) }
+        else { pastMessages[i][Int(random.upTo(31))] = (message, from, to) }
+    }
+
+    /// Tells the progress watch the cluster's state now: which voting nodes are up (alive, not paused, not
+    /// waiting to rejoin), which pairs of them can talk both ways, and where clients wait.
+    func watchProgress(completed: Bool = false) {
+        guard progress != nil else { return }
+        var up = NodeSet()
+        for id in config.members where alive[id.value] && pausedUntil[id.value] <= now && !wiped.contains(id) {
+            up.insert(id)
+        }
+        var reaches = Array(repeating: NodeSet(), count: config.members.count)
+        for a in up {
+            reaches[a.value].insert(a)
+            for b in up where a < b && !isCut(a, b) && !isCut(b, a) {
+                reaches[a.value].insert(b)
+                reaches[b.value].insert(a)
+            }
+        }
+        var waiting = NodeSet()
+        for id in config.members where busyClients[id.value] > 0 { waiting.insert(id) }
+        if let failure = progress!.observe(now: now, up: up, reaches: reaches, waiting: waiting, completed: completed) {
+            checker.violation(failure)
+        }
+        report.longestStall = progress!.longestStall
+    }
+}
