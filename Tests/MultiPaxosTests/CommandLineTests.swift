@@ -18,8 +18,10 @@ import Testing
 
     @Test func theRerunHintKeepsEveryOptionButQuietAndHistory() throws {
         let parsed = try CommandLineOptions.parse(["42", "--drop", "0.9", "--quiet", "--history", "h.jsonl", "--mode", "per-slot",
-                                                   "--wipe-leader-at", "0.5", "-q"])
+                                                   "--wipe-leader-at", "0.5"])
         #expect(parsed.rerunCommand == "multipaxos 42 --drop 0.9 --mode per-slot --wipe-leader-at 0.5")
+        let attached = try CommandLineOptions.parse(["42", "-q", "--history=h.jsonl", "--drop=0.9"])
+        #expect(attached.rerunCommand == "multipaxos 42 --drop=0.9")
     }
 
     @Test(arguments: [
