@@ -31,7 +31,6 @@ func clusterCommand(_ args: [String]) async -> Int32 {
             return 1
         }
     }
-    for sig in [SIGTERM, SIGINT] { signal(sig, SIG_IGN) }
     var children: [Process] = []
     let (exits, exited) = AsyncStream<(Int, Int32)>.makeStream()
     for i in 0..<options.nodes {
@@ -61,12 +60,7 @@ func clusterCommand(_ args: [String]) async -> Int32 {
     let stopAll: @Sendable () -> Void = { [pids = children.map(\.processIdentifier)] in
         for pid in pids { kill(pid, SIGTERM) }
     }
-    let sources = [SIGTERM, SIGINT].map { number -> any DispatchSourceSignal in
-        let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-        source.setEventHandler(handler: stopAll)
-        source.resume()
-        return source
-    }
+    let sources = onStopSignals { _ in stopAll() }
     defer { for source in sources { source.cancel() } }
     // A node that exits on its own (killed to watch a failover, say) is reported; the others go on. The command
     // ends when every node has exited: after Ctrl-C or SIGTERM, or once the last one is gone.

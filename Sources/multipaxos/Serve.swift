@@ -41,15 +41,9 @@ func serveCommand(_ args: [String]) async -> Int32 {
         return 1
     }
     // SIGTERM and SIGINT stop the node: it finishes the step under way, syncs, and exits 0.
-    let signals = [SIGTERM, SIGINT].map { number -> any DispatchSourceSignal in
-        signal(number, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-        source.setEventHandler {
-            log("signal \(number): stopping")
-            node.stop()
-        }
-        source.resume()
-        return source
+    let signals = onStopSignals { number in
+        log("signal \(number): stopping")
+        node.stop()
     }
     defer { for source in signals { source.cancel() } }
     do {

@@ -37,15 +37,9 @@ func tortureCommand(_ args: [String]) -> Int32 {
         return 2
     }
     // Ctrl-C or SIGTERM: the run stops its clients and nemesis, stops every node by its PID and the proxy.
-    let signals = [SIGINT, SIGTERM].map { number -> any DispatchSourceSignal in
-        signal(number, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-        source.setEventHandler {
-            sayLine("torture: signal \(number): stopping every node and the proxy")
-            torture.interrupt()
-        }
-        source.resume()
-        return source
+    let signals = onStopSignals { number in
+        sayLine("torture: signal \(number): stopping every node and the proxy")
+        torture.interrupt()
     }
     defer { for source in signals { source.cancel() } }
     let report: TortureReport
