@@ -172,8 +172,9 @@ public actor LocalCluster {
 
     /// A new client; each client sends one request at a time (concurrent calls on one client wait their turn).
     /// Its identity is random, so it never collides with a client of an earlier run whose requests the
-    /// replicas' reply caches (restored from disk) still remember.
-    public func makeClient(requestTimeout: Duration = .milliseconds(500), giveUpAfter: Duration = .seconds(10)) -> ClusterClient {
+    /// replicas' reply caches (restored from disk) still remember. A call gives up after `giveUpAfter` (30 s by
+    /// default: on a loaded machine, elections on the real clock can take several seconds).
+    public func makeClient(requestTimeout: Duration = .milliseconds(500), giveUpAfter: Duration = .seconds(30)) -> ClusterClient {
         var id: UInt64
         repeat { id = UInt64.random(in: 1...UInt64.max) } while !issuedClients.insert(id).inserted
         return ClusterClient(id: ClientID(id), router: router, members: configuration.members,
