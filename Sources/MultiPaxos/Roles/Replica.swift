@@ -32,6 +32,8 @@ public actor Replica: Role {
     private var lastCheckedSlot: Slot
     private var stalledChecks = 0
     private var peerCursor = 0
+    /// How many proposals this replica made as a learner: it sends each to the next member.
+    private var learnerProposals = 0
 
     /// Where the replica persists its snapshot; it survives a crash of the node.
     let storage: DurableState
@@ -107,11 +109,15 @@ public actor Replica: Role {
     }
 
     private var leaderNode: NodeID {
-        let target = leaderHint == .initial || config.contenders.contains(node) ? node : leaderHint.leader
-        // A learner has no Leader of its own (and its former self may be the stale hint): any member's Leader
-        // passes a proposal on to the leader it knows.
-        guard target == node, storage.membership == .learner else { return target }
-        return config.members.first { $0 != node } ?? node
+        // A contender's own Leader proposes its clients' commands; a learner has no Leader (so is no contender).
+        let learner = storage.membership == .learner
+        let target = leaderHint == .initial || (config.contenders.contains(node) && !learner) ? node : leaderHint.leader
+        // A learner (whose former self may be the stale hint) asks the other members' Leaders in turn, one per
+        // proposal, so that a member that is down is not asked forever: any Leader passes a proposal on to the
+        // leader it knows.
+        guard target == node, learner else { return target }
+        let others = config.members.filter { $0 != node }
+        return others.isEmpty ? node : others[learnerProposals % others.count]
     }
 
     private func request(_ command: Command, from origin: NodeID) -> [Effect] {
@@ -130,6 +136,7 @@ public actor Replica: Role {
             }
         }
         waiting[command.key] = (command, origin)
+        if storage.membership == .learner { learnerProposals += 1 }
         return [.send(.propose(Propose(command: command, forwarded: false)), to: leaderNode)]
     }
 
