@@ -30,6 +30,8 @@ public actor Leader: Role {
     private var ticking = false
     /// CheckQuorum while leading, pre-vote while following.
     private var election: Election
+    /// Whether a `preVoteRetry` timer is pending (timers cannot be cancelled: each firing sets the next).
+    private var preVoteRetryArmed = false
 
     /// The next slot to assign.
     private var nextSlot = Slot.zero
@@ -81,6 +83,7 @@ public actor Leader: Role {
         switch input {
         case .timer(.heartbeat): return onTick()
         case .timer(.leaderCheck(let generation)): return onLeaderCheck(generation)
+        case .timer(.preVoteRetry): return retryPreVote()
         case .timer: return []
         case .message(let message, let from):
             guard config.memberSet.contains(from) else { return [] }
@@ -348,10 +351,28 @@ public actor Leader: Role {
         if contender { return [.event(.leaderSuspected(leaderBallot))] + startElection() }
         let candidate = nextBallot()
         if election.startPreVote(candidate) { return [.event(.leaderSuspected(leaderBallot))] + startElection() }
-        return [
+        var effects: [Effect] = [
             .event(.leaderSuspected(leaderBallot)),
             .broadcast(.preVote(PreVote(ballot: candidate)), to: config.memberSet.subtracting(NodeSet([node]))),
             armLeaderCheck(jitter: config.timing.backoffMax),
+        ]
+        if !preVoteRetryArmed {
+            preVoteRetryArmed = true
+            effects.append(.setTimer(.preVoteRetry, after: config.timing.retransmitInterval, jitter: 0))
+        }
+        return effects
+    }
+
+    /// Asks again, every retransmit interval while the pre-vote lasts, the nodes that have not granted it: on a
+    /// lossy network a single round would often cost a whole leader timeout.
+    private func retryPreVote() -> [Effect] {
+        guard let round = election.preVote, !isActive, !scouting else {
+            preVoteRetryArmed = false
+            return []
+        }
+        return [
+            .broadcast(.preVote(PreVote(ballot: round.ballot)), to: config.memberSet.subtracting(round.grants)),
+            .setTimer(.preVoteRetry, after: config.timing.retransmitInterval, jitter: 0),
         ]
     }
 
