@@ -39,6 +39,9 @@ if rawArguments.first == "cluster" {
 if rawArguments.first == "load" {
     exit(loadCommand(Array(rawArguments.dropFirst())))
 }
+if rawArguments.first == "mutants" {
+    exit(await mutantsCommand(Array(rawArguments.dropFirst())))
+}
 if rawArguments.first == "simulate" {
     exit(await simulateCommand(Array(rawArguments.dropFirst())))
 }

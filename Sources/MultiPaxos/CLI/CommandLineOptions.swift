@@ -57,6 +57,7 @@ public struct CommandLineOptions: Sendable {
         other commands:
           multipaxos simulate --seeds A..B [options]  many seeds, each with its own fault plan (--help for more)
           multipaxos bench [options]                  the two modes side by side (--help for more)
+          multipaxos mutants [options]                plant each known bug and check a sweep catches it
           multipaxos check-history FILE               check a JSON-lines client history for linearizability
           multipaxos log-writer FILE COUNT            append COUNT synced records to a log (for crash tests)
           multipaxos cluster-writer DIR TAG COUNT     append to a 3-node cluster stored in DIR (for crash tests)

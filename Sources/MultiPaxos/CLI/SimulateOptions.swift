@@ -50,14 +50,7 @@ public struct SimulateOptions: Sendable {
         while let arg = cursor.current {
             switch arg {
             case "--help", "-h": return nil
-            case "--seeds":
-                let text = try cursor.value(arg)
-                let parts = text.split(separator: ".", omittingEmptySubsequences: true)
-                let bounds = text.contains("..") ? parts.map { UInt64($0) } : [UInt64(text), UInt64(text)]
-                guard bounds.count == 2, let a = bounds[0], let b = bounds[1], a <= b else {
-                    throw OptionsError("--seeds '\(text)' is not a range A..B of integers with A <= B")
-                }
-                result.seeds = a...b
+            case "--seeds": result.seeds = try cursor.seeds(arg)
             case "--mode":
                 let text = try cursor.value(arg)
                 if text == "both" { result.modes = Mode.allCases } else if let m = Mode(rawValue: text) { result.modes = [m] } else {

@@ -131,6 +131,7 @@ public actor Leader: Role {
             return startCommander(slot, value)
         case .perSlot:
             proposedSlots.insert(slot)
+            if config.flaws.contains(.perSlotSkipsPhase1) { return startCommander(slot, value) }
             phase1Pending[slot] = value
             return [.send(.startPhase1(StartPhase1(ballot: ballot, scope: .only(slot))), to: node)]
         }
@@ -170,7 +171,10 @@ public actor Leader: Role {
             for pv in a.accepted { reported[pv.slot] = pv.value }
             var slot = start
             while slot < end {
-                effects += startCommander(slot, reported[slot] ?? .noop)
+                // The test-only flaw leaves the slots whose values Phase 1 reported alone.
+                if reported[slot] == nil || !config.flaws.contains(.leaderSkipsRedrive) {
+                    effects += startCommander(slot, reported[slot] ?? .noop)
+                }
                 slot = slot.next
             }
             nextSlot = end
@@ -179,7 +183,8 @@ public actor Leader: Role {
             guard isActive, let mine = phase1Pending.removeValue(forKey: slot) else { return [] }
             nextSlot = max(nextSlot, a.slotsEnd)
             let chosen = a.accepted.first?.value ?? mine
-            var effects = slot >= floor ? startCommander(slot, chosen) : []
+            let skipped = chosen != mine && config.flaws.contains(.leaderSkipsRedrive)
+            var effects = slot >= floor && !skipped ? startCommander(slot, chosen) : []
             if chosen != mine || slot < floor, case .command(let c) = mine {
                 // The slot was taken by another value: propose this command again in a later slot.
                 proposedKeys.remove(c.key)
@@ -193,7 +198,8 @@ public actor Leader: Role {
         if a.promised > ballot { return stepDown(by: a.promised) }
         if isActive, a.ballot == ballot { election.heard(from: from) }
         guard a.promised == a.ballot, var commander = inFlight[a.slot], commander.ballot == a.ballot else { return [] }
-        guard commander.record(from, quorum: config.quorum) else {
+        let quorum = config.flaws.contains(.smallPhase2Quorum) ? config.quorum - 1 : config.quorum
+        guard commander.record(from, quorum: quorum, countsDuplicates: config.flaws.contains(.commanderCountsDuplicates)) else {
             inFlight[a.slot] = commander
             return []
         }
@@ -293,9 +299,11 @@ public actor Leader: Role {
         // known; replicas that cannot learn them ask for them to be settled (FillHole), adopting what was chosen.
         // (A stable leader's Phase 1 already covered them; slots beyond it were never chosen.)
         if config.mode == .perSlot { nextSlot = max(nextSlot, r.acceptedEnd) }
-        guard applied.count >= config.quorum else { return }
-        // The quorum-th highest applied slot: a majority has applied everything below it.
-        let watermark = applied.values.sorted(by: >)[config.quorum - 1]
+        // The quorum-th highest applied slot: a majority has applied everything below it. (The test-only flaw
+        // takes the highest.)
+        let highest = config.flaws.contains(.trimsAtHighestApplied)
+        guard applied.count >= (highest ? 1 : config.quorum) else { return }
+        let watermark = applied.values.sorted(by: >)[highest ? 0 : config.quorum - 1]
         trimBelow = max(trimBelow, watermark)
         raiseFloor(to: trimBelow)
     }

@@ -34,6 +34,8 @@ public actor Replica: Role {
     private var peerCursor = 0
     /// How many proposals this replica made as a learner: it sends each to the next member.
     private var learnerProposals = 0
+    /// The test-only flaw `trimsOnUndurableProgress`: the snapshot to persist at the next heartbeat.
+    private var lateSnapshot: Snapshot?
 
     /// Where the replica persists its snapshot; it survives a crash of the node.
     let storage: DurableState
@@ -62,8 +64,9 @@ public actor Replica: Role {
 
     /// The replica's state at `nextSlot`: what a Welcome or a catch-up snapshot carries.
     public func snapshot() -> Snapshot {
-        let cache = replies.keys.sorted().map { ReplyCacheEntry(client: $0, request: replies[$0]!.request,
-                                                                 result: replies[$0]!.result) }
+        let cache = config.flaws.contains(.snapshotWithoutReplyCache) ? [] : replies.keys.sorted().map {
+            ReplyCacheEntry(client: $0, request: replies[$0]!.request, result: replies[$0]!.result)
+        }
         return Snapshot(nextSlot: nextSlot, machine: machine.snapshot(), replies: cache, membershipEpoch: membershipEpoch,
                         rejoins: rejoins.values.sorted { ($0.node, $0.nonce) < ($1.node, $1.nonce) })
     }
@@ -90,8 +93,18 @@ public actor Replica: Role {
             case .heartbeat(let h) where config.memberSet.contains(from):
                 knownEnd = max(knownEnd, h.nextSlot)
                 trim(below: h.trimBelow)
-                if nextSlot > storage.replicaSnapshot?.nextSlot ?? .zero { storage.replicaSnapshot = snapshot() }
-                let durable = storage.replicaSnapshot?.nextSlot ?? .zero
+                let durable: Slot
+                if config.flaws.contains(.trimsOnUndurableProgress) {
+                    // Reports what it applied; persists the snapshot it reported last time (a heartbeat late).
+                    if let late = lateSnapshot, late.nextSlot > storage.replicaSnapshot?.nextSlot ?? .zero {
+                        storage.replicaSnapshot = late
+                    }
+                    lateSnapshot = snapshot()
+                    durable = nextSlot
+                } else {
+                    if nextSlot > storage.replicaSnapshot?.nextSlot ?? .zero { storage.replicaSnapshot = snapshot() }
+                    durable = storage.replicaSnapshot?.nextSlot ?? .zero
+                }
                 let reply = Effect.send(.heartbeatReply(HeartbeatReply(ballot: h.ballot, applied: durable,
                                                                          acceptedEnd: storage.acceptor.slotsEnd)), to: from)
                 return [reply] + learnLeader(h.ballot)
@@ -151,6 +164,13 @@ public actor Replica: Role {
 
     private func applyReady() -> [Effect] {
         var effects: [Effect] = []
+        if config.flaws.contains(.replicaSkipsHoles), pending[nextSlot] == nil, let next = pending.keys.min() {
+            // Takes the slots it has not learned for no-ops.
+            while nextSlot < next {
+                log.append(.noop)
+                nextSlot = nextSlot.next
+            }
+        }
         while let value = pending.removeValue(forKey: nextSlot) {
             let slot = nextSlot
             log.append(value)
