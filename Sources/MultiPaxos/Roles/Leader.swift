@@ -30,8 +30,6 @@ public actor Leader: Role {
     private var ticking = false
     /// CheckQuorum while leading, pre-vote while following.
     private var election: Election
-    /// Whether a `preVoteRetry` timer is pending (timers cannot be cancelled: each firing sets the next).
-    private var preVoteRetryArmed = false
 
     /// The next slot to assign.
     private var nextSlot = Slot.zero
@@ -83,7 +81,7 @@ public actor Leader: Role {
         switch input {
         case .timer(.heartbeat): return onTick()
         case .timer(.leaderCheck(let generation)): return onLeaderCheck(generation)
-        case .timer(.preVoteRetry): return retryPreVote()
+        case .timer(.preVoteRetry): return isActive || scouting ? election.stopRetrying() : election.retryPreVote(config: config)
         case .timer: return []
         case .message(let message, let from):
             guard config.memberSet.contains(from) else { return [] }
@@ -258,16 +256,21 @@ public actor Leader: Role {
     private func stepDown(by higher: Ballot) -> [Effect] {
         let wasCompeting = isActive || scouting
         leaderBallot = max(leaderBallot, higher)
+        resign()
+        var effects: [Effect] = wasCompeting ? [.event(.preempted(ballot, by: higher))] : []
+        effects.append(armLeaderCheck(jitter: config.timing.backoffMax))
+        effects += forwardQueue()
+        return effects
+    }
+
+    /// Stops leading or competing; the slots in flight are left to whoever leads next.
+    private func resign() {
         isActive = false
         scouting = false
         inFlight = [:]
         phase1Pending = [:]
         proposedKeys = []
         heardFromLeader = false
-        var effects: [Effect] = wasCompeting ? [.event(.preempted(ballot, by: higher))] : []
-        effects.append(armLeaderCheck(jitter: config.timing.backoffMax))
-        effects += forwardQueue()
-        return effects
     }
 
     private func forwardQueue() -> [Effect] {
@@ -357,31 +360,10 @@ public actor Leader: Role {
         }
         // Contenders compete at will (benchmarks of contention); anyone else asks a majority first.
         if contender { return [.event(.leaderSuspected(leaderBallot))] + startElection() }
-        let candidate = nextBallot()
-        if election.startPreVote(candidate) { return [.event(.leaderSuspected(leaderBallot))] + startElection() }
-        var effects: [Effect] = [
-            .event(.leaderSuspected(leaderBallot)),
-            .broadcast(.preVote(PreVote(ballot: candidate)), to: config.memberSet.subtracting(NodeSet([node]))),
-            armLeaderCheck(jitter: config.timing.backoffMax),
-        ]
-        if !preVoteRetryArmed {
-            preVoteRetryArmed = true
-            effects.append(.setTimer(.preVoteRetry, after: config.timing.retransmitInterval, jitter: 0))
+        guard let asking = election.startPreVote(nextBallot(), config: config) else {
+            return [.event(.leaderSuspected(leaderBallot))] + startElection()
         }
-        return effects
-    }
-
-    /// Asks again, every retransmit interval while the pre-vote lasts, the nodes that have not granted it: on a
-    /// lossy network a single round would often cost a whole leader timeout.
-    private func retryPreVote() -> [Effect] {
-        guard let round = election.preVote, !isActive, !scouting else {
-            preVoteRetryArmed = false
-            return []
-        }
-        return [
-            .broadcast(.preVote(PreVote(ballot: round.ballot)), to: config.memberSet.subtracting(round.grants)),
-            .setTimer(.preVoteRetry, after: config.timing.retransmitInterval, jitter: 0),
-        ]
+        return [.event(.leaderSuspected(leaderBallot)), armLeaderCheck(jitter: config.timing.backoffMax)] + asking
     }
 
     /// Supports a pre-vote only if this node has not heard from a leader since its last check and does not
@@ -401,13 +383,8 @@ public actor Leader: Role {
     /// CheckQuorum: a whole leader timeout without hearing from a majority. Stop leading (in-flight slots are
     /// left to the next leader), and compete again only through a pre-vote.
     private func stepDownForLostQuorum(heard: Int) -> [Effect] {
-        isActive = false
+        resign()
         ticking = false
-        scouting = false
-        inFlight = [:]
-        phase1Pending = [:]
-        proposedKeys = []
-        heardFromLeader = false
         return [.event(.steppedDown(ballot, heard: heard)), armLeaderCheck(jitter: config.timing.backoffMax)]
     }
 }
