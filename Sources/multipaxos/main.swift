@@ -30,6 +30,7 @@ func run(_ command: Subcommand, _ args: [String]) async -> Int32 {
     case .keygen: keygenCommand(args)
     case .fuzz: fuzzCommand(args)
     case .torture: tortureCommand(args)
+    case .mutants: await mutantsCommand(args)
     case .logWriter: logWriter(args)
     case .clusterWriter: await clusterWriter(args)
     case .help: await helpCommand(args)

@@ -29,4 +29,24 @@ import Testing
         #expect(report.diskCrashes.wipes == 1 && report.rejoins == 1, "\(report.diskCrashes)")
         #expect(lines.contains { $0.contains(" n2 ") && $0.contains("restarts with an empty disk") })
     }
+
+    @Test(arguments: Mode.allCases)
+    func aWipedContenderRejoinsThoughTheFirstMemberIsDown(mode: Mode) async throws {
+        // Node 0 stops for good; node 3, a contender (its leader never defers), loses its disk. As a learner it
+        // has no Leader of its own: its rejoin must reach a live member's Leader (it used to go to node 0, the
+        // first other member, forever).
+        let (report, _) = try await simulate {
+            $0.seed = 5
+            $0.mode = mode
+            $0.requestsPerClient = 15
+            $0.placements = [n(1), n(2), n(4)]
+            $0.contenders = [n(3), n(4)]
+            $0.faults.nodeFaults = [
+                .init(node: n(0), kind: .crash(restartAfter: nil), at: 400_000),
+                .init(node: n(3), kind: .wipe(restartAfter: 200_000), at: 800_000),
+            ]
+        }
+        #expect(report.failures.isEmpty, "\(report.failures)")
+        #expect(report.rejoins == 1 && report.learners.isEmpty)
+    }
 }

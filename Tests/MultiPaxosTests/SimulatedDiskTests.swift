@@ -110,9 +110,10 @@ import Testing
     }
 
     @Test func crashesLoseUnsyncedWritesAndTheClusterStaysCorrect() async {
-        // Slow disks and crash-restart plans: crashes land on unsynced writes (some torn), and every check holds.
+        // Slow disks and crash storms: crashes land on unsynced writes (some torn), and every check holds.
         let outcomes = await Sweep.run(seeds: 1...60) {
-            var options = SimulationOptions.sweep(seed: $0, mode: .stableLeader, nodes: 5, clients: 4, requestsPerClient: 12)
+            var options = SimulationOptions.sweep(seed: $0, mode: .stableLeader, nodes: 5, clients: 4, requestsPerClient: 12,
+                                                  schedule: .crashStorms)
             options.syncLatency = 2_000
             return options
         }

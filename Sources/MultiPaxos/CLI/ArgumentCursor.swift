@@ -77,4 +77,15 @@ struct ArgumentCursor {
         }
         return p
     }
+
+    /// A range of seeds `A..B` (or `A` alone for `A..A`).
+    mutating func seeds(_ flag: String) throws(OptionsError) -> ClosedRange<UInt64> {
+        let text = try value(flag)
+        let parts = text.split(separator: ".", omittingEmptySubsequences: true)
+        let bounds = text.contains("..") ? parts.map { UInt64($0) } : [UInt64(text), UInt64(text)]
+        guard bounds.count == 2, let a = bounds[0], let b = bounds[1], a <= b else {
+            throw OptionsError("\(flag) '\(text)' is not a range A..B of integers with A <= B")
+        }
+        return a...b
+    }
 }

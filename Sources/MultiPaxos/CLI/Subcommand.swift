@@ -20,6 +20,8 @@ public enum Subcommand: String, CaseIterable, Sendable {
     case fuzz
     /// Real processes under kill -9, pauses and partitions, every history checked.
     case torture
+    /// Plants each known bug in turn and checks that a sweep catches it.
+    case mutants
     /// Appends synced records to a log (for crash tests).
     case logWriter = "log-writer"
     /// Appends through a 3-node cluster stored in a folder (for crash tests).
@@ -41,6 +43,7 @@ public enum Subcommand: String, CaseIterable, Sendable {
         case .keygen: "keygen FILE"
         case .fuzz: "fuzz --target T [options]"
         case .torture: "torture [--nodes 3|5] [options]"
+        case .mutants: "mutants [--seeds A..B] [--mode M]"
         case .logWriter: "log-writer FILE COUNT"
         case .clusterWriter: "cluster-writer DIR TAG COUNT"
         case .help: "help [COMMAND]"
@@ -60,6 +63,7 @@ public enum Subcommand: String, CaseIterable, Sendable {
         case .keygen: "write a new cluster key for serve --cluster-key-file"
         case .fuzz: "feed generated inputs to a decoder of untrusted bytes"
         case .torture: "real processes under kill -9, pauses and partitions, checked"
+        case .mutants: "plant each known bug and check that a sweep catches it"
         case .logWriter: "append COUNT synced records to a log (for crash tests)"
         case .clusterWriter: "append to a 3-node cluster stored in DIR (for crash tests)"
         case .help: "this text, or a command's (same as COMMAND --help)"

@@ -101,4 +101,31 @@ struct Flaws: OptionSet, Sendable {
     static let rejoinsWithoutReading = Flaws(rawValue: 64)
     /// A leader never checks that it hears from a majority (no CheckQuorum): a deaf leader keeps leading.
     static let leaderSkipsQuorumCheck = Flaws(rawValue: 128)
+    /// The Scout adopts, for each slot, the value accepted at the lowest ballot instead of the highest.
+    static let scoutAdoptsLowestBallot = Flaws(rawValue: 1 << 8)
+    /// The Scout counts a promise again when the same acceptor's promise arrives twice.
+    static let scoutCountsDuplicatePromises = Flaws(rawValue: 1 << 9)
+    /// The acceptor acknowledges Accepts for slots below its trim watermark.
+    static let acceptorAcksBelowTrim = Flaws(rawValue: 1 << 10)
+    /// A rejoining node reads one node fewer at its fence than it needs.
+    static let rejoinFenceReadsOneFewer = Flaws(rawValue: 1 << 11)
+    /// The leader trims at the highest slot any replica applied instead of the one a majority applied.
+    static let trimsAtHighestApplied = Flaws(rawValue: 1 << 12)
+    /// Replicas report what they applied before their snapshot of it is durable (they persist it a heartbeat
+    /// later), so the cluster trims on progress a crash can still take back.
+    static let trimsOnUndurableProgress = Flaws(rawValue: 1 << 13)
+    /// Phase 1 is adopted with one promise fewer than a majority.
+    static let smallPhase1Quorum = Flaws(rawValue: 1 << 14)
+    /// A slot is decided with one Accepted fewer than a majority.
+    static let smallPhase2Quorum = Flaws(rawValue: 1 << 15)
+    /// A new leader does not drive the values Phase 1 reported (it leaves those slots alone).
+    static let leaderSkipsRedrive = Flaws(rawValue: 1 << 16)
+    /// A replica that has a later decision skips a slot it has not learned instead of waiting for it.
+    static let replicaSkipsHoles = Flaws(rawValue: 1 << 17)
+    /// A replica's snapshot leaves out the reply cache.
+    static let snapshotWithoutReplyCache = Flaws(rawValue: 1 << 18)
+    /// A Commander counts every Accepted it receives, duplicates of the same acceptor's included.
+    static let commanderCountsDuplicates = Flaws(rawValue: 1 << 19)
+    /// A per-slot leader proposes in a slot without running that slot's Phase 1.
+    static let perSlotSkipsPhase1 = Flaws(rawValue: 1 << 20)
 }

@@ -8,6 +8,8 @@ public enum ProtocolTimer: Hashable, Sendable, CustomStringConvertible {
     case heartbeat
     /// A follower checks whether it heard the leader; `generation` discards checks armed before a reset.
     case leaderCheck(generation: UInt64)
+    /// A follower asking for a pre-vote asks again the nodes that have not granted it.
+    case preVoteRetry
     /// The scout resends Prepares that are still waiting for a majority.
     case scoutRetransmit
     /// A replica checks whether it is lagging and asks a peer for what it missed.
@@ -20,7 +22,7 @@ public enum ProtocolTimer: Hashable, Sendable, CustomStringConvertible {
     /// The role that owns the timer.
     public var role: RoleKind {
         switch self {
-        case .heartbeat, .leaderCheck: .leader
+        case .heartbeat, .leaderCheck, .preVoteRetry: .leader
         case .scoutRetransmit: .scout
         case .catchUp: .replica
         case .requestRetry: .requester
@@ -31,6 +33,7 @@ public enum ProtocolTimer: Hashable, Sendable, CustomStringConvertible {
         switch self {
         case .heartbeat: "heartbeat"
         case .leaderCheck(let g): "leader-check(\(g))"
+        case .preVoteRetry: "pre-vote-retry"
         case .scoutRetransmit: "scout-retransmit"
         case .catchUp: "catch-up"
         case .requestRetry(let k): "request-retry(\(k))"

@@ -74,7 +74,7 @@ public actor Acceptor: Role {
     private func accept(_ a: Accept, from: NodeID) -> [Effect] {
         // A slot below the watermark is decided and its record gone: acknowledging a (possibly stale) Accept
         // there could let an old leader count a majority for a second value.
-        guard a.slot >= storage.acceptor.trimmedBelow else { return [] }
+        guard a.slot >= storage.acceptor.trimmedBelow || config.flaws.contains(.acceptorAcksBelowTrim) else { return [] }
         let current = promised(for: a.slot)
         if a.ballot >= current || config.flaws.contains(.acceptorIgnoresPromises) {
             switch config.mode {

@@ -8,6 +8,8 @@ struct Commander {
     var sentAtTick: UInt64
     /// The acceptors that accepted, counted only among members.
     private(set) var acceptedBy = NodeSet()
+    /// Accepted messages counted (the test-only flaw `commanderCountsDuplicates` counts repeats too).
+    private var count = 0
 
     init(ballot: Ballot, slot: Slot, value: Value, tick: UInt64) {
         self.ballot = ballot
@@ -20,7 +22,10 @@ struct Commander {
     var accept: Message { .accept(Accept(ballot: ballot, slot: slot, value: value)) }
 
     /// Records that `acceptor` accepted; returns true exactly once, when the count first reaches `quorum`.
-    mutating func record(_ acceptor: NodeID, quorum: Int) -> Bool {
-        acceptedBy.insert(acceptor) && acceptedBy.count == quorum
+    /// `countsDuplicates` is a test-only flaw: every Accepted counts, repeats of one acceptor's included.
+    mutating func record(_ acceptor: NodeID, quorum: Int, countsDuplicates: Bool = false) -> Bool {
+        guard acceptedBy.insert(acceptor) || countsDuplicates else { return false }
+        count += 1
+        return count == quorum
     }
 }

@@ -21,6 +21,8 @@ struct Election {
 
     /// A pre-vote in progress: the ballot asked for, who granted it, and the highest ballot a granter knew.
     private(set) var preVote: (ballot: Ballot, grants: NodeSet, highest: Ballot)?
+    /// Whether a `preVoteRetry` timer is pending (timers cannot be cancelled: each firing sets the next).
+    private var retryArmed = false
 
     init(node: NodeID, config: ClusterConfiguration) {
         self.node = node
@@ -56,10 +58,33 @@ struct Election {
 
     // MARK: Pre-vote
 
-    /// Starts asking for support to compete with `ballot`; returns whether this node alone is a majority.
-    mutating func startPreVote(_ ballot: Ballot) -> Bool {
+    /// Starts asking the other members for support to compete with `ballot`: returns the messages and the
+    /// retry timer, or nil when this node alone is a majority and may compete at once.
+    mutating func startPreVote(_ ballot: Ballot, config: ClusterConfiguration) -> [Effect]? {
         preVote = (ballot, NodeSet([node]), .initial)
-        return quorum <= 1
+        guard quorum > 1 else { return nil }
+        var effects: [Effect] = [.broadcast(.preVote(PreVote(ballot: ballot)), to: config.memberSet.subtracting(NodeSet([node])))]
+        if !retryArmed {
+            retryArmed = true
+            effects.append(.setTimer(.preVoteRetry, after: config.timing.retransmitInterval, jitter: 0))
+        }
+        return effects
+    }
+
+    /// The retry timer fired: while the pre-vote lasts, ask the members that have not granted it again (on a
+    /// lossy network a single round would often cost a whole leader timeout).
+    mutating func retryPreVote(config: ClusterConfiguration) -> [Effect] {
+        guard let round = preVote else { return stopRetrying() }
+        return [
+            .broadcast(.preVote(PreVote(ballot: round.ballot)), to: config.memberSet.subtracting(round.grants)),
+            .setTimer(.preVoteRetry, after: config.timing.retransmitInterval, jitter: 0),
+        ]
+    }
+
+    /// The retry timer fired with no pre-vote to retry: it is not set again.
+    mutating func stopRetrying() -> [Effect] {
+        retryArmed = false
+        return []
     }
 
     /// A member granted the pre-vote for `ballot`; returns the highest ballot the granters know once a majority

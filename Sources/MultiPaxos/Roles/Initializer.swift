@@ -110,7 +110,9 @@ public actor Initializer: Role {
 
     /// How many other nodes must promise the fence: enough that every quorum containing this node's former
     /// self contains one of them, and that its former votes plus the rest can never make a quorum again.
-    public var fenceReadsNeeded: Int { config.members.count - config.quorum + 1 }
+    public var fenceReadsNeeded: Int {
+        config.members.count - config.quorum + (config.flaws.contains(.rejoinFenceReadsOneFewer) ? 0 : 1)
+    }
 
     public func start() -> [Effect] { askNext() }
 

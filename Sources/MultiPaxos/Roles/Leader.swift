@@ -81,6 +81,7 @@ public actor Leader: Role {
         switch input {
         case .timer(.heartbeat): return onTick()
         case .timer(.leaderCheck(let generation)): return onLeaderCheck(generation)
+        case .timer(.preVoteRetry): return isActive || scouting ? election.stopRetrying() : election.retryPreVote(config: config)
         case .timer: return []
         case .message(let message, let from):
             guard config.memberSet.contains(from) else { return [] }
@@ -128,6 +129,7 @@ public actor Leader: Role {
             return startCommander(slot, value)
         case .perSlot:
             proposedSlots.insert(slot)
+            if config.flaws.contains(.perSlotSkipsPhase1) { return startCommander(slot, value) }
             phase1Pending[slot] = value
             return [.send(.startPhase1(StartPhase1(ballot: ballot, scope: .only(slot))), to: node)]
         }
@@ -167,7 +169,10 @@ public actor Leader: Role {
             for pv in a.accepted { reported[pv.slot] = pv.value }
             var slot = start
             while slot < end {
-                effects += startCommander(slot, reported[slot] ?? .noop)
+                // The test-only flaw leaves the slots whose values Phase 1 reported alone.
+                if reported[slot] == nil || !config.flaws.contains(.leaderSkipsRedrive) {
+                    effects += startCommander(slot, reported[slot] ?? .noop)
+                }
                 slot = slot.next
             }
             nextSlot = end
@@ -176,7 +181,8 @@ public actor Leader: Role {
             guard isActive, let mine = phase1Pending.removeValue(forKey: slot) else { return [] }
             nextSlot = max(nextSlot, a.slotsEnd)
             let chosen = a.accepted.first?.value ?? mine
-            var effects = slot >= floor ? startCommander(slot, chosen) : []
+            let skipped = chosen != mine && config.flaws.contains(.leaderSkipsRedrive)
+            var effects = slot >= floor && !skipped ? startCommander(slot, chosen) : []
             if chosen != mine || slot < floor, case .command(let c) = mine {
                 // The slot was taken by another value: propose this command again in a later slot.
                 proposedKeys.remove(c.key)
@@ -190,7 +196,8 @@ public actor Leader: Role {
         if a.promised > ballot { return stepDown(by: a.promised) }
         if isActive, a.ballot == ballot { election.heard(from: from) }
         guard a.promised == a.ballot, var commander = inFlight[a.slot], commander.ballot == a.ballot else { return [] }
-        guard commander.record(from, quorum: config.quorum) else {
+        let quorum = config.flaws.contains(.smallPhase2Quorum) ? config.quorum - 1 : config.quorum
+        guard commander.record(from, quorum: quorum, countsDuplicates: config.flaws.contains(.commanderCountsDuplicates)) else {
             inFlight[a.slot] = commander
             return []
         }
@@ -249,16 +256,21 @@ public actor Leader: Role {
     private func stepDown(by higher: Ballot) -> [Effect] {
         let wasCompeting = isActive || scouting
         leaderBallot = max(leaderBallot, higher)
+        resign()
+        var effects: [Effect] = wasCompeting ? [.event(.preempted(ballot, by: higher))] : []
+        effects.append(armLeaderCheck(jitter: config.timing.backoffMax))
+        effects += forwardQueue()
+        return effects
+    }
+
+    /// Stops leading or competing; the slots in flight are left to whoever leads next.
+    private func resign() {
         isActive = false
         scouting = false
         inFlight = [:]
         phase1Pending = [:]
         proposedKeys = []
         heardFromLeader = false
-        var effects: [Effect] = wasCompeting ? [.event(.preempted(ballot, by: higher))] : []
-        effects.append(armLeaderCheck(jitter: config.timing.backoffMax))
-        effects += forwardQueue()
-        return effects
     }
 
     private func forwardQueue() -> [Effect] {
@@ -290,9 +302,11 @@ public actor Leader: Role {
         // known; replicas that cannot learn them ask for them to be settled (FillHole), adopting what was chosen.
         // (A stable leader's Phase 1 already covered them; slots beyond it were never chosen.)
         if config.mode == .perSlot { nextSlot = max(nextSlot, r.acceptedEnd) }
-        guard applied.count >= config.quorum else { return }
-        // The quorum-th highest applied slot: a majority has applied everything below it.
-        let watermark = applied.values.sorted(by: >)[config.quorum - 1]
+        // The quorum-th highest applied slot: a majority has applied everything below it. (The test-only flaw
+        // takes the highest.)
+        let highest = config.flaws.contains(.trimsAtHighestApplied)
+        guard applied.count >= (highest ? 1 : config.quorum) else { return }
+        let watermark = applied.values.sorted(by: >)[highest ? 0 : config.quorum - 1]
         trimBelow = max(trimBelow, watermark)
         raiseFloor(to: trimBelow)
     }
@@ -346,13 +360,10 @@ public actor Leader: Role {
         }
         // Contenders compete at will (benchmarks of contention); anyone else asks a majority first.
         if contender { return [.event(.leaderSuspected(leaderBallot))] + startElection() }
-        let candidate = nextBallot()
-        if election.startPreVote(candidate) { return [.event(.leaderSuspected(leaderBallot))] + startElection() }
-        return [
-            .event(.leaderSuspected(leaderBallot)),
-            .broadcast(.preVote(PreVote(ballot: candidate)), to: config.memberSet.subtracting(NodeSet([node]))),
-            armLeaderCheck(jitter: config.timing.backoffMax),
-        ]
+        guard let asking = election.startPreVote(nextBallot(), config: config) else {
+            return [.event(.leaderSuspected(leaderBallot))] + startElection()
+        }
+        return [.event(.leaderSuspected(leaderBallot)), armLeaderCheck(jitter: config.timing.backoffMax)] + asking
     }
 
     /// Supports a pre-vote only if this node has not heard from a leader since its last check and does not
@@ -372,13 +383,8 @@ public actor Leader: Role {
     /// CheckQuorum: a whole leader timeout without hearing from a majority. Stop leading (in-flight slots are
     /// left to the next leader), and compete again only through a pre-vote.
     private func stepDownForLostQuorum(heard: Int) -> [Effect] {
-        isActive = false
+        resign()
         ticking = false
-        scouting = false
-        inFlight = [:]
-        phase1Pending = [:]
-        proposedKeys = []
-        heardFromLeader = false
         return [.event(.steppedDown(ballot, heard: heard)), armLeaderCheck(jitter: config.timing.backoffMax)]
     }
 }

@@ -32,6 +32,10 @@ public actor Replica: Role {
     private var lastCheckedSlot: Slot
     private var stalledChecks = 0
     private var peerCursor = 0
+    /// How many proposals this replica made as a learner: it sends each to the next member.
+    private var learnerProposals = 0
+    /// The test-only flaw `trimsOnUndurableProgress`: the snapshot to persist at the next heartbeat.
+    private var lateSnapshot: Snapshot?
 
     /// Where the replica persists its snapshot; it survives a crash of the node.
     let storage: DurableState
@@ -60,8 +64,9 @@ public actor Replica: Role {
 
     /// The replica's state at `nextSlot`: what a Welcome or a catch-up snapshot carries.
     public func snapshot() -> Snapshot {
-        let cache = replies.keys.sorted().map { ReplyCacheEntry(client: $0, request: replies[$0]!.request,
-                                                                 result: replies[$0]!.result) }
+        let cache = config.flaws.contains(.snapshotWithoutReplyCache) ? [] : replies.keys.sorted().map {
+            ReplyCacheEntry(client: $0, request: replies[$0]!.request, result: replies[$0]!.result)
+        }
         return Snapshot(nextSlot: nextSlot, machine: machine.snapshot(), replies: cache, membershipEpoch: membershipEpoch,
                         rejoins: rejoins.values.sorted { ($0.node, $0.nonce) < ($1.node, $1.nonce) })
     }
@@ -88,8 +93,18 @@ public actor Replica: Role {
             case .heartbeat(let h) where config.memberSet.contains(from):
                 knownEnd = max(knownEnd, h.nextSlot)
                 trim(below: h.trimBelow)
-                if nextSlot > storage.replicaSnapshot?.nextSlot ?? .zero { storage.replicaSnapshot = snapshot() }
-                let durable = storage.replicaSnapshot?.nextSlot ?? .zero
+                let durable: Slot
+                if config.flaws.contains(.trimsOnUndurableProgress) {
+                    // Reports what it applied; persists the snapshot it reported last time (a heartbeat late).
+                    if let late = lateSnapshot, late.nextSlot > storage.replicaSnapshot?.nextSlot ?? .zero {
+                        storage.replicaSnapshot = late
+                    }
+                    lateSnapshot = snapshot()
+                    durable = nextSlot
+                } else {
+                    if nextSlot > storage.replicaSnapshot?.nextSlot ?? .zero { storage.replicaSnapshot = snapshot() }
+                    durable = storage.replicaSnapshot?.nextSlot ?? .zero
+                }
                 let reply = Effect.send(.heartbeatReply(HeartbeatReply(ballot: h.ballot, applied: durable,
                                                                          acceptedEnd: storage.acceptor.slotsEnd)), to: from)
                 return [reply] + learnLeader(h.ballot)
@@ -107,11 +122,15 @@ public actor Replica: Role {
     }
 
     private var leaderNode: NodeID {
-        let target = leaderHint == .initial || config.contenders.contains(node) ? node : leaderHint.leader
-        // A learner has no Leader of its own (and its former self may be the stale hint): any member's Leader
-        // passes a proposal on to the leader it knows.
-        guard target == node, storage.membership == .learner else { return target }
-        return config.members.first { $0 != node } ?? node
+        // A contender's own Leader proposes its clients' commands; a learner has no Leader (so is no contender).
+        let learner = storage.membership == .learner
+        let target = leaderHint == .initial || (config.contenders.contains(node) && !learner) ? node : leaderHint.leader
+        // A learner (whose former self may be the stale hint) asks the other members' Leaders in turn, one per
+        // proposal, so that a member that is down is not asked forever: any Leader passes a proposal on to the
+        // leader it knows.
+        guard target == node, learner else { return target }
+        let others = config.members.filter { $0 != node }
+        return others.isEmpty ? node : others[learnerProposals % others.count]
     }
 
     private func request(_ command: Command, from origin: NodeID) -> [Effect] {
@@ -130,6 +149,7 @@ public actor Replica: Role {
             }
         }
         waiting[command.key] = (command, origin)
+        if storage.membership == .learner { learnerProposals += 1 }
         return [.send(.propose(Propose(command: command, forwarded: false)), to: leaderNode)]
     }
 
@@ -144,6 +164,13 @@ public actor Replica: Role {
 
     private func applyReady() -> [Effect] {
         var effects: [Effect] = []
+        if config.flaws.contains(.replicaSkipsHoles), pending[nextSlot] == nil, let next = pending.keys.min() {
+            // Takes the slots it has not learned for no-ops.
+            while nextSlot < next {
+                log.append(.noop)
+                nextSlot = nextSlot.next
+            }
+        }
         while let value = pending.removeValue(forKey: nextSlot) {
             let slot = nextSlot
             log.append(value)

@@ -11,6 +11,8 @@ public actor Scout: Role {
         let ballot: Ballot
         let scope: PrepareScope
         var promisedBy = NodeSet()
+        /// Promises counted (the test-only flaw `scoutCountsDuplicatePromises` counts repeats too).
+        var promises = 0
         var best: [Slot: PValue] = [:]
         var trimmedBelow = Slot.zero
         var slotsEnd = Slot.zero
@@ -85,19 +87,22 @@ public actor Scout: Role {
                                   slotsEnd: p.slotsEnd)
             return [.send(.adopted(settled), to: node)]
         }
-        guard round.promisedBy.insert(from) else { return [] }
+        guard round.promisedBy.insert(from) || config.flaws.contains(.scoutCountsDuplicatePromises) else { return [] }
+        round.promises += 1
         for pv in p.accepted where round.scope.covers(pv.slot) {
             if let known = round.best[pv.slot] {
                 precondition(known.ballot != pv.ballot || known.value == pv.value,
                              "two values accepted at ballot \(pv.ballot) for \(pv.slot): \(known.value), \(pv.value)")
-                if pv.ballot > known.ballot { round.best[pv.slot] = pv }
+                let lowest = config.flaws.contains(.scoutAdoptsLowestBallot)
+                if lowest ? pv.ballot < known.ballot : pv.ballot > known.ballot { round.best[pv.slot] = pv }
             } else {
                 round.best[pv.slot] = pv
             }
         }
         round.trimmedBelow = max(round.trimmedBelow, p.trimmedBelow)
         round.slotsEnd = max(round.slotsEnd, p.slotsEnd)
-        guard round.promisedBy.count >= config.quorum else {
+        let needed = config.flaws.contains(.smallPhase1Quorum) ? config.quorum - 1 : config.quorum
+        guard round.promises >= needed else {
             rounds[p.scope] = round
             return []
         }

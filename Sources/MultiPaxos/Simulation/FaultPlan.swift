@@ -52,6 +52,17 @@ public struct FaultPlan: Sendable, CustomStringConvertible {
         public var start: Microseconds
         /// When it heals.
         public var end: Microseconds
+        /// Whether the cut links keep what they cannot deliver and deliver it all when the cut heals (as a
+        /// connection's buffers do), instead of losing it: stale messages then arrive long after they were sent.
+        public var holds = false
+
+        /// A window of `cut` from `start` to `end`; `holds` keeps messages for when it heals.
+        public init(cut: Cut, start: Microseconds, end: Microseconds, holds: Bool = false) {
+            self.cut = cut
+            self.start = start
+            self.end = end
+            self.holds = holds
+        }
     }
 
     /// Something that happens to a node.
@@ -97,7 +108,9 @@ public struct FaultPlan: Sendable, CustomStringConvertible {
     public var description: String {
         var parts = ["replay \(replayRate)", "long tail \(longTailRate)", "heal at \(formatSeconds(healAt)) s"]
         if restartReplays > 0 { parts.append("\(restartReplays) old messages replayed after each restart") }
-        for w in windows { parts.append("\(w.cut) \(formatSeconds(w.start))–\(formatSeconds(w.end)) s") }
+        for w in windows {
+            parts.append("\(w.cut) \(formatSeconds(w.start))–\(formatSeconds(w.end)) s" + (w.holds ? ", delivered late" : ""))
+        }
         for f in nodeFaults {
             let who = f.node?.description ?? "the leader"
             switch f.kind {

@@ -19,6 +19,13 @@ public enum FaultSchedule: String, CaseIterable, Sendable, CustomStringConvertib
     /// Disks lost while a minority is cut off, so that a rejoining node reads the nodes that missed the latest
     /// choices.
     case diskWipes = "disk-wipes"
+    /// Two or three nodes whose leaders never defer (dueling proposers): slots end up with values of several
+    /// ballots, which every Phase 1 must sort out.
+    case contention
+    /// The leader is cut off for a second or two while its links keep what it sends (as a connection's
+    /// buffers do): its stale Accepts and Decisions arrive when the cut heals, long after the majority elected
+    /// another leader, decided those slots and trimmed them.
+    case lateDelivery = "late-delivery"
 
     public var description: String { rawValue }
 
@@ -93,10 +100,19 @@ extension FaultPlan {
         }.count
     }
 
-    /// Adds the faults of `schedule`, drawn from `random`, to the plan's fault phase; returns the retained
-    /// window the schedule wants replicas to keep, if it wants a small one.
-    mutating func add(_ schedule: FaultSchedule, _ random: inout SeededGenerator, nodes: Int) -> Int64? {
-        guard nodes > 1, healAt > 0 else { return nil }
+    /// What a schedule asks of the run beyond its faults.
+    struct ScheduleSettings {
+        /// A small retained window for replicas, so that lagging ones need snapshots.
+        var retainedSlots: Int64?
+        /// Nodes whose leaders never defer.
+        var contenders: [NodeID] = []
+    }
+
+    /// Adds the faults of `schedule`, drawn from `random`, to the plan's fault phase; returns what else the
+    /// schedule asks of the run.
+    mutating func add(_ schedule: FaultSchedule, _ random: inout SeededGenerator, nodes: Int) -> ScheduleSettings {
+        var settings = ScheduleSettings()
+        guard nodes > 1, healAt > 0 else { return settings }
         let duration = healAt
         func node() -> NodeID { NodeID(Int(random.upTo(UInt64(nodes - 1)))) }
         func other(than n: NodeID) -> NodeID { NodeID((n.value + 1 + Int(random.upTo(UInt64(nodes - 2)))) % nodes) }
@@ -109,16 +125,15 @@ extension FaultPlan {
             while side.count < size { side.insert(node()) }
             return side
         }
-        var retained: Int64?
         switch schedule {
         case .mixed:
             break
         case .movingPartitions:
             var at = between(300_000, duration / 3)
             for _ in 0..<(3 + random.upTo(3)) {
-                let end = at + between(150_000, 600_000)
+                let end = at + between(150_000, 1_500_000)
                 let cut: Cut = random.upTo(2) == 0 ? .isolateLeader : .split(minority())
-                windows.append(Window(cut: cut, start: at, end: end))
+                windows.append(Window(cut: cut, start: at, end: end, holds: random.upTo(1) == 0))
                 at = end + Microseconds(random.upTo(100_000))
             }
         case .bridges:
@@ -134,7 +149,7 @@ extension FaultPlan {
         case .asymmetricLinks:
             for _ in 0..<(1 + random.upTo(2)) {
                 let start = between(300_000, duration * 2 / 3)
-                let end = start + between(300_000, duration / 2)
+                let end = start + between(300_000, duration - start)
                 switch random.upTo(3) {
                 case 0, 1: windows.append(Window(cut: .deafLeader, start: start, end: end))
                 case 2: windows.append(Window(cut: .deaf(node()), start: start, end: end))
@@ -151,7 +166,7 @@ extension FaultPlan {
                 at += between(20_000, 300_000)
             }
         case .laggingReplicas:
-            retained = 2 + Int64(random.upTo(14))
+            settings.retainedSlots = 2 + Int64(random.upTo(14))
             let start = between(300_000, duration / 3)
             let lagging = node()
             if random.upTo(2) == 0 {
@@ -179,12 +194,24 @@ extension FaultPlan {
             let flip = start + between(300_000, 900_000)
             windows.append(Window(cut: .split(behind), start: start, end: flip))
             nodeFaults.append(NodeFault(node: wiped, kind: .wipe(restartAfter: between(50_000, 300_000)), at: flip - 20_000))
-            if !rest.isEmpty {
+            if rest.count >= 2 {
                 let cutOff = rest[Int(random.upTo(UInt64(rest.count - 1)))]
                 windows.append(Window(cut: .isolate(cutOff), start: flip, end: flip + between(300_000, 1_000_000)))
             }
+        case .lateDelivery:
+            var at = between(300_000, duration / 4)
+            for _ in 0..<(1 + random.upTo(1)) {
+                let end = at + between(1_200_000, 2_500_000)
+                windows.append(Window(cut: .isolateLeader, start: at, end: end, holds: true))
+                at = end + between(200_000, 1_000_000)
+            }
+        case .contention:
+            var chosen = NodeSet()
+            let count = nodes >= 4 ? 3 : 2
+            while chosen.count < count { chosen.insert(node()) }
+            settings.contenders = Array(chosen)
         }
         windows = windows.map { var w = $0; w.end = min(w.end, duration); return w }
-        return retained
+        return settings
     }
 }

@@ -48,7 +48,8 @@ public actor Simulation {
     @exclusivity(unchecked) var alive: [Bool]
     @exclusivity(unchecked) var incarnation: [Int]
     @exclusivity(unchecked) var pausedUntil: [Microseconds]
-    @exclusivity(unchecked) var openCuts: [Int: FaultPlan.Cut] = [:]
+    /// The cuts of windows that opened, by window index in ascending order (a cut naming the leader resolved).
+    @exclusivity(unchecked) var openCuts: [(index: Int, cut: FaultPlan.Cut)] = []
     @exclusivity(unchecked) var recentMessages: [(Message, NodeID, NodeID)] = []
     /// Per node, some network messages sent to it or by it, kept for replays after it restarts.
     @exclusivity(unchecked) var pastMessages: [[(Message, NodeID, NodeID)]]
@@ -72,6 +73,10 @@ public actor Simulation {
     @exclusivity(unchecked) var progress: ProgressWatch?
     /// Per node, how many of its clients still have requests to send.
     @exclusivity(unchecked) var busyClients: [Int]
+    /// Per node, the ballot it last became leader with (decisions are made at it).
+    @exclusivity(unchecked) var ledWith: [Ballot?]
+    /// Per node, the highest slot its disk ever held a synced snapshot up to (a wipe does not lower it).
+    @exclusivity(unchecked) var durablyApplied: [Slot]
     @exclusivity(unchecked) var appliedEnd: [Slot?]
     @exclusivity(unchecked) var invokedAt: [RequestKey: Microseconds] = [:]
     @exclusivity(unchecked) var resultsSeen: [ClientID: Int] = [:]
@@ -124,6 +129,8 @@ public actor Simulation {
         progress = options.fullChecks
             ? ProgressWatch(members: config.members, quorum: config.quorum, bound: options.stallBound) : nil
         busyClients = Array(repeating: 0, count: options.nodes)
+        ledWith = Array(repeating: nil, count: options.nodes)
+        durablyApplied = Array(repeating: .zero, count: options.nodes)
         for script in scripts where script.count > 0 { busyClients[script.node.value] += 1 }
     }
 
@@ -219,8 +226,20 @@ public actor Simulation {
             queue.push(.deliver(message, from: from, to: to), at: pausedUntil[i])
             return
         }
-        if from != to && isCut(from, to) {
-            report.droppedMessages[message.kind.rawValue] += 1
+        if from != to, let index = cutting(from, to) {
+            if plan.windows[index].holds {
+                // The link keeps what it could not deliver and delivers it when the cut heals.
+                queue.push(.deliver(message, from: from, to: to), at: plan.windows[index].end + delay(true))
+            } else {
+                report.droppedMessages[message.kind.rawValue] += 1
+            }
+            return
+        }
+        if case .heartbeat = message, options.fullChecks, !wiped.contains(to) {
+            let before = storages[i].acceptor.trimmedBelow
+            process(await nodes[i].deliver(.message(message, from: from)), at: to)
+            let after = storages[i].acceptor.trimmedBelow
+            if after > before { checker.trimmed(to, below: after, durable: durablyApplied) }
             return
         }
         let watched: Slot? = switch message {
@@ -228,6 +247,7 @@ public actor Simulation {
         case .prepare(let p): p.scope.firstSlot
         default: nil
         }
+        if wiped.contains(to) { checker.deliveredWhileWiped(message, from: from, to: to) }
         guard let slot = watched, !wiped.contains(to) else {  // a wiped node has no acceptor to check
             process(await nodes[i].deliver(.message(message, from: from)), at: to)
             return
@@ -291,6 +311,8 @@ public actor Simulation {
     /// A sync completed: send the messages that waited for it, in order, and sync what was written meanwhile.
     func syncCompleted(at i: Int) {
         disks[i].completeSync()
+        let synced = disks[i].state(afterWrite: disks[i].synced) ?? storages[i]
+        durablyApplied[i] = max(durablyApplied[i], synced.replicaSnapshot?.nextSlot ?? .zero)
         var released = 0
         for h in held[i] {
             guard h.afterWrite <= disks[i].synced else { break }
@@ -305,6 +327,7 @@ public actor Simulation {
     func transmit(_ message: Message, from: NodeID, to destinations: NodeSet, role: RoleKind) {
         let kind = message.kind.rawValue
         if wiped.contains(from) { checker.sentWhileWiped(from, message.kind) }
+        checker.transmitted(message, from: from)
         var line = trace == nil ? nil : "\(message) →"
         let faulty = faultPhase
         for to in destinations {
@@ -348,71 +371,6 @@ public actor Simulation {
         let base = options.networkDelay + Microseconds(random.upTo(UInt64(options.networkJitter)))
         guard faulty, plan.longTailRate > 0, random.chance(plan.longTailRate) else { return base }
         return base * (10 + Microseconds(random.upTo(40)))
-    }
-
-    // MARK: Events
-
-    func record(_ event: Event, at node: NodeID, role: RoleKind) {
-        switch event {
-        case .phase1Started:
-            report.phase1Rounds += 1
-        case .elected(let ballot):
-            report.leaderChanges += 1
-            if leader.map({ ballot > $0 }) ?? true { leader = ballot }
-        case .decided(let slot, let value):
-            if checker.decided(slot, value, by: node) {
-                report.slotsDecided += 1
-                if case .command = value { report.commandsCommitted += 1 }
-                if checker.wantsPruning {
-                    checker.prune(below: appliedEnd.indices.filter { alive[$0] }.compactMap { appliedEnd[$0] }.min() ?? .zero)
-                }
-            }
-        case .applied(let slot, let value, let duplicate, _):
-            appliedEnd[node.value] = slot.next
-            checker.applied(slot, value, duplicate: duplicate, at: node)
-        case .installedSnapshot(let slot), .joined(let slot):
-            appliedEnd[node.value] = max(appliedEnd[node.value] ?? .zero, slot)
-            clusterFormed = true
-            joinedNodes.insert(node)
-        case .invoked(let key, let operation):
-            invokedAt[key] = now
-            checker.invoked(key, operation: operation)
-            guard options.fullChecks else { break }
-            let op = scripts[Int(key.client.value) - 1].operation(Int(key.request.value) - 1)
-            history.events.append(Self.invocation(of: op, client: key.client))
-        case .completed(let key, let result):
-            complete(key, result)
-        case .rejoined(_, let fence):
-            checker.rejoined(node, fence: fence, record: storages[node.value].acceptor)
-            wiped.remove(node)
-            report.diskCrashes.rejoins += 1
-            watchProgress()
-        case .preempted, .leaderSuspected, .steppedDown, .welcomed:
-            break
-        }
-        if trace != nil { emit(node, role.description, event.description) }
-    }
-
-    private func complete(_ key: RequestKey, _ result: [UInt8]) {
-        remaining -= 1
-        report.requestsCompleted += 1
-        resultsSeen[key.client, default: 0] += 1
-        let script = scripts[Int(key.client.value) - 1]
-        if resultsSeen[key.client] == script.count { busyClients[script.node.value] -= 1 }
-        watchProgress(completed: true)
-        if let start = invokedAt.removeValue(forKey: key) { report.latencies.append(now - start) }
-        let index = Int(key.request.value) - 1
-        let decoded = try? KeyValueResult(decoding: result)
-        if options.fullChecks {
-            history.events.append(Self.completion(of: script.operation(index), result: decoded, client: key.client))
-        }
-        if let threshold = options.crashLeaderAfterRequests, report.requestsCompleted == threshold,
-           let ballot = leader, alive[ballot.leader.value] {
-            crash(ballot.leader)
-        }
-        guard let expected = script.expectedResult(index), decoded != expected else { return }
-        let got = decoded.map(\.description) ?? "undecodable \(result)"
-        checker.violation("client \(key.client) request \(key.request) (\(script.operation(index))): expected \(expected), got \(got)")
     }
 
     // MARK: Trace

@@ -1,7 +1,9 @@
 /// The checks a simulated run makes as it goes: agreement, validity, applied equals decided, at most once, the
-/// acceptor invariants, durability before sending, amnesia and the clients' answers. The bus tells it what it
-/// sees (events, an acceptor's state around a step, crashes, wipes and restarts); it records each violation as a
-/// one-line failure.
+/// acceptor invariants, durability before sending, amnesia, the clients' answers and, with full checks, what
+/// the votes say (see `VoteLedger`: a value a majority accepted is the only one decided, a decision has a
+/// majority behind it, a slot is trimmed only once a majority holds it durably). The bus tells it what it
+/// sees (events, messages sent, an acceptor's state around a step, crashes, wipes and restarts); it records
+/// each violation as a one-line failure.
 struct SimulationChecker {
     let config: ClusterConfiguration
     /// Whether every decision, operation and execution is kept for the end (see `SimulationOptions.fullChecks`).
@@ -26,6 +28,10 @@ struct SimulationChecker {
     /// Per wiped node, what its acceptor held before the wipe, and the decisions made before it restarted.
     private var formerAccepted: [Int: [Slot: PValue]] = [:]
     private var decidedBeforeRestart: [Int: [Slot: Value]] = [:]
+    /// Every proposal and acknowledged vote (full checks only).
+    private var votes = VoteLedger()
+    /// Per node waiting to rejoin, the granted promises it received since it restarted: the reads of its fence.
+    private var fenceReads: [Int: [(reader: NodeID, ballot: Ballot)]] = [:]
 
     init(config: ClusterConfiguration, fullChecks: Bool) {
         self.config = config
@@ -43,8 +49,13 @@ struct SimulationChecker {
 
     // MARK: Decisions and replicas
 
-    /// A leader decided `value` in `slot`; returns whether the slot was decided for the first time.
-    mutating func decided(_ slot: Slot, _ value: Value, by node: NodeID) -> Bool {
+    /// A leader decided `value` in `slot` at `ballot`; returns whether the slot was decided for the first time.
+    mutating func decided(_ slot: Slot, _ value: Value, by node: NodeID, at ballot: Ballot?) -> Bool {
+        if fullChecks, let ballot {
+            if let problem = votes.decided(slot, value, at: ballot, quorum: config.quorum) {
+                violation("\(problem) (decided by \(node))")
+            }
+        }
         if fullChecks, case .command(let c) = value, c.key.client != .membership, submitted[c.key] != c.operation {
             violation("validity: \(slot) decided \(c) which no client sent")
         }
@@ -83,6 +94,42 @@ struct SimulationChecker {
         guard applied > prunedBelow else { return }
         prunedBelow = applied
         decided = decided.filter { $0.key >= applied }
+    }
+
+    /// A node that lost its disk and has not rejoined received a message: a granted Promise is a read of its
+    /// fence.
+    mutating func deliveredWhileWiped(_ message: Message, from: NodeID, to node: NodeID) {
+        guard case .promise(let p) = message, p.promised == p.ballot, from != node else { return }
+        fenceReads[node.value, default: []].append((from, p.ballot))
+    }
+
+    /// A node sent a message: an acceptor's Promise grants a ballot, a leader's Accept proposes a value at its
+    /// ballot, an acceptor's Accepted votes for it (full checks only).
+    mutating func transmitted(_ message: Message, from node: NodeID) {
+        guard fullChecks else { return }
+        switch message {
+        case .promise(let p) where p.promised == p.ballot:
+            votes.promised(by: node, p.ballot, p.scope)
+        case .accept(let a):
+            if let problem = votes.proposed(a.value, in: a.slot, at: a.ballot, quorum: config.quorum, by: node) {
+                violation(problem)
+            }
+        case .accepted(let a) where a.promised == a.ballot:
+            if let problem = votes.voted(by: node, in: a.slot, at: a.ballot, quorum: config.quorum, decided: decided[a.slot]) {
+                violation(problem)
+            }
+        default:
+            break
+        }
+    }
+
+    /// An acceptor trimmed its accepted values below `watermark`; `durable` is, per node, the highest slot its
+    /// disk has ever held a synced snapshot up to. A majority must hold every trimmed slot durably, or a crash
+    /// of those that do could lose a decided value no acceptor remembers.
+    mutating func trimmed(_ node: NodeID, below watermark: Slot, durable: [Slot]) {
+        let holders = config.members.filter { durable[$0.value] >= watermark }
+        guard holders.count < config.quorum else { return }
+        violation("trim: acceptor \(node) trimmed below \(watermark) while only {\(NodeSet(holders))} held a snapshot that far durably")
     }
 
     // MARK: Acceptors
@@ -135,6 +182,7 @@ struct SimulationChecker {
     /// A node that lost its disk restarts: remember what was decided before it could read anyone.
     mutating func restartingWiped(_ node: NodeID) {
         decidedBeforeRestart[node.value] = decided
+        fenceReads[node.value] = []
     }
 
     /// A node that lost its disk sent a message; it must not vote before it rejoined.
@@ -147,6 +195,13 @@ struct SimulationChecker {
     /// A node that lost its disk rejoined after a quorum promised `fence`; `record` is its new acceptor state.
     mutating func rejoined(_ node: NodeID, fence: Ballot, record: AcceptorRecord) {
         let i = node.value
+        // Every quorum its former self could have been part of must include a node it read at the fence.
+        let needed = config.members.count - config.quorum + 1
+        let read = NodeSet((fenceReads[i] ?? []).filter { $0.ballot >= fence }.map(\.reader))
+        if fullChecks, read.count < needed {
+            violation("amnesia: \(node) rejoined having read {\(read)} at its fence \(fence), fewer than the \(needed) other nodes it needs")
+        }
+        fenceReads[i] = nil
         if record.promised <= promisedBeforeWipe[i] || fence <= promisedBeforeWipe[i] {
             violation("amnesia: \(node) rejoined promising \(record.promised), not above \(promisedBeforeWipe[i]) that it promised before its disk was wiped")
         }
@@ -158,5 +213,74 @@ struct SimulationChecker {
             break
         }
         highestPromise[i] = max(highestPromise[i], record.promised)
+    }
+}
+
+/// What the acceptors voted: who promised each ballot, every value a leader proposed at a ballot, and who
+/// acknowledged accepting it. A leader proposes at a ballot only once a majority promised it for the slot; a
+/// value is chosen once a majority accepted it at one ballot, and Paxos promises that it is then the only value
+/// ever chosen or decided in its slot, and that every decision has such a majority behind it.
+struct VoteLedger {
+    /// Per ballot, the Phase-1 scopes asked for and the acceptors that granted each.
+    private var promisers: [Ballot: [PrepareScope: NodeSet]] = [:]
+    /// The value proposed in each slot at each ballot (one leader per ballot, one value per slot).
+    private var proposals: [Slot: [Ballot: Value]] = [:]
+    /// The acceptors that acknowledged accepting it.
+    private var voters: [Slot: [Ballot: NodeSet]] = [:]
+    /// The value chosen in each slot, and the first ballot at which a majority accepted it.
+    private var chosen: [Slot: (value: Value, ballot: Ballot)] = [:]
+
+    /// An acceptor granted `ballot` for the slots in `scope`.
+    mutating func promised(by node: NodeID, _ ballot: Ballot, _ scope: PrepareScope) {
+        promisers[ballot, default: [:]][scope, default: NodeSet()].insert(node)
+    }
+
+    /// `leader` proposed `value`; returns a failure if a majority had not promised its ballot for the slot, or
+    /// if its ballot proposed another value there.
+    mutating func proposed(_ value: Value, in slot: Slot, at ballot: Ballot, quorum: Int, by leader: NodeID) -> String? {
+        if let earlier = proposals[slot]?[ballot] {
+            return earlier == value ? nil : "ballot: \(ballot) proposed \(earlier) and \(value) in \(slot)"
+        }
+        proposals[slot, default: [:]][ballot] = value
+        if let earlier = chosen[slot], earlier.ballot < ballot, earlier.value != value {
+            return "chosen: \(slot) had \(earlier.value) accepted by a majority at \(earlier.ballot), then \(leader) proposed \(value) at \(ballot)"
+        }
+        let granted = (promisers[ballot] ?? [:]).filter { $0.key.covers(slot) }.values.max { $0.count < $1.count } ?? NodeSet()
+        guard granted.count >= quorum else {
+            return "phase 1: \(leader) proposed \(value) in \(slot) at \(ballot), which only {\(granted)} had promised"
+        }
+        return nil
+    }
+
+    /// `node` acknowledged accepting the proposal of `ballot` in `slot`; returns a failure if that makes a
+    /// majority for a value other than the one already chosen or decided there.
+    mutating func voted(by node: NodeID, in slot: Slot, at ballot: Ballot, quorum: Int, decided: Value?) -> String? {
+        guard let value = proposals[slot]?[ballot] else { return nil }
+        var set = voters[slot]?[ballot] ?? NodeSet()
+        guard set.insert(node) else { return nil }
+        voters[slot, default: [:]][ballot] = set
+        guard set.count == quorum else { return nil }
+        if let earlier = chosen[slot] {
+            guard earlier.value != value else { return nil }
+            return "chosen: \(slot) had \(earlier.value) accepted by a majority at \(earlier.ballot), then \(value) at \(ballot)"
+        }
+        chosen[slot] = (value, ballot)
+        if let decided, decided != value {
+            return "chosen: \(slot) was decided as \(decided), then \(value) was accepted by a majority at \(ballot)"
+        }
+        return nil
+    }
+
+    /// A leader decided `value` in `slot` at `ballot`: a majority must have accepted it there, and no other
+    /// value may have been chosen in the slot.
+    func decided(_ slot: Slot, _ value: Value, at ballot: Ballot, quorum: Int) -> String? {
+        let set = voters[slot]?[ballot] ?? NodeSet()
+        if proposals[slot]?[ballot] != value || set.count < quorum {
+            return "quorum: \(slot) decided as \(value) at \(ballot) with only {\(set)} having accepted it"
+        }
+        if let earlier = chosen[slot], earlier.value != value {
+            return "chosen: \(slot) had \(earlier.value) accepted by a majority at \(earlier.ballot), but \(value) was decided"
+        }
+        return nil
     }
 }

@@ -1,8 +1,12 @@
 /// The bus's faults: cut links, crashes (which keep only what the disk synced), lost disks, pauses and restarts.
 extension Simulation {
-    func isCut(_ from: NodeID, _ to: NodeID) -> Bool {
-        for (index, cut) in openCuts where now < plan.windows[index].end && cut.cuts(from, to) { return true }
-        return false
+    /// Whether a cut loses (or holds) what `from` sends to `to` now.
+    func isCut(_ from: NodeID, _ to: NodeID) -> Bool { cutting(from, to) != nil }
+
+    /// The lowest-numbered open window whose cut takes what `from` sends to `to` now.
+    func cutting(_ from: NodeID, _ to: NodeID) -> Int? {
+        for open in openCuts where now < plan.windows[open.index].end && open.cut.cuts(from, to) { return open.index }
+        return nil
     }
 
     var faultPhase: Bool { plan.healAt == 0 || now < plan.healAt }
@@ -17,7 +21,7 @@ extension Simulation {
         case .isolate, .split, .oneWay, .deaf, .bridge:
             break
         }
-        openCuts[index] = cut
+        openCuts.insert((index, cut), at: openCuts.firstIndex { $0.index > index } ?? openCuts.count)
         emit(nil, "Bus", "\(cut) until \(formatSeconds(window.end)) s")
         watchProgress()
     }
@@ -67,6 +71,8 @@ extension Simulation {
             checker.violation("recovery: \(error)")
         }
         checker.crashed(victim, actedOn: actedOn, survives: storages[i])
+        // A node that rejoined but crashed before its rejoin was durable is a learner again: it must rejoin anew.
+        if storages[i].membership == .learner { wiped.insert(victim) }
         held[i] = []
         alive[i] = false
         incarnation[i] += 1
@@ -128,12 +134,13 @@ extension Simulation {
         else { pastMessages[i][Int(random.upTo(31))] = (message, from, to) }
     }
 
-    /// Tells the progress watch the cluster's state now: which voting nodes are up (alive, not paused, not
-    /// waiting to rejoin), which pairs of them can talk both ways, and where clients wait.
+    /// Tells the progress watch the cluster's state now: which voting nodes are up (joined, alive, not paused,
+    /// not waiting to rejoin), which pairs of them can talk both ways, and where clients wait.
     func watchProgress(completed: Bool = false) {
         guard progress != nil else { return }
         var up = NodeSet()
-        for id in config.members where alive[id.value] && pausedUntil[id.value] <= now && !wiped.contains(id) {
+        for id in config.members
+        where joinedNodes.contains(id) && alive[id.value] && pausedUntil[id.value] <= now && !wiped.contains(id) {
             up.insert(id)
         }
         var reaches = Array(repeating: NodeSet(), count: config.members.count)

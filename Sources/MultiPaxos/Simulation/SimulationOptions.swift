@@ -101,7 +101,9 @@ public struct SimulationOptions: Sendable {
         options.syncJitter = Microseconds(random.upTo(4_000))
         let family = schedule ?? FaultSchedule.drawn(&random)
         options.schedule = family
-        if let retained = options.faults.add(family, &random, nodes: nodes) { options.retainedSlots = retained }
+        let settings = options.faults.add(family, &random, nodes: nodes)
+        if let retained = settings.retainedSlots { options.retainedSlots = retained }
+        options.contenders = settings.contenders
         return options
     }
 
@@ -112,6 +114,7 @@ public struct SimulationOptions: Sendable {
             + "sync \(syncLatency)+\(syncJitter) µs"
         if let t = crashLeaderAt { text += ", crash the leader at \(formatSeconds(t)) s" }
         if let schedule { text += ", schedule \(schedule)" }
+        if !contenders.isEmpty { text += ", contenders \(NodeSet(contenders))" }
         if retainedSlots != 1024 { text += ", \(retainedSlots) slots retained" }
         if faults.healAt > 0 || !faults.windows.isEmpty || !faults.nodeFaults.isEmpty { text += "; \(faults)" }
         return text

@@ -1,0 +1,58 @@
+import Testing
+@testable import MultiPaxos
+
+/// Every bug of the mutant catalogue is caught by its sweep, in every mode where it is unsafe: the checks can
+/// tell a broken protocol from a working one. (`multipaxos mutants --seeds 1..200` runs the full sweeps.)
+@Suite struct MutantTests {
+    @Test func everyPlantedBugIsCaughtWithinItsCISeeds() async {
+        var results: [MutantResult] = []
+        for mutant in Mutant.catalogue {
+            for mode in mutant.modes {
+                results.append(await Mutants.run(mutant, mode: mode, seeds: 1...mutant.ciSeeds, stopAtFirstCatch: true))
+            }
+        }
+        let missed = results.filter { !$0.caught }.map { "\($0.mutant.name) (\($0.mode.rawValue))" }
+        #expect(missed.isEmpty, "not caught: \(missed)\n\(Mutants.table(results).joined(separator: "\n"))")
+        #expect(results.count == Mutant.catalogue.reduce(0) { $0 + $1.modes.count })
+    }
+
+    @Test func theCatalogueHoldsEveryBugTheIssueNamesAndEachFlawOnce() {
+        let names = Set(Mutant.catalogue.map(\.name))
+        for required in ["scout-adopts-lowest-ballot", "scout-counts-duplicate-promises", "acceptor-acks-below-trim",
+                         "rejoin-fence-reads-one-fewer", "trims-at-highest-applied", "trims-on-undurable-progress",
+                         "small-phase-1-quorum", "small-phase-2-quorum", "acceptor-ignores-promises",
+                         "leader-skips-redrive", "replica-skips-holes", "snapshot-without-reply-cache",
+                         "commander-counts-duplicates", "per-slot-skips-phase-1", "sends-before-syncing"] {
+            #expect(names.contains(required), "\(required)")
+        }
+        #expect(names.count == Mutant.catalogue.count)
+        #expect(Set(Mutant.catalogue.map(\.flaws.rawValue)).count == Mutant.catalogue.count)
+    }
+
+    @Test func theTableNamesTheCheckThatCaughtEachMutant() {
+        let mutant = Mutant.catalogue[0]
+        let table = Mutants.table([
+            MutantResult(mutant: mutant, mode: .perSlot, seedsRun: 9, catching: [4, 7], check: "chosen", failure: "chosen: …"),
+            MutantResult(mutant: mutant, mode: .stableLeader, seedsRun: 9, catching: [], check: nil, failure: nil),
+        ])
+        #expect(table.count == 4)
+        #expect(table[2].contains(mutant.name) && table[2].contains("| 2 ") && table[2].contains("| 9 ") && table[2].contains("| 4 ")
+                && table[2].contains("chosen"))
+        #expect(table[3].contains("NOT CAUGHT"))
+        #expect(Mutants.checkName("replicas differ: n1 at s3") == "convergence")
+        #expect(Mutants.checkName("agreement: s3 decided as a and as b") == "agreement")
+    }
+
+    @Test func mutantsArgumentsParseAndNameTheBadValue() throws {
+        let parsed = try #require(try MutantsOptions.parse(["--seeds", "3..9", "--mode", "per-slot", "--only",
+                                                            "small-phase-2-quorum,replica-skips-holes"]))
+        #expect(parsed.seeds == 3...9 && parsed.modes == [.perSlot])
+        #expect(parsed.mutants.map(\.name) == ["small-phase-2-quorum", "replica-skips-holes"])
+        #expect(try MutantsOptions.parse(["--help"]) == nil)
+        for (args, fragment) in [(["--only", "nope"], "no mutant named 'nope'"), (["--seeds", "9..3"], "--seeds '9..3'"),
+                                 (["--mode", "x"], "--mode 'x'"), (["--frob"], "unknown mutants option '--frob'")] {
+            #expect(throws: OptionsError.self) { try MutantsOptions.parse(args) }
+            do { _ = try MutantsOptions.parse(args) } catch { #expect(error.message.contains(fragment), "\(error.message)") }
+        }
+    }
+}
