@@ -91,7 +91,8 @@ import Testing
         #expect(report.faults["kill -9 leader", default: 0] >= 1, "\(summary)")
         #expect(report.faults["pause leader", default: 0] + report.faults["pause other", default: 0] >= 1, "\(summary)")
         #expect(report.faults.keys.contains { $0.hasPrefix("partition") }, "\(summary)")
-        #expect(report.acknowledged > 100 && report.invoked == report.acknowledged + report.failed + report.unknown, "\(summary)")
+        // Progress, not speed: on a loaded 2-core machine a 12 s run may acknowledge only a few dozen operations.
+        #expect(report.acknowledged > 10 && report.invoked == report.acknowledged + report.failed + report.unknown, "\(summary)")
         for name in ["linearizable", "acknowledged appends present", "nodes agree", "no exit but the nemesis's", "replies well-formed"] {
             #expect(report.check(name)?.holds == true, "\(name): \(summary)")
         }
