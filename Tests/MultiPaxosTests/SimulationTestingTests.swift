@@ -161,6 +161,7 @@ import Testing
         (["--nodes", "99"], "--nodes '99'"),
         (["--frob"], "unknown simulate option '--frob'"),
         (["--seeds", "1..3", "--history", "h.jsonl"], "--history needs a single seed"),
+        (["--schedule", "storms"], "--schedule 'storms' is not one of mixed, moving-partitions"),
     ])
     func badSimulateArgumentsNameTheBadValue(args: [String], fragment: String) {
         do {
@@ -176,5 +177,8 @@ import Testing
         #expect(parsed.seeds == 7...9 && parsed.modes == [.perSlot] && parsed.nodes == 3 && !parsed.faults)
         #expect(try SimulateOptions.parse(["--seeds", "4"])?.seeds == 4...4)
         #expect(parsed.reproduce(seed: 8, mode: .perSlot).contains("--seeds 8..8 --mode per-slot --nodes 3"))
+        let storms = try #require(try SimulateOptions.parse(["--schedule", "crash-storms", "--seeds", "5"]))
+        #expect(storms.options(seed: 5, mode: .stableLeader).schedule == .crashStorms)
+        #expect(storms.reproduce(seed: 5, mode: .stableLeader).contains("--schedule crash-storms"))
     }
 }

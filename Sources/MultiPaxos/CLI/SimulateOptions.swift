@@ -25,10 +25,12 @@ public struct SimulateOptions: Sendable {
 
         Runs one simulation per seed and mode, each with loss, duplication, jitter, a disk speed and a fault plan
         (partitions, one-way links, crash-stop, crash-restart that loses unsynced writes, lost disks, paused or
-        isolated leaders, replays, long delays) drawn from the seed, then a liveness phase after the network
-        heals. Every run is checked (agreement, validity, at-most-once, acceptor invariants, durability before
-        sending, amnesia, linearizability, convergence, liveness). Prints each failing seed with the check that
-        broke and the command that reproduces it, then 'N passed, M failed' and what crashes did to disks. A run
+        isolated leaders, replays, long delays) and a fault family drawn from the seed, then a liveness phase
+        after the network heals. Every run is checked (agreement, validity, at-most-once, acceptor invariants,
+        Phase-1 majorities, chosen values, decision quorums, trims, durability before sending, amnesia,
+        linearizability, convergence, liveness during faults and after them). Prints each failing seed with the
+        check that broke and the command that reproduces it, then what crashes did to disks, the longest stall
+        and 'N passed, M failed'. A run
         whose linearizability search runs out of its (deterministic) budget is counted apart, not as a failure.
         When standard error is a terminal, a progress line goes there every two seconds.
 
