@@ -135,7 +135,9 @@ public final class ServedNode: Sendable {
                                                nonce: UInt64.random(in: 1...UInt64.max))
         log("node \(me) starting as \(state.membership) in \(configuration.mode.rawValue) mode, \(cluster.members.count) members")
         var calls = CallTable()
-        let result: ServeError? = await withDiscardingTaskGroup { timers in
+        // The loop prefers the node's executor: it runs on the node's queue beside the roles, so delivering a
+        // batch costs no thread hand-off (each one costs tens of microseconds; see Docs/Benchmarks.md).
+        let result: ServeError? = await withTaskExecutorPreference(executor) { await withDiscardingTaskGroup { timers in
             do {
                 for role in roles {
                     let outputs = await node.install(role)
@@ -150,30 +152,31 @@ public final class ServedNode: Sendable {
                 }
                 for await _ in inbox.signals {
                     let batch = inbox.take()
-                    var outputs: [Output] = []
+                    var inputs: [Input] = []
+                    inputs.reserveCapacity(batch.count)
                     for input in batch {
                         switch input {
                         case .message(let message, let from):
-                            outputs += await node.deliver(.message(message, from: from))
+                            inputs.append(.message(message, from: from))
                         case .call(let connection, let command):
                             if let early = configuration.flaw?.earlyAnswer(command) {
                                 transport.answer(connection, key: command.key, .result(early))
                             }
                             calls.register(command, connection: connection, deadline: .now + configuration.clientTimeout)
-                            outputs += await node.deliver(.message(.request(Request(command: command)), from: me))
+                            inputs.append(.message(.request(Request(command: command)), from: me))
                         case .gone(let connection):
                             calls.forget(connection: connection)
                         case .timer(let timer):
-                            outputs += await node.deliver(.timer(timer))
+                            inputs.append(.timer(timer))
                         }
                     }
-                    outputs += await resendOrExpire(&calls, node: node)
+                    inputs += resendOrExpire(&calls)
+                    var outputs = await node.deliver(all: inputs)
                     // Messages to the node itself are handled within the batch (bounded), so the batch costs
                     // one sync however many local hops it takes (a leader's Accept to its own acceptor, ...).
                     var local = Self.takeLocal(&outputs, me: me, calls: calls)
                     for _ in 0..<64 where !local.isEmpty {
-                        var more: [Output] = []
-                        for message in local { more += await node.deliver(.message(message, from: me)) }
+                        var more = await node.deliver(all: local.map { .message($0, from: me) })
                         local = Self.takeLocal(&more, me: me, calls: calls)
                         outputs += more
                     }
@@ -187,23 +190,23 @@ public final class ServedNode: Sendable {
                 timers.cancelAll()
                 return .storage("\(error)")
             }
-        }
+        } }
         if let result { throw result }
     }
 
-    /// Sends calls again that have waited a request timeout (same key: the replica runs each once), and answers
+    /// The calls to send again, having waited a request timeout (same key: the replica runs each once); answers
     /// those past their deadline with an error.
-    private func resendOrExpire(_ calls: inout CallTable, node: Node) async -> [Output] {
+    private func resendOrExpire(_ calls: inout CallTable) -> [Input] {
         let now = ContinuousClock.now
-        var outputs: [Output] = []
+        var inputs: [Input] = []
         for (key, connection) in calls.expired(at: now) {
             transport.answer(connection, key: key, .unavailable(
                 "TRYAGAIN no answer from the cluster within \(configuration.clientTimeout) (the command may still take effect)"))
         }
         for command in calls.due(at: now, every: .microseconds(cluster.timing.requestTimeout)) {
-            outputs += await node.deliver(.message(.request(Request(command: command)), from: configuration.id))
+            inputs.append(.message(.request(Request(command: command)), from: configuration.id))
         }
-        return outputs
+        return inputs
     }
 
     /// Removes from `outputs` the messages this node sends itself (but not answers to its clients' calls), and

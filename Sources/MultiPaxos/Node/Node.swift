@@ -56,6 +56,14 @@ public actor Node {
         return outputs
     }
 
+    /// Hands each input in order to the roles it concerns, in one hop onto the node's executor, and returns all
+    /// their effects: a shell that drains a queue of inputs pays the hand-off once per batch, not once per input.
+    public func deliver(all inputs: [Input]) async -> [Output] {
+        var outputs: [Output] = []
+        for input in inputs { outputs += await deliver(input) }
+        return outputs
+    }
+
     private func carryOut(_ effects: [Effect], from kind: RoleKind) async -> [Output] {
         var outputs: [Output] = []
         outputs.reserveCapacity(effects.count)

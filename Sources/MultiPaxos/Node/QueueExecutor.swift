@@ -2,8 +2,10 @@ import Dispatch
 
 /// A serial executor over one serial `DispatchQueue`. All actors that share one run one job at a time, in FIFO
 /// order, and call each other without a thread hand-off (about 0.1 µs instead of 11 µs on the global pool).
-/// A simulation puts every actor on one of these; a real-time cluster gives each node its own.
-public final class QueueExecutor: SerialExecutor, @unchecked Sendable {
+/// A simulation puts every actor on one of these; a real-time cluster gives each node its own. It is also a task
+/// executor, so a shell's loop can prefer it (`withTaskExecutorPreference`) and run beside the node's actors on
+/// the same queue instead of handing every call to another thread.
+public final class QueueExecutor: SerialExecutor, TaskExecutor, @unchecked Sendable {
     private let queue: DispatchQueue
 
     /// Makes an executor over a new serial queue named `label`.
@@ -13,8 +15,14 @@ public final class QueueExecutor: SerialExecutor, @unchecked Sendable {
 
     public func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
-        let executor = asUnownedSerialExecutor()
-        queue.async { job.runSynchronously(on: executor) }
+        let serial = asUnownedSerialExecutor(), task = asUnownedTaskExecutor()
+        // Every job runs on the one serial queue, so it runs isolated to it whether it was enqueued for an actor
+        // or for a task that prefers this executor: calls between them then need no hand-off at all.
+        queue.async { job.runSynchronously(isolatedTo: serial, taskExecutor: task) }
+    }
+
+    public func asUnownedTaskExecutor() -> UnownedTaskExecutor {
+        UnownedTaskExecutor(ordinary: self)
     }
 
     public func asUnownedSerialExecutor() -> UnownedSerialExecutor {
