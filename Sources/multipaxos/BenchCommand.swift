@@ -25,11 +25,13 @@ func benchCommand(_ args: [String]) async -> Int32 {
             let start = clock.now
             progress.always("bench: [\(index + 1)/\(scenarios.count)] \(scenario.name) \(mode.rawValue), \(count) commands…",
                             now: start)
-            results.append(await Benchmark.run(scenario, mode: mode, commands: count, seed: options.seed))
+            results.append(await Benchmark.run(scenario, mode: mode, commands: count, seed: options.seed,
+                                               batching: options.batching))
             progress.always("bench: [\(index + 1)/\(scenarios.count)] \(scenario.name) \(mode.rawValue) done in "
                             + "\(seconds(clock.now - start)) s", now: clock.now)
         }
     }
+    if options.batching != .off { print("leaders: \(options.batching)") }
     print(BenchmarkReport.table(results))
     print("")
     print("network messages per command, by kind")

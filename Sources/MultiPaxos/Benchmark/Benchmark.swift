@@ -134,9 +134,11 @@ public enum Benchmark {
         public let peakMemoryMiB: Double
     }
 
-    /// Runs `scenario` in `mode`.
-    public static func run(_ scenario: Scenario, mode: Mode, commands: Int, seed: UInt64) async -> Result {
-        let options = scenario.options(mode: mode, commands: commands, seed: seed)
+    /// Runs `scenario` in `mode`, with leaders batching and pipelining as `batching` says.
+    public static func run(_ scenario: Scenario, mode: Mode, commands: Int, seed: UInt64,
+                           batching: Batching = .off) async -> Result {
+        var options = scenario.options(mode: mode, commands: commands, seed: seed)
+        options.batching = batching
         let clock = ContinuousClock()  // wall time of the harness, outside the simulation
         let start = clock.now
         let report: SimulationReport

@@ -60,6 +60,16 @@ struct ArgumentCursor {
         return n
     }
 
+    /// A leader's window of slots in flight: an integer in 1...65536, or `unlimited` (nil).
+    mutating func window(_ flag: String) throws(OptionsError) -> Int? {
+        let text = try value(flag)
+        if text == "unlimited" { return nil }
+        guard let n = Int(text), (1...65_536).contains(n) else {
+            throw OptionsError("\(flag) '\(text)' is not an integer in 1...65536 or 'unlimited'")
+        }
+        return n
+    }
+
     /// A time in seconds (0...1,000,000), as simulated microseconds.
     mutating func seconds(_ flag: String) throws(OptionsError) -> Microseconds {
         let text = try value(flag)

@@ -12,6 +12,8 @@ public struct BenchOptions: Sendable, Equatable {
     public var outPath: String?
     /// The results as an SVG chart.
     public var svgPath: String?
+    /// How leaders batch and pipeline in every run (off by default).
+    public var batching = Batching.off
 
     /// The text `bench --help` prints.
     public static let usage = """
@@ -30,6 +32,8 @@ public struct BenchOptions: Sendable, Equatable {
           --seed S                the seed of every run (default 1)
           --out FILE              the results as JSON (FILE.json) or CSV (FILE.csv)
           --svg FILE              the results as a chart
+          --batch N               leaders pack up to N waiting commands into a slot (default 1: off)
+          --window N|unlimited    at most N slots in flight per leader (default unlimited)
 
         scenarios: \(Benchmark.allScenarios.map(\.name).joined(separator: ", "))
 
@@ -44,6 +48,8 @@ public struct BenchOptions: Sendable, Equatable {
             switch arg {
             case "--help", "-h": return nil
             case "--quick": result.quick = true
+            case "--batch": result.batching.maxCommands = try cursor.integer(arg, 1...65_536)
+            case "--window": result.batching.window = try cursor.window(arg)
             case "--scenarios":
                 let text = try cursor.value(arg)
                 let names = text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)

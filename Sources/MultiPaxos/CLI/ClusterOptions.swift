@@ -33,7 +33,8 @@ public struct ClusterOptions: Sendable, Equatable {
           --in-memory        no data directories (benchmarks only; nothing survives a restart)
           --password-file FILE   clients must AUTH with the first line of FILE
           --cluster-key-file F   the nodes' cluster key (default DIR/cluster.key, made with mode 0600 if missing)
-          --heartbeat-ms, --leader-timeout-ms, --client-timeout-ms, --max-request-bytes, --max-clients, --quiet
+          --batch, --window, --heartbeat-ms, --leader-timeout-ms, --client-timeout-ms, --max-request-bytes,
+          --max-clients, --quiet
                              passed on to every node (see multipaxos serve --help)
 
         \(ExitStatus.rule)
@@ -56,7 +57,7 @@ public struct ClusterOptions: Sendable, Equatable {
                 let text = try cursor.value(arg)
                 guard let mode = Mode(rawValue: text) else { throw OptionsError("--mode '\(text)' is not stable-leader or per-slot") }
                 result.mode = mode
-            case "--heartbeat-ms", "--leader-timeout-ms", "--client-timeout-ms", "--max-request-bytes", "--max-clients":
+            case "--batch", "--window", "--heartbeat-ms", "--leader-timeout-ms", "--client-timeout-ms", "--max-request-bytes", "--max-clients":
                 result.passThrough += [arg, try cursor.value(arg)]
             case "--quiet", "--no-auth": result.passThrough.append(arg)
             case "--cluster-key-file": result.clusterKeyFile = try cursor.value(arg)

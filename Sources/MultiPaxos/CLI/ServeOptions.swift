@@ -35,6 +35,9 @@ public struct ServeOptions: Sendable {
           --rejoin                        this node's data was lost: rejoin as a learner before voting again
           --in-memory                     no data directory (benchmarks only): a restarted node has forgotten
                                           its votes and must be started with --rejoin
+          --batch N                       at most N commands share a slot (1...65536, default 256; 1: no batching)
+          --window N|unlimited            at most N slots in flight at once (default 8); commands that arrive
+                                          while the window is full share the next slot
           --heartbeat-ms N                leader heartbeat interval (default 50)
           --leader-timeout-ms N           follower's wait for the leader before competing (default 300)
           --client-timeout-ms N           a command waiting longer gets -TRYAGAIN (default 5000)
@@ -100,6 +103,8 @@ public struct ServeOptions: Sendable {
                 rest.mode = mode
             case "--rejoin": rest.rejoin = true
             case "--in-memory": inMemory = true
+            case "--batch": rest.batching.maxCommands = try cursor.integer(arg, 1...65_536)
+            case "--window": rest.batching.window = try cursor.window(arg)
             case "--heartbeat-ms": rest.timing.heartbeatInterval = Microseconds(try cursor.integer(arg, 1...60_000)) * 1000
             case "--leader-timeout-ms": rest.timing.leaderTimeout = Microseconds(try cursor.integer(arg, 1...600_000)) * 1000
             case "--client-timeout-ms": rest.clientTimeout = .milliseconds(try cursor.integer(arg, 1...3_600_000))

@@ -14,6 +14,8 @@ public struct SimulateOptions: Sendable {
     public var faults = true
     /// The family of faults every seed adds to its mixed faults; nil lets each seed draw one.
     public var schedule: FaultSchedule?
+    /// How leaders batch and pipeline in every run (off by default).
+    public var batching = Batching.off
     /// Print every run's full event log.
     public var trace = false
     /// Write the client history of the (single) run here.
@@ -42,6 +44,8 @@ public struct SimulateOptions: Sendable {
           --requests K                    requests per client (default 20)
           --schedule NAME                 the fault family every seed adds (default: each seed draws one):
                                           \(FaultSchedule.allCases.map(\.rawValue).joined(separator: ", "))
+          --batch N                       leaders pack up to N waiting commands into a slot (default 1: off)
+          --window N|unlimited            at most N slots in flight per leader (default unlimited)
           --no-faults                     only loss, duplication and jitter
           --trace                         print each run's full event log
           --history FILE                  write the client history (one seed and mode only)
@@ -79,6 +83,8 @@ public struct SimulateOptions: Sendable {
             case "--clients": result.clients = try cursor.integer(arg, 0...1_000)
             case "--requests": result.requestsPerClient = try cursor.integer(arg, 0...100_000)
             case "--no-faults": result.faults = false
+            case "--batch": result.batching.maxCommands = try cursor.integer(arg, 1...65_536)
+            case "--window": result.batching.window = try cursor.window(arg)
             case "--schedule":
                 let text = try cursor.value(arg)
                 guard let schedule = FaultSchedule(rawValue: text) else {
@@ -110,12 +116,15 @@ public struct SimulateOptions: Sendable {
             options.retainedSlots = SimulationOptions().retainedSlots
             options.schedule = nil
         }
+        options.batching = batching
         return options
     }
 
     /// The command that reruns one seed with its full trace.
     public func reproduce(seed: UInt64, mode: Mode) -> String {
         "multipaxos simulate --seeds \(seed)..\(seed) --mode \(mode.rawValue) --nodes \(nodes) --clients \(clients) "
-            + "--requests \(requestsPerClient)\(schedule.map { " --schedule \($0)" } ?? "")\(faults ? "" : " --no-faults") --trace"
+            + "--requests \(requestsPerClient)\(schedule.map { " --schedule \($0)" } ?? "")\(faults ? "" : " --no-faults")"
+            + (batching.maxCommands != 1 ? " --batch \(batching.maxCommands)" : "")
+            + (batching.window.map { " --window \($0)" } ?? "") + " --trace"
     }
 }

@@ -34,11 +34,43 @@ public enum Value: Hashable, Sendable, CustomStringConvertible {
     case noop
     /// A client's command.
     case command(Command)
+    /// Several clients' commands in one slot, applied in order (a leader with batching on packs the commands
+    /// that wait while its window of slots is full); each still runs at most once. Never fewer than two.
+    case batch([Command])
+
+    /// The commands the value carries, in the order they are applied.
+    public var commands: [Command] {
+        switch self {
+        case .noop: []
+        case .command(let c): [c]
+        case .batch(let cs): cs
+        }
+    }
+
+    /// A slot's value for `commands`: a no-op for none, the command itself for one, a batch for more.
+    public static func holding(_ commands: [Command]) -> Value {
+        switch commands.count {
+        case 0: .noop
+        case 1: .command(commands[0])
+        default: .batch(commands)
+        }
+    }
+
+    /// Whether the value carries `command` (a batch carries several).
+    public func carries(_ command: Command) -> Bool {
+        switch self {
+        case .noop: false
+        case .command(let c): c == command
+        case .batch(let cs): cs.contains(command)
+        }
+    }
 
     public var description: String {
         switch self {
         case .noop: "no-op"
         case .command(let c): c.description
+        case .batch(let cs) where cs.count <= 4: "[" + cs.map(\.description).joined(separator: " ") + "]"
+        case .batch(let cs): "[\(cs[0]) \(cs[1]) … \(cs[cs.count - 1]): \(cs.count) commands]"
         }
     }
 }

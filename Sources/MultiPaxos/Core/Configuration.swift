@@ -64,6 +64,8 @@ public struct ClusterConfiguration: Sendable {
     /// Nodes whose leaders never defer to another (benchmarks of contention): each proposes the commands of its
     /// own clients and competes again after every preemption, once a random backoff has passed.
     public var contenders = NodeSet()
+    /// How a leader packs and pipelines commands (off by default: one command per slot, no window).
+    public var batching = Batching.off
     /// The number of members that makes a majority: ⌊n/2⌋+1.
     public var quorum: Int { members.count / 2 + 1 }
 
@@ -77,6 +79,43 @@ public struct ClusterConfiguration: Sendable {
         self.mode = mode
         self.timing = timing
         self.catchUpBatch = catchUpBatch
+    }
+}
+
+/// Batching and pipelining: how many slots a leader keeps in Phase 2 at once (its window), and how many commands
+/// that wait for room it packs into one slot. A command that finds room gets a slot of its own at once, so a
+/// lightly loaded cluster pays no batching delay; under load, commands gather while the window is full and the
+/// next free slot carries them all.
+public struct Batching: Sendable, Equatable, CustomStringConvertible {
+    /// At most this many commands share one slot (1: every command has its own).
+    public var maxCommands: Int
+    /// At most this many operation bytes share one slot (a single larger command still gets a slot of its own).
+    public var maxBytes: Int
+    /// At most this many slots in flight (proposed, not yet decided) at once; nil: no limit.
+    public var window: Int?
+
+    /// Makes a setting; `problem` says whether it can work.
+    public init(maxCommands: Int, maxBytes: Int = 1 << 20, window: Int?) {
+        self.maxCommands = maxCommands
+        self.maxBytes = maxBytes
+        self.window = window
+    }
+
+    /// One command per slot and no window: the protocol as described in the papers, and the simulation's default.
+    public static let off = Batching(maxCommands: 1, window: nil)
+    /// What the real-time shells use unless told otherwise: up to 256 commands (1 MiB) a slot, 8 slots in flight.
+    public static let standard = Batching(maxCommands: 256, window: 8)
+
+    /// The first value that cannot work, in one line naming it; nil when every limit is positive.
+    public var problem: String? {
+        if maxCommands < 1 { return "batch size \(maxCommands) is not positive" }
+        if maxBytes < 1 { return "batch byte limit \(maxBytes) is not positive" }
+        if let window, window < 1 { return "window \(window) is not positive" }
+        return nil
+    }
+
+    public var description: String {
+        "batch \(maxCommands), window \(window.map(String.init) ?? "unlimited")"
     }
 }
 

@@ -211,6 +211,10 @@ extension ByteWriter {
         case .command(let c):
             byte(1)
             command(c)
+        case .batch(let cs):
+            byte(2)
+            uint32(UInt32(cs.count))
+            for c in cs { command(c) }
         }
     }
     /// A snapshot's fields (without a presence byte), the epoch and rejoins included.
@@ -260,7 +264,14 @@ extension ByteReader {
         switch try byte() {
         case 0: return .noop
         case 1: return .command(try command())
-        case let tag: throw ByteDecodingError("value tag \(tag) at offset \(at) is neither 0 nor 1")
+        case 2:
+            let size = try count(of: "batch", minimumBytes: 20)
+            guard size >= 2 else { throw ByteDecodingError("batch at offset \(at) holds \(size) commands (at least 2)") }
+            var commands: [Command] = []
+            commands.reserveCapacity(size)
+            for _ in 0..<size { commands.append(try command()) }
+            return .batch(commands)
+        case let tag: throw ByteDecodingError("value tag \(tag) at offset \(at) is not 0, 1 or 2")
         }
     }
     /// A snapshot's fields as `ByteWriter.snapshot` wrote them (version 1 of the durable state had no epoch).

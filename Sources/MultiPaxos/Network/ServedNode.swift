@@ -21,6 +21,8 @@ public struct ServeConfiguration: Sendable {
     public var mode = Mode.stableLeader
     /// The protocol's timing.
     public var timing = Timing()
+    /// How the leader packs commands into slots and how many slots it keeps in flight (`--batch`, `--window`).
+    public var batching = Batching.standard
     /// How long a client command may wait for the cluster before it gets an error reply.
     public var clientTimeout: Duration = .seconds(5)
     /// The node's data was lost: rejoin as a learner before voting again (never vote on forgotten promises).
@@ -87,7 +89,9 @@ public final class ServedNode: Sendable {
                                  + "give --cluster-key-file FILE (multipaxos keygen FILE makes one), or --no-peer-auth")
         }
         let members = configuration.peers.indices.map(NodeID.init)
-        cluster = ClusterConfiguration(members: members, mode: configuration.mode, timing: configuration.timing)
+        var cluster = ClusterConfiguration(members: members, mode: configuration.mode, timing: configuration.timing)
+        cluster.batching = configuration.batching
+        self.cluster = cluster
         if let directory = configuration.dataDirectory {
             do {
                 try makeDirectory(directory)

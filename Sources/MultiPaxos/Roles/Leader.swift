@@ -43,13 +43,13 @@ public actor Leader: Role {
     private var phase1Pending: [Slot: Value] = [:]
     /// Commands in a slot of this ballot and not yet decided, so that a retry is not given a second slot.
     private var proposedKeys: Set<RequestKey> = []
-    /// Commands that arrived while no leader was known or Phase 1 was running.
-    private var queued: [Command] = []
+    /// Commands that arrived while no leader was known, Phase 1 was running, or the window was full; in order.
+    private var queued = ProposalQueue(limit: Leader.queueLimit)
     /// How far each replica has applied, for the trim watermark.
     private var applied: [NodeID: Slot] = [:]
     private var trimBelow = Slot.zero
 
-    /// At most this many commands wait for a leader; clients retry the rest.
+    /// At most this many commands wait for a leader or for room in the window; clients retry the rest.
     static let queueLimit = 4096
 
     /// Makes the leader role of `node`; `knownLeader` is the ballot a Welcome named, if any.
@@ -109,18 +109,43 @@ public actor Leader: Role {
         if !contender, !scouting, leaderBallot != .initial, leaderBallot.leader != node, !p.forwarded {
             return [.send(.propose(Propose(command: p.command, forwarded: true)), to: leaderBallot.leader)]
         }
-        if queued.count < Self.queueLimit, !queued.contains(where: { $0.key == p.command.key }) {
-            queued.append(p.command)
-        }
+        queued.append(p.command)
         return []
     }
 
-    /// Gives a command the next slot of this ballot, unless it already holds an undecided one.
+    /// Gives a command the next slot of this ballot, unless it already holds an undecided one; while the window
+    /// is full it waits, to share a later slot with the others that wait.
     private func assign(_ command: Command) -> [Effect] {
-        guard proposedKeys.insert(command.key).inserted else { return [] }
+        guard !proposedKeys.contains(command.key) else { return [] }
+        if windowIsFull {
+            queued.append(command)
+            return []
+        }
+        proposedKeys.insert(command.key)
         let slot = nextSlot
         nextSlot = slot.next
         return propose(.command(command), in: slot)
+    }
+
+    /// Whether as many slots are in flight as the window allows.
+    private var windowIsFull: Bool {
+        guard let window = config.batching.window else { return false }
+        return inFlight.count + phase1Pending.count >= window
+    }
+
+    /// Proposes the waiting commands, packed up to the batch limits, in as many slots as the window has room for.
+    private func fillWindow() -> [Effect] {
+        guard isActive else { return [] }
+        var effects: [Effect] = []
+        while !queued.isEmpty, !windowIsFull {
+            let batch = queued.takeBatch(config.batching, skip: { proposedKeys.contains($0) })
+            guard !batch.isEmpty else { continue }
+            for c in batch { proposedKeys.insert(c.key) }
+            let slot = nextSlot
+            nextSlot = slot.next
+            effects += propose(.holding(batch), in: slot)
+        }
+        return effects
     }
 
     private func propose(_ value: Value, in slot: Slot) -> [Effect] {
@@ -138,7 +163,7 @@ public actor Leader: Role {
     private func startCommander(_ slot: Slot, _ value: Value) -> [Effect] {
         let commander = Commander(ballot: ballot, slot: slot, value: value, tick: tick)
         inFlight[slot] = commander
-        if case .command(let c) = value { proposedKeys.insert(c.key) }
+        for c in value.commands { proposedKeys.insert(c.key) }
         return [.broadcast(commander.accept, to: config.memberSet)]
     }
 
@@ -183,10 +208,10 @@ public actor Leader: Role {
             let chosen = a.accepted.first?.value ?? mine
             let skipped = chosen != mine && config.flaws.contains(.leaderSkipsRedrive)
             var effects = slot >= floor && !skipped ? startCommander(slot, chosen) : []
-            if chosen != mine || slot < floor, case .command(let c) = mine {
-                // The slot was taken by another value: propose this command again in a later slot.
-                proposedKeys.remove(c.key)
-                effects += assign(c)
+            if chosen != mine || slot < floor, !mine.commands.isEmpty {
+                // The slot was taken by another value: propose these commands again in a later slot, first.
+                queued.putBack(mine.commands.filter { proposedKeys.remove($0.key) != nil })
+                effects += fillWindow()
             }
             return effects
         }
@@ -202,11 +227,11 @@ public actor Leader: Role {
             return []
         }
         inFlight[a.slot] = nil
-        if case .command(let c) = commander.value { proposedKeys.remove(c.key) }
+        for c in commander.value.commands { proposedKeys.remove(c.key) }
         return [
             .event(.decided(a.slot, commander.value)),
             .broadcast(.decision(Decision(ballot: ballot, slot: a.slot, value: commander.value)), to: config.memberSet),
-        ]
+        ] + fillWindow()
     }
 
     // MARK: Leadership
@@ -247,11 +272,7 @@ public actor Leader: Role {
         return effects
     }
 
-    private func drainQueue() -> [Effect] {
-        let commands = queued
-        queued = []
-        return commands.flatMap { assign($0) }
-    }
+    private func drainQueue() -> [Effect] { fillWindow() }
 
     private func stepDown(by higher: Ballot) -> [Effect] {
         let wasCompeting = isActive || scouting
@@ -275,9 +296,7 @@ public actor Leader: Role {
 
     private func forwardQueue() -> [Effect] {
         guard !contender, leaderBallot.leader != node, leaderBallot != .initial else { return [] }
-        let commands = queued
-        queued = []
-        return commands.map { .send(.propose(Propose(command: $0, forwarded: true)), to: leaderBallot.leader) }
+        return queued.takeAll().map { .send(.propose(Propose(command: $0, forwarded: true)), to: leaderBallot.leader) }
     }
 
     private func heartbeat(_ h: Heartbeat) -> [Effect] {
@@ -318,7 +337,7 @@ public actor Leader: Role {
         if !proposedSlots.isEmpty { proposedSlots = proposedSlots.filter { $0 >= floor } }
         if !inFlight.isEmpty {
             for slot in inFlight.keys.sorted() where slot < floor {
-                if case .command(let c) = inFlight.removeValue(forKey: slot)!.value { proposedKeys.remove(c.key) }
+                for c in inFlight.removeValue(forKey: slot)!.value.commands { proposedKeys.remove(c.key) }
             }
         }
     }
@@ -344,7 +363,7 @@ public actor Leader: Role {
             effects.append(.broadcast(commander.accept, to: config.memberSet.subtracting(commander.acceptedBy)))
         }
         effects.append(.setTimer(.heartbeat, after: config.timing.heartbeatInterval, jitter: 0))
-        return effects
+        return effects + fillWindow()  // room the trim watermark made
     }
 
     private func armLeaderCheck(jitter: Microseconds) -> Effect {

@@ -37,6 +37,9 @@ public actor Replica: Role {
     /// The test-only flaw `trimsOnUndurableProgress`: the snapshot to persist at the next heartbeat.
     private var lateSnapshot: Snapshot?
 
+    /// A catch-up reply stops adding values once they hold this many bytes.
+    static let catchUpBytes = 4 << 20
+
     /// Where the replica persists its snapshot; it survives a crash of the node.
     let storage: DurableState
 
@@ -175,21 +178,21 @@ public actor Replica: Role {
             let slot = nextSlot
             log.append(value)
             nextSlot = slot.next
-            guard case .command(let c) = value else {
-                effects.append(.event(.applied(slot, value, duplicate: false, result: nil)))
-                continue
-            }
-            if c.key.client == .membership {
-                effects += applyMembership(c, in: slot)
-                continue
-            }
-            let duplicate = (replies[c.key.client]?.request ?? RequestNumber(0)) >= c.key.request
-                && !config.flaws.contains(.replicaReappliesRetries)
-            if !duplicate { replies[c.key.client] = (c.key.request, machine.apply(c.operation)) }
-            effects.append(.event(.applied(slot, value, duplicate: duplicate, result: replies[c.key.client]?.result)))
-            effects += answer(c.key)
+            let commands = value.commands
+            if commands.isEmpty { effects.append(.event(.applied(slot, value, duplicate: false, result: nil))) }
+            for c in commands { effects += apply(c, in: slot) }  // a batch's commands in order, each at most once
         }
         return effects
+    }
+
+    /// Runs one command of `slot`, unless its client's reply cache shows it ran already, and answers its client.
+    private func apply(_ c: Command, in slot: Slot) -> [Effect] {
+        if c.key.client == .membership { return applyMembership(c, in: slot) }
+        let duplicate = (replies[c.key.client]?.request ?? RequestNumber(0)) >= c.key.request
+            && !config.flaws.contains(.replicaReappliesRetries)
+        if !duplicate { replies[c.key.client] = (c.key.request, machine.apply(c.operation)) }
+        return [.event(.applied(slot, .command(c), duplicate: duplicate, result: replies[c.key.client]?.result))]
+            + answer(c.key)
     }
 
     /// Applies a membership command: a rejoin not seen before starts the next epoch; a retried one (same
@@ -233,7 +236,13 @@ public actor Replica: Role {
             return [.send(.catchUpReply(reply), to: from)]
         }
         let offset = Int(c.from.index - logStart.index)
-        let values = Array(log[offset..<min(log.count, offset + config.catchUpBatch)])
+        // At most catchUpBatch values, and about 4 MiB of operations (batches can be large; a frame holds 16).
+        var end = offset, bytes = 0
+        while end < min(log.count, offset + config.catchUpBatch), end == offset || bytes < Self.catchUpBytes {
+            bytes += log[end].commands.reduce(0) { $0 + $1.operation.count + 32 }
+            end += 1
+        }
+        let values = Array(log[offset..<end])
         return [.send(.catchUpReply(CatchUpReply(snapshot: nil, first: c.from, values: values)), to: from)]
     }
 

@@ -8,7 +8,8 @@ import Darwin
 public struct CommittedEntry: Sendable, Equatable {
     /// The slot.
     public let slot: Slot
-    /// The chosen value: a client command or a no-op.
+    /// The chosen value: a client command or a no-op (a slot that holds a batch gives one entry per command, each
+    /// with the command as its value, in the order they ran).
     public let value: Value
     /// The command's result (nil for a no-op).
     public let result: [UInt8]?
@@ -76,11 +77,17 @@ public actor LocalCluster {
     /// `node-N.log` there, writes it before sending anything that depends on it, and a cluster started again on
     /// the same directory resumes where it stopped; without one, durable state lives in memory. Throws
     /// `.invalidConfiguration` for a size outside 1...64 or a `Timing` that cannot work (see `Timing.problem`).
-    public init(nodes count: Int = 3, mode: Mode = .stableLeader, timing: Timing = Timing(), storageDirectory: String? = nil,
+    /// `batching` sets how leaders pack commands into slots and how many slots they keep in flight
+    /// (`Batching.off` is one command per slot, the protocol as the papers describe it).
+    public init(nodes count: Int = 3, mode: Mode = .stableLeader, timing: Timing = Timing(), batching: Batching = .standard,
+                storageDirectory: String? = nil,
                 makeStateMachine: @escaping @Sendable () -> any StateMachine = { KeyValueStore() }) async throws(ClusterError) {
         guard (1...NodeSet.capacity).contains(count) else { throw .invalidConfiguration("nodes \(count) is not in 1...64") }
         if let problem = timing.problem { throw .invalidConfiguration(problem) }
-        configuration = ClusterConfiguration(members: (0..<count).map(NodeID.init), mode: mode, timing: timing)
+        if let problem = batching.problem { throw .invalidConfiguration(problem) }
+        var configuration = ClusterConfiguration(members: (0..<count).map(NodeID.init), mode: mode, timing: timing)
+        configuration.batching = batching
+        self.configuration = configuration
         router = Router(nodes: count)
         makeMachine = makeStateMachine
         if let directory = storageDirectory {
@@ -181,8 +188,8 @@ public actor LocalCluster {
                              requestTimeout: requestTimeout, giveUpAfter: giveUpAfter)
     }
 
-    /// The entries committed from the moment of this call on (not earlier ones), in slot order, one per slot;
-    /// the stream ends at `shutdown()`.
+    /// The entries committed from the moment of this call on (not earlier ones), in slot order: one per slot, or
+    /// one per command for a slot that holds a batch, in the order they ran. The stream ends at `shutdown()`.
     public nonisolated func committedLog() -> AsyncStream<CommittedEntry> { router.subscribe() }
 
     /// The node that leads now, if any is known.
@@ -271,7 +278,19 @@ public actor LocalCluster {
 
     /// Does what a node's roles asked: messages to inboxes, replies to waiting clients, timers as child tasks.
     private static func carryOut(_ outputs: [Output], at node: NodeID, router: Router, timers: inout DiscardingTaskGroup) {
+        // A slot's entries (one per command of a batch, with the answers to clients between them) are published
+        // together, once the slot's last one has been seen.
+        var slotApplied: [CommittedEntry] = []
+        func publish() {
+            if let slot = slotApplied.first?.slot { router.applied(slot, slotApplied) }
+            slotApplied = []
+        }
         for output in outputs {
+            if case .event(.applied(let slot, let value, _, let result)) = output.effect {
+                if slotApplied.first.map({ $0.slot != slot }) ?? false { publish() }
+                slotApplied.append(CommittedEntry(slot: slot, value: value, result: result))
+                continue
+            }
             switch output.effect {
             case .send(let message, let to):
                 if case .reply(let reply) = message, router.complete(reply) { continue }
@@ -284,13 +303,13 @@ public actor LocalCluster {
                     do { try await Task.sleep(for: .microseconds(delay)) } catch { return }
                     router.deliver(.timer(timer), to: node)
                 }
-            case .event(.applied(let slot, let value, _, let result)):
-                router.applied(slot, value, result: result)
             case .event(.installedSnapshot(let slot)):
+                publish()
                 router.skipped(to: slot)
             case .event, .install, .uninstall:
                 break
             }
         }
+        publish()
     }
 }

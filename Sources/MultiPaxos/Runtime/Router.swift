@@ -86,15 +86,17 @@ final class Router: Sendable {
         return stream
     }
 
-    /// A replica applied `slot`: the first replica to apply the next slot in order publishes it.
-    func applied(_ slot: Slot, _ value: Value, result: [UInt8]?) {
+    /// A replica applied `slot`, whose entries (one per command of a batch) are given together: the first replica
+    /// to apply the next slot in order publishes them.
+    func applied(_ slot: Slot, _ entries: [CommittedEntry]) {
         // Published under the lock: node loops run in parallel, and slot s+1 must never overtake slot s.
         // (Yielding to an unbounded stream never blocks.)
         state.withLock { s in
             guard slot == s.nextCommitted else { return }
             s.nextCommitted = slot.next
-            let entry = CommittedEntry(slot: slot, value: value, result: result)
-            for subscriber in s.subscribers.values { subscriber.yield(entry) }
+            for entry in entries {
+                for subscriber in s.subscribers.values { subscriber.yield(entry) }
+            }
         }
     }
 

@@ -97,6 +97,7 @@ public actor Simulation {
                                           timing: options.timing)
         config.flaws = options.flaws
         config.retainedSlots = options.retainedSlots
+        config.batching = options.batching
         config.contenders = NodeSet(options.contenders)
         self.config = config
         var plan = options.faults

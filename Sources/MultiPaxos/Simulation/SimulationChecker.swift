@@ -56,8 +56,10 @@ struct SimulationChecker {
                 violation("\(problem) (decided by \(node))")
             }
         }
-        if fullChecks, case .command(let c) = value, c.key.client != .membership, submitted[c.key] != c.operation {
-            violation("validity: \(slot) decided \(c) which no client sent")
+        if fullChecks {
+            for c in value.commands where c.key.client != .membership && submitted[c.key] != c.operation {
+                violation("validity: \(slot) decided \(c) which no client sent")
+            }
         }
         if let earlier = decided[slot] {
             if earlier != value { violation("agreement: \(slot) decided as \(earlier) and as \(value) (by \(node))") }
@@ -70,7 +72,12 @@ struct SimulationChecker {
 
     /// A replica applied `value` in `slot`.
     mutating func applied(_ slot: Slot, _ value: Value, duplicate: Bool, at node: NodeID) {
-        if slot >= prunedBelow && decided[slot] != value {
+        // A batch's commands are applied one by one: each must be one the slot's decided value carries.
+        let matches: Bool
+        if case .command(let c) = value, case .batch? = decided[slot] { matches = decided[slot]!.carries(c) } else {
+            matches = decided[slot] == value
+        }
+        if slot >= prunedBelow && !matches {
             violation("replica \(node) applied \(slot) = \(value) but it was decided as \(decided[slot]?.description ?? "nothing")")
         }
         guard fullChecks, !duplicate, case .command(let c) = value else { return }

@@ -12,7 +12,7 @@ extension Simulation {
         case .decided(let slot, let value):
             if checker.decided(slot, value, by: node, at: ledWith[node.value]) {
                 report.slotsDecided += 1
-                if case .command = value { report.commandsCommitted += 1 }
+                report.commandsCommitted += value.commands.count
                 if checker.wantsPruning {
                     checker.prune(below: appliedEnd.indices.filter { alive[$0] }.compactMap { appliedEnd[$0] }.min() ?? .zero)
                 }

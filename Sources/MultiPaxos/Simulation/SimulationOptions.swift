@@ -67,6 +67,8 @@ public struct SimulationOptions: Sendable {
     /// How many applied slots replicas keep below the trim watermark for lagging peers (see
     /// `ClusterConfiguration.retainedSlots`); a small window makes lagging replicas catch up from snapshots.
     public var retainedSlots: Int64 = 1024
+    /// How leaders batch and pipeline (off by default: one command per slot, as the demo's trace shows).
+    public var batching = Batching.off
     /// The family of faults the sweep seed added to its mixed faults (nil outside sweeps).
     public var schedule: FaultSchedule?
     /// Liveness during faults: while a majority of voting nodes is up and mutually connected and a client
@@ -116,6 +118,7 @@ public struct SimulationOptions: Sendable {
         if let schedule { text += ", schedule \(schedule)" }
         if !contenders.isEmpty { text += ", contenders \(NodeSet(contenders))" }
         if retainedSlots != 1024 { text += ", \(retainedSlots) slots retained" }
+        if batching != .off { text += ", \(batching)" }
         if faults.healAt > 0 || !faults.windows.isEmpty || !faults.nodeFaults.isEmpty { text += "; \(faults)" }
         return text
     }
@@ -123,6 +126,7 @@ public struct SimulationOptions: Sendable {
     /// Checks the options, naming the first bad value.
     public func validate() throws(OptionsError) {
         guard (1...NodeSet.capacity).contains(nodes) else { throw OptionsError("--nodes \(nodes) is not in 1...64") }
+        if let problem = batching.problem { throw OptionsError(problem) }
         guard clients >= 0 else { throw OptionsError("--clients \(clients) is negative") }
         guard requestsPerClient >= 0 else { throw OptionsError("--requests \(requestsPerClient) is negative") }
         guard (0...1).contains(dropRate) else { throw OptionsError("--drop \(dropRate) is not in 0...1") }

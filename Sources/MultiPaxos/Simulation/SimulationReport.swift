@@ -60,7 +60,8 @@ public struct SimulationReport: Sendable {
         var lines = [
             "summary (seed \(options.seed), \(options.mode.rawValue), \(options.nodes) nodes, "
                 + "\(options.clientPlacements.count) clients × \(options.requestsPerClient) requests, "
-                + "drop \(options.dropRate)\(options.duplicateRate > 0 ? ", duplicate \(options.duplicateRate)" : ""))",
+                + "drop \(options.dropRate)\(options.duplicateRate > 0 ? ", duplicate \(options.duplicateRate)" : "")"
+                + "\(options.batching != .off ? ", \(options.batching)" : ""))",
             "  requests completed   \(requestsCompleted) of \(requestsExpected)",
             "  commands committed   \(commandsCommitted)",
             "  slots decided        \(slotsDecided)",
