@@ -26,7 +26,7 @@ func run(_ command: Subcommand, _ args: [String]) async -> Int32 {
     case .checkHistory: checkHistory(args)
     case .serve: await serveCommand(args)
     case .cluster: await clusterCommand(args)
-    case .load: loadCommand(args)
+    case .load: await loadCommand(args)
     case .keygen: keygenCommand(args)
     case .fuzz: fuzzCommand(args)
     case .torture: tortureCommand(args)

@@ -12,14 +12,26 @@ public struct LoadOptions: Sendable, Equatable {
     public var valueBytes = 16
     /// How many distinct keys.
     public var keys = 1000
+    /// Run an in-process `LocalCluster` of this many nodes instead of connecting to served ones.
+    public var localNodes: Int?
+    /// The in-process cluster's storage directory (nil: durable state in memory).
+    public var dataDirectory: String?
+    /// The in-process cluster's mode.
+    public var mode = Mode.stableLeader
+    /// The in-process cluster's batching.
+    public var batching = Batching.standard
 
     /// The text `load --help` prints.
     public static let usage = """
         usage: multipaxos load --resp HOST:PORT[,...] [--clients N] [--seconds D] [--get-ratio F] [--value-bytes B] [--keys K]
+               multipaxos load --local N [--data DIR] [--mode M] [--batch N] [--window N|unlimited] [same options]
 
         A closed-loop load generator (as etcd's benchmark tool is for etcd): N clients, each connected to one of
         the given nodes (client i to node i mod count) and keeping one command outstanding, send SETs and GETs
         for D seconds, then it prints operations per second, median and 99th-percentile latency, and errors.
+        With --local, the clients are tasks calling an in-process LocalCluster of N nodes (durable state in
+        files under DIR, synced before sending, or in memory without --data), and it also prints the bytes the
+        nodes wrote.
 
         options:
           --resp HOST:PORT,...   the nodes' client addresses
@@ -28,6 +40,11 @@ public struct LoadOptions: Sendable, Equatable {
           --get-ratio F          share of GETs, 0...1 (default 0)
           --value-bytes B        bytes per value, 1...1048576 (default 16)
           --keys K               distinct keys, 1...10000000 (default 1000)
+          --local N              an in-process cluster of N nodes, 1...64, instead of --resp
+          --data DIR             with --local: node files in DIR (must not hold another cluster's)
+          --mode M               with --local: stable-leader or per-slot (default stable-leader)
+          --batch N              with --local: commands per slot, 1...65536 (default 256)
+          --window N|unlimited   with --local: slots in flight (default 8)
 
         \(ExitStatus.rule) (load: 1 when no operation completed)
         """
@@ -55,10 +72,23 @@ public struct LoadOptions: Sendable, Equatable {
             case "--get-ratio": result.getRatio = try cursor.probability(arg)
             case "--value-bytes": result.valueBytes = try cursor.integer(arg, 1...(1 << 20))
             case "--keys": result.keys = try cursor.integer(arg, 1...10_000_000)
+            case "--local": result.localNodes = try cursor.integer(arg, 1...NodeSet.capacity)
+            case "--data": result.dataDirectory = try cursor.value(arg)
+            case "--mode":
+                let text = try cursor.value(arg)
+                guard let mode = Mode(rawValue: text) else { throw OptionsError("--mode '\(text)' is not stable-leader or per-slot") }
+                result.mode = mode
+            case "--batch": result.batching.maxCommands = try cursor.integer(arg, 1...65_536)
+            case "--window": result.batching.window = try cursor.window(arg)
             default: throw OptionsError("unknown option '\(arg)'")
             }
         }
-        guard !result.addresses.isEmpty else { throw OptionsError("missing --resp") }
+        if result.localNodes == nil {
+            guard !result.addresses.isEmpty else { throw OptionsError("missing --resp (or --local N)") }
+            if result.dataDirectory != nil { throw OptionsError("--data needs --local") }
+        } else if !result.addresses.isEmpty {
+            throw OptionsError("--resp and --local exclude each other")
+        }
         return result
     }
 }

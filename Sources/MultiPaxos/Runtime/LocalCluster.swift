@@ -192,6 +192,10 @@ public actor LocalCluster {
     /// one per command for a slot that holds a batch, in the order they ran. The stream ends at `shutdown()`.
     public nonisolated func committedLog() -> AsyncStream<CommittedEntry> { router.subscribe() }
 
+    /// Bytes the nodes' storage files have had written so far by this process (0 without a storage directory):
+    /// what a workload costs the disks.
+    public func storageBytesWritten() -> Int { files.reduce(0) { $0 + ($1?.bytesWritten ?? 0) } }
+
     /// The node that leads now, if any is known.
     public func leader() async -> NodeID? {
         var best: Ballot?
