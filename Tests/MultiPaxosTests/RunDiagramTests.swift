@@ -176,3 +176,18 @@ import Testing
         #expect(svg.hasPrefix("<svg") && svg.contains("a simulated run of 3 node(s), 0–0.2 s") && elements(svg) != nil)
     }
 }
+
+/// The pictures in Docs/GettingStarted.md are what the commands shown there draw today.
+@Suite struct RunDiagramDocsTests {
+    @Test func theDocumentedDiagramsAreCurrent() async throws {
+        for (file, from, to, flags) in [("run-42.svg", Microseconds(0), Microseconds?.none, ""),
+                                        ("run-42-election.svg", 0, 100_000, " --from 0 --to 0.1")] {
+            let report = try await Simulation(options: SimulationOptions(), recordsRun: true).run()
+            let recording = try #require(report.recording)
+            let drawn = RunDiagram.render(recording, from: from, to: to, command: "multipaxos 42 --svg Docs/\(file)\(flags)")
+            let stored = try String(contentsOf: DocsTests.root.appendingPathComponent("Docs/\(file)"), encoding: .utf8)
+            let current = drawn == stored  // not compared inside #expect, which would print both documents
+            #expect(current, "Docs/\(file) is stale: run `swift run multipaxos 42 --svg Docs/\(file)\(flags)`")
+        }
+    }
+}
