@@ -32,7 +32,8 @@ public enum RunDiagram {
             + "\(RunDiagramStyle.seconds(start))–\(RunDiagramStyle.seconds(stop)) s of \(RunDiagramStyle.seconds(recording.end)) s",
             size: 15, fill: "black", weight: "bold"))
         y += 200
-        header.append(RunDiagramStyle.text(100, y, summary(shown, marks), size: 12))
+        let after = start >= recording.end ? "The run ended before this window began: nothing to draw. " : ""
+        header.append(RunDiagramStyle.text(100, y, after + summary(shown, marks), size: 12))
         if crowded {
             y += 180
             var hint = "Crowded: heartbeats are drawn faint. Zoom in with --from S --to S (simulated seconds)"
