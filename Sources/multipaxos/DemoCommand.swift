@@ -26,7 +26,8 @@ func demoCommand(_ rawArguments: [String]) async -> Int32 {
     let trace: (@Sendable (String) -> Void)? = arguments.quiet ? nil : printLine
     let simulation: Simulation
     do {
-        simulation = try Simulation(options: arguments.options, trace: trace, colors: colors)
+        simulation = try Simulation(options: arguments.options, trace: trace, colors: colors,
+                                    recordsRun: arguments.svgPath != nil)
     } catch {
         complain("\(error)")
         return ExitStatus.usage
@@ -40,6 +41,16 @@ func demoCommand(_ rawArguments: [String]) async -> Int32 {
     if let path = arguments.historyPath {
         do {
             try OutputPath.write(report.history.jsonLines(), to: path)
+        } catch {
+            complain("\(error)")
+            status = ExitStatus.failure
+        }
+    }
+    if let path = arguments.svgPath, let recording = report.recording {
+        let command = (["multipaxos"] + arguments.arguments).joined(separator: " ")
+        do {
+            try OutputPath.write(RunDiagram.render(recording, from: arguments.svgFrom ?? 0, to: arguments.svgTo,
+                                                   command: command), to: path)
         } catch {
             complain("\(error)")
             status = ExitStatus.failure

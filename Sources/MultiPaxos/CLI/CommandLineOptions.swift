@@ -12,19 +12,26 @@ public struct CommandLineOptions: Sendable {
     public var version = false
     /// Write the run's client history (JSON lines) to this file.
     public var historyPath: String?
+    /// Draw the run as a space-time diagram (SVG, see `RunDiagram`) into this file.
+    public var svgPath: String?
+    /// Where the diagram's window starts in simulated time (`--from`; nil: at 0).
+    public var svgFrom: Microseconds?
+    /// Where the diagram's window ends in simulated time (`--to`; nil: at the end of the run).
+    public var svgTo: Microseconds?
     /// The arguments as given, so that a failed run can say exactly how to rerun it.
     public private(set) var arguments: [String] = []
 
     /// The command that reruns this very simulation with its full event log: every option as given, without
-    /// `--quiet` (and without `--history`, which would overwrite the file).
+    /// `--quiet` (and without `--history` and `--svg`, which would overwrite their files).
     public var rerunCommand: String {
+        let written = ["--history", "--svg", "--from", "--to"]
         var kept: [String] = []
         var i = 0
         while i < arguments.count {
             switch arguments[i] {
             case "--quiet", "-q": i += 1
-            case "--history": i += 2
-            case let option where option.hasPrefix("--history="): i += 1
+            case let option where written.contains(option): i += 2
+            case let option where written.contains { option.hasPrefix($0 + "=") }: i += 1
             default:
                 kept.append(arguments[i])
                 i += 1
@@ -56,6 +63,9 @@ public struct CommandLineOptions: Sendable {
           --wipe-leader-at T              the leader's node loses its disk at T and restarts 0.2 s later: it
                                           rejoins as a learner, then as a voting member (not with --crash-leader-at)
           --history FILE                  write the clients' history as JSON lines (for check-history)
+          --svg FILE                      draw the run as a space-time diagram: a lane per node, an arrow per
+                                          network message, marks for elections, decisions and faults
+          --from S, --to S                the diagram's window in simulated seconds (default: the whole run)
           --quiet                         print only the summary
           --no-color                      no role colours (also when NO_COLOR is set and not empty, TERM is
                                           dumb, or the output is not a terminal)
@@ -81,6 +91,9 @@ public struct CommandLineOptions: Sendable {
             case "--quiet", "-q": result.quiet = true
             case "--no-color": result.color = false
             case "--history": result.historyPath = try cursor.value(arg)
+            case "--svg": result.svgPath = try cursor.value(arg)
+            case "--from": result.svgFrom = try cursor.seconds(arg)
+            case "--to": result.svgTo = try cursor.seconds(arg)
             case "--mode":
                 let text = try cursor.value(arg)
                 guard let mode = Mode(rawValue: text) else {
@@ -119,6 +132,7 @@ public struct CommandLineOptions: Sendable {
         if result.options.crashLeaderAt != nil && !result.options.faults.nodeFaults.isEmpty {
             throw OptionsError("--crash-leader-at and --wipe-leader-at exclude each other: a run crashes its leader or wipes its disk")
         }
+        try result.checkWindow()
         if !result.help && !result.version {
             guard let seed else { throw OptionsError("missing <seed> (an integer 0...18446744073709551615)") }
             result.options.seed = seed
@@ -127,8 +141,20 @@ public struct CommandLineOptions: Sendable {
         return result
     }
 
-    /// Checks, before the run, that the history file can be written.
+    /// Checks, before the run, that the history and diagram files can be written.
     public func checkOutputPaths() throws(OptionsError) {
         if let historyPath { try OutputPath.check(historyPath, flag: "--history") }
+        if let svgPath { try OutputPath.check(svgPath, flag: "--svg") }
+    }
+
+    /// `--from` and `--to` choose the window of `--svg`, and the window must not be empty.
+    private func checkWindow() throws(OptionsError) {
+        if svgPath == nil, let flag = svgFrom != nil ? "--from" : svgTo != nil ? "--to" : nil {
+            throw OptionsError("\(flag) chooses the window of the diagram: give --svg FILE too")
+        }
+        if let from = svgFrom, let to = svgTo, from >= to {
+            throw OptionsError("--from \(RunDiagramStyle.seconds(from)) is not before --to \(RunDiagramStyle.seconds(to)): "
+                               + "the window would be empty")
+        }
     }
 }

@@ -7,7 +7,8 @@ public actor Simulation {
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
     enum Scheduled {
-        case deliver(Message, from: NodeID, to: NodeID)
+        /// `id` numbers the message in the run's recording (nil when not recorded).
+        case deliver(Message, from: NodeID, to: NodeID, id: Int?)
         case timer(ProtocolTimer, node: NodeID, incarnation: Int)
         case nodeFault(Int)
         case restart(NodeID)
@@ -30,6 +31,8 @@ public actor Simulation {
     /// The cluster's configuration.
     public nonisolated let config: ClusterConfiguration
     let trace: (@Sendable (String) -> Void)?
+    /// What the run did over time, when asked for (see `RunRecording`).
+    @exclusivity(unchecked) var recording: RunRecording?
     let colors: Bool
     let plan: FaultPlan
     // The bus's mutable state is only ever touched by the actor's own serial steps, never through overlapping
@@ -86,10 +89,13 @@ public actor Simulation {
     var leader: Ballot?
     var history = History()
 
-    /// Makes a run; `trace` receives one line per protocol event, `colors` adds ANSI role colours to them.
-    public init(options: SimulationOptions, trace: (@Sendable (String) -> Void)? = nil, colors: Bool = false) throws(OptionsError) {
+    /// Makes a run; `trace` receives one line per protocol event, `colors` adds ANSI role colours to them, and
+    /// `recordsRun` keeps every network message and fault for `SimulationReport.recording` (it changes nothing else).
+    public init(options: SimulationOptions, trace: (@Sendable (String) -> Void)? = nil, colors: Bool = false,
+                recordsRun: Bool = false) throws(OptionsError) {
         try options.validate()
         self.options = options
+        recording = recordsRun ? RunRecording(nodes: options.nodes, nominalDelay: options.networkDelay + options.networkJitter / 2) : nil
         self.trace = trace
         self.colors = colors
         executor = QueueExecutor(label: "multipaxos.simulation")
@@ -171,8 +177,8 @@ public actor Simulation {
             guard time <= deadline else { break }
             now = time
             switch item {
-            case .deliver(let message, let from, let to):
-                await deliver(message, from: from, to: to)
+            case .deliver(let message, let from, let to, let id):
+                await deliver(message, from: from, to: to, id: id)
             case .timer(let timer, let node, let born):
                 let i = node.value
                 guard alive[i], born == incarnation[i] else { continue }
@@ -204,6 +210,8 @@ public actor Simulation {
         watchProgress()
         report.simulatedTime = now
         report.history = history
+        recording?.end = now
+        report.recording = recording
         await checkAtEnd()
         report.failures = checker.failures
         return report
@@ -220,22 +228,27 @@ public actor Simulation {
         return true
     }
 
-    func deliver(_ message: Message, from: NodeID, to: NodeID) async {
+    func deliver(_ message: Message, from: NodeID, to: NodeID, id: Int?) async {
         let i = to.value
-        guard alive[i] else { return }
+        guard alive[i] else {
+            recordFate(id, .dropped(at: now, why: "\(to) is down"))
+            return
+        }
         if pausedUntil[i] > now {
-            queue.push(.deliver(message, from: from, to: to), at: pausedUntil[i])
+            queue.push(.deliver(message, from: from, to: to, id: id), at: pausedUntil[i])
             return
         }
         if from != to, let index = cutting(from, to) {
             if plan.windows[index].holds {
                 // The link keeps what it could not deliver and delivers it when the cut heals.
-                queue.push(.deliver(message, from: from, to: to), at: plan.windows[index].end + delay(true))
+                queue.push(.deliver(message, from: from, to: to, id: id), at: plan.windows[index].end + delay(true))
             } else {
                 report.droppedMessages[message.kind.rawValue] += 1
+                recordFate(id, .dropped(at: now, why: "cut"))
             }
             return
         }
+        recordFate(id, .delivered(at: now))
         if case .heartbeat = message, options.fullChecks, !wiped.contains(to) {
             let before = storages[i].acceptor.trimmedBelow
             process(await nodes[i].deliver(.message(message, from: from)), at: to)
@@ -334,18 +347,20 @@ public actor Simulation {
         for to in destinations {
             if to == from {
                 report.localMessages[kind] += 1
-                queue.push(.deliver(message, from: from, to: to), at: now)
+                queue.push(.deliver(message, from: from, to: to, id: nil), at: now)
                 line? += " \(to)"
                 continue
             }
             report.networkMessages[kind] += 1
             if faulty && random.chance(options.dropRate) {
                 report.droppedMessages[kind] += 1
+                recordDropAtSend(message, from: from, to: to)
                 line? += " \(to)✗"
                 continue
             }
             line? += " \(to)"
-            queue.push(.deliver(message, from: from, to: to), at: now + delay(faulty))
+            queue.push(.deliver(message, from: from, to: to, id: recordSend(message, from: from, to: to)),
+                       at: now + delay(faulty))
             guard faulty else { continue }
             if plan.restartReplays > 0 {
                 keepForReplay(message, from: from, to: to, at: from.value)
@@ -353,7 +368,8 @@ public actor Simulation {
             }
             if random.chance(options.duplicateRate) {
                 report.duplicatedMessages += 1
-                queue.push(.deliver(message, from: from, to: to), at: now + delay(faulty))
+                queue.push(.deliver(message, from: from, to: to, id: recordSend(message, from: from, to: to, copy: true)),
+                           at: now + delay(faulty))
             }
             if plan.replayRate > 0 {
                 if recentMessages.count < 64 { recentMessages.append((message, from, to)) }
@@ -361,7 +377,8 @@ public actor Simulation {
                 if random.chance(plan.replayRate) {
                     let (old, oldFrom, oldTo) = recentMessages[Int(random.upTo(UInt64(recentMessages.count - 1)))]
                     report.duplicatedMessages += 1
-                    queue.push(.deliver(old, from: oldFrom, to: oldTo), at: now + Microseconds(random.upTo(500_000)))
+                    queue.push(.deliver(old, from: oldFrom, to: oldTo, id: recordSend(old, from: oldFrom, to: oldTo, copy: true)),
+                               at: now + Microseconds(random.upTo(500_000)))
                 }
             }
         }
@@ -372,28 +389,5 @@ public actor Simulation {
         let base = options.networkDelay + Microseconds(random.upTo(UInt64(options.networkJitter)))
         guard faulty, plan.longTailRate > 0, random.chance(plan.longTailRate) else { return base }
         return base * (10 + Microseconds(random.upTo(40)))
-    }
-
-    // MARK: Trace
-
-    func emit(_ node: NodeID?, _ role: String, _ text: String) {
-        guard let trace else { return }
-        let time = formatSeconds(now)
-        let padded = String(repeating: " ", count: max(0, 11 - time.count)) + time
-        let name = role.padded(to: 11)
-        let column = colors ? "\(Self.color(role))\(name)\u{1B}[0m" : name
-        trace("\(padded)  \((node?.description ?? "--").padded(to: 3)) \(column) \(text)")
-    }
-
-    private static func color(_ role: String) -> String {
-        switch role {
-        case "Seed", "Initializer": "\u{1B}[1m"  // bold in the terminal's own colour: readable on dark and light
-        case "Acceptor": "\u{1B}[34m"
-        case "Scout": "\u{1B}[36m"
-        case "Leader": "\u{1B}[33m"
-        case "Replica": "\u{1B}[32m"
-        case "Requester": "\u{1B}[35m"
-        default: "\u{1B}[31m"
-        }
     }
 }

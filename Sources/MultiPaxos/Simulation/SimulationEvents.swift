@@ -41,6 +41,7 @@ extension Simulation {
             break
         }
         if trace != nil { emit(node, role.description, event.description) }
+        recordMark(for: event, at: node)
     }
 
     func complete(_ key: RequestKey, _ result: [UInt8]) {

@@ -23,6 +23,7 @@ extension Simulation {
         }
         openCuts.insert((index, cut), at: openCuts.firstIndex { $0.index > index } ?? openCuts.count)
         emit(nil, "Bus", "\(cut) until \(formatSeconds(window.end)) s")
+        recordMark(.cut, at: nil, "\(cut)", until: window.end)
         watchProgress()
     }
 
@@ -44,10 +45,12 @@ extension Simulation {
             wiped.insert(node)
             report.diskCrashes.wipes += 1
             emit(node, "Bus", "loses its disk")
+            recordMark(.wiped, at: node, "loses its disk")
             scheduleRestart(node, at: now + restartAfter)
         case .pause(let duration):
             pausedUntil[node.value] = max(pausedUntil[node.value], now + duration)
             emit(node, "Bus", "pauses until \(formatSeconds(pausedUntil[node.value])) s")
+            recordMark(.paused, at: node, "paused", until: pausedUntil[node.value])
             if progress != nil { queue.push(.faultEnds, at: pausedUntil[node.value]) }
         }
         watchProgress()
@@ -84,6 +87,7 @@ extension Simulation {
             report.requestsExpected -= unanswered
         }
         emit(victim, "Bus", "crashes" + (leader?.leader == victim ? " (it led ballot \(leader!))" : ""))
+        recordMark(.crashed, at: victim, "crashes" + (leader?.leader == victim ? " (it led ballot \(leader!))" : ""))
     }
 
     private func scheduleRestart(_ node: NodeID, at time: Microseconds) {
@@ -102,8 +106,10 @@ extension Simulation {
         writtenChanges[i] = storages[i].changes
         exposedWrite[i] = 0
         nodes[i] = Node(id: node, executor: executor)
-        emit(node, "Bus", wiped.contains(node) ? "restarts with an empty disk"
-                                               : "restarts with its durable state (promised \(storages[i].acceptor.promised))")
+        let restarted = wiped.contains(node) ? "restarts with an empty disk"
+                                             : "restarts with its durable state (promised \(storages[i].acceptor.promised))"
+        emit(node, "Bus", restarted)
+        recordMark(.restarted, at: node, restarted)
         // A member resumes from its durable state. A node that never joined starts over: the seed node runs its
         // Seed again if no cluster formed, any other node asks to join.
         var roles: [any Role]
@@ -124,7 +130,8 @@ extension Simulation {
         for _ in 0..<plan.restartReplays where faultPhase && !pastMessages[i].isEmpty {
             let (old, from, to) = pastMessages[i][Int(random.upTo(UInt64(pastMessages[i].count - 1)))]
             report.duplicatedMessages += 1
-            queue.push(.deliver(old, from: from, to: to), at: now + Microseconds(random.upTo(300_000)))
+            queue.push(.deliver(old, from: from, to: to, id: recordSend(old, from: from, to: to, copy: true)),
+                       at: now + Microseconds(random.upTo(300_000)))
         }
     }
 

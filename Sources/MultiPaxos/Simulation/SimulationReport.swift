@@ -45,6 +45,9 @@ public struct SimulationReport: Sendable {
     public var history = History()
     /// Why the linearizability check ran out of budget before deciding, if it did (its own outcome, not a failure).
     public var linearizabilityUndecided: String?
+    /// Every network message and fault of the run over time, when the run was made with `recordsRun` (for
+    /// `RunDiagram`); nil otherwise.
+    public var recording: RunRecording?
     /// Every check that failed, one line each; empty when the run passed.
     public var failures: [String] = []
 

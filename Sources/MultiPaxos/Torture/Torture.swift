@@ -7,7 +7,7 @@ import Foundation
 import Synchronization
 
 /// Fault testing of real processes (`multipaxos torture`): N `serve` children on loopback whose peer links all
-/// pass through a ``FaultProxy``, a seeded ``Nemesis`` (kill -9, SIGSTOP, partitions, slow and delayed links,
+/// pass through a ``FaultProxy``, a seeded `Nemesis` (kill -9, SIGSTOP, partitions, slow and delayed links,
 /// wipes), closed-loop clients whose every operation is recorded, and at the end, with every fault healed:
 /// linearizability, acknowledged appends present, every node answering the same values, no exit but the
 /// nemesis's. Like etcd's robustness tests and TigerBeetle's Vortex.

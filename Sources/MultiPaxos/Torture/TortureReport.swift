@@ -37,7 +37,7 @@ public struct TortureReport: Sendable {
     public var failed = 0
     /// Operations whose outcome is unknown (`info`): timeouts, broken connections, `-TRYAGAIN`.
     public var unknown = 0
-    /// Faults injected, by kind (``Nemesis/kinds`` order in the summary).
+    /// Faults injected, by kind (`Nemesis.kinds` order in the summary).
     public var faults: [String: Int] = [:]
     /// What the fault proxy did.
     public var proxy = ProxyStatistics()
