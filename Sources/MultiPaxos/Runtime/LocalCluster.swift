@@ -253,11 +253,13 @@ public actor LocalCluster {
     private func start(_ id: NodeID, executor: QueueExecutor, roles: [any Role]) {
         let node = Node(id: id, executor: executor)
         nodes[id.value] = node
-        let (inbox, continuation) = AsyncStream<Input>.makeStream(bufferingPolicy: .unbounded)
-        router.connect(id, continuation)
+        let inbox = NodeInbox()
+        router.connect(id, inbox)
         let router = self.router
         let file = files[id.value]
-        loops[id.value] = Task {
+        // The loop prefers the node's executor, so it runs on the node's queue beside the roles: delivering a
+        // batch to them needs no thread hand-off.
+        loops[id.value] = Task(executorPreference: executor) {
             await withDiscardingTaskGroup { timers in
                 do {
                     for role in roles {
@@ -265,10 +267,12 @@ public actor LocalCluster {
                         try file?.persist()  // durable before anything that depends on it is sent
                         Self.carryOut(outputs, at: id, router: router, timers: &timers)
                     }
-                    for await input in inbox {
+                    for await _ in inbox.signals {
                         if Task.isCancelled { break }
-                        let outputs = await node.deliver(input)
-                        try file?.persist()
+                        let batch = inbox.take()
+                        guard !batch.isEmpty else { continue }
+                        let outputs = await node.deliver(all: batch)
+                        try file?.persist()  // one sync for the batch (group commit), before anything it produced is sent
                         Self.carryOut(outputs, at: id, router: router, timers: &timers)
                     }
                 } catch {

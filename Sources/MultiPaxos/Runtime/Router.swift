@@ -4,7 +4,7 @@ import Synchronization
 /// log's subscribers. Node loops and clients call it from many tasks, so its state sits behind one mutex.
 final class Router: Sendable {
     private struct State {
-        var inboxes: [AsyncStream<Input>.Continuation?]
+        var inboxes: [NodeInbox?]
         var waiting: [RequestKey: CheckedContinuation<[UInt8]?, Never>] = [:]
         var subscribers: [Int: AsyncStream<CommittedEntry>.Continuation] = [:]
         var nextSubscriber = 0
@@ -17,17 +17,20 @@ final class Router: Sendable {
         state = Mutex(State(inboxes: Array(repeating: nil, count: nodes)))
     }
 
-    /// Connects a node's inbox (nil disconnects it: a stopped node receives nothing).
-    func connect(_ node: NodeID, _ inbox: AsyncStream<Input>.Continuation?) {
-        state.withLock { $0.inboxes[node.value] = inbox }
+    /// Connects a node's inbox (nil disconnects and closes it: a stopped node receives nothing).
+    func connect(_ node: NodeID, _ inbox: NodeInbox?) {
+        let old = state.withLock { s -> NodeInbox? in
+            defer { s.inboxes[node.value] = inbox }
+            return s.inboxes[node.value]
+        }
+        if let old, old !== inbox { old.close() }
     }
 
     /// Delivers `input` to `node` if it is up; returns whether it was.
     @discardableResult
     func deliver(_ input: Input, to node: NodeID) -> Bool {
         guard let inbox = state.withLock({ $0.inboxes[node.value] }) else { return false }
-        if case .enqueued = inbox.yield(input) { return true }
-        return false
+        return inbox.post(input)
     }
 
     /// The nodes that are up.
