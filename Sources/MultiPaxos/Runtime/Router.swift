@@ -12,21 +12,30 @@ final class Router: Sendable {
         var closed = false
     }
     private let state: Mutex<State>
+    /// Each node's counters (messages by kind, inbox length, commit latencies), by node index.
+    let counters: [NodeCounters]
 
     init(nodes: Int) {
         state = Mutex(State(inboxes: Array(repeating: nil, count: nodes)))
+        counters = (0..<nodes).map { _ in NodeCounters() }
     }
 
-    /// Connects a node's inbox (nil disconnects it: a stopped node receives nothing).
+    /// Connects a node's inbox (nil disconnects it: a stopped node receives nothing); a new inbox is empty.
     func connect(_ node: NodeID, _ inbox: AsyncStream<Input>.Continuation?) {
-        state.withLock { $0.inboxes[node.value] = inbox }
+        state.withLock { s in
+            s.inboxes[node.value] = inbox
+            if inbox != nil { counters[node.value].inboxInputs.store(0, ordering: .relaxed) }
+        }
     }
 
     /// Delivers `input` to `node` if it is up; returns whether it was.
     @discardableResult
     func deliver(_ input: Input, to node: NodeID) -> Bool {
         guard let inbox = state.withLock({ $0.inboxes[node.value] }) else { return false }
+        // Counted before the yield, so that the loop, which counts it out, never takes it below zero.
+        counters[node.value].inboxInputs.add(1, ordering: .relaxed)
         if case .enqueued = inbox.yield(input) { return true }
+        counters[node.value].inboxInputs.subtract(1, ordering: .relaxed)
         return false
     }
 

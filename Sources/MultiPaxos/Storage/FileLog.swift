@@ -57,6 +57,9 @@ public final class FileLog: @unchecked Sendable {  // every use of `fd` is under
     /// Bytes this process has appended or compacted into the log.
     public var bytesWritten: Int { lock.withLock { _ in written } }
     private var written = 0  // under `lock`
+    /// fsync calls this process made on the log and its directory (opening, syncing, compacting).
+    public var fsyncCount: Int { lock.withLock { _ in syncs } }
+    private var syncs = 0  // under `lock`
 
     /// Opens (or creates) the log at `path` and recovers its records.
     public init(path: String) throws(FileLogError) {
@@ -72,6 +75,7 @@ public final class FileLog: @unchecked Sendable {  // every use of `fd` is under
                 try Self.writeAll(fd, Self.header(), path: path)
                 try Self.fsyncAll(fd, path: path)
                 Self.syncDirectory(of: path)
+                syncs = 2
                 recovered = []
                 repairedBytes = 0
             } else {
@@ -81,6 +85,7 @@ public final class FileLog: @unchecked Sendable {  // every use of `fd` is under
                 if validEnd < bytes.count {
                     guard ftruncate(fd, off_t(validEnd)) == 0 else { throw FileLogError.io(path: path, operation: "truncate", errno: errno) }
                     try Self.fsyncAll(fd, path: path)
+                    syncs = 1
                 }
             }
             guard lseek(fd, 0, SEEK_END) >= 0 else { throw FileLogError.io(path: path, operation: "seek", errno: errno) }
@@ -106,7 +111,10 @@ public final class FileLog: @unchecked Sendable {  // every use of `fd` is under
 
     /// Makes every appended record durable.
     public func sync() throws(FileLogError) {
-        try lock.withLock { _ throws(FileLogError) in try Self.fsyncAll(fd, path: path) }
+        try lock.withLock { _ throws(FileLogError) in
+            try Self.fsyncAll(fd, path: path)
+            syncs += 1
+        }
     }
 
     /// Replaces the log by a single record, atomically: a crash leaves either the old log or the new one.
@@ -114,6 +122,7 @@ public final class FileLog: @unchecked Sendable {  // every use of `fd` is under
         try lock.withLock { _ throws(FileLogError) in
             try compactLocked(to: snapshot)
             written += Self.headerSize + Self.recordHeaderSize + snapshot.count
+            syncs += 2  // the new file, then the directory that holds its name
         }
     }
 
