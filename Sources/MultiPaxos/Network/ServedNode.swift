@@ -5,51 +5,6 @@ import Darwin
 #endif
 import Synchronization
 
-/// What `multipaxos serve` runs: one member of a cluster whose members are separate processes.
-public struct ServeConfiguration: Sendable {
-    /// This node's id: its index in `peers`.
-    public var id: NodeID
-    /// Every member's peer address, in id order; this node listens on its own.
-    public var peers: [PeerAddress]
-    /// Where clients connect (RESP).
-    public var client: PeerAddress
-    /// The data directory (created if missing); nil keeps durable state in memory (tests only).
-    public var dataDirectory: String?
-    /// The cluster's name: peers of another cluster are refused.
-    public var clusterID = "multipaxos"
-    /// The Phase-1 mode.
-    public var mode = Mode.stableLeader
-    /// The protocol's timing.
-    public var timing = Timing()
-    /// How long a client command may wait for the cluster before it gets an error reply.
-    public var clientTimeout: Duration = .seconds(5)
-    /// The node's data was lost: rejoin as a learner before voting again (never vote on forgotten promises).
-    public var rejoin = false
-    /// Socket limits.
-    public var limits = TransportLimits()
-    /// The password clients must give (`AUTH`); nil: none (then the client listener must be on loopback,
-    /// unless `allowUnauthenticatedClients`).
-    public var password: [UInt8]?
-    /// Serve clients without a password on a non-loopback address (`--no-auth`).
-    public var allowUnauthenticatedClients = false
-    /// The cluster key(s): peers prove they hold one, and every frame carries a MAC. Nil: peers are identified
-    /// by their handshake only, which is allowed on loopback or with `allowUnauthenticatedPeers`.
-    public var clusterKeys: ClusterKeys?
-    /// Accept peers on non-loopback addresses without a cluster key (`--no-peer-auth`).
-    public var allowUnauthenticatedPeers = false
-    /// Where to listen for peers, when not on this node's own entry of `peers` (behind a proxy or NAT).
-    public var peerListen: PeerAddress?
-    /// A deliberate bug, for tests that must catch it (see ``ServeFlaw``); nil in every real deployment.
-    public var flaw: ServeFlaw?
-
-    /// Makes a configuration for node `id` of `peers`, serving clients on `client`.
-    public init(id: NodeID, peers: [PeerAddress], client: PeerAddress) {
-        self.id = id
-        self.peers = peers
-        self.client = client
-    }
-}
-
 /// One cluster member in its own process: the same `Node` and roles as the simulation and `LocalCluster`,
 /// driven by a loop that takes the network's inputs in batches, makes the batch's state durable with one sync,
 /// and only then sends what the batch produced.
@@ -64,6 +19,8 @@ public final class ServedNode: Sendable {
     private let log: @Sendable (String) -> Void
     private let leader = Mutex<Ballot?>(nil)
     private let lastCatchUpLine = Mutex<ContinuousClock.Instant?>(nil)
+    let served: ServedMetrics
+    private let metricsServer: MetricsServer?
 
     /// The port clients connect to (useful when `client` asked for port 0).
     public var clientPort: UInt16 { transport.clientPort }
@@ -71,6 +28,12 @@ public final class ServedNode: Sendable {
     public var peerPort: UInt16 { transport.peerPort }
     /// The ballot this node last saw win, if any.
     public var leaderBallot: Ballot? { leader.withLock { $0 } }
+    /// The port of the `--metrics` HTTP listener, if there is one (useful when it asked for port 0).
+    public var metricsPort: UInt16? { metricsServer?.port }
+
+    /// A snapshot of the node's state and counters (what `INFO multipaxos` and `GET /metrics` report). The
+    /// roles' part (role, ballots, leader, slots) is as of the node loop's last batch (at most 60 ms old).
+    public func metrics() -> NodeMetrics { served.snapshot() }
 
     /// Opens the data directory (refusing one that belongs to another cluster, member list, node or mode) and
     /// starts listening. Call `run()` to serve.
@@ -106,13 +69,18 @@ public final class ServedNode: Sendable {
             storage = nil
             state = configuration.rejoin ? DurableState.amnesiac() : DurableState()
         }
+        let served = ServedMetrics(node: configuration.id, storage: storage, inbox: inbox)
+        self.served = served
         var addresses = configuration.peers  // the transport listens on its own entry
         if let listen = configuration.peerListen { addresses[configuration.id.value] = listen }
         do {
+            metricsServer = try configuration.metrics.map { address throws(NetworkError) in
+                try MetricsServer(address: address, log: log) { served.snapshot().prometheusText }
+            }
             transport = try Transport(me: configuration.id, clusterID: configuration.clusterID, peers: addresses,
                                       client: configuration.client, limits: configuration.limits,
                                       password: configuration.password, keys: configuration.clusterKeys, log: log,
-                                      inputs: inbox)
+                                      inputs: inbox, metrics: served)
         } catch {
             throw .network(error)
         }
@@ -126,7 +94,11 @@ public final class ServedNode: Sendable {
     /// Serves until `stop()`; throws when storage fails (the node stops rather than send what it could not record).
     public func run() async throws(ServeError) {
         transport.start()
-        defer { transport.stop() }
+        metricsServer?.start()
+        defer {
+            metricsServer?.stop()
+            transport.stop()
+        }
         let me = configuration.id
         let executor = QueueExecutor(label: "multipaxos.node\(me.value)")
         let node = Node(id: me, executor: executor)
@@ -139,6 +111,7 @@ public final class ServedNode: Sendable {
             do {
                 for role in roles {
                     let outputs = await node.install(role)
+                    countSent(outputs)
                     try storage?.persist()
                     carryOut(outputs, calls: &calls, timers: &timers)
                 }
@@ -154,17 +127,19 @@ public final class ServedNode: Sendable {
                     for input in batch {
                         switch input {
                         case .message(let message, let from):
-                            outputs += await node.deliver(.message(message, from: from))
+                            outputs += await deliver(message, from: from, to: node)
                         case .call(let connection, let command):
                             if let early = configuration.flaw?.earlyAnswer(command) {
                                 transport.answer(connection, key: command.key, .result(early))
                             }
                             calls.register(command, connection: connection, deadline: .now + configuration.clientTimeout)
-                            outputs += await node.deliver(.message(.request(Request(command: command)), from: me))
+                            outputs += await deliver(.request(Request(command: command)), from: me, to: node)
                         case .gone(let connection):
                             calls.forget(connection: connection)
                         case .timer(let timer):
-                            outputs += await node.deliver(.timer(timer))
+                            let more = await node.deliver(.timer(timer))
+                            countSent(more)
+                            outputs += more
                         }
                     }
                     outputs += await resendOrExpire(&calls, node: node)
@@ -173,13 +148,15 @@ public final class ServedNode: Sendable {
                     var local = Self.takeLocal(&outputs, me: me, calls: calls)
                     for _ in 0..<64 where !local.isEmpty {
                         var more: [Output] = []
-                        for message in local { more += await node.deliver(.message(message, from: me)) }
+                        for message in local { more += await deliver(message, from: me, to: node) }
                         local = Self.takeLocal(&more, me: me, calls: calls)
                         outputs += more
                     }
                     if !local.isEmpty { inbox.post(local.map { .message($0, from: me) }) }
                     try storage?.persist()  // one sync for the whole batch, before anything it produced is sent
                     carryOut(outputs, calls: &calls, timers: &timers)
+                    let now = ContinuousClock.now
+                    if served.roleStateIsOlder(than: .milliseconds(5), now: now) { served.refresh(await node.protocolState(), at: now) }
                 }
                 timers.cancelAll()
                 return nil
@@ -201,9 +178,28 @@ public final class ServedNode: Sendable {
                 "TRYAGAIN no answer from the cluster within \(configuration.clientTimeout) (the command may still take effect)"))
         }
         for command in calls.due(at: now, every: .microseconds(cluster.timing.requestTimeout)) {
-            outputs += await node.deliver(.message(.request(Request(command: command)), from: configuration.id))
+            outputs += await deliver(.request(Request(command: command)), from: configuration.id, to: node)
         }
         return outputs
+    }
+
+    /// Hands `message` to the node's roles, counting it and the messages they send in answer.
+    private func deliver(_ message: Message, from: NodeID, to node: Node) async -> [Output] {
+        served.counters.received(message.kind)
+        let outputs = await node.deliver(.message(message, from: from))
+        countSent(outputs)
+        return outputs
+    }
+
+    /// Counts the messages a step sent (a broadcast once per destination), wherever they go.
+    private func countSent(_ outputs: [Output]) {
+        for output in outputs {
+            switch output.effect {
+            case .send(let message, _): served.counters.sent(message.kind)
+            case .broadcast(let message, let to): served.counters.sent(message.kind, UInt64(to.count))
+            default: break
+            }
+        }
     }
 
     /// Removes from `outputs` the messages this node sends itself (but not answers to its clients' calls), and
