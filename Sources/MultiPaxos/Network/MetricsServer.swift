@@ -9,7 +9,8 @@ import Synchronization
 /// A served node's `--metrics` listener: a minimal HTTP/1.1 server on its own thread that answers
 /// `GET /metrics` with the node's metrics in the Prometheus text format (see `HTTPRequestHead.response`).
 /// Each connection gets one response and is closed; a request head is read up to 8 KiB, a connection is
-/// closed after 5 s, and at most 32 are open at once.
+/// closed after 5 s, and at most 32 are open at once. It only reads the node's counters, so a scrape never
+/// waits for the node loop, and the node loop never waits for a scrape.
 final class MetricsServer: @unchecked Sendable {  // the connections are touched only by its thread
     /// The port it listens on (useful when the address asked for port 0).
     let port: UInt16
@@ -25,6 +26,10 @@ final class MetricsServer: @unchecked Sendable {  // the connections are touched
         var input: [UInt8] = []
         var out = OutputBuffer()
         var answered = false
+        /// The response is written and the write side shut: reading what the client still sends (discarded, up
+        /// to 64 KiB) until it closes, so that closing never resets the connection before it read the response.
+        var lingering = false
+        var discardedBytes = 0
         let acceptedAt = ContinuousClock.now
     }
     private var connections: [Int32: Connection] = [:]
@@ -70,7 +75,8 @@ final class MetricsServer: @unchecked Sendable {  // the connections are touched
                     drop(fd)
                     continue
                 }
-                fds.append(pollfd(fd: fd, events: Int16(connection.answered ? POLLOUT : POLLIN), revents: 0))
+                let writing = connection.answered && !connection.lingering
+                fds.append(pollfd(fd: fd, events: Int16(writing ? POLLOUT : POLLIN), revents: 0))
             }
             guard poll(&fds, nfds_t(fds.count), 100) >= 0 || errno == EINTR else { break }
             if fds[0].revents != 0 { accept() }
@@ -95,6 +101,14 @@ final class MetricsServer: @unchecked Sendable {  // the connections are touched
     /// Reads what came, answers once the head is complete (or bad), writes, and closes when written.
     private func service(_ fd: Int32, buffer: inout [UInt8]) {
         guard var connection = connections[fd] else { return }
+        if connection.lingering {
+            let n = buffer.withUnsafeMutableBytes { Sockets.read(fd, into: $0) }
+            if n == 0 || n == -2 { return drop(fd) }
+            connection.discardedBytes += max(n, 0)
+            if connection.discardedBytes > 64 << 10 { return drop(fd) }
+            connections[fd] = connection
+            return
+        }
         if !connection.answered {
             let n = buffer.withUnsafeMutableBytes { Sockets.read(fd, into: $0) }
             if n == 0 || n == -2 { return drop(fd) }
@@ -107,7 +121,11 @@ final class MetricsServer: @unchecked Sendable {  // the connections are touched
             }
         }
         if connection.answered {
-            guard connection.out.flush(to: fd), !connection.out.isEmpty else { return drop(fd) }
+            guard connection.out.flush(to: fd) else { return drop(fd) }
+            if connection.out.isEmpty {
+                shutdown(fd, Int32(SHUT_WR))
+                connection.lingering = true
+            }
         }
         connections[fd] = connection
     }
