@@ -38,8 +38,7 @@ import Testing
         let cluster = try await LocalCluster(nodes: 3)
         let client = await cluster.makeClient()
         for i in 0..<10 { _ = try await client.run(.put("k", "\(i)")) }
-        let leader = try #require(await cluster.leader())
-        let metrics = try #require(await cluster.metrics(of: leader))
+        let (leader, metrics) = try #require(await cluster.settledLeader())
         await cluster.shutdown()
         let samples = Self.parsePrometheus(metrics.prometheusText)
         #expect(samples["multipaxos_node_role{role=\"leader\"}"] == 1 && samples["multipaxos_node_role{role=\"follower\"}"] == 0)

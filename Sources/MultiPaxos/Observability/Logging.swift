@@ -58,7 +58,4 @@ extension Optional where Wrapped == any MultiPaxosLogger {
         guard let logger = self, level >= logger.level else { return }
         logger.log(LogRecord(level: level, message: message(), node: node))
     }
-
-    /// Whether a record at `level` would be taken.
-    func wants(_ level: LogLevel) -> Bool { self.map { level >= $0.level } ?? false }
 }
