@@ -49,10 +49,11 @@ func clusterCommand(_ args: [String]) async -> Int32 {
     }
     for i in 0..<options.nodes {
         print("node \(i): pid \(children[i].processIdentifier), clients at 127.0.0.1:\(options.basePort + i)"
-              + "  (try: redis-cli -p \(options.basePort + i) SET greeting hello)")
+              + "  (try: redis-cli -p \(options.basePort + i) SET greeting hello)"
+              + (options.metricsBasePort.map { "; metrics at http://127.0.0.1:\($0 + i)/metrics" } ?? ""))
     }
     print("a node killed on its own restarts with: multipaxos " + options.serveArguments(node: 0).joined(separator: " ")
-          + "  (for node I: --id I, its client port and node-I)")
+          + "  (for node I: --id I, its client port\(options.metricsBasePort == nil ? "" : ", its metrics port") and node-I)")
     print(options.inMemory ? "data in memory only; Ctrl-C stops every node"
                            : "data in \(options.dataDirectory); Ctrl-C stops every node")
     fflush(nil)

@@ -50,6 +50,26 @@ import Testing
         }
     }
 
+    @Test func metricsTakesAPortOnLoopbackOrAnAddress() throws {
+        let base = ["--id", "0", "--peers", "127.0.0.1:1", "--client", "127.0.0.1:2", "--data", "d"]
+        #expect(try ServeOptions.parse(base)?.configuration.metrics == nil, "no listener unless asked")
+        #expect(try ServeOptions.parse(base + ["--metrics", "9100"])?.configuration.metrics == PeerAddress(host: "127.0.0.1", port: 9100))
+        #expect(try ServeOptions.parse(base + ["--metrics", "0.0.0.0:9100"])?.configuration.metrics == PeerAddress(host: "0.0.0.0", port: 9100))
+        for (value, fragment) in [("x", "--metrics: address '127.0.0.1:x'"), ("host:9", "'host' is not an IPv4 address"),
+                                  ("127.0.0.1:2", "--metrics 127.0.0.1:2 is also a client or peer address"),
+                                  ("127.0.0.1:1", "is also a client or peer address")] {
+            do {
+                _ = try ServeOptions.parse(base + ["--metrics", value])
+                Issue.record("--metrics \(value) was accepted")
+            } catch {
+                #expect(error.message.contains(fragment) && !error.message.contains("\n"), "\(error.message)")
+            }
+        }
+        let cluster = try #require(try ClusterOptions.parse(["--base-port", "9000", "--metrics-base-port", "9300"]))
+        #expect(cluster.serveArguments(node: 2).joined(separator: " ").contains("--metrics 127.0.0.1:9302"))
+        #expect(try ClusterOptions.parse([])?.serveArguments(node: 0).contains("--metrics") == false)
+    }
+
     @Test func clusterGivesEachNodeItsOwnPortsAndDirectory() throws {
         let options = try #require(try ClusterOptions.parse(["--nodes", "3", "--base-port", "9000", "--data", "x",
                                                               "--heartbeat-ms", "20"]))

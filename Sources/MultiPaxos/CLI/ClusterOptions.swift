@@ -12,6 +12,8 @@ public struct ClusterOptions: Sendable, Equatable {
     public var clusterKeyFile: String?
     /// No data directories (benchmarks only).
     public var inMemory = false
+    /// Node I serves Prometheus metrics on 127.0.0.1, port `metricsBasePort + I`; nil: no metrics listeners.
+    public var metricsBasePort: Int?
     /// Options passed on to every `serve` child unchanged (timing, limits, --quiet).
     public var passThrough: [String] = []
 
@@ -31,6 +33,7 @@ public struct ClusterOptions: Sendable, Equatable {
           --base-port P      clients of node I on port P+I, peers on P+100+I (default 7000)
           --mode M           stable-leader or per-slot (default stable-leader)
           --in-memory        no data directories (benchmarks only; nothing survives a restart)
+          --metrics-base-port P  node I serves Prometheus metrics at http://127.0.0.1:(P+I)/metrics
           --password-file FILE   clients must AUTH with the first line of FILE
           --cluster-key-file F   the nodes' cluster key (default DIR/cluster.key, made with mode 0600 if missing)
           --batch, --window, --heartbeat-ms, --leader-timeout-ms, --client-timeout-ms, --max-request-bytes,
@@ -63,6 +66,7 @@ public struct ClusterOptions: Sendable, Equatable {
             case "--cluster-key-file": result.clusterKeyFile = try cursor.value(arg)
             case "--password-file": result.passThrough += [arg, try cursor.value(arg)]
             case "--in-memory": result.inMemory = true
+            case "--metrics-base-port": result.metricsBasePort = try cursor.integer(arg, 1...(65_535 - NodeSet.capacity))
             default: throw OptionsError("unknown option '\(arg)'")
             }
         }
@@ -76,6 +80,7 @@ public struct ClusterOptions: Sendable, Equatable {
     public func serveArguments(node i: Int) -> [String] {
         let peers = (0..<nodes).map { "127.0.0.1:\(basePort + 100 + $0)" }.joined(separator: ",")
         return ["serve", "--id", "\(i)", "--peers", peers, "--client", "127.0.0.1:\(basePort + i)",
-                "--mode", mode.rawValue, "--cluster-key-file", keyFile] + (inMemory ? ["--in-memory"] : ["--data", "\(dataDirectory)/node-\(i)"]) + passThrough
+                "--mode", mode.rawValue, "--cluster-key-file", keyFile] + (inMemory ? ["--in-memory"] : ["--data", "\(dataDirectory)/node-\(i)"])
+            + (metricsBasePort.map { ["--metrics", "127.0.0.1:\($0 + i)"] } ?? []) + passThrough
     }
 }

@@ -50,6 +50,8 @@ public struct ServeOptions: Sendable {
                                           mode 0600; multipaxos keygen FILE makes one) and every frame carries a
                                           MAC; without one, peers must be on loopback addresses
           --no-peer-auth                  accept peers on any address without a cluster key (not recommended)
+          --metrics [HOST:]PORT           serve Prometheus metrics at http://HOST:PORT/metrics (HOST defaults to
+                                          127.0.0.1; see Docs/Observability.md)
           --quiet                         no event lines
 
         \(ExitStatus.rule) (serve: 1 when the node stops on an error)
@@ -119,6 +121,9 @@ public struct ServeOptions: Sendable {
                 let path = try cursor.value(arg)
                 do { rest.clusterKeys = try ClusterKeys.load(path: path) } catch { throw OptionsError("--cluster-key-file: \(error)") }
             case "--no-peer-auth": rest.allowUnauthenticatedPeers = true
+            case "--metrics":
+                let text = try cursor.value(arg)
+                rest.metrics = try address(arg, text.contains(":") ? text : "127.0.0.1:\(text)")
             default: throw OptionsError("unknown option '\(arg)'")
             }
         }
@@ -134,6 +139,10 @@ public struct ServeOptions: Sendable {
         guard !peers.contains(client) else { throw OptionsError("--client \(client) is also a peer address") }
         if let listen = rest.peerListen, listen == client {
             throw OptionsError("--listen-peers \(listen) is also the --client address")
+        }
+        if let metrics = rest.metrics, metrics.port != 0,
+           metrics == client || peers.contains(metrics) || metrics == rest.peerListen {
+            throw OptionsError("--metrics \(metrics) is also a client or peer address")
         }
         var configuration = rest
         configuration.id = NodeID(id)

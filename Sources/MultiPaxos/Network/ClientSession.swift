@@ -19,13 +19,15 @@ struct ClientSession {
     private(set) var closing = false
     /// The password clients must give (`AUTH`, or `HELLO ... AUTH`) before anything else; nil: none.
     private let password: [UInt8]?
+    /// The node's metrics: `INFO` reports them, and commit latencies are recorded there.
+    private let metrics: ServedMetrics?
     /// Whether the connection may run commands: at once without a password, after `AUTH` with one.
     private var authenticated: Bool
 
     /// What the connection owes its client, in request order.
     private enum Owed {
         case ready(RESPValue)
-        case call(Command, Rendering, sent: Bool)
+        case call(Command, Rendering, sent: Bool, arrived: ContinuousClock.Instant)
         case close(RESPValue)
     }
     /// How a command's result becomes a reply.
@@ -44,8 +46,9 @@ struct ClientSession {
     private let limits: TransportLimits
 
     init(connection: UInt64, address: String, client: ClientID, nextRequest: UInt64, limits: TransportLimits,
-         password: [UInt8]?) {
+         password: [UInt8]?, metrics: ServedMetrics? = nil) {
         self.limits = limits
+        self.metrics = metrics
         self.password = password
         authenticated = password == nil
         self.connection = connection
@@ -88,7 +91,11 @@ struct ClientSession {
     }
 
     private mutating func owe(_ args: [[UInt8]]) {
-        let action = RESPCommands.action(for: args, protocolVersion: protocolVersion, connection: ConnectionID(Int64(connection)))
+        var action = RESPCommands.action(for: args, protocolVersion: protocolVersion, connection: ConnectionID(Int64(connection)))
+        if let metrics, case .reply = action, let name = args.first, RESPCommands.lowercased(name) == "info" {
+            action = .reply(.bulk(RESPCommands.info(sections: args.dropFirst().map(RESPCommands.lowercased),
+                                                    extra: [metrics.infoSection()])))
+        }
         let submit = RemoteProtocol.submission(args)
         if !authenticated {
             // As Redis: before authentication only AUTH, HELLO with AUTH, and QUIT; PING included gets NOAUTH.
@@ -104,7 +111,7 @@ struct ClientSession {
             switch submit {
             case .success(let command):
                 owedBytes += command.operation.count
-                owed.append(.call(command, .raw, sent: false))
+                owed.append(.call(command, .raw, sent: false, arrived: .now))
             case .failure(let error): owed.append(.ready(.error(error.message)))
             }
             return
@@ -117,7 +124,7 @@ struct ClientSession {
             nextRequest += 1
             let command = Command(key: key, operation: operation.encoded)
             owedBytes += command.operation.count
-            owed.append(.call(command, .keyValue(rendering), sent: false))
+            owed.append(.call(command, .keyValue(rendering), sent: false, arrived: .now))
         case .setProtocol(let version, let reply, let credentials):
             if let credentials {
                 guard password != nil else { return owed.append(.ready(RESPCommands.noPasswordConfigured)) }
@@ -161,9 +168,9 @@ struct ClientSession {
                 owedStart = 0
                 owedBytes = 0
                 return nil
-            case .call(let command, let rendering, let sent):
+            case .call(let command, let rendering, let sent, let arrived):
                 guard !sent else { return nil }
-                owed[owedStart] = .call(command, rendering, sent: true)
+                owed[owedStart] = .call(command, rendering, sent: true, arrived: arrived)
                 return command
             }
         }
@@ -174,13 +181,14 @@ struct ClientSession {
 
     /// The node's answer to the command in flight.
     mutating func complete(_ key: RequestKey, _ outcome: CallOutcome) {
-        guard owedStart < owed.count, case .call(let command, let rendering, true) = owed[owedStart],
+        guard owedStart < owed.count, case .call(let command, let rendering, true, let arrived) = owed[owedStart],
               command.key == key else { return }
         owedBytes -= command.operation.count
         switch outcome {
         case .unavailable(let message):
             owed[owedStart] = .ready(.error(message))
         case .result(let bytes):
+            metrics?.counters.committed(after: .now - arrived)
             switch rendering {
             case .raw: owed[owedStart] = .ready(.bulkString(bytes))
             case .keyValue(let form):

@@ -48,12 +48,13 @@ extension RESPCommands {
 
     /// INFO's text for `sections` (lowercase; none, `default`, `all` or `everything`: every section), in
     /// Redis's format: `# Name` lines, `field:value` lines, CRLF line ends, a blank line between sections.
-    static func info(sections requested: [String]) -> String {
+    /// `extra` sections (a served node's `MultiPaxos` metrics) follow the built-in ones.
+    static func info(sections requested: [String], extra: [(name: String, lines: [String])] = []) -> String {
         let all: [(name: String, lines: [String])] = [
             ("Server", ["redis_version:\(redisVersion)", "redis_mode:\(serverMode)", "server_name:multipaxos",
                         "os:\(operatingSystem)", "arch_bits:\(Int.bitWidth)"]),
             ("Replication", ["role:master", "connected_slaves:0"]),
-        ]
+        ] + extra
         let everything = requested.isEmpty || requested.contains { ["default", "all", "everything"].contains($0) }
         let chosen = all.filter { everything || requested.contains($0.name.lowercased()) }
         return chosen.map { section in

@@ -5,53 +5,6 @@ import Darwin
 #endif
 import Synchronization
 
-/// What `multipaxos serve` runs: one member of a cluster whose members are separate processes.
-public struct ServeConfiguration: Sendable {
-    /// This node's id: its index in `peers`.
-    public var id: NodeID
-    /// Every member's peer address, in id order; this node listens on its own.
-    public var peers: [PeerAddress]
-    /// Where clients connect (RESP).
-    public var client: PeerAddress
-    /// The data directory (created if missing); nil keeps durable state in memory (tests only).
-    public var dataDirectory: String?
-    /// The cluster's name: peers of another cluster are refused.
-    public var clusterID = "multipaxos"
-    /// The Phase-1 mode.
-    public var mode = Mode.stableLeader
-    /// The protocol's timing.
-    public var timing = Timing()
-    /// How the leader packs commands into slots and how many slots it keeps in flight (`--batch`, `--window`).
-    public var batching = Batching.standard
-    /// How long a client command may wait for the cluster before it gets an error reply.
-    public var clientTimeout: Duration = .seconds(5)
-    /// The node's data was lost: rejoin as a learner before voting again (never vote on forgotten promises).
-    public var rejoin = false
-    /// Socket limits.
-    public var limits = TransportLimits()
-    /// The password clients must give (`AUTH`); nil: none (then the client listener must be on loopback,
-    /// unless `allowUnauthenticatedClients`).
-    public var password: [UInt8]?
-    /// Serve clients without a password on a non-loopback address (`--no-auth`).
-    public var allowUnauthenticatedClients = false
-    /// The cluster key(s): peers prove they hold one, and every frame carries a MAC. Nil: peers are identified
-    /// by their handshake only, which is allowed on loopback or with `allowUnauthenticatedPeers`.
-    public var clusterKeys: ClusterKeys?
-    /// Accept peers on non-loopback addresses without a cluster key (`--no-peer-auth`).
-    public var allowUnauthenticatedPeers = false
-    /// Where to listen for peers, when not on this node's own entry of `peers` (behind a proxy or NAT).
-    public var peerListen: PeerAddress?
-    /// A deliberate bug, for tests that must catch it (see ``ServeFlaw``); nil in every real deployment.
-    public var flaw: ServeFlaw?
-
-    /// Makes a configuration for node `id` of `peers`, serving clients on `client`.
-    public init(id: NodeID, peers: [PeerAddress], client: PeerAddress) {
-        self.id = id
-        self.peers = peers
-        self.client = client
-    }
-}
-
 /// One cluster member in its own process: the same `Node` and roles as the simulation and `LocalCluster`,
 /// driven by a loop that takes the network's inputs in batches, makes the batch's state durable with one sync,
 /// and only then sends what the batch produced.
@@ -66,6 +19,8 @@ public final class ServedNode: Sendable {
     private let log: @Sendable (String) -> Void
     private let leader = Mutex<Ballot?>(nil)
     private let lastCatchUpLine = Mutex<ContinuousClock.Instant?>(nil)
+    let served: ServedMetrics
+    private let metricsServer: MetricsServer?
 
     /// The port clients connect to (useful when `client` asked for port 0).
     public var clientPort: UInt16 { transport.clientPort }
@@ -73,6 +28,12 @@ public final class ServedNode: Sendable {
     public var peerPort: UInt16 { transport.peerPort }
     /// The ballot this node last saw win, if any.
     public var leaderBallot: Ballot? { leader.withLock { $0 } }
+    /// The port of the `--metrics` HTTP listener, if there is one (useful when it asked for port 0).
+    public var metricsPort: UInt16? { metricsServer?.port }
+
+    /// A snapshot of the node's state and counters (what `INFO multipaxos` and `GET /metrics` report). The
+    /// roles' part (role, ballots, leader, slots) is as of the node loop's last batch (at most 60 ms old).
+    public func metrics() -> NodeMetrics { served.snapshot() }
 
     /// Opens the data directory (refusing one that belongs to another cluster, member list, node or mode) and
     /// starts listening. Call `run()` to serve.
@@ -110,13 +71,18 @@ public final class ServedNode: Sendable {
             storage = nil
             state = configuration.rejoin ? DurableState.amnesiac() : DurableState()
         }
+        let served = ServedMetrics(node: configuration.id, storage: storage, inbox: inbox)
+        self.served = served
         var addresses = configuration.peers  // the transport listens on its own entry
         if let listen = configuration.peerListen { addresses[configuration.id.value] = listen }
         do {
+            metricsServer = try configuration.metrics.map { address throws(NetworkError) in
+                try MetricsServer(address: address, log: log) { served.snapshot().prometheusText }
+            }
             transport = try Transport(me: configuration.id, clusterID: configuration.clusterID, peers: addresses,
                                       client: configuration.client, limits: configuration.limits,
                                       password: configuration.password, keys: configuration.clusterKeys, log: log,
-                                      inputs: inbox)
+                                      inputs: inbox, metrics: served)
         } catch {
             throw .network(error)
         }
@@ -130,7 +96,11 @@ public final class ServedNode: Sendable {
     /// Serves until `stop()`; throws when storage fails (the node stops rather than send what it could not record).
     public func run() async throws(ServeError) {
         transport.start()
-        defer { transport.stop() }
+        metricsServer?.start()
+        defer {
+            metricsServer?.stop()
+            transport.stop()
+        }
         let me = configuration.id
         let executor = QueueExecutor(label: "multipaxos.node\(me.value)")
         let node = Node(id: me, executor: executor)
@@ -145,6 +115,7 @@ public final class ServedNode: Sendable {
             do {
                 for role in roles {
                     let outputs = await node.install(role)
+                    countSent(outputs)
                     try storage?.persist()
                     carryOut(outputs, calls: &calls, timers: &timers)
                 }
@@ -175,18 +146,20 @@ public final class ServedNode: Sendable {
                         }
                     }
                     inputs += resendOrExpire(&calls)
-                    var outputs = await node.deliver(all: inputs)
+                    var outputs = await deliver(all: inputs, to: node)
                     // Messages to the node itself are handled within the batch (bounded), so the batch costs
                     // one sync however many local hops it takes (a leader's Accept to its own acceptor, ...).
                     var local = Self.takeLocal(&outputs, me: me, calls: calls)
                     for _ in 0..<64 where !local.isEmpty {
-                        var more = await node.deliver(all: local.map { .message($0, from: me) })
+                        var more = await deliver(all: local.map { .message($0, from: me) }, to: node)
                         local = Self.takeLocal(&more, me: me, calls: calls)
                         outputs += more
                     }
                     if !local.isEmpty { inbox.post(local.map { .message($0, from: me) }) }
                     try storage?.persist()  // one sync for the whole batch, before anything it produced is sent
                     carryOut(outputs, calls: &calls, timers: &timers)
+                    let now = ContinuousClock.now
+                    if served.roleStateIsOlder(than: .milliseconds(5), now: now) { served.refresh(await node.protocolState(), at: now) }
                 }
                 timers.cancelAll()
                 return nil
@@ -211,6 +184,25 @@ public final class ServedNode: Sendable {
             inputs.append(.message(.request(Request(command: command)), from: configuration.id))
         }
         return inputs
+    }
+
+    /// Hands `inputs` to the node's roles in one hop, counting the messages among them and those sent in answer.
+    private func deliver(all inputs: [Input], to node: Node) async -> [Output] {
+        for case .message(let message, _) in inputs { served.counters.received(message.kind) }
+        let outputs = await node.deliver(all: inputs)
+        countSent(outputs)
+        return outputs
+    }
+
+    /// Counts the messages a step sent (a broadcast once per destination), wherever they go.
+    private func countSent(_ outputs: [Output]) {
+        for output in outputs {
+            switch output.effect {
+            case .send(let message, _): served.counters.sent(message.kind)
+            case .broadcast(let message, let to): served.counters.sent(message.kind, UInt64(to.count))
+            default: break
+            }
+        }
     }
 
     /// Removes from `outputs` the messages this node sends itself (but not answers to its clients' calls), and

@@ -6,67 +6,6 @@ import Darwin
 import Foundation
 import Synchronization
 
-/// What the network hands a served node: peers' messages and clients' commands, batched per pass of the
-/// I/O loop so that the node pays one hop per batch rather than one per message.
-enum ServerInput: Sendable {
-    /// A message from a peer (authenticated by its connection's handshake).
-    case message(Message, from: NodeID)
-    /// A client's command, to run once through the log and answer on `connection`.
-    case call(connection: UInt64, Command)
-    /// A client connection closed: forget what it was waiting for.
-    case gone(connection: UInt64)
-    /// A timer a role set.
-    case timer(ProtocolTimer)
-}
-
-/// Where the network and the timers leave inputs for a served node's loop. The loop takes everything that
-/// arrived since its last turn at once, so the inputs that came in while it was syncing share the next sync
-/// (group commit); a signal stream wakes it, holding at most one pending wake-up.
-final class Inbox: Sendable {
-    private let pending = Mutex<(inputs: [ServerInput], finished: Bool)>(([], false))
-    /// One element per wake-up, at most one buffered.
-    let signals: AsyncStream<Void>
-    private let signal: AsyncStream<Void>.Continuation
-
-    init() {
-        (signals, signal) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
-    }
-
-    /// Leaves inputs for the loop and wakes it (an empty list only wakes it); false once finished.
-    @discardableResult
-    func post(_ inputs: [ServerInput]) -> Bool {
-        let open = pending.withLock { box -> Bool in
-            guard !box.finished else { return false }
-            box.inputs += inputs
-            return true
-        }
-        if open { signal.yield(()) }
-        return open
-    }
-
-    /// Everything posted since the last take.
-    func take() -> [ServerInput] {
-        pending.withLock { box in
-            defer { box.inputs = [] }
-            return box.inputs
-        }
-    }
-
-    /// Takes no more inputs; the loop ends after its current turn.
-    func finish() {
-        pending.withLock { $0.finished = true }
-        signal.finish()
-    }
-}
-
-/// How a client call ended, as the node reports it back to the connection.
-enum CallOutcome: Sendable {
-    /// The command was committed and applied; its result.
-    case result([UInt8])
-    /// No answer within the client deadline; the command may still take effect.
-    case unavailable(String)
-}
-
 /// Limits and settings of a node's sockets.
 public struct TransportLimits: Sendable {
     /// Bytes a peer's outbound queue may hold before messages to it are dropped (Paxos tolerates loss).
@@ -104,6 +43,8 @@ final class Transport: @unchecked Sendable {  // the loop state is touched only 
     let security: PeerSecurity
     let log: @Sendable (String) -> Void
     private let inputs: Inbox
+    /// Where drops, commit latencies, queued bytes and connections are counted.
+    let metrics: ServedMetrics?
 
     /// The port peers connect to, and the one clients connect to (known once listening).
     let peerPort: UInt16
@@ -138,8 +79,10 @@ final class Transport: @unchecked Sendable {  // the loop state is touched only 
 
     /// Listens on this node's peer address and on `client`, or throws naming the address.
     init(me: NodeID, clusterID: String, peers: [PeerAddress], client: PeerAddress, limits: TransportLimits,
-         password: [UInt8]?, keys: ClusterKeys?, log: @escaping @Sendable (String) -> Void, inputs: Inbox) throws(NetworkError) {
+         password: [UInt8]?, keys: ClusterKeys?, log: @escaping @Sendable (String) -> Void, inputs: Inbox,
+         metrics: ServedMetrics? = nil) throws(NetworkError) {
         self.me = me
+        self.metrics = metrics
         self.clusterID = clusterID
         self.peers = peers
         self.limits = limits
@@ -197,7 +140,10 @@ final class Transport: @unchecked Sendable {  // the loop state is touched only 
             box.queuedBytes[peer.value] += frame.count
             return true
         }
-        if !accepted { dropped.withLock { $0[peer.value] += 1 } }
+        if !accepted {
+            dropped.withLock { $0[peer.value] += 1 }
+            metrics?.droppedPayload(frame)
+        }
     }
 
     /// Hands a client call's outcome to its connection.
@@ -286,6 +232,10 @@ final class Transport: @unchecked Sendable {  // the loop state is touched only 
                 }
             }
             for i in links.indices where links[i].fd >= 0 && links[i].wantsWrite { links[i].flush(log: log) }
+            if let metrics {
+                metrics.outboxBytes.store(links.reduce(0) { $0 + $1.out.count }, ordering: .relaxed)
+                metrics.clientConnections.store(sessions.count, ordering: .relaxed)
+            }
             if !pending.isEmpty {
                 inputs.post(pending)
                 pending = []
@@ -314,7 +264,10 @@ final class Transport: @unchecked Sendable {  // the loop state is touched only 
         }
         for (i, queue) in frames.enumerated() where !queue.isEmpty {
             var lost = 0
-            for frame in queue where !links[i].enqueue(frame, limit: limits.peerQueueBytes) { lost += 1 }
+            for frame in queue where !links[i].enqueue(frame, limit: limits.peerQueueBytes) {
+                lost += 1
+                metrics?.droppedPayload(frame)
+            }
             if lost > 0 { dropped.withLock { $0[i] += lost } }
         }
         for answer in answers {
@@ -417,7 +370,7 @@ final class Transport: @unchecked Sendable {  // the loop state is touched only 
             }
             let (client, next) = spareClients.popLast() ?? (ClientID(UInt64.random(in: 1...UInt64.max)), 1)
             sessions[fd] = ClientSession(connection: nextConnection, address: address, client: client,
-                                         nextRequest: next, limits: limits, password: password)
+                                         nextRequest: next, limits: limits, password: password, metrics: metrics)
             sessionByConnection[nextConnection] = fd
             nextConnection += 1
         }

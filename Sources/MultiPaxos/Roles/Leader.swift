@@ -69,6 +69,8 @@ public actor Leader: Role {
     public var believedLeader: Ballot { leaderBallot }
     /// How many slots are in Phase 2 now.
     public var slotsInFlight: Int { inFlight.count }
+    /// Whether this node competes for leadership now: its Scout runs Phase 1 for `ballot`.
+    public var isCompeting: Bool { scouting }
 
     /// Whether this leader never defers to another (see `ClusterConfiguration.contenders`).
     private var contender: Bool { config.contenders.contains(node) }

@@ -76,6 +76,8 @@ public actor Replica: Role {
 
     /// How many applied values are kept for peers.
     public var retainedLogCount: Int { log.count }
+    /// Decided slots after `nextSlot` that wait for an earlier slot before they can be applied.
+    public var decidedAheadCount: Int { pending.count }
 
     public func start() -> [Effect] {
         [.setTimer(.catchUp, after: config.timing.catchUpInterval, jitter: config.timing.catchUpInterval / 4)]

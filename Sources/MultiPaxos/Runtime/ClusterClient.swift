@@ -36,7 +36,8 @@ public actor ClusterClient {
         nextRequest += 1
         let command = Command(key: key, operation: operation)
         let clock = ContinuousClock()
-        let deadline = clock.now + giveUpAfter
+        let submitted = clock.now
+        let deadline = submitted + giveUpAfter
         while clock.now < deadline {
             if Task.isCancelled { throw .cancelled }
             if router.isClosed { throw .shutDown }
@@ -52,7 +53,10 @@ public actor ClusterClient {
                 router.deliver(.message(.request(Request(command: command)), from: node), to: node)
             }
             timeout.cancel()
-            if let result { return result }
+            if let result {
+                router.counters[node.value].committed(after: clock.now - submitted)  // the answering node's metrics
+                return result
+            }
             if Task.isCancelled { throw .cancelled }
             if router.isClosed { throw .shutDown }
             gateway += 1

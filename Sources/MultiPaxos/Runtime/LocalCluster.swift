@@ -64,23 +64,25 @@ public actor LocalCluster {
     /// The members, mode and timing.
     public nonisolated let configuration: ClusterConfiguration
     let router: Router
+    let hub: EventHub
     private let makeMachine: @Sendable () -> any StateMachine
     private var storages: [DurableState]
-    private var files: [FileStorage?]
+    private(set) var files: [FileStorage?]
     private var loops: [Task<Void, Never>?]
-    private var nodes: [Node?]
+    private(set) var nodes: [Node?]
     private var issuedClients: Set<UInt64> = []
     private var isShutDown = false
 
     /// Starts `nodes` members in `mode`, replicating `makeStateMachine()` (the key-value store by default), and
     /// returns once they have formed a cluster. With a `storageDirectory`, each node keeps its durable state in
     /// `node-N.log` there, writes it before sending anything that depends on it, and a cluster started again on
-    /// the same directory resumes where it stopped; without one, durable state lives in memory. Throws
+    /// the same directory resumes where it stopped; without one, durable state lives in memory. A `logger`
+    /// receives the cluster's debug and trace records (none by default; see `MultiPaxosLogger`). Throws
     /// `.invalidConfiguration` for a size outside 1...64 or a `Timing` that cannot work (see `Timing.problem`).
     /// `batching` sets how leaders pack commands into slots and how many slots they keep in flight
     /// (`Batching.off` is one command per slot, the protocol as the papers describe it).
     public init(nodes count: Int = 3, mode: Mode = .stableLeader, timing: Timing = Timing(), batching: Batching = .standard,
-                storageDirectory: String? = nil,
+                storageDirectory: String? = nil, logger: (any MultiPaxosLogger)? = nil,
                 makeStateMachine: @escaping @Sendable () -> any StateMachine = { KeyValueStore() }) async throws(ClusterError) {
         guard (1...NodeSet.capacity).contains(count) else { throw .invalidConfiguration("nodes \(count) is not in 1...64") }
         if let problem = timing.problem { throw .invalidConfiguration(problem) }
@@ -89,6 +91,7 @@ public actor LocalCluster {
         configuration.batching = batching
         self.configuration = configuration
         router = Router(nodes: count)
+        hub = EventHub(logger: logger)
         makeMachine = makeStateMachine
         if let directory = storageDirectory {
             guard !directory.isEmpty else { throw .invalidConfiguration("storageDirectory is empty (give a folder's path)") }
@@ -215,6 +218,7 @@ public actor LocalCluster {
         if let loop = loops[node.value] {
             loop.cancel()
             await loop.value
+            hub.publish(ClusterEvent(node: node, kind: .stopped))
         }
         loops[node.value] = nil
         nodes[node.value] = nil
@@ -231,6 +235,7 @@ public actor LocalCluster {
         guard !isShutDown else { throw .shutDown }
         if loops[node.value] == nil {
             let executor = QueueExecutor(label: "multipaxos.node\(node.value)")
+            hub.publish(ClusterEvent(node: node, kind: .restarted))
             start(node, executor: executor, roles: bootstrapRoles(node, executor: executor))
         }
         let clock = ContinuousClock()
@@ -248,6 +253,7 @@ public actor LocalCluster {
         isShutDown = true
         for id in configuration.members { try? await stop(id) }
         router.close()
+        hub.close()
     }
 
     private func start(_ id: NodeID, executor: QueueExecutor, roles: [any Role]) {
@@ -257,23 +263,27 @@ public actor LocalCluster {
         router.connect(id, inbox)
         let router = self.router
         let file = files[id.value]
+        let loopShell = NodeLoopShell(id: id, router: router, hub: hub)
         // The loop prefers the node's executor, so it runs on the node's queue beside the roles: delivering a
         // batch to them needs no thread hand-off.
         loops[id.value] = Task(executorPreference: executor) {
+            var shell = loopShell
             await withDiscardingTaskGroup { timers in
                 do {
                     for role in roles {
                         let outputs = await node.install(role)
                         try file?.persist()  // durable before anything that depends on it is sent
-                        Self.carryOut(outputs, at: id, router: router, timers: &timers)
+                        shell.carryOut(outputs, timers: &timers)
                     }
                     for await _ in inbox.signals {
                         if Task.isCancelled { break }
                         let batch = inbox.take()
                         guard !batch.isEmpty else { continue }
+                        shell.took(batch)
                         let outputs = await node.deliver(all: batch)
                         try file?.persist()  // one sync for the batch (group commit), before anything it produced is sent
-                        Self.carryOut(outputs, at: id, router: router, timers: &timers)
+                        let asked = shell.carryOut(outputs, timers: &timers)
+                        await shell.stepped(on: batch, askedToCatchUp: asked, node: node)
                     }
                 } catch {
                     // Storage failed: the node stops rather than send what it could not record.
@@ -282,42 +292,5 @@ public actor LocalCluster {
                 timers.cancelAll()
             }
         }
-    }
-
-    /// Does what a node's roles asked: messages to inboxes, replies to waiting clients, timers as child tasks.
-    private static func carryOut(_ outputs: [Output], at node: NodeID, router: Router, timers: inout DiscardingTaskGroup) {
-        // A slot's entries (one per command of a batch, with the answers to clients between them) are published
-        // together, once the slot's last one has been seen.
-        var slotApplied: [CommittedEntry] = []
-        func publish() {
-            if let slot = slotApplied.first?.slot { router.applied(slot, slotApplied) }
-            slotApplied = []
-        }
-        for output in outputs {
-            if case .event(.applied(let slot, let value, _, let result)) = output.effect {
-                if slotApplied.first.map({ $0.slot != slot }) ?? false { publish() }
-                slotApplied.append(CommittedEntry(slot: slot, value: value, result: result))
-                continue
-            }
-            switch output.effect {
-            case .send(let message, let to):
-                if case .reply(let reply) = message, router.complete(reply) { continue }
-                router.deliver(.message(message, from: node), to: to)
-            case .broadcast(let message, let to):
-                for destination in to { router.deliver(.message(message, from: node), to: destination) }
-            case .setTimer(let timer, let after, let jitter):
-                let delay = after + (jitter > 0 ? Microseconds.random(in: 0...jitter) : 0)
-                timers.addTask {
-                    do { try await Task.sleep(for: .microseconds(delay)) } catch { return }
-                    router.deliver(.timer(timer), to: node)
-                }
-            case .event(.installedSnapshot(let slot)):
-                publish()
-                router.skipped(to: slot)
-            case .event, .install, .uninstall:
-                break
-            }
-        }
-        publish()
     }
 }

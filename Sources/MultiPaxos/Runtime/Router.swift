@@ -12,15 +12,22 @@ final class Router: Sendable {
         var closed = false
     }
     private let state: Mutex<State>
+    /// Each node's counters (messages by kind, inbox length, commit latencies), by node index.
+    let counters: [NodeCounters]
 
     init(nodes: Int) {
         state = Mutex(State(inboxes: Array(repeating: nil, count: nodes)))
+        counters = (0..<nodes).map { _ in NodeCounters() }
     }
 
-    /// Connects a node's inbox (nil disconnects and closes it: a stopped node receives nothing).
+    /// Connects a node's inbox (nil disconnects and closes it: a stopped node receives nothing); a new inbox
+    /// is empty.
     func connect(_ node: NodeID, _ inbox: NodeInbox?) {
         let old = state.withLock { s -> NodeInbox? in
-            defer { s.inboxes[node.value] = inbox }
+            defer {
+                s.inboxes[node.value] = inbox
+                if inbox != nil { counters[node.value].inboxInputs.store(0, ordering: .relaxed) }
+            }
             return s.inboxes[node.value]
         }
         if let old, old !== inbox { old.close() }
@@ -30,7 +37,11 @@ final class Router: Sendable {
     @discardableResult
     func deliver(_ input: Input, to node: NodeID) -> Bool {
         guard let inbox = state.withLock({ $0.inboxes[node.value] }) else { return false }
-        return inbox.post(input)
+        // Counted before the post, so that the loop, which counts it out, never takes it below zero.
+        counters[node.value].inboxInputs.add(1, ordering: .relaxed)
+        if inbox.post(input) { return true }
+        counters[node.value].inboxInputs.subtract(1, ordering: .relaxed)
+        return false
     }
 
     /// The nodes that are up.

@@ -55,8 +55,12 @@ public final class FileLog: @unchecked Sendable {  // every use of `fd` is under
     /// Bytes cut off a torn final record at open (0 when the file was clean).
     public private(set) var repairedBytes: Int
     /// Bytes this process has appended or compacted into the log.
-    public var bytesWritten: Int { lock.withLock { _ in written } }
-    private var written = 0  // under `lock`
+    public var bytesWritten: Int { written.load(ordering: .relaxed) }
+    /// Atomic rather than under `lock`, so that reading it (metrics) never waits for an fsync.
+    private let written = Atomic<Int>(0)
+    /// fsync calls this process made on the log and its directory (opening, syncing, compacting).
+    public var fsyncCount: Int { syncs.load(ordering: .relaxed) }
+    private let syncs = Atomic<Int>(0)
 
     /// Opens (or creates) the log at `path` and recovers its records.
     public init(path: String) throws(FileLogError) {
@@ -72,6 +76,7 @@ public final class FileLog: @unchecked Sendable {  // every use of `fd` is under
                 try Self.writeAll(fd, Self.header(), path: path)
                 try Self.fsyncAll(fd, path: path)
                 Self.syncDirectory(of: path)
+                syncs.add(2, ordering: .relaxed)
                 recovered = []
                 repairedBytes = 0
             } else {
@@ -81,6 +86,7 @@ public final class FileLog: @unchecked Sendable {  // every use of `fd` is under
                 if validEnd < bytes.count {
                     guard ftruncate(fd, off_t(validEnd)) == 0 else { throw FileLogError.io(path: path, operation: "truncate", errno: errno) }
                     try Self.fsyncAll(fd, path: path)
+                    syncs.add(1, ordering: .relaxed)
                 }
             }
             guard lseek(fd, 0, SEEK_END) >= 0 else { throw FileLogError.io(path: path, operation: "seek", errno: errno) }
@@ -100,20 +106,24 @@ public final class FileLog: @unchecked Sendable {  // every use of `fd` is under
         try lock.withLock { _ throws(FileLogError) in
             let frame = Self.frame(payload)
             try Self.writeAll(fd, frame, path: path)
-            written += frame.count
+            written.add(frame.count, ordering: .relaxed)
         }
     }
 
     /// Makes every appended record durable.
     public func sync() throws(FileLogError) {
-        try lock.withLock { _ throws(FileLogError) in try Self.fsyncAll(fd, path: path) }
+        try lock.withLock { _ throws(FileLogError) in
+            try Self.fsyncAll(fd, path: path)
+            syncs.add(1, ordering: .relaxed)
+        }
     }
 
     /// Replaces the log by a single record, atomically: a crash leaves either the old log or the new one.
     public func compact(to snapshot: [UInt8]) throws(FileLogError) {
         try lock.withLock { _ throws(FileLogError) in
             try compactLocked(to: snapshot)
-            written += Self.headerSize + Self.recordHeaderSize + snapshot.count
+            written.add(Self.headerSize + Self.recordHeaderSize + snapshot.count, ordering: .relaxed)
+            syncs.add(2, ordering: .relaxed)  // the new file, then the directory that holds its name
         }
     }
 

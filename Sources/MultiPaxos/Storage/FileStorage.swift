@@ -87,6 +87,8 @@ public final class FileStorage: @unchecked Sendable {  // used by one node loop 
 
     /// Bytes appended or compacted so far by this process (for tests and measurements).
     public var bytesWritten: Int { log.bytesWritten }
+    /// fsync calls made so far by this process on the file and its directory.
+    public var fsyncCount: Int { log.fsyncCount }
 }
 
 /// Creates `directory` and its missing parents, or throws naming the part that could not be made.
