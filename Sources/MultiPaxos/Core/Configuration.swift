@@ -64,6 +64,11 @@ public struct ClusterConfiguration: Sendable {
     /// Nodes whose leaders never defer to another (benchmarks of contention): each proposes the commands of its
     /// own clients and competes again after every preemption, once a random backoff has passed.
     public var contenders = NodeSet()
+    /// A replica persists a snapshot of its state machine once it has applied this many slots past its last one
+    /// (checked at each heartbeat). 1 makes one at every heartbeat with progress (the simulation's default);
+    /// the real-time shells take 512, so a busy node does not serialize its whole state every 50 ms. Slots are
+    /// trimmed only below snapshots a majority holds, so acceptors keep up to about this many slots' values.
+    public var snapshotIntervalSlots: Int64 = 1
     /// How a leader packs and pipelines commands (off by default: one command per slot, no window).
     public var batching = Batching.off
     /// The number of members that makes a majority: ⌊n/2⌋+1.

@@ -7,7 +7,17 @@
 /// node's one serial executor.
 public final class DurableState: @unchecked Sendable {
     /// The acceptor's state.
-    public internal(set) var acceptor = AcceptorRecord() { didSet { coreChanges &+= 1 } }
+    public internal(set) var acceptor = AcceptorRecord() {
+        didSet {
+            coreChanges &+= 1
+            if !journaling { acceptorReplaced = true }
+        }
+    }
+    /// Whether a log asked for the acceptor's journal (`keepsJournal`): the slots changed since its last write.
+    var keepsJournal = false
+    private var journaling = false
+    private var acceptorReplaced = true
+    private var journal: Set<Slot> = []
     /// What the node is in its cluster: new (it never voted), a voting member, or a learner that must never
     /// vote (its storage was lost, so it may have forgotten promises it made).
     public internal(set) var membership = Membership.new { didSet { coreChanges &+= 1 } }
@@ -30,6 +40,27 @@ public final class DurableState: @unchecked Sendable {
 
     /// Empty state: a node that has never voted.
     public init() {}
+
+    /// Changes the acceptor's record in place; `slot` names the slot whose accepted value or per-slot promise
+    /// the change touches, if any, so that a log can write just that slot (`encodedCoreDelta`).
+    func updateAcceptor(slot: Slot? = nil, _ change: (inout AcceptorRecord) -> Void) {
+        journaling = true
+        change(&acceptor)
+        journaling = false
+        guard keepsJournal, let slot, !acceptorReplaced else { return }
+        journal.insert(slot)
+        if journal.count > 1 << 16 { acceptorReplaced = true }  // bounded: write the whole record next time
+    }
+
+    /// The slots changed since the last call, or nil when the record was replaced as a whole (or the journal
+    /// outgrew its bound) and must be written whole; starts a new journal.
+    func takeAcceptorJournal() -> Set<Slot>? {
+        defer {
+            journal = []
+            acceptorReplaced = false
+        }
+        return acceptorReplaced ? nil : journal
+    }
 
     /// The state of a node whose storage was lost: whatever it promised before is forgotten, so it may only
     /// rejoin as a learner.
@@ -82,6 +113,28 @@ public final class DurableState: @unchecked Sendable {
         return w.bytes
     }
 
+    /// What changed in the core since the record the log holds: the scalars, and for each of `slots` its
+    /// per-slot promise and accepted value as they are now (absent ones are gone). Replayed on top of earlier
+    /// records, so a step writes what it changed, not every value accepted since the last trim.
+    func encodedCoreDelta(_ slots: Set<Slot>) -> [UInt8] {
+        var w = ByteWriter()
+        w.byte(7)  // encoding: the core's changes
+        writeScalars(&w)
+        w.uint32(UInt32(slots.count))
+        let a = acceptor
+        for slot in slots.sorted() {
+            w.slot(slot)
+            let promise = a.slotPromised[slot], value = a.accepted[slot]
+            w.byte((promise != nil ? 1 : 0) | (value != nil ? 2 : 0))
+            if let promise { w.ballot(promise) }
+            if let value {
+                w.ballot(value.ballot)
+                w.value(value.value)
+            }
+        }
+        return w.bytes
+    }
+
     /// The replica's snapshot alone (it changes about once a heartbeat).
     public func encodedSnapshot() -> [UInt8] {
         var w = ByteWriter()
@@ -90,13 +143,18 @@ public final class DurableState: @unchecked Sendable {
         return w.bytes
     }
 
-    private func writeCore(_ w: inout ByteWriter) {
+    private func writeScalars(_ w: inout ByteWriter) {
         w.byte(membership.rawValue)
         w.uint64(ballotRound)
         let a = acceptor
         for b in [a.promised, a.highestPromised] { w.ballot(b) }
         w.slot(a.trimmedBelow)
         w.slot(a.slotsEnd)
+    }
+
+    private func writeCore(_ w: inout ByteWriter) {
+        writeScalars(&w)
+        let a = acceptor
         w.uint32(UInt32(a.slotPromised.count))
         for slot in a.slotPromised.keys.sorted() {
             w.slot(slot)
@@ -148,6 +206,7 @@ public final class DurableState: @unchecked Sendable {
             case 3: core = try Self.readCore(&r)
             case 4: snapshot = .some(try Self.readSnapshot(&r, withEpoch: true))
             case 5: identity = try ClusterIdentity.read(&r)
+            case 7: core = try Self.readCoreDelta(&r, onto: acceptor)
             default: throw ByteDecodingError("durable state encoding version \(version) is not supported")
             }
             guard r.isAtEnd else { throw ByteDecodingError("\(bytes.count - r.offset) stray bytes after durable state") }
@@ -165,15 +224,41 @@ public final class DurableState: @unchecked Sendable {
         }
     }
 
-    private static func readCore(_ r: inout ByteReader) throws -> (Membership, UInt64, AcceptorRecord) {
+    private static func readScalars(_ r: inout ByteReader, into a: inout AcceptorRecord) throws -> (Membership, UInt64) {
         let role = try r.byte()
         guard let membership = Membership(rawValue: role) else { throw ByteDecodingError("membership \(role) is not 0, 1 or 2") }
         let round = try r.uint64()
-        var a = AcceptorRecord()
         a.promised = try r.ballot()
         a.highestPromised = try r.ballot()
         a.trimmedBelow = try r.slot()
         a.slotsEnd = try r.slot()
+        return (membership, round)
+    }
+
+    /// A delta record (`encodedCoreDelta`) applied to `base`: its slots replaced, then everything below the new
+    /// trim watermark dropped, as the acceptor itself drops it.
+    private static func readCoreDelta(_ r: inout ByteReader, onto base: AcceptorRecord) throws -> (Membership, UInt64, AcceptorRecord) {
+        var a = base
+        let (membership, round) = try readScalars(&r, into: &a)
+        let count = try r.count(of: "changed slot", minimumBytes: 9)
+        for _ in 0..<count {
+            let slot = try r.slot()
+            let at = r.offset
+            let flags = try r.byte()
+            guard flags < 4 else { throw ByteDecodingError("slot flags \(flags) at offset \(at) are not 0...3") }
+            a.slotPromised[slot] = flags & 1 != 0 ? try r.ballot() : nil
+            a.accepted[slot] = flags & 2 != 0 ? PValue(ballot: try r.ballot(), slot: slot, value: try r.value()) : nil
+        }
+        if a.accepted.keys.contains(where: { $0 < a.trimmedBelow }) { a.accepted = a.accepted.filter { $0.key >= a.trimmedBelow } }
+        if a.slotPromised.keys.contains(where: { $0 < a.trimmedBelow }) {
+            a.slotPromised = a.slotPromised.filter { $0.key >= a.trimmedBelow }
+        }
+        return (membership, round, a)
+    }
+
+    private static func readCore(_ r: inout ByteReader) throws -> (Membership, UInt64, AcceptorRecord) {
+        var a = AcceptorRecord()
+        let (membership, round) = try readScalars(&r, into: &a)
         for _ in 0..<(try r.uint32()) { a.slotPromised[try r.slot()] = try r.ballot() }
         for _ in 0..<(try r.uint32()) {
             let slot = try r.slot()

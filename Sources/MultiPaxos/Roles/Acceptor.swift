@@ -52,7 +52,7 @@ public actor Acceptor: Role {
         var reported: [PValue] = []
         switch p.scope {
         case .from(let first):
-            if p.ballot >= storage.acceptor.promised { storage.acceptor.promised = p.ballot }
+            if p.ballot >= storage.acceptor.promised { storage.updateAcceptor { $0.promised = p.ballot } }
             current = storage.acceptor.promised
             if current == p.ballot {
                 reported = storage.acceptor.accepted.values.filter { $0.slot >= first }.sorted { $0.slot < $1.slot }
@@ -61,11 +61,11 @@ public actor Acceptor: Role {
             // Decided and trimmed: the promise says so (its watermark is above the slot) and carries nothing.
             current = p.ballot
         case .only(let slot):
-            if p.ballot >= promised(for: slot) { storage.acceptor.slotPromised[slot] = p.ballot }
+            if p.ballot >= promised(for: slot) { storage.updateAcceptor(slot: slot) { $0.slotPromised[slot] = p.ballot } }
             current = promised(for: slot)
             if current == p.ballot, let pv = storage.acceptor.accepted[slot] { reported = [pv] }
         }
-        storage.acceptor.highestPromised = max(storage.acceptor.highestPromised, current)
+        storage.updateAcceptor { $0.highestPromised = max($0.highestPromised, current) }
         let promise = Promise(ballot: p.ballot, promised: current, scope: p.scope, accepted: reported,
                               trimmedBelow: storage.acceptor.trimmedBelow, slotsEnd: storage.acceptor.slotsEnd)
         return [.send(.promise(promise), to: from)]
@@ -77,15 +77,18 @@ public actor Acceptor: Role {
         guard a.slot >= storage.acceptor.trimmedBelow || config.flaws.contains(.acceptorAcksBelowTrim) else { return [] }
         let current = promised(for: a.slot)
         if a.ballot >= current || config.flaws.contains(.acceptorIgnoresPromises) {
-            switch config.mode {
-            case .stableLeader: storage.acceptor.promised = max(a.ballot, storage.acceptor.promised)
-            case .perSlot: storage.acceptor.slotPromised[a.slot] = max(a.ballot, current)
+            let mode = config.mode
+            storage.updateAcceptor(slot: a.slot) { record in
+                switch mode {
+                case .stableLeader: record.promised = max(a.ballot, record.promised)
+                case .perSlot: record.slotPromised[a.slot] = max(a.ballot, current)
+                }
+                record.accepted[a.slot] = PValue(ballot: a.ballot, slot: a.slot, value: a.value)
+                if a.slot >= record.slotsEnd { record.slotsEnd = a.slot.next }
             }
-            storage.acceptor.accepted[a.slot] = PValue(ballot: a.ballot, slot: a.slot, value: a.value)
-            if a.slot >= storage.acceptor.slotsEnd { storage.acceptor.slotsEnd = a.slot.next }
         }
         let now = promised(for: a.slot)
-        storage.acceptor.highestPromised = max(storage.acceptor.highestPromised, now)
+        storage.updateAcceptor { $0.highestPromised = max($0.highestPromised, now) }
         if let pv = storage.acceptor.accepted[a.slot] {
             precondition(pv.ballot <= now || config.flaws.contains(.acceptorIgnoresPromises), "acceptor \(node): accepted \(pv.ballot) above promised \(now) at \(a.slot)")
         }
@@ -96,10 +99,11 @@ public actor Acceptor: Role {
 
     private func trim(below watermark: Slot) {
         guard watermark > storage.acceptor.trimmedBelow else { return }
-        storage.acceptor.trimmedBelow = watermark
-        storage.acceptor.accepted = storage.acceptor.accepted.filter { $0.key >= watermark }
-        if !storage.acceptor.slotPromised.isEmpty {
-            storage.acceptor.slotPromised = storage.acceptor.slotPromised.filter { $0.key >= watermark }
+        // Dropping the slots below the watermark needs no journal entries: a log's replay drops them too.
+        storage.updateAcceptor { record in
+            record.trimmedBelow = watermark
+            record.accepted = record.accepted.filter { $0.key >= watermark }
+            if !record.slotPromised.isEmpty { record.slotPromised = record.slotPromised.filter { $0.key >= watermark } }
         }
     }
 }

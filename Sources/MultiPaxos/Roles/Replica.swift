@@ -107,7 +107,8 @@ public actor Replica: Role {
                     lateSnapshot = snapshot()
                     durable = nextSlot
                 } else {
-                    if nextSlot > storage.replicaSnapshot?.nextSlot ?? .zero { storage.replicaSnapshot = snapshot() }
+                    let last = storage.replicaSnapshot?.nextSlot ?? .zero
+                    if nextSlot.index - last.index >= max(1, config.snapshotIntervalSlots) { storage.replicaSnapshot = snapshot() }
                     durable = storage.replicaSnapshot?.nextSlot ?? .zero
                 }
                 let reply = Effect.send(.heartbeatReply(HeartbeatReply(ballot: h.ballot, applied: durable,

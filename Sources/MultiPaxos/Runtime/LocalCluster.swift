@@ -89,6 +89,7 @@ public actor LocalCluster {
         if let problem = batching.problem { throw .invalidConfiguration(problem) }
         var configuration = ClusterConfiguration(members: (0..<count).map(NodeID.init), mode: mode, timing: timing)
         configuration.batching = batching
+        configuration.snapshotIntervalSlots = Self.snapshotIntervalSlots
         self.configuration = configuration
         router = Router(nodes: count)
         hub = EventHub(logger: logger)
@@ -194,6 +195,9 @@ public actor LocalCluster {
     /// The entries committed from the moment of this call on (not earlier ones), in slot order: one per slot, or
     /// one per command for a slot that holds a batch, in the order they ran. The stream ends at `shutdown()`.
     public nonisolated func committedLog() -> AsyncStream<CommittedEntry> { router.subscribe() }
+
+    /// Real-time shells snapshot every this many slots (see `ClusterConfiguration.snapshotIntervalSlots`).
+    static let snapshotIntervalSlots: Int64 = 512
 
     /// Bytes the nodes' storage files have had written so far by this process (0 without a storage directory):
     /// what a workload costs the disks.

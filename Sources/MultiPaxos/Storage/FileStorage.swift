@@ -7,9 +7,10 @@ import Darwin
 /// A node's `DurableState` kept in a `FileLog`: recovered when opened, and written (appended and fsynced) by
 /// `persist()`, which a runtime calls after each protocol step and before it sends any message that step
 /// produced, so nothing is ever sent that depends on state not yet on disk. A step appends only what it changed:
-/// the core (promises, votes, ballot round, membership) or the replica's snapshot, which changes about once a
-/// heartbeat, so a step never rewrites the state machine. Every 64 writes the log is compacted to one record of
-/// the whole state.
+/// the core's scalars (promises, ballot round, membership) and the slots whose vote changed, or the replica's
+/// snapshot (when the replica makes one), so what a step writes depends on the step, not on the state. Once the
+/// records appended since the last compaction outweigh twice the state (and 4 MiB), the log is compacted to one
+/// record of the whole state: writes stay within a small factor of what changed, and recovery replays little.
 public final class FileStorage: @unchecked Sendable {  // used by one node loop at a time
     /// The state the node's roles read and change.
     public let state: DurableState
@@ -21,7 +22,8 @@ public final class FileStorage: @unchecked Sendable {  // used by one node loop 
     private var persistedCore: UInt64
     private var persistedSnapshot: UInt64
     private var persistedIdentity: UInt64
-    private var writesSinceCompaction = 0
+    private var appendedSinceCompaction = 0
+    private var compactedBytes = 0
 
     /// Opens (or creates) the storage at `path`, recovering the last state written there.
     public init(path: String) throws(ClusterError) {
@@ -46,6 +48,8 @@ public final class FileStorage: @unchecked Sendable {  // used by one node loop 
         persistedCore = state.coreChanges
         persistedSnapshot = state.snapshotChanges
         persistedIdentity = state.identityChanges
+        compactedBytes = log.recovered.reduce(0) { $0 + $1.count }
+        state.keepsJournal = true
     }
 
     /// Writes the state if it changed since the last write (or `always`), and returns once it is on disk.
@@ -55,15 +59,22 @@ public final class FileStorage: @unchecked Sendable {  // used by one node loop 
         let identity = state.identityChanges != persistedIdentity && state.identity != nil
         guard core || snapshot || identity else { return }
         do {
-            if writesSinceCompaction >= 64 {
-                try log.compact(to: state.encoded())
-                writesSinceCompaction = 0
+            if appendedSinceCompaction > max(Self.compactionFloorBytes, 2 * compactedBytes) {
+                _ = state.takeAcceptorJournal()
+                let whole = state.encoded()
+                try log.compact(to: whole)
+                compactedBytes = whole.count
+                appendedSinceCompaction = 0
             } else {
-                if identity { try log.append(state.encodedIdentity()) }
-                if snapshot { try log.append(state.encodedSnapshot()) }
-                if core { try log.append(state.encodedCore()) }
+                var records: [[UInt8]] = []
+                if identity { records.append(state.encodedIdentity()) }
+                if snapshot { records.append(state.encodedSnapshot()) }
+                if core { records.append(state.takeAcceptorJournal().map(state.encodedCoreDelta) ?? state.encodedCore()) }
+                for record in records {
+                    try log.append(record)
+                    appendedSinceCompaction += record.count
+                }
                 try log.sync()
-                writesSinceCompaction += 1
             }
         } catch {
             throw .storage(error.description)
@@ -72,6 +83,9 @@ public final class FileStorage: @unchecked Sendable {  // used by one node loop 
         persistedSnapshot = state.snapshotChanges
         persistedIdentity = state.identityChanges
     }
+
+    /// The log is never compacted before this many bytes were appended since the last compaction.
+    static let compactionFloorBytes = 4 << 20
 
     /// Records which cluster this storage belongs to, or throws naming both identities when it already belongs
     /// to another; state written before identities were recorded takes the one given. Writes nothing itself.
