@@ -18,13 +18,17 @@ final class RESPConnection {
     }
 
     let address: PeerAddress
-    private var fd: Int32
+    private let fd: Int32
     private var parser = RESPReplyParser()
     private var scratch = [UInt8](repeating: 0, count: 64 << 10)
 
     /// Connects, waiting until `deadline` at most.
     init(to address: PeerAddress, deadline: ContinuousClock.Instant) throws(Failure) {
         self.address = address
+        // The socket is stored only once it is connected: a class whose initializer throws after every stored
+        // property is set runs its deinit, which would close the number a second time (by then maybe another
+        // thread's file or socket).
+        let fd: Int32
         do {
             fd = try Sockets.connect(to: address)
         } catch {
@@ -39,6 +43,7 @@ final class RESPConnection {
             close(fd)
             throw .broken("connect to \(address): \(String(cString: strerror(error)))", sent: false)
         }
+        self.fd = fd
     }
 
     deinit { close(fd) }

@@ -104,8 +104,13 @@ final class Transport: @unchecked Sendable {  // the loop state is touched only 
         }
         peerPort = Sockets.localPort(peerListener)
         clientPort = Sockets.localPort(clientListener)
-        var fds: [Int32] = [0, 0]
-        _ = pipe(&fds)
+        var fds: [Int32] = [-1, -1]
+        guard pipe(&fds) == 0 else {
+            let e = errno
+            close(peerListener)
+            close(clientListener)
+            throw .system(operation: "wake-up pipe for", address: client.description, errno: e)
+        }
         wakeRead = fds[0]
         wakeWrite = fds[1]
         Sockets.setNonBlocking(wakeRead)

@@ -67,7 +67,8 @@ public final class FileLog: @unchecked Sendable {  // every use of `fd` is under
         self.path = path
         let fd = open(path, O_RDWR | O_CREAT, 0o644)
         guard fd >= 0 else { throw .io(path: path, operation: "open", errno: errno) }
-        self.fd = fd
+        // `self.fd` is set only after the last throw: a class whose initializer throws once every stored property
+        // is set runs its deinit, which would close the number a second time (by then maybe another thread's).
         do {
             let bytes = try Self.readAll(fd, path: path)
             if bytes.isEmpty {
@@ -97,6 +98,7 @@ public final class FileLog: @unchecked Sendable {  // every use of `fd` is under
             close(fd)
             throw .io(path: path, operation: "open", errno: EIO)
         }
+        self.fd = fd
     }
 
     deinit { close(fd) }

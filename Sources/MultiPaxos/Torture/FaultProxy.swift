@@ -46,8 +46,12 @@ public final class FaultProxy: @unchecked Sendable {  // the connection table is
         }
         listeners = opened
         ports = opened.map(Sockets.localPort)
-        var fds: [Int32] = [0, 0]
-        _ = pipe(&fds)
+        var fds: [Int32] = [-1, -1]
+        guard pipe(&fds) == 0 else {
+            let e = errno
+            for fd in opened { close(fd) }
+            throw .system(operation: "wake-up pipe for", address: host, errno: e)
+        }
         wakeRead = fds[0]
         wakeWrite = fds[1]
         for fd in [wakeRead, wakeWrite] {
@@ -73,7 +77,8 @@ public final class FaultProxy: @unchecked Sendable {  // the connection table is
         }
         guard !already else { return }
         wake()
-        guard started.load(ordering: .acquiring) else { return closeAll() }
+        // Never started: close here, and claim `started` so that a later `start()` cannot close everything again.
+        guard started.exchange(true, ordering: .acquiringAndReleasing) else { return closeAll() }
         while !finished.load(ordering: .acquiring) { usleep(1000) }
     }
 
