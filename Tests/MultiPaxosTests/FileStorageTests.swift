@@ -49,15 +49,64 @@ import Testing
         let reopened = try FileStorage(path: path)
         #expect(reopened.state.acceptor.promised == Ballot(round: 40, leader: NodeID(1)))
         #expect(reopened.state.replicaSnapshot?.machine == big && reopened.state.replicaSnapshot?.nextSlot == Slot(10))
-        // And the compaction that comes every 64 writes keeps both in one record.
+        // And the compaction that comes once the appended records outweigh the state (and 4 MiB) keeps both in
+        // one record: 60 snapshots of 100 KB are 6 MB appended.
         for round in 41...100 as ClosedRange<UInt64> {
             storage.state.acceptor.promised = Ballot(round: round, leader: NodeID(1))
+            storage.state.replicaSnapshot = Snapshot(nextSlot: Slot(Int64(round)), machine: big, replies: [])
             try storage.persist()
         }
         let compacted = try FileStorage(path: path)
         #expect(compacted.state.acceptor.promised == Ballot(round: 100, leader: NodeID(1)))
         #expect(compacted.state.replicaSnapshot?.machine == big)
-        #expect(try FileLog(path: path).recovered.count < 64)
+        #expect(compacted.state.replicaSnapshot?.nextSlot == Slot(100))
+        #expect(try FileLog(path: path).recovered.count < 60, "compacted at least once")
+    }
+
+    @Test(arguments: Mode.allCases)
+    func aStepWritesTheSlotItChangedNotEveryValueAcceptedSinceTheTrim(mode: Mode) throws {
+        let path = try directory() + "/node.log"
+        let storage = try FileStorage(path: path)
+        let value = [UInt8](repeating: 3, count: 1_000)
+        let ballot = Ballot(round: 2, leader: NodeID(0))
+        try storage.persist(always: true)
+        let start = storage.bytesWritten
+        // 300 steps, each accepting a 1 KB value in a new slot (and, per slot, a promise): no step rewrites the
+        // values accepted before it.
+        for i in 0..<300 as Range<Int64> {
+            let slot = Slot(i)
+            storage.state.updateAcceptor(slot: slot) { record in
+                if mode == .perSlot { record.slotPromised[slot] = ballot } else { record.promised = ballot }
+                record.accepted[slot] = PValue(ballot: ballot, slot: slot,
+                                               value: .command(Command(key: RequestKey(client: ClientID(1), request: RequestNumber(UInt64(i) + 1)),
+                                                                       operation: value)))
+                record.slotsEnd = slot.next
+            }
+            try storage.persist()
+        }
+        let perStep = (storage.bytesWritten - start) / 300
+        #expect(perStep < 1_200, "\(perStep) bytes per step")
+        // A trim needs no entries: replay drops what lies below the watermark.
+        storage.state.updateAcceptor { record in
+            record.trimmedBelow = Slot(100)
+            record.accepted = record.accepted.filter { $0.key >= Slot(100) }
+            record.slotPromised = record.slotPromised.filter { $0.key >= Slot(100) }
+        }
+        try storage.persist()
+        let reopened = try FileStorage(path: path)
+        let (now, then) = (reopened.state.acceptor, storage.state.acceptor)
+        #expect(now.accepted == then.accepted && now.slotPromised == then.slotPromised)
+        #expect(now.accepted.count == 200 && now.trimmedBelow == Slot(100) && now.promised == then.promised)
+        #expect(now.slotsEnd == Slot(300))
+        // A record replaced as a whole (as a rejoin does) is written whole, and reads back the same.
+        var replacement = AcceptorRecord()
+        replacement.promised = Ballot(round: 9, leader: NodeID(2))
+        replacement.accepted[Slot(400)] = PValue(ballot: replacement.promised, slot: Slot(400), value: .noop)
+        reopened.state.acceptor = replacement
+        try reopened.persist()
+        let third = try FileStorage(path: path)
+        #expect(third.state.acceptor.accepted.keys.sorted() == [Slot(400)])
+        #expect(third.state.acceptor.promised == replacement.promised)
     }
 
     @Test func aRecordThatIsNotANodesStateIsRefusedNamingFileAndOffset() throws {
