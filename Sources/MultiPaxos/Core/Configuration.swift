@@ -69,6 +69,10 @@ public struct ClusterConfiguration: Sendable {
     /// the real-time shells take 512, so a busy node does not serialize its whole state every 50 ms. Slots are
     /// trimmed only below snapshots a majority holds, so acceptors keep up to about this many slots' values.
     public var snapshotIntervalSlots: Int64 = 1
+    /// ... or once the operations it applied since its last one reach this many bytes, and at least as many as
+    /// that snapshot held: snapshot writes then cost at most about what the commands themselves did, however
+    /// large the state (nil: by slots only, the simulation's default).
+    public var snapshotIntervalBytes: Int?
     /// How a leader packs and pipelines commands (off by default: one command per slot, no window).
     public var batching = Batching.off
     /// The number of members that makes a majority: ⌊n/2⌋+1.

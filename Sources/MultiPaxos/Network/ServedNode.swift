@@ -53,6 +53,7 @@ public final class ServedNode: Sendable {
         var cluster = ClusterConfiguration(members: members, mode: configuration.mode, timing: configuration.timing)
         cluster.batching = configuration.batching
         cluster.snapshotIntervalSlots = LocalCluster.snapshotIntervalSlots
+        cluster.snapshotIntervalBytes = LocalCluster.snapshotIntervalBytes
         self.cluster = cluster
         if let directory = configuration.dataDirectory {
             do {

@@ -34,6 +34,9 @@ public actor Replica: Role {
     private var peerCursor = 0
     /// How many proposals this replica made as a learner: it sends each to the next member.
     private var learnerProposals = 0
+    /// Operation bytes applied since the last persisted snapshot, and that snapshot's size.
+    private var bytesSinceSnapshot = 0
+    private var lastSnapshotBytes = 0
     /// The test-only flaw `trimsOnUndurableProgress`: the snapshot to persist at the next heartbeat.
     private var lateSnapshot: Snapshot?
 
@@ -108,7 +111,14 @@ public actor Replica: Role {
                     durable = nextSlot
                 } else {
                     let last = storage.replicaSnapshot?.nextSlot ?? .zero
-                    if nextSlot.index - last.index >= max(1, config.snapshotIntervalSlots) { storage.replicaSnapshot = snapshot() }
+                    let bySlots = nextSlot.index - last.index >= max(1, config.snapshotIntervalSlots)
+                    let byBytes = config.snapshotIntervalBytes.map { bytesSinceSnapshot >= max($0, lastSnapshotBytes) } ?? false
+                    if nextSlot > last, bySlots || byBytes {
+                        let snap = snapshot()
+                        storage.replicaSnapshot = snap
+                        bytesSinceSnapshot = 0
+                        lastSnapshotBytes = snap.machine.count
+                    }
                     durable = storage.replicaSnapshot?.nextSlot ?? .zero
                 }
                 let reply = Effect.send(.heartbeatReply(HeartbeatReply(ballot: h.ballot, applied: durable,
@@ -194,6 +204,7 @@ public actor Replica: Role {
         let duplicate = (replies[c.key.client]?.request ?? RequestNumber(0)) >= c.key.request
             && !config.flaws.contains(.replicaReappliesRetries)
         if !duplicate { replies[c.key.client] = (c.key.request, machine.apply(c.operation)) }
+        bytesSinceSnapshot += c.operation.count
         return [.event(.applied(slot, .command(c), duplicate: duplicate, result: replies[c.key.client]?.result))]
             + answer(c.key)
     }

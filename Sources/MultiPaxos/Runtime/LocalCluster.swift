@@ -90,6 +90,7 @@ public actor LocalCluster {
         var configuration = ClusterConfiguration(members: (0..<count).map(NodeID.init), mode: mode, timing: timing)
         configuration.batching = batching
         configuration.snapshotIntervalSlots = Self.snapshotIntervalSlots
+        configuration.snapshotIntervalBytes = Self.snapshotIntervalBytes
         self.configuration = configuration
         router = Router(nodes: count)
         hub = EventHub(logger: logger)
@@ -198,6 +199,8 @@ public actor LocalCluster {
 
     /// Real-time shells snapshot every this many slots (see `ClusterConfiguration.snapshotIntervalSlots`).
     static let snapshotIntervalSlots: Int64 = 512
+    /// ... or every this many bytes of operations, and at least the size of the last snapshot.
+    static let snapshotIntervalBytes = 8 << 20
 
     /// Bytes the nodes' storage files have had written so far by this process (0 without a storage directory):
     /// what a workload costs the disks.
