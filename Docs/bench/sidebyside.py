@@ -57,7 +57,7 @@ for name, start, opf in [("etcd 3.4", etcd_cluster, etcd_op), ("multipaxos stabl
     tmp = tempfile.mkdtemp()
     procs, ports = start(tmp)
     try:
-        for n in (1, 16, 64):
+        for n in (1, 16, 64, 256):
             ops, p50, p99, err = run_clients(n, secs, opf(ports))
             print(f"{name:26s} c={n:3d}: {ops:7.0f} puts/s  p50 {p50:6.2f} ms  p99 {p99:7.2f} ms  errors {err}", flush=True)
     finally:

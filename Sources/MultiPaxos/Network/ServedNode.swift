@@ -104,7 +104,7 @@ public final class ServedNode: Sendable {
             transport.stop()
         }
         let me = configuration.id
-        let executor = QueueExecutor(label: "multipaxos.node\(me.value)")
+        let executor = QueueExecutor(label: "multipaxos.node\(me.value)", runsTasks: true)
         let node = Node(id: me, executor: executor)
         let roles = Initializer.bootstrapRoles(node: me, config: cluster, executor: executor,
                                                makeMachine: { KeyValueStore() }, storage: state,

@@ -146,7 +146,7 @@ public actor LocalCluster {
         loops = Array(repeating: nil, count: count)
         nodes = Array(repeating: nil, count: count)
         for id in configuration.members {
-            let executor = QueueExecutor(label: "multipaxos.node\(id.value)")
+            let executor = QueueExecutor(label: "multipaxos.node\(id.value)", runsTasks: true)
             start(id, executor: executor, roles: bootstrapRoles(id, executor: executor))
         }
         await waitUntilFormed()
@@ -241,7 +241,7 @@ public actor LocalCluster {
         guard configuration.memberSet.contains(node) else { throw .unknownNode(node) }
         guard !isShutDown else { throw .shutDown }
         if loops[node.value] == nil {
-            let executor = QueueExecutor(label: "multipaxos.node\(node.value)")
+            let executor = QueueExecutor(label: "multipaxos.node\(node.value)", runsTasks: true)
             hub.publish(ClusterEvent(node: node, kind: .restarted))
             start(node, executor: executor, roles: bootstrapRoles(node, executor: executor))
         }
