@@ -309,6 +309,12 @@ public final class ServedNode: Sendable {
             log("rejoined as a voting member in epoch \(epoch) (fence \(fence))")
         case .welcomed(let nodes):
             log("welcomed \(nodes)")
+        case .transferStarted(let ballot, let target):
+            log("transferring leadership of ballot \(ballot) to \(target): proposals paused")
+        case .transferAbandoned(let ballot, let target):
+            log("transfer to \(target) abandoned after a leader timeout: leading ballot \(ballot) again")
+        case .toldToCompete(let ballot):
+            log("the leader of ballot \(ballot) hands over leadership: competing now")
         case .phase1Started, .decided, .applied, .invoked, .completed:
             break
         }

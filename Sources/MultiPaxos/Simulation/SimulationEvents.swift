@@ -37,7 +37,11 @@ extension Simulation {
             wiped.remove(node)
             report.diskCrashes.rejoins += 1
             watchProgress()
-        case .preempted, .leaderSuspected, .steppedDown, .welcomed:
+        case .transferStarted:
+            report.transfersStarted += 1
+        case .transferAbandoned:
+            report.transfersAbandoned += 1
+        case .preempted, .leaderSuspected, .steppedDown, .welcomed, .toldToCompete:
             break
         }
         if trace != nil { emit(node, role.description, event.description) }

@@ -24,6 +24,10 @@ public struct SimulationReport: Sendable {
     public var leaderChanges = 0
     /// How many Phase-1 rounds were started.
     public var phase1Rounds = 0
+    /// How many leadership transfers a leader started, and how many it abandoned after a leader timeout.
+    public var transfersStarted = 0
+    /// See `transfersStarted`.
+    public var transfersAbandoned = 0
     /// Request latencies in simulated time, in completion order.
     public var latencies: [Microseconds] = []
     /// Nodes crashed during the run.
@@ -80,6 +84,9 @@ public struct SimulationReport: Sendable {
             "  simulated time       \(formatSeconds(simulatedTime)) s",
             "  leader changes       \(leaderChanges) (\(phase1Rounds) Phase-1 rounds)",
         ]
+        if transfersStarted > 0 {
+            lines.append("  transfers            \(transfersStarted) started, \(transfersAbandoned) abandoned")
+        }
         if !crashedNodes.isEmpty { lines.append("  crashed              \(crashedNodes.map(\.description).joined(separator: " "))") }
         if rejoins > 0 { lines.append("  rejoined             \(rejoins) (disk wiped, fenced, voting again)") }
         if !learners.isEmpty { lines.append("  learners             \(learners.map(\.description).joined(separator: " ")) (disk wiped)") }
