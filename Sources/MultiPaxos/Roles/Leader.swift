@@ -431,7 +431,9 @@ public actor Leader: Role {
         }
         guard t.target != node, config.memberSet.contains(t.target), transfer?.target != t.target else { return [] }
         transfer = Transfer(target: t.target, config: config)
-        return [.event(.transferStarted(ballot, to: t.target))] + transferProgress(heard: nil)
+        // A heartbeat now, so that the target's answer need not wait for the next period.
+        let probe = Effect.send(.heartbeat(Heartbeat(ballot: ballot, nextSlot: nextSlot, trimBelow: trimBelow)), to: t.target)
+        return [.event(.transferStarted(ballot, to: t.target)), probe] + transferProgress(heard: nil)
     }
 
     /// Sends `TimeoutNow` once the target has accepted every slot still in Phase 2 (the test-only flaw hands

@@ -38,10 +38,12 @@ extension Simulation {
             report.diskCrashes.rejoins += 1
             watchProgress()
         case .transferStarted:
-            report.transfersStarted += 1
+            report.transfers.started += 1
+        case .toldToCompete:
+            report.transfers.handedOver += 1
         case .transferAbandoned:
-            report.transfersAbandoned += 1
-        case .preempted, .leaderSuspected, .steppedDown, .welcomed, .toldToCompete:
+            report.transfers.abandoned += 1
+        case .preempted, .leaderSuspected, .steppedDown, .welcomed:
             break
         }
         if trace != nil { emit(node, role.description, event.description) }

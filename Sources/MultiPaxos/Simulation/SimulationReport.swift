@@ -24,10 +24,19 @@ public struct SimulationReport: Sendable {
     public var leaderChanges = 0
     /// How many Phase-1 rounds were started.
     public var phase1Rounds = 0
-    /// How many leadership transfers a leader started, and how many it abandoned after a leader timeout.
-    public var transfersStarted = 0
-    /// See `transfersStarted`.
-    public var transfersAbandoned = 0
+    /// Leadership transfers: how many a leader started, handed over and abandoned.
+    public struct Transfers: Sendable, Equatable {
+        /// Transfers a leader started (it stopped assigning slots).
+        public var started = 0
+        /// Transfers whose target was told to compete (TimeoutNow) and did.
+        public var handedOver = 0
+        /// Transfers a leader abandoned after a leader timeout.
+        public var abandoned = 0
+        /// No transfers.
+        public init() {}
+    }
+    /// The run's leadership transfers.
+    public var transfers = Transfers()
     /// Request latencies in simulated time, in completion order.
     public var latencies: [Microseconds] = []
     /// Nodes crashed during the run.
@@ -84,8 +93,9 @@ public struct SimulationReport: Sendable {
             "  simulated time       \(formatSeconds(simulatedTime)) s",
             "  leader changes       \(leaderChanges) (\(phase1Rounds) Phase-1 rounds)",
         ]
-        if transfersStarted > 0 {
-            lines.append("  transfers            \(transfersStarted) started, \(transfersAbandoned) abandoned")
+        if transfers.started > 0 {
+            lines.append("  transfers            \(transfers.started) started, \(transfers.handedOver) handed over, "
+                         + "\(transfers.abandoned) abandoned")
         }
         if !crashedNodes.isEmpty { lines.append("  crashed              \(crashedNodes.map(\.description).joined(separator: " "))") }
         if rejoins > 0 { lines.append("  rejoined             \(rejoins) (disk wiped, fenced, voting again)") }
