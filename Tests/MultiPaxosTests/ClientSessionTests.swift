@@ -12,7 +12,7 @@ import Testing
     func feed(_ s: inout ClientSession, _ commands: [[String]]) throws -> ([RESPValue], Command?) {
         let bytes = commands.flatMap { RESPConnection.encode($0.map { Array($0.utf8) }) }
         bytes.withUnsafeBytes { s.received($0) }
-        let call = s.nextCall()
+        let call = s.nextCall()?.command
         var parser = RESPReplyParser()
         parser.append(s.out.bytes)
         var replies: [RESPValue] = []

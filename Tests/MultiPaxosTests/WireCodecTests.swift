@@ -46,6 +46,9 @@ let wireSamples: [Message] = {
         .welcome(Welcome(snapshot: emptySnapshot, leader: .initial)),
         .preVote(PreVote(ballot: higher)),
         .preVoteGrant(PreVoteGrant(ballot: higher, highest: ballot)),
+        .transferLeadership(TransferLeadership(target: n(63))),
+        .transferLeadership(TransferLeadership(target: n(2), forwarded: true)),
+        .timeoutNow(TimeoutNow(ballot: higher, nextSlot: Slot(44))),
     ]
 }()
 
@@ -118,6 +121,29 @@ func drain(_ decoder: inout FrameDecoder) throws(WireError) -> [[UInt8]] {
             return
         }
         #expect(reason.contains("rejoined node 64"))
+    }
+
+    @Test func aTransferToNode64OrWithABadFlagIsMalformed() {
+        // TransferLeadership: tag, target (4 bytes) at offset 1, forwarded flag at offset 5.
+        var payload = WireCodec.encode(.transferLeadership(TransferLeadership(target: n(5))))
+        #expect(payload == [WireCodec.tag(of: .transferLeadership), 5, 0, 0, 0, 0])
+        payload[1] = 64
+        #expect(thrown { try WireCodec.decode(payload) }
+            == .malformed("TransferLeadership: transfer target 64 at offset 1 is not a node id (0..<64)"))
+        payload[1...4] = [0xFF, 0xFF, 0xFF, 0xFF]
+        #expect(thrown { try WireCodec.decode(payload) }
+            == .malformed("TransferLeadership: transfer target 4294967295 at offset 1 is not a node id (0..<64)"))
+        let flagged = [WireCodec.tag(of: .transferLeadership), 1, 0, 0, 0, 7]
+        #expect(thrown { try WireCodec.decode(flagged) }
+            == .malformed("TransferLeadership: forwarded flag 7 at offset 5 is neither 0 nor 1"))
+        // TimeoutNow: tag, ballot (12), next slot (8); cut short, and with a slot past Int64.max.
+        let timeoutNow = WireCodec.encode(.timeoutNow(TimeoutNow(ballot: Ballot(round: 4, leader: n(1)), nextSlot: Slot(9))))
+        #expect(timeoutNow.count == 21 && WireCodec.tag(of: .timeoutNow) == 26 && WireCodec.tag(of: .transferLeadership) == 25)
+        #expect(thrown { try WireCodec.decode(Array(timeoutNow.prefix(20))) } != nil)
+        var far = timeoutNow
+        far[20] = 0x80
+        #expect(thrown { try WireCodec.decode(far) }
+            == .malformed("TimeoutNow: slot 9223372036854775817 at offset 13 is out of range"))
     }
 
     @Test func trailingBytesAreMalformed() {

@@ -62,6 +62,8 @@ public struct CommandLineOptions: Sendable {
           --crash-leader-at T             crash the leader's node at T simulated seconds
           --wipe-leader-at T              the leader's node loses its disk at T and restarts 0.2 s later: it
                                           rejoins as a learner, then as a voting member (not with --crash-leader-at)
+          --transfer-at T --transfer-to N ask the leader at T simulated seconds to hand leadership to node N
+                                          (N or nN): it pauses, catches N up, and N competes at once (TimeoutNow)
           --history FILE                  write the clients' history as JSON lines (for check-history)
           --svg FILE                      draw the run as a space-time diagram: a lane per node, an arrow per
                                           network message, marks for elections, decisions and faults
@@ -84,6 +86,8 @@ public struct CommandLineOptions: Sendable {
         var result = CommandLineOptions()
         result.arguments = args
         var seed: UInt64?
+        var transferAt: Microseconds?
+        var transferTo: String?
         var cursor = ArgumentCursor(args)
         while let arg = try cursor.next() {
             switch arg {
@@ -109,6 +113,8 @@ public struct CommandLineOptions: Sendable {
             case "--duplicate": result.options.duplicateRate = try cursor.probability(arg)
             case "--crash-leader-at": result.options.crashLeaderAt = try cursor.seconds(arg)
             case "--version": result.version = true
+            case "--transfer-at": transferAt = try cursor.seconds(arg)
+            case "--transfer-to": transferTo = try cursor.value(arg)
             case "--wipe-leader-at":
                 // The leader's node loses its disk and comes back 0.2 s later to rejoin as a fresh member.
                 let at = try cursor.seconds(arg)
@@ -129,7 +135,11 @@ public struct CommandLineOptions: Sendable {
                 seed = s
             }
         }
-        if result.options.crashLeaderAt != nil && !result.options.faults.nodeFaults.isEmpty {
+        if let transfer = try transferFault(at: transferAt, to: transferTo, nodes: result.options.nodes) {
+            result.options.faults.nodeFaults.append(transfer)
+        }
+        let wipes = result.options.faults.nodeFaults.contains { if case .wipe = $0.kind { true } else { false } }
+        if result.options.crashLeaderAt != nil && wipes {
             throw OptionsError("--crash-leader-at and --wipe-leader-at exclude each other: a run crashes its leader or wipes its disk")
         }
         try result.checkWindow()
@@ -139,6 +149,21 @@ public struct CommandLineOptions: Sendable {
         }
         try result.options.validate()
         return result
+    }
+
+    /// The transfer `--transfer-at T --transfer-to N` ask for (both or neither), with N a member.
+    private static func transferFault(at: Microseconds?, to text: String?, nodes: Int) throws(OptionsError) -> FaultPlan.NodeFault? {
+        switch (at, text) {
+        case (nil, nil): return nil
+        case (nil, _?): throw OptionsError("--transfer-to needs --transfer-at T: when to ask the leader")
+        case (_?, nil): throw OptionsError("--transfer-at needs --transfer-to N: the node to hand leadership to")
+        case (let at?, let text?):
+            let digits = text.hasPrefix("n") ? text.dropFirst() : Substring(text)
+            guard let value = Int(digits), (0..<nodes).contains(value) else {
+                throw OptionsError("--transfer-to '\(text)' is not a node of the \(nodes)-node cluster (0...\(nodes - 1), or n0...n\(nodes - 1))")
+            }
+            return FaultPlan.NodeFault(node: nil, kind: .transfer(to: NodeID(value)), at: at)
+        }
     }
 
     /// Checks, before the run, that the history and diagram files can be written.

@@ -14,6 +14,8 @@ public struct SimulateOptions: Sendable {
     public var faults = true
     /// The family of faults every seed adds to its mixed faults; nil lets each seed draw one.
     public var schedule: FaultSchedule?
+    /// Add one to three leadership transfers, drawn from each seed, to its fault phase.
+    public var transfers = false
     /// How leaders batch and pipeline in every run (off by default).
     public var batching = Batching.off
     /// Print every run's full event log.
@@ -46,7 +48,9 @@ public struct SimulateOptions: Sendable {
                                           \(FaultSchedule.allCases.map(\.rawValue).joined(separator: ", "))
           --batch N                       leaders pack up to N waiting commands into a slot (default 1: off)
           --window N|unlimited            at most N slots in flight per leader (default unlimited)
-          --no-faults                     only loss, duplication and jitter
+          --transfers                     also ask the leader to hand leadership to a drawn member, one to three
+                                          times during the faults (drawn apart: the seed's other faults are kept)
+          --no-faults                     only loss, duplication and jitter (and no transfers)
           --trace                         print each run's full event log
           --history FILE                  write the client history (one seed and mode only)
 
@@ -83,6 +87,7 @@ public struct SimulateOptions: Sendable {
             case "--clients": result.clients = try cursor.integer(arg, 0...1_000)
             case "--requests": result.requestsPerClient = try cursor.integer(arg, 0...100_000)
             case "--no-faults": result.faults = false
+            case "--transfers": result.transfers = true
             case "--batch": result.batching.maxCommands = try cursor.integer(arg, 1...65_536)
             case "--window": result.batching.window = try cursor.window(arg)
             case "--schedule":
@@ -110,7 +115,7 @@ public struct SimulateOptions: Sendable {
     /// The options of one seed in one mode.
     public func options(seed: UInt64, mode: Mode) -> SimulationOptions {
         var options = SimulationOptions.sweep(seed: seed, mode: mode, nodes: nodes, clients: clients,
-                                              requestsPerClient: requestsPerClient, schedule: schedule)
+                                              requestsPerClient: requestsPerClient, schedule: schedule, transfers: transfers)
         if !faults {
             options.faults = FaultPlan()
             options.retainedSlots = SimulationOptions().retainedSlots
@@ -124,6 +129,7 @@ public struct SimulateOptions: Sendable {
     public func reproduce(seed: UInt64, mode: Mode) -> String {
         "multipaxos simulate --seeds \(seed)..\(seed) --mode \(mode.rawValue) --nodes \(nodes) --clients \(clients) "
             + "--requests \(requestsPerClient)\(schedule.map { " --schedule \($0)" } ?? "")\(faults ? "" : " --no-faults")"
+            + (transfers ? " --transfers" : "")
             + (batching.maxCommands != 1 ? " --batch \(batching.maxCommands)" : "")
             + (batching.window.map { " --window \($0)" } ?? "") + " --trace"
     }

@@ -176,4 +176,8 @@ struct Flaws: OptionSet, Sendable {
     static let commanderCountsDuplicates = Flaws(rawValue: 1 << 19)
     /// A per-slot leader proposes in a slot without running that slot's Phase 1.
     static let perSlotSkipsPhase1 = Flaws(rawValue: 1 << 20)
+    /// A leadership transfer that does not pause: the old leader keeps assigning slots and hands over at once,
+    /// and the target takes over without Phase 1, from the slot the `TimeoutNow` names, as if the handover
+    /// itself told it everything. (1 << 21 and 1 << 22 are kept for the read-index flaws.)
+    static let transferWithoutPhase1 = Flaws(rawValue: 1 << 23)
 }

@@ -80,6 +80,12 @@ public enum Event: Sendable, CustomStringConvertible {
     case joined(Slot)
     /// A node that lost its storage became a voting member again, in `epoch`, after a quorum promised `fence`.
     case rejoined(epoch: UInt64, fence: Ballot)
+    /// The leader of `Ballot` stopped assigning slots to hand leadership to a member (see Roles/Transfer.swift).
+    case transferStarted(Ballot, to: NodeID)
+    /// The leader of `Ballot` gave up handing leadership to a member within a leader timeout, and assigns again.
+    case transferAbandoned(Ballot, to: NodeID)
+    /// The leader of `Ballot` asked this node to take over (TimeoutNow): it competes at once, without a pre-vote.
+    case toldToCompete(by: Ballot)
 
     public var description: String {
         switch self {
@@ -96,6 +102,9 @@ public enum Event: Sendable, CustomStringConvertible {
         case .welcomed(let n): "welcomes \(n)"
         case .rejoined(let e, let f): "rejoins as a voting member in epoch \(e) (fence \(f) promised)"
         case .joined(let s): "joins the cluster at \(s)"
+        case .transferStarted(let b, let to): "pauses ballot \(b)'s proposals to hand leadership to \(to)"
+        case .transferAbandoned(let b, let to): "abandons the transfer to \(to) and resumes proposing with ballot \(b)"
+        case .toldToCompete(let b): "competes at once: the leader of ballot \(b) hands over (TimeoutNow)"
         }
     }
 }

@@ -150,6 +150,23 @@ public struct PreVote: Sendable, Equatable { public let ballot: Ballot }
 /// A node that has not heard from a leader for a leader timeout supports a pre-vote; `highest` is the highest
 /// ballot it knows of, for the candidate to outbid. Leader → Leader.
 public struct PreVoteGrant: Sendable, Equatable { public let ballot: Ballot; public let highest: Ballot }
+/// An operator asks the leader to hand leadership to `target` (a shell's own input, or a follower passing the
+/// request on to the leader it knows, once). Shell or Leader → Leader.
+public struct TransferLeadership: Sendable, Equatable {
+    /// The member that should lead next.
+    public let target: NodeID
+    /// Set by a node that passed the request on, so that two stale nodes never bounce it back and forth.
+    public let forwarded: Bool
+    /// Makes a request to hand leadership to `target`.
+    public init(target: NodeID, forwarded: Bool = false) {
+        self.target = target
+        self.forwarded = forwarded
+    }
+}
+/// The leader of `ballot` paused its proposals and found the receiver caught up: compete now, above `ballot`,
+/// without waiting a leader timeout or asking for a pre-vote. `nextSlot` is the first slot the old leader never
+/// assigned. Leader → Leader.
+public struct TimeoutNow: Sendable, Equatable { public let ballot: Ballot; public let nextSlot: Slot }
 /// A node asks to be let into the cluster. Initializer → Seed or Replica.
 public struct Join: Sendable, Equatable { public init() {} }
 /// The answer to a Join: the state to start from. Seed or Replica → Initializer.
@@ -198,6 +215,10 @@ public enum Message: Sendable, Equatable, CustomStringConvertible {
     case preVote(PreVote)
     /// A ``PreVoteGrant``.
     case preVoteGrant(PreVoteGrant)
+    /// A ``TransferLeadership``.
+    case transferLeadership(TransferLeadership)
+    /// A ``TimeoutNow``.
+    case timeoutNow(TimeoutNow)
 
     /// The message's kind, for routing, counting and traces.
     public var kind: MessageKind {
@@ -222,6 +243,8 @@ public enum Message: Sendable, Equatable, CustomStringConvertible {
         case .welcome: .welcome
         case .preVote: .preVote
         case .preVoteGrant: .preVoteGrant
+        case .transferLeadership: .transferLeadership
+        case .timeoutNow: .timeoutNow
         }
     }
 
@@ -252,6 +275,8 @@ public enum Message: Sendable, Equatable, CustomStringConvertible {
         case .welcome(let m): "Welcome(from \(m.snapshot.nextSlot))"
         case .preVote(let m): "PreVote(b=\(m.ballot))"
         case .preVoteGrant(let m): "PreVoteGrant(b=\(m.ballot) highest \(m.highest))"
+        case .transferLeadership(let m): "TransferLeadership(to \(m.target)\(m.forwarded ? ", forwarded" : ""))"
+        case .timeoutNow(let m): "TimeoutNow(above b=\(m.ballot) next \(m.nextSlot))"
         }
     }
 }
@@ -260,6 +285,7 @@ public enum Message: Sendable, Equatable, CustomStringConvertible {
 public enum MessageKind: Int, CaseIterable, Sendable, CustomStringConvertible {
     case request, reply, propose, fillHole, decision, catchUpRequest, catchUpReply, startPhase1, prepare, promise
     case adopted, preempted, accept, accepted, heartbeat, heartbeatReply, join, welcome, preVote, preVoteGrant
+    case transferLeadership, timeoutNow
 
     public var description: String {
         switch self {
@@ -283,6 +309,8 @@ public enum MessageKind: Int, CaseIterable, Sendable, CustomStringConvertible {
         case .welcome: "Welcome"
         case .preVote: "PreVote"
         case .preVoteGrant: "PreVoteGrant"
+        case .transferLeadership: "TransferLeadership"
+        case .timeoutNow: "TimeoutNow"
         }
     }
 }

@@ -28,6 +28,8 @@ struct ClientSession {
     private enum Owed {
         case ready(RESPValue)
         case call(Command, Rendering, sent: Bool, arrived: ContinuousClock.Instant)
+        /// `MPX.TRANSFER`: answered `+OK` once `target` leads, or with the error the node names.
+        case transfer(RequestKey, to: NodeID, sent: Bool)
         case close(RESPValue)
     }
     /// How a command's result becomes a reply.
@@ -103,9 +105,19 @@ struct ClientSession {
             case .authenticate, .quit, .setProtocol(_, _, .some): break
             case .setProtocol(_, _, nil): return owed.append(.ready(RESPCommands.helloNeedsAuthentication))
             // Unknown commands and wrong arities are refused before authentication is checked, as in Redis.
-            case .reply(.error(let message)) where submit == nil: return owed.append(.ready(.error(message)))
+            case .reply(.error(let message)) where submit == nil && RemoteProtocol.transfer(args) == nil:
+                return owed.append(.ready(.error(message)))
             default: return owed.append(.ready(RESPCommands.noAuthentication))
             }
+        }
+        if let transfer = RemoteProtocol.transfer(args) {
+            switch transfer {
+            case .success(let target):
+                owed.append(.transfer(RequestKey(client: client, request: RequestNumber(nextRequest)), to: target, sent: false))
+                nextRequest += 1
+            case .failure(let error): owed.append(.ready(.error(error.message)))
+            }
+            return
         }
         if let submit {
             switch submit {
@@ -153,8 +165,8 @@ struct ClientSession {
         return constantTimeEquals(SHA256.hash(credentials.password), SHA256.hash(password))  // hides the length too
     }
 
-    /// Writes the replies that are ready in order, and returns the next command to run, if its turn has come.
-    mutating func nextCall() -> Command? {
+    /// Writes the replies that are ready in order, and returns what the node must do next, if its turn has come.
+    mutating func nextCall() -> SessionCall? {
         parse()
         while owedStart < owed.count {
             switch owed[owedStart] {
@@ -171,7 +183,11 @@ struct ClientSession {
             case .call(let command, let rendering, let sent, let arrived):
                 guard !sent else { return nil }
                 owed[owedStart] = .call(command, rendering, sent: true, arrived: arrived)
-                return command
+                return .command(command)
+            case .transfer(let key, let target, let sent):
+                guard !sent else { return nil }
+                owed[owedStart] = .transfer(key, to: target, sent: true)
+                return .transfer(key, to: target)
             }
         }
         owed.removeAll(keepingCapacity: true)
@@ -181,6 +197,13 @@ struct ClientSession {
 
     /// The node's answer to the command in flight.
     mutating func complete(_ key: RequestKey, _ outcome: CallOutcome) {
+        if owedStart < owed.count, case .transfer(key, _, true) = owed[owedStart] {
+            switch outcome {
+            case .result: owed[owedStart] = .ready(.ok)
+            case .unavailable(let message): owed[owedStart] = .ready(.error(message))
+            }
+            return
+        }
         guard owedStart < owed.count, case .call(let command, let rendering, true, let arrived) = owed[owedStart],
               command.key == key else { return }
         owedBytes -= command.operation.count
@@ -220,6 +243,44 @@ enum RemoteProtocol {
         }
         return .success(Command(key: RequestKey(client: ClientID(client), request: RequestNumber(request)), operation: args[3]))
     }
+}
+
+extension RemoteProtocol {
+    /// The admin command's name: `MPX.TRANSFER <node>` hands leadership to a member (`2` or `n2`).
+    static let transfer = "MPX.TRANSFER"
+
+    /// The node a `MPX.TRANSFER` request names, or an error text; nil for any other request. The node is checked
+    /// to be an id (below 64) here, and a member by the node that runs it.
+    static func transfer(_ args: [[UInt8]]) -> Result<NodeID, RemoteProtocolError>? {
+        guard let name = args.first, name.count == transfer.utf8.count,
+              String(decoding: name, as: UTF8.self).uppercased() == transfer else { return nil }
+        guard args.count == 2 else { return .failure(RemoteProtocolError("ERR wrong number of arguments for 'mpx.transfer' command")) }
+        let text = String(decoding: args[1].prefix(64), as: UTF8.self)
+        let digits = text.hasPrefix("n") || text.hasPrefix("N") ? text.dropFirst() : Substring(text)
+        guard digits.count <= 2, digits.allSatisfy(\.isASCII), let value = Int(digits), (0..<NodeSet.capacity).contains(value) else {
+            return .failure(RemoteProtocolError("ERR mpx.transfer: '\(text)' is not a node id (0...63, or n0...n63)"))
+        }
+        return .success(NodeID(value))
+    }
+}
+
+/// What a RESP connection asks its node to do next.
+enum SessionCall: Equatable, Sendable {
+    /// Run a command through the log.
+    case command(Command)
+    /// Hand leadership to a member (`MPX.TRANSFER`); `key` names the answer.
+    case transfer(RequestKey, to: NodeID)
+
+    /// The key the node's answer carries.
+    var key: RequestKey {
+        switch self {
+        case .command(let c): c.key
+        case .transfer(let key, _): key
+        }
+    }
+
+    /// The command, if it is one.
+    var command: Command? { if case .command(let c) = self { c } else { nil } }
 }
 
 /// An error reply's text for a malformed `MPX.SUBMIT`.

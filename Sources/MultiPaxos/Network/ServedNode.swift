@@ -111,6 +111,7 @@ public final class ServedNode: Sendable {
                                                nonce: UInt64.random(in: 1...UInt64.max))
         log("node \(me) starting as \(state.membership) in \(configuration.mode.rawValue) mode, \(cluster.members.count) members")
         var calls = CallTable()
+        var transferWaits = TransferWaits()
         // The loop prefers the node's executor: it runs on the node's queue beside the roles, so delivering a
         // batch costs no thread hand-off (each one costs tens of microseconds; see Docs/Benchmarks.md).
         let result: ServeError? = await withTaskExecutorPreference(executor) { await withDiscardingTaskGroup { timers in
@@ -141,8 +142,14 @@ public final class ServedNode: Sendable {
                             }
                             calls.register(command, connection: connection, deadline: .now + configuration.clientTimeout)
                             inputs.append(.message(.request(Request(command: command)), from: me))
+                        case .transfer(let connection, let key, let target):
+                            if let ask = await startTransfer(connection, key: key, target: target, node: node,
+                                                             waits: &transferWaits) {
+                                inputs.append(ask)
+                            }
                         case .gone(let connection):
                             calls.forget(connection: connection)
+                            transferWaits.forget(connection: connection)
                         case .timer(let timer):
                             inputs.append(.timer(timer))
                         }
@@ -160,6 +167,7 @@ public final class ServedNode: Sendable {
                     if !local.isEmpty { inbox.post(local.map { .message($0, from: me) }) }
                     try storage?.persist()  // one sync for the whole batch, before anything it produced is sent
                     carryOut(outputs, calls: &calls, timers: &timers)
+                    if !transferWaits.isEmpty { await checkTransfers(&transferWaits, node: node) }
                     let now = ContinuousClock.now
                     if served.roleStateIsOlder(than: .milliseconds(5), now: now) { served.refresh(await node.protocolState(), at: now) }
                 }
@@ -310,6 +318,12 @@ public final class ServedNode: Sendable {
             log("rejoined as a voting member in epoch \(epoch) (fence \(fence))")
         case .welcomed(let nodes):
             log("welcomed \(nodes)")
+        case .transferStarted(let ballot, let target):
+            log("transferring leadership of ballot \(ballot) to \(target): proposals paused")
+        case .transferAbandoned(let ballot, let target):
+            log("transfer to \(target) abandoned after a leader timeout: leading ballot \(ballot) again")
+        case .toldToCompete(let ballot):
+            log("the leader of ballot \(ballot) hands over leadership: competing now")
         case .phase1Started, .decided, .applied, .invoked, .completed:
             break
         }

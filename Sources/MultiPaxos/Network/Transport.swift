@@ -400,7 +400,11 @@ final class Transport: @unchecked Sendable {  // the loop state is touched only 
     /// Sends the session's next command to the node, writes what is ready, and closes it when it asked to.
     private func pump(_ fd: Int32) {
         guard var session = sessions[fd] else { return }
-        if let command = session.nextCall() { pending.append(.call(connection: session.connection, command)) }
+        switch session.nextCall() {
+        case .command(let command)?: pending.append(.call(connection: session.connection, command))
+        case .transfer(let key, let target)?: pending.append(.transfer(connection: session.connection, key: key, target: target))
+        case nil: break
+        }
         let ok = session.out.flush(to: fd)
         sessions[fd] = session
         if !ok || (session.closing && session.out.isEmpty) { dropSession(fd) }

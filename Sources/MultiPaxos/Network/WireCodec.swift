@@ -6,6 +6,7 @@
 ///   slot that holds a value — a decision's, an accept's, a pvalue's, a hole's, a single-slot scope's — is below
 ///   it, since the roles take its successor);
 /// - value: 0 (no-op), or 1 and a command: client (8), request number (8), operation (4-byte length, bytes);
+/// - node id: 4 bytes, below 64;
 /// - scope: 0 and a slot (`from`), or 1 and a slot (`only`); flag: 0 or 1; optional snapshot: 0, or 1 and the
 ///   snapshot as the durable state writes it (next slot, machine, reply cache, membership epoch, rejoins);
 /// - lists: a 4-byte count, then the elements.
@@ -32,6 +33,8 @@
 /// | 18 | Welcome | snapshot, leader ballot |
 /// | 19 | PreVote | ballot |
 /// | 20 | PreVoteGrant | ballot, highest known ballot |
+/// | 25 | TransferLeadership | target node id (4 bytes, below 64), forwarded flag |
+/// | 26 | TimeoutNow | ballot, next slot |
 ///
 /// Tag 0 is never used, so a zeroed payload is refused; tags from 0x80 up are kept for connection-level frames
 /// (authentication, issue 18). The numbers are fixed: a new kind takes a new tag. "Local only" kinds never leave
@@ -63,6 +66,9 @@ public enum WireCodec {
         case .welcome: 18
         case .preVote: 19
         case .preVoteGrant: 20
+        // 21 to 24 are kept for the read-index messages (issue 15).
+        case .transferLeadership: 25
+        case .timeoutNow: 26
         }
     }
 
@@ -127,6 +133,12 @@ public enum WireCodec {
         case .preVoteGrant(let m):
             w.ballot(m.ballot)
             w.ballot(m.highest)
+        case .transferLeadership(let m):
+            w.uint32(UInt32(m.target.value))
+            w.byte(m.forwarded ? 1 : 0)
+        case .timeoutNow(let m):
+            w.ballot(m.ballot)
+            w.slot(m.nextSlot)
         }
         return w.bytes
     }
@@ -227,7 +239,20 @@ extension ByteReader {
         case .welcome: return .welcome(Welcome(snapshot: try snapshot(), leader: try ballot()))
         case .preVote: return .preVote(PreVote(ballot: try ballot()))
         case .preVoteGrant: return .preVoteGrant(PreVoteGrant(ballot: try ballot(), highest: try ballot()))
+        case .transferLeadership:
+            return .transferLeadership(TransferLeadership(target: try nodeID("transfer target"), forwarded: try bool("forwarded flag")))
+        case .timeoutNow: return .timeoutNow(TimeoutNow(ballot: try ballot(), nextSlot: try slot()))
         }
+    }
+
+    /// A node id: below 64, the most a cluster has.
+    fileprivate mutating func nodeID(_ field: String) throws -> NodeID {
+        let at = offset
+        let value = try uint32()
+        guard value < UInt32(NodeSet.capacity) else {
+            throw ByteDecodingError("\(field) \(value) at offset \(at) is not a node id (0..<\(NodeSet.capacity))")
+        }
+        return NodeID(Int(value))
     }
 
     /// A slot that holds a value: below `Int64.max`, so that the roles can take its successor.

@@ -92,7 +92,8 @@ public actor Node {
             case .request, .decision, .catchUpRequest, .catchUpReply: return the(.replica)
             case .reply(let r) where r.key.client == .membership: return the(.initializer)
             case .reply(let r): return requesters[r.key.client].map { [$0] } ?? []
-            case .propose, .fillHole, .adopted, .preempted, .accepted, .heartbeatReply, .preVote, .preVoteGrant:
+            case .propose, .fillHole, .adopted, .preempted, .accepted, .heartbeatReply, .preVote, .preVoteGrant,
+                 .transferLeadership, .timeoutNow:
                 return the(.leader)
             case .startPhase1: return the(.scout)
             case .promise: return the(.scout) + the(.initializer)  // an Initializer reads during a rejoin's fence

@@ -30,6 +30,12 @@ public struct ClusterEvent: Sendable, Equatable, CustomStringConvertible {
         case snapshotSent(upTo: Slot, to: NodeID)
         /// The node installed a snapshot from a peer, up to this slot.
         case snapshotInstalled(Slot)
+        /// The leader of this ballot stopped assigning slots to hand leadership to `to` (a leadership transfer).
+        case transferStarted(Ballot, to: NodeID)
+        /// The leader of this ballot gave up its transfer to `to` after a leader timeout, and assigns again.
+        case transferAbandoned(Ballot, to: NodeID)
+        /// The leader of this ballot asked the node to take over: it competes at once.
+        case toldToCompete(by: Ballot)
         /// The node was stopped (`LocalCluster.stop`): its loop and timers ended.
         case stopped
         /// The node was started again from its durable state (`LocalCluster.restart`).
@@ -55,6 +61,9 @@ public struct ClusterEvent: Sendable, Equatable, CustomStringConvertible {
         case .catchUpFinished(let s): "caught up (applied to \(s))"
         case .snapshotSent(let s, let peer): "sends \(peer) a snapshot up to \(s)"
         case .snapshotInstalled(let s): "installs a snapshot up to \(s)"
+        case .transferStarted(let b, let to): "pauses ballot \(b)'s proposals to hand leadership to \(to)"
+        case .transferAbandoned(let b, let to): "abandons the transfer to \(to) and resumes proposing with ballot \(b)"
+        case .toldToCompete(let b): "competes at once: the leader of ballot \(b) hands over"
         case .stopped: "stopped"
         case .restarted: "restarted"
         }
@@ -73,6 +82,9 @@ public struct ClusterEvent: Sendable, Equatable, CustomStringConvertible {
         case .rejoined(let e, let f): .rejoined(epoch: e, fence: f)
         case .welcomed(let n): .welcomed(n)
         case .installedSnapshot(let s): .snapshotInstalled(s)
+        case .transferStarted(let b, let to): .transferStarted(b, to: to)
+        case .transferAbandoned(let b, let to): .transferAbandoned(b, to: to)
+        case .toldToCompete(let b): .toldToCompete(by: b)
         case .phase1Started, .decided, .applied, .invoked, .completed: nil
         }
     }

@@ -42,7 +42,8 @@ public actor Acceptor: Role {
             guard h.ballot < storage.acceptor.highestPromised else { return [] }
             return [.send(.preempted(Preempted(ballot: h.ballot, by: storage.acceptor.highestPromised)), to: from)]
         case .request, .reply, .propose, .fillHole, .decision, .catchUpRequest, .catchUpReply, .startPhase1,
-             .promise, .adopted, .preempted, .accepted, .heartbeatReply, .join, .welcome, .preVote, .preVoteGrant:
+             .promise, .adopted, .preempted, .accepted, .heartbeatReply, .join, .welcome, .preVote, .preVoteGrant,
+             .transferLeadership, .timeoutNow:
             return []
         }
     }

@@ -30,6 +30,10 @@ public actor Leader: Role {
     private var ticking = false
     /// CheckQuorum while leading, pre-vote while following.
     private var election: Election
+    /// A leadership transfer this leader is making (Roles/Transfer.swift): no new slots are assigned meanwhile.
+    private var transfer: Transfer?
+    /// How many transfers this node abandoned (they did not end within a leader timeout).
+    private(set) var transfersAbandoned: UInt64 = 0
 
     /// The next slot to assign.
     private var nextSlot = Slot.zero
@@ -92,13 +96,15 @@ public actor Leader: Role {
             case .fillHole(let f): return fillHole(f.slot)
             case .adopted(let a) where from == node: return adopted(a)
             case .preempted(let p): return p.ballot == ballot && p.by > ballot ? stepDown(by: p.by) : []
-            case .accepted(let a): return accepted(a, from: from)
+            case .accepted(let a): return accepted(a, from: from) + transferProgress(heard: a.ballot == ballot ? from : nil)
             case .heartbeat(let h) where from != node: return heartbeat(h)
-            case .heartbeatReply(let r): heartbeatReply(r, from: from); return []
+            case .heartbeatReply(let r): heartbeatReply(r, from: from); return transferProgress(heard: r.ballot == ballot ? from : nil)
             case .preVote(let p) where from != node: return preVote(p, from: from)
             case .preVoteGrant(let g): return preVoteGranted(g, from: from)
+            case .transferLeadership(let t): return transferLeadership(t)
+            case .timeoutNow(let t) where from != node: return timeoutNow(t, from: from)
             case .adopted, .heartbeat, .preVote, .request, .reply, .decision, .catchUpRequest, .catchUpReply,
-                 .startPhase1, .prepare, .promise, .accept, .join, .welcome:
+                 .startPhase1, .prepare, .promise, .accept, .join, .welcome, .timeoutNow:
                 return []
             }
         }
@@ -129,8 +135,9 @@ public actor Leader: Role {
         return propose(.command(command), in: slot)
     }
 
-    /// Whether as many slots are in flight as the window allows.
+    /// Whether as many slots are in flight as the window allows (or none may be assigned: a transfer is on).
     private var windowIsFull: Bool {
+        if transfer != nil, !config.flaws.contains(.transferWithoutPhase1) { return true }
         guard let window = config.batching.window else { return false }
         return inFlight.count + phase1Pending.count >= window
     }
@@ -294,6 +301,7 @@ public actor Leader: Role {
         phase1Pending = [:]
         proposedKeys = []
         heardFromLeader = false
+        transfer = nil
     }
 
     private func forwardQueue() -> [Effect] {
@@ -357,7 +365,7 @@ public actor Leader: Role {
         if let heard = election.tick(), !contender, !config.flaws.contains(.leaderSkipsQuorumCheck) {
             return stepDownForLostQuorum(heard: heard)
         }
-        var effects = [heartbeatMessage]
+        var effects = [heartbeatMessage] + transferTick()
         for slot in inFlight.keys.sorted() {
             guard var commander = inFlight[slot], commander.sentAtTick < tick - 1 else { continue }
             commander.sentAtTick = tick
@@ -407,5 +415,64 @@ public actor Leader: Role {
         resign()
         ticking = false
         return [.event(.steppedDown(ballot, heard: heard)), armLeaderCheck(jitter: config.timing.backoffMax)]
+    }
+
+    // MARK: Leadership transfer (Roles/Transfer.swift)
+
+    /// The target of the transfer this leader is making, if any.
+    var transferTarget: NodeID? { transfer?.target }
+
+    /// Starts handing leadership to `t.target`; a node that does not lead passes the request on to the leader
+    /// it knows, once.
+    private func transferLeadership(_ t: TransferLeadership) -> [Effect] {
+        guard isActive else {
+            guard !t.forwarded, leaderBallot != .initial, leaderBallot.leader != node else { return [] }
+            return [.send(.transferLeadership(TransferLeadership(target: t.target, forwarded: true)), to: leaderBallot.leader)]
+        }
+        guard t.target != node, config.memberSet.contains(t.target), transfer?.target != t.target else { return [] }
+        transfer = Transfer(target: t.target, config: config)
+        // A heartbeat now, so that the target's answer need not wait for the next period.
+        let probe = Effect.send(.heartbeat(Heartbeat(ballot: ballot, nextSlot: nextSlot, trimBelow: trimBelow)), to: t.target)
+        return [.event(.transferStarted(ballot, to: t.target)), probe] + transferProgress(heard: nil)
+    }
+
+    /// Sends `TimeoutNow` once the target has accepted every slot still in Phase 2 (the test-only flaw hands
+    /// over at once).
+    private func transferProgress(heard member: NodeID?) -> [Effect] {
+        guard isActive, var t = transfer else { return [] }
+        if let member { t.heard(from: member) }
+        let caughtUp = config.flaws.contains(.transferWithoutPhase1)
+            || (phase1Pending.isEmpty && inFlight.values.allSatisfy { $0.acceptedBy.contains(t.target) })
+        let effects = t.handOver(tick: tick, caughtUp: caughtUp, ballot: ballot, nextSlot: nextSlot)
+        transfer = t
+        return effects
+    }
+
+    /// A heartbeat tick during a transfer: past a leader timeout it is abandoned, and the leader assigns again.
+    private func transferTick() -> [Effect] {
+        guard var t = transfer else { return [] }
+        guard t.tick() else {
+            transfer = t
+            return transferProgress(heard: nil)
+        }
+        transfer = nil
+        transfersAbandoned += 1
+        return [.event(.transferAbandoned(ballot, to: t.target))]
+    }
+
+    /// The leader this node follows hands over: compete at once with a higher ballot, without a pre-vote.
+    private func timeoutNow(_ t: TimeoutNow, from: NodeID) -> [Effect] {
+        guard !isActive, !scouting, from == t.ballot.leader, t.ballot >= leaderBallot else { return [] }
+        nextSlot = max(nextSlot, t.nextSlot)
+        let told: [Effect] = [.event(.toldToCompete(by: t.ballot))]
+        guard config.flaws.contains(.transferWithoutPhase1), config.mode == .stableLeader else {
+            return told + startElection(above: t.ballot)
+        }
+        // The test-only flaw: take over as a per-slot leader does, without Phase 1, from the slot named.
+        election.cancelPreVote()
+        ballot = nextBallot(above: t.ballot)
+        storage.ballotRound = ballot.round
+        leaderBallot = ballot
+        return told + becomeActive() + drainQueue()
     }
 }

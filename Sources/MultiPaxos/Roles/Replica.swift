@@ -131,7 +131,8 @@ public actor Replica: Role {
             case .join where config.memberSet.contains(from) && from != node:
                 return [.send(.welcome(Welcome(snapshot: snapshot(), leader: leaderHint)), to: from)]
             case .decision, .heartbeat, .catchUpRequest, .catchUpReply, .join, .reply, .propose, .fillHole,
-                 .startPhase1, .prepare, .promise, .adopted, .preempted, .accept, .accepted, .heartbeatReply, .welcome, .preVote, .preVoteGrant:
+                 .startPhase1, .prepare, .promise, .adopted, .preempted, .accept, .accepted, .heartbeatReply, .welcome, .preVote, .preVoteGrant,
+                 .transferLeadership, .timeoutNow:
                 return []
             }
         }

@@ -71,7 +71,7 @@ public actor LocalCluster {
     private var loops: [Task<Void, Never>?]
     private(set) var nodes: [Node?]
     private var issuedClients: Set<UInt64> = []
-    private var isShutDown = false
+    private(set) var isShutDown = false
 
     /// Starts `nodes` members in `mode`, replicating `makeStateMachine()` (the key-value store by default), and
     /// returns once they have formed a cluster. With a `storageDirectory`, each node keeps its durable state in

@@ -74,13 +74,16 @@ public struct FaultPlan: Sendable, CustomStringConvertible {
         case wipe(restartAfter: Microseconds)
         /// The node processes nothing for the given time, then resumes with its state intact.
         case pause(for: Microseconds)
+        /// The node is asked to hand leadership to the given member (a leadership transfer; a node that does not
+        /// lead passes the request on to its leader). A target that already leads is replaced by the member after it.
+        case transfer(to: NodeID)
     }
 
     /// A node fault at a time; a nil node means whichever node leads then.
     public struct NodeFault: Sendable {
         /// The node; nil means whichever node leads at that time.
         public var node: NodeID?
-        /// Crash or pause.
+        /// Crash, wipe, pause or transfer.
         public var kind: NodeFaultKind
         /// When it happens.
         public var at: Microseconds
@@ -118,6 +121,7 @@ public struct FaultPlan: Sendable, CustomStringConvertible {
             case .crash(let back?): parts.append("crash \(who) at \(formatSeconds(f.at)) s, restart \(formatSeconds(back)) s later")
             case .wipe(let back): parts.append("wipe \(who)'s disk at \(formatSeconds(f.at)) s, restart \(formatSeconds(back)) s later")
             case .pause(let d): parts.append("pause \(who) at \(formatSeconds(f.at)) s for \(formatSeconds(d)) s")
+            case .transfer(let to): parts.append("ask \(who) to hand leadership to \(to) at \(formatSeconds(f.at)) s")
             }
         }
         return parts.joined(separator: "; ")

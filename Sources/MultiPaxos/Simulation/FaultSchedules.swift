@@ -95,9 +95,19 @@ extension FaultPlan {
         nodeFaults.filter {
             switch $0.kind {
             case .crash(nil), .wipe: true
-            case .crash, .pause: false
+            case .crash, .pause, .transfer: false
             }
         }.count
+    }
+
+    /// Adds one to three leadership transfers, drawn from `random`, during the fault phase: each asks whichever
+    /// node leads then to hand leadership to a member drawn here (the one after it, if it drew the leader).
+    mutating func addTransfers(_ random: inout SeededGenerator, nodes: Int) {
+        guard nodes > 1, healAt > 300_000 else { return }
+        for _ in 0...random.upTo(2) {
+            let at = 300_000 + Microseconds(random.upTo(UInt64(healAt - 300_000)))
+            nodeFaults.append(NodeFault(node: nil, kind: .transfer(to: NodeID(Int(random.upTo(UInt64(nodes - 1))))), at: at))
+        }
     }
 
     /// What a schedule asks of the run beyond its faults.

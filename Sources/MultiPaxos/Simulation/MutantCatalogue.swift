@@ -43,5 +43,7 @@ extension Mutant {
                .rejoinsWithoutReading, schedule: .diskWipes, ciSeeds: 12),
         Mutant("leader-skips-quorum-check", "a leader never checks that it hears from a majority",
                .leaderSkipsQuorumCheck, schedule: .asymmetricLinks, faultDuration: 6_000_000, ciSeeds: 40),
+        Mutant("transfer-without-phase-1", "a transfer target takes over without Phase 1 while the old leader assigns on",
+               .transferWithoutPhase1, modes: [.stableLeader], requests: 40, transfers: true, ciSeeds: 60),
     ]
 }

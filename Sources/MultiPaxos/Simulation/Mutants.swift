@@ -21,10 +21,12 @@ public struct Mutant: Sendable, CustomStringConvertible {
     public let nodes: Int
     /// How long the fault phase lasts.
     let faultDuration: Microseconds
+    /// Whether every seed of its sweep adds leadership transfers to its faults.
+    let transfers: Bool
 
     init(_ name: String, _ summary: String, _ flaws: Flaws, modes: [Mode] = Mode.allCases,
          schedule: FaultSchedule? = nil, requests: Int = 20, slowDisks: Bool = false, nodes: Int = 5,
-         faultDuration: Microseconds = 3_000_000, ciSeeds: UInt64) {
+         faultDuration: Microseconds = 3_000_000, transfers: Bool = false, ciSeeds: UInt64) {
         self.name = name
         self.summary = summary
         self.flaws = flaws
@@ -35,6 +37,7 @@ public struct Mutant: Sendable, CustomStringConvertible {
         self.slowDisks = slowDisks
         self.nodes = nodes
         self.faultDuration = faultDuration
+        self.transfers = transfers
     }
 
     public var description: String { name }
@@ -43,14 +46,14 @@ public struct Mutant: Sendable, CustomStringConvertible {
     public func with(schedule: FaultSchedule? = nil, nodes: Int? = nil, requests: Int? = nil) -> Mutant {
         Mutant(name, summary, flaws, modes: modes, schedule: schedule ?? self.schedule,
                requests: requests ?? requestsPerClient, slowDisks: slowDisks, nodes: nodes ?? self.nodes,
-               faultDuration: faultDuration, ciSeeds: ciSeeds)
+               faultDuration: faultDuration, transfers: transfers, ciSeeds: ciSeeds)
     }
 
     /// The options of one seed of its sweep: the seed's own faults plus the mutant's family, with the bug in.
     public func options(seed: UInt64, mode: Mode) -> SimulationOptions {
         var options = SimulationOptions.sweep(seed: seed, mode: mode, nodes: nodes, clients: 4,
                                               requestsPerClient: requestsPerClient, faultDuration: faultDuration,
-                                              schedule: schedule)
+                                              schedule: schedule, transfers: transfers)
         options.flaws = flaws
         if slowDisks { options.syncLatency = 5_000 + options.syncLatency * 10 }
         return options

@@ -25,6 +25,8 @@ enum RunDiagramStyle {
         case .welcome: "#263238"
         case .preVote: "#c0ca33"
         case .preVoteGrant: "#7cb342"
+        case .transferLeadership: "#ff7043"
+        case .timeoutNow: "#d81b60"
         }
     }
 

@@ -121,7 +121,12 @@ public actor Simulation {
                             random: &random)
         storages = (0..<options.nodes).map { _ in DurableState() }
         canCrash = options.crashLeaderAt != nil || options.crashLeaderAfterRequests != nil
-            || plan.nodeFaults.contains { if case .pause = $0.kind { false } else { true } }
+            || plan.nodeFaults.contains {
+                switch $0.kind {
+                case .crash, .wipe: true
+                case .pause, .transfer: false
+                }
+            }
         disks = storages.map { [canCrash] in SimulatedDisk(state: $0, keepsImages: canCrash) }
         held = Array(repeating: [], count: options.nodes)
         pastMessages = Array(repeating: [], count: options.nodes)

@@ -37,6 +37,12 @@ extension Simulation {
             wiped.remove(node)
             report.diskCrashes.rejoins += 1
             watchProgress()
+        case .transferStarted:
+            report.transfers.started += 1
+        case .toldToCompete:
+            report.transfers.handedOver += 1
+        case .transferAbandoned:
+            report.transfers.abandoned += 1
         case .preempted, .leaderSuspected, .steppedDown, .welcomed:
             break
         }

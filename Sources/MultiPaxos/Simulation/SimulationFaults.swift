@@ -52,6 +52,11 @@ extension Simulation {
             emit(node, "Bus", "pauses until \(formatSeconds(pausedUntil[node.value])) s")
             recordMark(.paused, at: node, "paused", until: pausedUntil[node.value])
             if progress != nil { queue.push(.faultEnds, at: pausedUntil[node.value]) }
+        case .transfer(let named):
+            // An operator's request, as a shell hands it to the node: a local input, never lost.
+            let target = named == node ? NodeID((named.value + 1) % config.members.count) : named
+            emit(node, "Bus", "is asked to hand leadership to \(target)")
+            queue.push(.deliver(.transferLeadership(TransferLeadership(target: target)), from: node, to: node, id: nil), at: now)
         }
         watchProgress()
     }

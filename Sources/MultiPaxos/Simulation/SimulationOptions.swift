@@ -84,9 +84,11 @@ public struct SimulationOptions: Sendable {
     }
 
     /// The options of one seed of a sweep: loss, duplication, jitter and a fault plan all drawn from the seed.
-    /// `schedule` picks the family of faults added to the mixed ones; nil lets the seed draw it.
+    /// `schedule` picks the family of faults added to the mixed ones; nil lets the seed draw it. `transfers`
+    /// adds leadership transfers, drawn from the seed apart from the rest, so the plan is otherwise the same.
     public static func sweep(seed: UInt64, mode: Mode, nodes: Int, clients: Int, requestsPerClient: Int,
-                             faultDuration: Microseconds = 3_000_000, schedule: FaultSchedule? = nil) -> SimulationOptions {
+                             faultDuration: Microseconds = 3_000_000, schedule: FaultSchedule? = nil,
+                             transfers: Bool = false) -> SimulationOptions {
         var options = SimulationOptions()
         options.seed = seed
         options.mode = mode
@@ -106,6 +108,10 @@ public struct SimulationOptions: Sendable {
         let settings = options.faults.add(family, &random, nodes: nodes)
         if let retained = settings.retainedSlots { options.retainedSlots = retained }
         options.contenders = settings.contenders
+        if transfers {
+            var draws = SeededGenerator(seed: seed ^ 0x7A4E_5FE4_0000_0002)
+            options.faults.addTransfers(&draws, nodes: nodes)
+        }
         return options
     }
 

@@ -24,6 +24,19 @@ public struct SimulationReport: Sendable {
     public var leaderChanges = 0
     /// How many Phase-1 rounds were started.
     public var phase1Rounds = 0
+    /// Leadership transfers: how many a leader started, handed over and abandoned.
+    public struct Transfers: Sendable, Equatable {
+        /// Transfers a leader started (it stopped assigning slots).
+        public var started = 0
+        /// Transfers whose target was told to compete (TimeoutNow) and did.
+        public var handedOver = 0
+        /// Transfers a leader abandoned after a leader timeout.
+        public var abandoned = 0
+        /// No transfers.
+        public init() {}
+    }
+    /// The run's leadership transfers.
+    public var transfers = Transfers()
     /// Request latencies in simulated time, in completion order.
     public var latencies: [Microseconds] = []
     /// Nodes crashed during the run.
@@ -80,6 +93,10 @@ public struct SimulationReport: Sendable {
             "  simulated time       \(formatSeconds(simulatedTime)) s",
             "  leader changes       \(leaderChanges) (\(phase1Rounds) Phase-1 rounds)",
         ]
+        if transfers.started > 0 {
+            lines.append("  transfers            \(transfers.started) started, \(transfers.handedOver) handed over, "
+                         + "\(transfers.abandoned) abandoned")
+        }
         if !crashedNodes.isEmpty { lines.append("  crashed              \(crashedNodes.map(\.description).joined(separator: " "))") }
         if rejoins > 0 { lines.append("  rejoined             \(rejoins) (disk wiped, fenced, voting again)") }
         if !learners.isEmpty { lines.append("  learners             \(learners.map(\.description).joined(separator: " ")) (disk wiped)") }

@@ -17,6 +17,8 @@ public enum Sweep {
         public var linearizabilityUndecided: String?
         /// The run's longest stall (see `SimulationReport.longestStall`).
         public var longestStall: Microseconds = 0
+        /// Leadership transfers started, handed over (the target was told to compete) and abandoned.
+        public var transfers = SimulationReport.Transfers()
     }
 
     /// Runs `optionsFor(seed)` for every seed, `parallelism` at a time; `each` sees outcomes in seed order.
@@ -40,7 +42,8 @@ public enum Sweep {
                         return (seed, Outcome(options: options, failures: report.failures,
                                               simulatedTime: report.simulatedTime, requestsCompleted: report.requestsCompleted,
                                               diskCrashes: report.diskCrashes,
-                                              linearizabilityUndecided: report.linearizabilityUndecided, longestStall: report.longestStall))
+                                              linearizabilityUndecided: report.linearizabilityUndecided, longestStall: report.longestStall,
+                                              transfers: report.transfers))
                     } catch {
                         return (seed, Outcome(options: options, failures: ["bad options: \(error)"], simulatedTime: 0,
                                               requestsCompleted: 0))

@@ -1,0 +1,80 @@
+import Foundation
+import Testing
+@testable import MultiPaxos
+
+/// `MPX.TRANSFER <node>` on a RESP connection: parsed and answered in order by the session, and run by a cluster
+/// of `multipaxos serve` processes.
+extension ClientSessionTests {
+    @Test func mpxTransferIsHandedToTheNodeAndAnsweredOkOrWithTheNodesError() throws {
+        var s = session()
+        let bytes = [["MPX.TRANSFER", "n2"], ["PING"], ["mpx.transfer", "1"]].flatMap { RESPConnection.encode($0.map { Array($0.utf8) }) }
+        bytes.withUnsafeBytes { s.received($0) }
+        let next = s.nextCall()
+        let first = try #require(next)
+        #expect(first == .transfer(RequestKey(client: ClientID(7), request: RequestNumber(1)), to: NodeID(2)))
+        #expect(s.nextCall() == nil, "the PING waits for the transfer's answer")
+        s.complete(first.key, .result([]))
+        let after = s.nextCall()
+        let second = try #require(after)
+        #expect(second == .transfer(RequestKey(client: ClientID(7), request: RequestNumber(2)), to: NodeID(1)))
+        s.complete(second.key, .unavailable("ERR mpx.transfer: no leader is known yet"))
+        #expect(s.nextCall() == nil)  // writes the answer
+        var parser = RESPReplyParser()
+        parser.append(s.out.bytes)
+        var replies: [RESPValue] = []
+        while let value = try parser.next() { replies.append(value) }
+        #expect(replies == [.ok, .simpleString("PONG"), .error("ERR mpx.transfer: no leader is known yet")])
+    }
+
+    @Test func aBadMpxTransferIsRefusedNamingTheValueAndNeedsAuthentication() throws {
+        var s = session()
+        let (replies, call) = try feed(&s, [["MPX.TRANSFER"], ["MPX.TRANSFER", "n64"], ["MPX.TRANSFER", "-1"],
+                                            ["MPX.TRANSFER", "two"], ["MPX.TRANSFER", "1", "2"], ["MPX.TRANSFER", "0002"]])
+        #expect(call == nil)
+        #expect(replies == [
+            .error("ERR wrong number of arguments for 'mpx.transfer' command"),
+            .error("ERR mpx.transfer: 'n64' is not a node id (0...63, or n0...n63)"),
+            .error("ERR mpx.transfer: '-1' is not a node id (0...63, or n0...n63)"),
+            .error("ERR mpx.transfer: 'two' is not a node id (0...63, or n0...n63)"),
+            .error("ERR wrong number of arguments for 'mpx.transfer' command"),
+            .error("ERR mpx.transfer: '0002' is not a node id (0...63, or n0...n63)"),
+        ])
+        var locked = session(password: "pw")
+        let (refused, none) = try feed(&locked, [["MPX.TRANSFER", "1"]])
+        #expect(refused == [RESPCommands.noAuthentication] && none == nil)
+    }
+}
+
+extension ProcessTests {
+@Suite struct ServedTransferTests {
+    @Test func mpxTransferMovesLeadershipBetweenServedProcesses() async throws {
+        let cluster = try ServedProcesses(nodes: 3)
+        defer { cluster.stopAll() }
+        try cluster.startAll()
+        for i in 0..<3 { try cluster.waitUntilServing(i) }
+        let leader = try #require(cluster.leader(), "no node logged its election")
+        let target = (leader + 1) % 3, other = (leader + 2) % 3
+        // Asked at a follower, which passes the request on to the leader: +OK once the target leads.
+        #expect(try cluster.call(other, ["MPX.TRANSFER", "n\(target)"]) == .ok)
+        #expect(cluster.log(target).contains("hands over leadership: competing now"), "\(cluster.log(target))")
+        #expect(cluster.log(leader).contains("transferring leadership of ballot"), "\(cluster.log(leader))")
+        #expect(cluster.leader() == target)
+        #expect(try cluster.call(leader, ["SET", "after", "transfer"]) == .ok)
+        // Asked at the new leader, back to the first one; a node that leads already is answered at once.
+        #expect(try cluster.call(target, ["MPX.TRANSFER", "\(leader)"]) == .ok)
+        #expect(cluster.leader() == leader)
+        #expect(try cluster.call(other, ["MPX.TRANSFER", "\(leader)"]) == .ok)
+        // A node that is not a member, and one that is down: errors naming why.
+        #expect(try cluster.call(leader, ["MPX.TRANSFER", "n7"])
+            == .error("ERR mpx.transfer: n7 is not a member of this cluster (n0...n2)"))
+        cluster.kill(other)
+        let down = try cluster.call(leader, ["MPX.TRANSFER", "n\(other)"])
+        guard case .error(let message) = down else {
+            Issue.record("a transfer to a stopped node answered \(down)")
+            return
+        }
+        #expect(message.hasPrefix("ERR mpx.transfer: the leader gave the transfer to n\(other) up"), "\(message)")
+        #expect(try cluster.call(target, ["GET", "after"]) == .bulkString(Array("transfer".utf8)))
+    }
+}
+}
