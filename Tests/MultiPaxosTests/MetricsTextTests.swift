@@ -46,7 +46,8 @@ import Testing
         #expect(samples["multipaxos_known_leader"] == Double(leader.value))
         #expect((samples["multipaxos_messages_sent_total{kind=\"Accept\"}"] ?? 0) >= 10)
         #expect((samples["multipaxos_applied_slots"] ?? 0) >= 10)
-        #expect(samples["multipaxos_messages_dropped_total{kind=\"Welcome\"}"] == 0, "every kind is listed, zeros too")
+        // Every kind is listed, zeros too (a Welcome may have been dropped while the cluster formed).
+        #expect(samples.keys.filter { $0.hasPrefix("multipaxos_messages_dropped_total{") }.count == MessageKind.allCases.count)
         #expect(samples.keys.filter { $0.hasPrefix("multipaxos_messages_received_total{") }.count == MessageKind.allCases.count)
     }
 
