@@ -16,6 +16,8 @@ public struct SimulateOptions: Sendable {
     public var schedule: FaultSchedule?
     /// How leaders batch and pipeline in every run (off by default).
     public var batching = Batching.off
+    /// How the clients' gets are served in every run (through the log by default).
+    public var reads = ReadConsistency.log
     /// Print every run's full event log.
     public var trace = false
     /// Write the client history of the (single) run here.
@@ -46,6 +48,7 @@ public struct SimulateOptions: Sendable {
                                           \(FaultSchedule.allCases.map(\.rawValue).joined(separator: ", "))
           --batch N                       leaders pack up to N waiting commands into a slot (default 1: off)
           --window N|unlimited            at most N slots in flight per leader (default unlimited)
+          --reads log|read-index          clients' gets through the log, or by read index (default log)
           --no-faults                     only loss, duplication and jitter
           --trace                         print each run's full event log
           --history FILE                  write the client history (one seed and mode only)
@@ -85,6 +88,7 @@ public struct SimulateOptions: Sendable {
             case "--no-faults": result.faults = false
             case "--batch": result.batching.maxCommands = try cursor.integer(arg, 1...65_536)
             case "--window": result.batching.window = try cursor.window(arg)
+            case "--reads": result.reads = try cursor.reads(arg)
             case "--schedule":
                 let text = try cursor.value(arg)
                 guard let schedule = FaultSchedule(rawValue: text) else {
@@ -117,6 +121,7 @@ public struct SimulateOptions: Sendable {
             options.schedule = nil
         }
         options.batching = batching
+        options.reads = reads
         return options
     }
 
@@ -125,6 +130,6 @@ public struct SimulateOptions: Sendable {
         "multipaxos simulate --seeds \(seed)..\(seed) --mode \(mode.rawValue) --nodes \(nodes) --clients \(clients) "
             + "--requests \(requestsPerClient)\(schedule.map { " --schedule \($0)" } ?? "")\(faults ? "" : " --no-faults")"
             + (batching.maxCommands != 1 ? " --batch \(batching.maxCommands)" : "")
-            + (batching.window.map { " --window \($0)" } ?? "") + " --trace"
+            + (batching.window.map { " --window \($0)" } ?? "") + (reads != .log ? " --reads \(reads)" : "") + " --trace"
     }
 }

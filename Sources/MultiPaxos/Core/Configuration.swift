@@ -71,6 +71,8 @@ public struct ClusterConfiguration: Sendable {
     public var snapshotIntervalSlots: Int64 = 1
     /// How a leader packs and pipelines commands (off by default: one command per slot, no window).
     public var batching = Batching.off
+    /// How replicas serve reads whose request names no consistency (the log by default, as the papers do).
+    public var reads = ReadConsistency.log
     /// The number of members that makes a majority: ⌊n/2⌋+1.
     public var quorum: Int { members.count / 2 + 1 }
 
@@ -172,4 +174,8 @@ struct Flaws: OptionSet, Sendable {
     static let commanderCountsDuplicates = Flaws(rawValue: 1 << 19)
     /// A per-slot leader proposes in a slot without running that slot's Phase 1.
     static let perSlotSkipsPhase1 = Flaws(rawValue: 1 << 20)
+    /// A leader answers a read index at once, without confirming with a majority that it still leads.
+    static let readIndexSkipsConfirmation = Flaws(rawValue: 1 << 21)
+    /// A replica answers a read as soon as the read index arrives, without waiting to have applied that far.
+    static let replicaAnswersBeforeApplied = Flaws(rawValue: 1 << 22)
 }

@@ -67,7 +67,12 @@ public struct RejoinEntry: Hashable, Sendable {
 }
 
 /// A client asks a replica to run a command. Requester → Replica.
-public struct Request: Sendable, Equatable { public let command: Command }
+public struct Request: Sendable, Equatable {
+    /// The client's command.
+    public let command: Command
+    /// How the command is read if it is a read; nil: as the cluster's configuration says (`ClusterConfiguration.reads`).
+    public var consistency: ReadConsistency? = nil
+}
 /// A replica answers a client with the command's result. Replica → Requester.
 public struct Reply: Sendable, Equatable { public let key: RequestKey; public let result: [UInt8] }
 /// A replica forwards a client's command to the node it believes leads. Replica → Leader.
@@ -198,6 +203,14 @@ public enum Message: Sendable, Equatable, CustomStringConvertible {
     case preVote(PreVote)
     /// A ``PreVoteGrant``.
     case preVoteGrant(PreVoteGrant)
+    /// A ``ReadIndexRequest``.
+    case readIndexRequest(ReadIndexRequest)
+    /// A ``ReadIndexReply``.
+    case readIndexReply(ReadIndexReply)
+    /// A ``ReadConfirm``.
+    case readConfirm(ReadConfirm)
+    /// A ``ReadConfirmReply``.
+    case readConfirmReply(ReadConfirmReply)
 
     /// The message's kind, for routing, counting and traces.
     public var kind: MessageKind {
@@ -222,6 +235,10 @@ public enum Message: Sendable, Equatable, CustomStringConvertible {
         case .welcome: .welcome
         case .preVote: .preVote
         case .preVoteGrant: .preVoteGrant
+        case .readIndexRequest: .readIndexRequest
+        case .readIndexReply: .readIndexReply
+        case .readConfirm: .readConfirm
+        case .readConfirmReply: .readConfirmReply
         }
     }
 
@@ -252,6 +269,13 @@ public enum Message: Sendable, Equatable, CustomStringConvertible {
         case .welcome(let m): "Welcome(from \(m.snapshot.nextSlot))"
         case .preVote(let m): "PreVote(b=\(m.ballot))"
         case .preVoteGrant(let m): "PreVoteGrant(b=\(m.ballot) highest \(m.highest))"
+        case .readIndexRequest(let m): "ReadIndexRequest(\(m.key))"
+        case .readIndexReply(let m):
+            m.index.map { "ReadIndexReply(\(m.key) index \($0))" } ?? "ReadIndexReply(\(m.key) not leader; leader \(m.leader))"
+        case .readConfirm(let m): "ReadConfirm(b=\(m.ballot) \(m.round))"
+        case .readConfirmReply(let m):
+            m.promised <= m.ballot ? "ReadConfirmReply(b=\(m.ballot) \(m.round) accepted end \(m.acceptedEnd))"
+                : "ReadConfirmReply(refused \(m.round): promised \(m.promised))"
         }
     }
 }
@@ -260,6 +284,7 @@ public enum Message: Sendable, Equatable, CustomStringConvertible {
 public enum MessageKind: Int, CaseIterable, Sendable, CustomStringConvertible {
     case request, reply, propose, fillHole, decision, catchUpRequest, catchUpReply, startPhase1, prepare, promise
     case adopted, preempted, accept, accepted, heartbeat, heartbeatReply, join, welcome, preVote, preVoteGrant
+    case readIndexRequest, readIndexReply, readConfirm, readConfirmReply
 
     public var description: String {
         switch self {
@@ -283,6 +308,10 @@ public enum MessageKind: Int, CaseIterable, Sendable, CustomStringConvertible {
         case .welcome: "Welcome"
         case .preVote: "PreVote"
         case .preVoteGrant: "PreVoteGrant"
+        case .readIndexRequest: "ReadIndexRequest"
+        case .readIndexReply: "ReadIndexReply"
+        case .readConfirm: "ReadConfirm"
+        case .readConfirmReply: "ReadConfirmReply"
         }
     }
 }

@@ -12,7 +12,7 @@
 ///
 /// | tag | message | fields |
 /// | --- | --- | --- |
-/// | 1 | Request | command |
+/// | 1 | Request | command, consistency (0: the cluster's, 1: log, 2: read index) |
 /// | 2 | Reply | client, request number, result (4-byte length, bytes) |
 /// | 3 | Propose | command, forwarded flag |
 /// | 4 | FillHole | slot |
@@ -32,6 +32,10 @@
 /// | 18 | Welcome | snapshot, leader ballot |
 /// | 19 | PreVote | ballot |
 /// | 20 | PreVoteGrant | ballot, highest known ballot |
+/// | 21 | ReadIndexRequest | client, request number |
+/// | 22 | ReadIndexReply | client, request number, optional slot (0, or 1 and the index), leader ballot |
+/// | 23 | ReadConfirm | ballot, round (8 bytes) |
+/// | 24 | ReadConfirmReply | ballot, round, promised ballot, accepted-end slot |
 ///
 /// Tag 0 is never used, so a zeroed payload is refused; tags from 0x80 up are kept for connection-level frames
 /// (authentication, issue 18). The numbers are fixed: a new kind takes a new tag. "Local only" kinds never leave
@@ -63,6 +67,10 @@ public enum WireCodec {
         case .welcome: 18
         case .preVote: 19
         case .preVoteGrant: 20
+        case .readIndexRequest: 21
+        case .readIndexReply: 22
+        case .readConfirm: 23
+        case .readConfirmReply: 24
         }
     }
 
@@ -74,7 +82,9 @@ public enum WireCodec {
         var w = ByteWriter()
         w.byte(tag(of: message.kind))
         switch message {
-        case .request(let m): w.command(m.command)
+        case .request(let m):
+            w.command(m.command)
+            w.byte(m.consistency.map { $0 == .log ? 1 : 2 } ?? 0)
         case .reply(let m):
             w.requestKey(m.key)
             w.blob(m.result)
@@ -127,6 +137,24 @@ public enum WireCodec {
         case .preVoteGrant(let m):
             w.ballot(m.ballot)
             w.ballot(m.highest)
+        case .readIndexRequest(let m): w.requestKey(m.key)
+        case .readIndexReply(let m):
+            w.requestKey(m.key)
+            if let index = m.index {
+                w.byte(1)
+                w.slot(index)
+            } else {
+                w.byte(0)
+            }
+            w.ballot(m.leader)
+        case .readConfirm(let m):
+            w.ballot(m.ballot)
+            w.uint64(m.round.value)
+        case .readConfirmReply(let m):
+            w.ballot(m.ballot)
+            w.uint64(m.round.value)
+            w.ballot(m.promised)
+            w.slot(m.acceptedEnd)
         }
         return w.bytes
     }
@@ -187,7 +215,7 @@ extension ByteWriter {
 extension ByteReader {
     fileprivate mutating func message(of kind: MessageKind) throws -> Message {
         switch kind {
-        case .request: return .request(Request(command: try command()))
+        case .request: return .request(Request(command: try command(), consistency: try consistency()))
         case .reply: return .reply(Reply(key: try requestKey(), result: try blob()))
         case .propose: return .propose(Propose(command: try command(), forwarded: try bool("forwarded flag")))
         case .fillHole: return .fillHole(FillHole(slot: try valueSlot()))
@@ -227,6 +255,26 @@ extension ByteReader {
         case .welcome: return .welcome(Welcome(snapshot: try snapshot(), leader: try ballot()))
         case .preVote: return .preVote(PreVote(ballot: try ballot()))
         case .preVoteGrant: return .preVoteGrant(PreVoteGrant(ballot: try ballot(), highest: try ballot()))
+        case .readIndexRequest: return .readIndexRequest(ReadIndexRequest(key: try requestKey()))
+        case .readIndexReply:
+            let key = try requestKey()
+            let index = try bool("index flag") ? try slot() : nil
+            return .readIndexReply(ReadIndexReply(key: key, index: index, leader: try ballot()))
+        case .readConfirm: return .readConfirm(ReadConfirm(ballot: try ballot(), round: ReadRound(try uint64())))
+        case .readConfirmReply:
+            return .readConfirmReply(ReadConfirmReply(ballot: try ballot(), round: ReadRound(try uint64()),
+                                                      promised: try ballot(), acceptedEnd: try slot()))
+        }
+    }
+
+    /// A request's read consistency: 0 (the cluster's), 1 (log) or 2 (read index).
+    fileprivate mutating func consistency() throws -> ReadConsistency? {
+        let at = offset
+        switch try byte() {
+        case 0: return nil
+        case 1: return .log
+        case 2: return .readIndex
+        case let tag: throw ByteDecodingError("read consistency \(tag) at offset \(at) is not 0, 1 or 2")
         }
     }
 

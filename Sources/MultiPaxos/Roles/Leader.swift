@@ -30,6 +30,8 @@ public actor Leader: Role {
     private var ticking = false
     /// CheckQuorum while leading, pre-vote while following.
     private var election: Election
+    /// Reads waiting for a majority to confirm this leader (Roles/ReadIndex.swift).
+    private var reads: ReadIndex
 
     /// The next slot to assign.
     private var nextSlot = Slot.zero
@@ -63,6 +65,7 @@ public actor Leader: Role {
         // A restarted node never follows a leader below what its own acceptor has promised.
         self.leaderBallot = max(knownLeader, storage.acceptor.highestPromised)
         self.election = Election(node: node, config: config)
+        self.reads = ReadIndex(node: node, config: config)
     }
 
     /// The ballot of the leader this node believes in.
@@ -97,8 +100,12 @@ public actor Leader: Role {
             case .heartbeatReply(let r): heartbeatReply(r, from: from); return []
             case .preVote(let p) where from != node: return preVote(p, from: from)
             case .preVoteGrant(let g): return preVoteGranted(g, from: from)
+            case .readIndexRequest(let r):
+                return reads.arrived(r, from: from, leader: ReadIndex.LeaderView(
+                    active: isActive, ballot: ballot, believed: leaderBallot, nextSlot: nextSlot, tick: tick))
+            case .readConfirmReply(let r): return readConfirmed(r, from: from)
             case .adopted, .heartbeat, .preVote, .request, .reply, .decision, .catchUpRequest, .catchUpReply,
-                 .startPhase1, .prepare, .promise, .accept, .join, .welcome:
+                 .startPhase1, .prepare, .promise, .accept, .join, .welcome, .readIndexReply, .readConfirm:
                 return []
             }
         }
@@ -294,6 +301,7 @@ public actor Leader: Role {
         phase1Pending = [:]
         proposedKeys = []
         heardFromLeader = false
+        reads.reset()
     }
 
     private func forwardQueue() -> [Effect] {
@@ -364,6 +372,7 @@ public actor Leader: Role {
             inFlight[slot] = commander
             effects.append(.broadcast(commander.accept, to: config.memberSet.subtracting(commander.acceptedBy)))
         }
+        effects += reads.tick(tick, ballot: ballot)
         effects.append(.setTimer(.heartbeat, after: config.timing.heartbeatInterval, jitter: 0))
         return effects + fillWindow()  // room the trim watermark made
     }
@@ -399,6 +408,17 @@ public actor Leader: Role {
             return []
         }
         return startElection(above: highest)
+    }
+
+    /// An acceptor answered a read confirmation: a higher promise deposes this leader; one for its ballot counts
+    /// toward the round (and, as any answer, toward CheckQuorum).
+    private func readConfirmed(_ r: ReadConfirmReply, from: NodeID) -> [Effect] {
+        if r.promised > ballot { return stepDown(by: r.promised) }
+        guard isActive, r.ballot == ballot else { return [] }
+        election.heard(from: from)
+        // A per-slot leader learns of slots accepted anywhere, as from heartbeat replies (see heartbeatReply).
+        if config.mode == .perSlot { nextSlot = max(nextSlot, r.acceptedEnd) }
+        return reads.confirmed(r, from: from, ballot: ballot, tick: tick)
     }
 
     /// CheckQuorum: a whole leader timeout without hearing from a majority. Stop leading (in-flight slots are

@@ -21,10 +21,12 @@ public struct Mutant: Sendable, CustomStringConvertible {
     public let nodes: Int
     /// How long the fault phase lasts.
     let faultDuration: Microseconds
+    /// How the clients' gets are served (read-index bugs need them served by read index).
+    let reads: ReadConsistency
 
     init(_ name: String, _ summary: String, _ flaws: Flaws, modes: [Mode] = Mode.allCases,
          schedule: FaultSchedule? = nil, requests: Int = 20, slowDisks: Bool = false, nodes: Int = 5,
-         faultDuration: Microseconds = 3_000_000, ciSeeds: UInt64) {
+         faultDuration: Microseconds = 3_000_000, reads: ReadConsistency = .log, ciSeeds: UInt64) {
         self.name = name
         self.summary = summary
         self.flaws = flaws
@@ -35,6 +37,7 @@ public struct Mutant: Sendable, CustomStringConvertible {
         self.slowDisks = slowDisks
         self.nodes = nodes
         self.faultDuration = faultDuration
+        self.reads = reads
     }
 
     public var description: String { name }
@@ -43,7 +46,7 @@ public struct Mutant: Sendable, CustomStringConvertible {
     public func with(schedule: FaultSchedule? = nil, nodes: Int? = nil, requests: Int? = nil) -> Mutant {
         Mutant(name, summary, flaws, modes: modes, schedule: schedule ?? self.schedule,
                requests: requests ?? requestsPerClient, slowDisks: slowDisks, nodes: nodes ?? self.nodes,
-               faultDuration: faultDuration, ciSeeds: ciSeeds)
+               faultDuration: faultDuration, reads: reads, ciSeeds: ciSeeds)
     }
 
     /// The options of one seed of its sweep: the seed's own faults plus the mutant's family, with the bug in.
@@ -52,6 +55,7 @@ public struct Mutant: Sendable, CustomStringConvertible {
                                               requestsPerClient: requestsPerClient, faultDuration: faultDuration,
                                               schedule: schedule)
         options.flaws = flaws
+        options.reads = reads
         if slowDisks { options.syncLatency = 5_000 + options.syncLatency * 10 }
         return options
     }

@@ -25,6 +25,10 @@ enum RunDiagramStyle {
         case .welcome: "#263238"
         case .preVote: "#c0ca33"
         case .preVoteGrant: "#7cb342"
+        case .readIndexRequest: "#f06292"
+        case .readIndexReply: "#ad1457"
+        case .readConfirm: "#78909c"
+        case .readConfirmReply: "#90a4ae"
         }
     }
 

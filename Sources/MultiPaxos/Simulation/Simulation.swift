@@ -104,6 +104,7 @@ public actor Simulation {
         config.flaws = options.flaws
         config.retainedSlots = options.retainedSlots
         config.batching = options.batching
+        config.reads = options.reads
         config.contenders = NodeSet(options.contenders)
         self.config = config
         var plan = options.faults

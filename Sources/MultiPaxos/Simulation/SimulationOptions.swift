@@ -69,6 +69,8 @@ public struct SimulationOptions: Sendable {
     public var retainedSlots: Int64 = 1024
     /// How leaders batch and pipeline (off by default: one command per slot, as the demo's trace shows).
     public var batching = Batching.off
+    /// How the clients' gets are served: through the log (the default), or by read index.
+    public var reads = ReadConsistency.log
     /// The family of faults the sweep seed added to its mixed faults (nil outside sweeps).
     public var schedule: FaultSchedule?
     /// Liveness during faults: while a majority of voting nodes is up and mutually connected and a client
@@ -119,6 +121,7 @@ public struct SimulationOptions: Sendable {
         if !contenders.isEmpty { text += ", contenders \(NodeSet(contenders))" }
         if retainedSlots != 1024 { text += ", \(retainedSlots) slots retained" }
         if batching != .off { text += ", \(batching)" }
+        if reads != .log { text += ", reads by \(reads)" }
         if faults.healAt > 0 || !faults.windows.isEmpty || !faults.nodeFaults.isEmpty { text += "; \(faults)" }
         return text
     }
