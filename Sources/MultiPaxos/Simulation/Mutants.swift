@@ -19,6 +19,8 @@ public struct Mutant: Sendable, CustomStringConvertible {
     let slowDisks: Bool
     /// The cluster's size.
     public let nodes: Int
+    /// How many clients run (more clients, more reads and writes of the shared keys at once).
+    public let clients: Int
     /// How long the fault phase lasts.
     let faultDuration: Microseconds
     /// How the clients' gets are served (read-index bugs need them served by read index).
@@ -26,7 +28,7 @@ public struct Mutant: Sendable, CustomStringConvertible {
 
     init(_ name: String, _ summary: String, _ flaws: Flaws, modes: [Mode] = Mode.allCases,
          schedule: FaultSchedule? = nil, requests: Int = 20, slowDisks: Bool = false, nodes: Int = 5,
-         faultDuration: Microseconds = 3_000_000, reads: ReadConsistency = .log, ciSeeds: UInt64) {
+         faultDuration: Microseconds = 3_000_000, reads: ReadConsistency = .log, clients: Int = 4, ciSeeds: UInt64) {
         self.name = name
         self.summary = summary
         self.flaws = flaws
@@ -38,20 +40,21 @@ public struct Mutant: Sendable, CustomStringConvertible {
         self.nodes = nodes
         self.faultDuration = faultDuration
         self.reads = reads
+        self.clients = clients
     }
 
     public var description: String { name }
 
     /// The same mutant hunted with other settings: another fault family, cluster size or run length.
-    public func with(schedule: FaultSchedule? = nil, nodes: Int? = nil, requests: Int? = nil) -> Mutant {
+    public func with(schedule: FaultSchedule? = nil, nodes: Int? = nil, requests: Int? = nil, clients: Int? = nil) -> Mutant {
         Mutant(name, summary, flaws, modes: modes, schedule: schedule ?? self.schedule,
                requests: requests ?? requestsPerClient, slowDisks: slowDisks, nodes: nodes ?? self.nodes,
-               faultDuration: faultDuration, reads: reads, ciSeeds: ciSeeds)
+               faultDuration: faultDuration, reads: reads, clients: clients ?? self.clients, ciSeeds: ciSeeds)
     }
 
     /// The options of one seed of its sweep: the seed's own faults plus the mutant's family, with the bug in.
     public func options(seed: UInt64, mode: Mode) -> SimulationOptions {
-        var options = SimulationOptions.sweep(seed: seed, mode: mode, nodes: nodes, clients: 4,
+        var options = SimulationOptions.sweep(seed: seed, mode: mode, nodes: nodes, clients: clients,
                                               requestsPerClient: requestsPerClient, faultDuration: faultDuration,
                                               schedule: schedule)
         options.flaws = flaws
