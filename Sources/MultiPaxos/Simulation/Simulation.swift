@@ -117,7 +117,8 @@ public actor Simulation {
         self.plan = plan
         random = SeededGenerator(seed: options.seed)
         scripts = options.generatedWorkload
-            ? Workload.generated(placements: options.clientPlacements, requestsPerClient: options.requestsPerClient)
+            ? Workload.generated(placements: options.clientPlacements, requestsPerClient: options.requestsPerClient,
+                                 readsPerWrite: options.generatedReadsPerWrite)
             : Workload.make(placements: options.clientPlacements, requestsPerClient: options.requestsPerClient,
                             random: &random)
         storages = (0..<options.nodes).map { _ in DurableState() }

@@ -56,6 +56,8 @@ public struct SimulationOptions: Sendable {
     public var contenders: [NodeID] = []
     /// Generated clients (benchmarks: operations made on demand, no shared keys) instead of scripted ones.
     public var generatedWorkload = false
+    /// Generated clients follow each put with this many gets of its key (1: half the requests are reads).
+    public var generatedReadsPerWrite = 1
     /// Full checks record every client operation and decision for the end-of-run checks (linearizability,
     /// at-most-once, validity); light checks keep agreement, answers and convergence with bounded memory.
     public var fullChecks = true
