@@ -252,6 +252,20 @@ import Testing
         #expect(report.commandsCommitted < report.requestsCompleted, "\(report.commandsCommitted) of \(report.requestsCompleted)")
     }
 
+    @Test(arguments: Mode.allCases) func aReadHeavyWorkloadCostsFewerMessagesByReadIndex(mode: Mode) async throws {
+        var results: [ReadConsistency: Benchmark.Result] = [:]
+        for scenario in Benchmark.readScenarios where scenario.nodes == 3 {
+            results[scenario.reads] = await Benchmark.run(scenario, mode: mode, commands: 480, seed: 1)
+        }
+        let log = try #require(results[.log]), index = try #require(results[.readIndex])
+        #expect(log.passed && index.passed && log.commands == 480 && index.commands == 480)
+        #expect(log.networkMessagesPerCommandByKind[MessageKind.readConfirm.rawValue] == 0)
+        #expect(index.networkMessagesPerCommandByKind[MessageKind.readConfirm.rawValue] > 0)
+        // Nine reads in ten take no slot: well under half the messages.
+        #expect(index.networkMessagesPerCommand < log.networkMessagesPerCommand / 2,
+                "\(index.networkMessagesPerCommand) vs \(log.networkMessagesPerCommand)")
+    }
+
     @Test func aReplicaThatAnswersBeforeApplyingIsCaught() async throws {
         let mutant = try #require(Mutant.catalogue.first { $0.name == "replica-answers-before-applied" })
         #expect(mutant.reads == .readIndex)
