@@ -36,6 +36,24 @@ import Testing
         #expect(refusal { try CommandLineOptions.parse(["7", "--nodes="]) } == "--nodes '' is not an integer in 1...64")
     }
 
+    @Test func readsChooseTheReadPathEverywhere() throws {
+        #expect(try CommandLineOptions.parse(["7"]).options.reads == .log)
+        #expect(try CommandLineOptions.parse(["7", "--reads", "read-index"]).options.reads == .readIndex)
+        let sweep = try #require(try SimulateOptions.parse(["--reads=read-index", "--seeds", "4"]))
+        #expect(sweep.options(seed: 4, mode: .perSlot).reads == .readIndex)
+        #expect(sweep.reproduce(seed: 4, mode: .perSlot).contains("--reads read-index"))
+        #expect(try SimulateOptions.parse([])?.options(seed: 1, mode: .stableLeader).reads == .log)
+        #expect(try SimulateOptions.parse([])?.reproduce(seed: 1, mode: .stableLeader).contains("--reads") == false)
+        #expect(refusal { try CommandLineOptions.parse(["7", "--reads", "lease"]) } == "--reads 'lease' is not log or read-index")
+        #expect(refusal { try SimulateOptions.parse(["--reads", "Log"]) } == "--reads 'Log' is not log or read-index")
+        #expect(refusal { try ServeOptions.parse(["--reads", ""]) } == "--reads '' is not log or read-index")
+        let mutants = try #require(try MutantsOptions.parse(["--clients", "12", "--only", "replica-answers-before-applied"]))
+        #expect(mutants.mutants.map(\.clients) == [12] && mutants.mutants[0].reads == .readIndex)
+        #expect(mutants.mutants[0].options(seed: 1, mode: .stableLeader).clientPlacements.count == 12)
+        let read = try #require(try BenchOptions.parse(["--scenarios", "n3-c16-reads90-read-index"])).scenarios
+        #expect(read.map(\.reads) == [.readIndex] && read[0].options(mode: .stableLeader, commands: 100, seed: 1).reads == .readIndex)
+    }
+
     @Test func crashAndWipeOfTheLeaderExcludeEachOther() {
         #expect(refusal { try CommandLineOptions.parse(["1", "--crash-leader-at", "1", "--wipe-leader-at", "2"] ) }?
             .contains("--crash-leader-at and --wipe-leader-at exclude each other") == true)

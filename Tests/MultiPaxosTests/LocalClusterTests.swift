@@ -85,7 +85,8 @@ import Testing
         }
         #expect(slots == slots.sorted())
         #expect(entries.count == placed)
-        #expect(keys.count >= 1000)
+        // Every write is in the log; the 250 gets are not (the cluster serves reads by read index).
+        #expect(keys.count >= 750)
     }
 
     @Test func stoppingTheLeaderMidLoadLosesNoCommand() async throws {

@@ -18,6 +18,8 @@ let wireSamples: [Message] = {
                    PValue(ballot: higher, slot: Slot(42), value: .noop)]
     return [
         .request(Request(command: put)),
+        .request(Request(command: cas, consistency: .readIndex)),
+        .request(Request(command: put, consistency: .log)),
         .reply(Reply(key: put.key, result: Array("old".utf8))),
         .propose(Propose(command: cas, forwarded: true)),
         .propose(Propose(command: put, forwarded: false)),
@@ -49,6 +51,12 @@ let wireSamples: [Message] = {
         .transferLeadership(TransferLeadership(target: n(63))),
         .transferLeadership(TransferLeadership(target: n(2), forwarded: true)),
         .timeoutNow(TimeoutNow(ballot: higher, nextSlot: Slot(44))),
+        .readIndexRequest(ReadIndexRequest(key: cas.key)),
+        .readIndexReply(ReadIndexReply(key: put.key, index: Slot(Int64.max), leader: higher)),
+        .readIndexReply(ReadIndexReply(key: cas.key, index: nil, leader: .initial)),
+        .readConfirm(ReadConfirm(ballot: higher, round: ReadRound(.max))),
+        .readConfirmReply(ReadConfirmReply(ballot: ballot, round: ReadRound(7), promised: ballot, acceptedEnd: Slot(44))),
+        .readConfirmReply(ReadConfirmReply(ballot: ballot, round: ReadRound(8), promised: higher, acceptedEnd: .zero)),
     ]
 }()
 
@@ -90,11 +98,12 @@ func drain(_ decoder: inout FrameDecoder) throws(WireError) -> [[UInt8]] {
         #expect(Set(tags).count == tags.count)
         #expect(tags.allSatisfy { $0 >= 1 && $0 < WireCodec.firstReservedTag })
         #expect(WireCodec.tag(of: .request) == 1 && WireCodec.tag(of: .promise) == 10 && WireCodec.tag(of: .welcome) == 18
-                && WireCodec.tag(of: .preVote) == 19 && WireCodec.tag(of: .preVoteGrant) == 20)
+                && WireCodec.tag(of: .preVote) == 19 && WireCodec.tag(of: .preVoteGrant) == 20
+                && WireCodec.tag(of: .readIndexRequest) == 21 && WireCodec.tag(of: .readConfirmReply) == 24)
     }
 
     @Test func unknownAndReservedTagsAndEmptyPayloadsAreMalformed() {
-        for tag: UInt8 in [0, 21, 0x7F, 0x80, 0xFF] {
+        for tag: UInt8 in [0, 25, 0x7F, 0x80, 0xFF] {
             guard case .malformed(let reason)? = thrown({ try WireCodec.decode([tag]) }) else {
                 Issue.record("tag \(tag) was accepted")
                 continue
@@ -176,6 +185,25 @@ func drain(_ decoder: inout FrameDecoder) throws(WireError) -> [[UInt8]] {
         let pastEnd = [WireCodec.tag(of: .catchUpReply), 0] + le64(UInt64(Int64.max)) + [1, 0, 0, 0, 0]
         #expect(thrown { try WireCodec.decode(pastEnd) }
             == .malformed("CatchUpReply: 1 values from slot 9223372036854775807 at offset 2 run past Int64.max"))
+        // A request's consistency is 0, 1 or 2; a read index reply's index flag 0 or 1, and its index a slot.
+        var request = WireCodec.encode(.request(Request(command: command(1, 1), consistency: .readIndex)))
+        #expect(request.last == 2)
+        request[request.count - 1] = 3
+        #expect(thrown { try WireCodec.decode(request) }
+            == .malformed("Request: read consistency 3 at offset \(request.count - 1) is not 0, 1 or 2"))
+        let key = RequestKey(client: ClientID(1), request: RequestNumber(1))
+        var indexReply = WireCodec.encode(.readIndexReply(ReadIndexReply(key: key, index: nil, leader: .initial)))
+        indexReply[17] = 2  // tag, client (8), request (8), then the flag
+        #expect(thrown { try WireCodec.decode(indexReply) }
+            == .malformed("ReadIndexReply: index flag 2 at offset 17 is neither 0 nor 1"))
+        let pastInt64 = [WireCodec.tag(of: .readIndexReply)] + le64(1) + le64(1) + [1] + le64(1 << 63) + le64(0) + [0, 0, 0, 0]
+        #expect(thrown { try WireCodec.decode(pastInt64) }
+            == .malformed("ReadIndexReply: slot 9223372036854775808 at offset 18 is out of range"))
+        let confirm = [WireCodec.tag(of: .readConfirm)] + le64(1) + [64, 0, 0, 0] + le64(1)
+        #expect(thrown { try WireCodec.decode(confirm) }
+            == .malformed("ReadConfirm: ballot leader 64 at offset 9 is not a node id (0..<64)"))
+        #expect(thrown { try WireCodec.decode(Array(WireCodec.encode(.readConfirm(ReadConfirm(ballot: .initial, round: ReadRound(1)))).dropLast())) }
+            == .malformed("ReadConfirm: input ends at byte 20, expected more"))
         let operation = Command(key: RequestKey(client: ClientID(1), request: RequestNumber(1)), operation: Array(1...8))
         let cut = Array(WireCodec.encode(.decision(Decision(ballot: .initial, slot: .zero, value: .command(operation)))).dropLast())
         #expect(thrown { try WireCodec.decode(cut) }

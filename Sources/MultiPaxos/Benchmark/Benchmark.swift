@@ -28,6 +28,10 @@ public enum Benchmark {
         public var crashLeader = false
         /// Two nodes propose at once (nodes 0 and 1 are contenders, clients split between them).
         public var contention = false
+        /// Gets per put in each client's workload (1: half the requests are reads; 9: 90%).
+        public var readsPerWrite = 1
+        /// How the gets are served.
+        public var reads = ReadConsistency.log
 
         /// Makes a scenario.
         public init(name: String, nodes: Int, clients: Int, dropRate: Double = 0, placement: Placement = .spread,
@@ -51,6 +55,8 @@ public enum Benchmark {
             o.requestsPerClient = max(1, commands / clients)
             o.dropRate = dropRate
             o.generatedWorkload = true
+            o.generatedReadsPerWrite = readsPerWrite
+            o.reads = reads
             o.fullChecks = false
             o.timeLimit = 3_600_000_000
             switch placement {
@@ -87,6 +93,20 @@ public enum Benchmark {
         list.append(Scenario(name: "n5-c16-two-proposers", nodes: 5, clients: 16, contention: true))
         return list
     }()
+
+    /// Read-heavy workloads (nine gets per put), the gets served through the log or by read index: what a read
+    /// costs either way. Named in `--scenarios`; not part of the full set.
+    public static let readScenarios: [Scenario] = [3, 5].flatMap { nodes in
+        ReadConsistency.allCases.map { reads in
+            var scenario = Scenario(name: "n\(nodes)-c16-reads90-\(reads)", nodes: nodes, clients: 16)
+            scenario.readsPerWrite = 9
+            scenario.reads = reads
+            return scenario
+        }
+    }
+
+    /// Every scenario `--scenarios` can name: the full set and the read-heavy ones.
+    public static var namedScenarios: [Scenario] { allScenarios + readScenarios }
 
     /// A few scenarios that run in seconds.
     public static let quickScenarios: [Scenario] = allScenarios.filter {

@@ -70,6 +70,15 @@ struct ArgumentCursor {
         return n
     }
 
+    /// A read consistency: `log` or `read-index`.
+    mutating func reads(_ flag: String) throws(OptionsError) -> ReadConsistency {
+        let text = try value(flag)
+        guard let reads = ReadConsistency(rawValue: text) else {
+            throw OptionsError("\(flag) '\(text)' is not \(ReadConsistency.allCases.map(\.rawValue).joined(separator: " or "))")
+        }
+        return reads
+    }
+
     /// A time in seconds (0...1,000,000), as simulated microseconds.
     mutating func seconds(_ flag: String) throws(OptionsError) -> Microseconds {
         let text = try value(flag)

@@ -36,6 +36,7 @@ public struct BenchOptions: Sendable, Equatable {
           --window N|unlimited    at most N slots in flight per leader (default unlimited)
 
         scenarios: \(Benchmark.allScenarios.map(\.name).joined(separator: ", "))
+        read-heavy (nine gets per put; named only): \(Benchmark.readScenarios.map(\.name).joined(separator: ", "))
 
         \(ExitStatus.rule)
         """
@@ -53,7 +54,7 @@ public struct BenchOptions: Sendable, Equatable {
             case "--scenarios":
                 let text = try cursor.value(arg)
                 let names = text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-                let known = Set(Benchmark.allScenarios.map(\.name))
+                let known = Set(Benchmark.namedScenarios.map(\.name))
                 if names.contains("") {
                     throw OptionsError("--scenarios '\(text)' has an empty name (give names separated by commas)")
                 }
@@ -87,7 +88,7 @@ public struct BenchOptions: Sendable, Equatable {
     /// The scenarios to run, in the order asked.
     public var scenarios: [Benchmark.Scenario] {
         if let names = scenarioNames {
-            return names.compactMap { name in Benchmark.allScenarios.first { $0.name == name } }
+            return names.compactMap { name in Benchmark.namedScenarios.first { $0.name == name } }
         }
         return quick ? Benchmark.quickScenarios : Benchmark.allScenarios
     }

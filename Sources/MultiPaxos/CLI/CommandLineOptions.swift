@@ -59,6 +59,8 @@ public struct CommandLineOptions: Sendable {
           --duplicate P                   probability a network message is delivered twice (default 0)
           --batch N                       the leader packs up to N waiting commands into a slot (default 1: off)
           --window N|unlimited            at most N slots in flight (default unlimited)
+          --reads log|read-index          clients' gets through the log, or by read index (no log slot: the
+                                          leader confirms with a majority; default log)
           --crash-leader-at T             crash the leader's node at T simulated seconds
           --wipe-leader-at T              the leader's node loses its disk at T and restarts 0.2 s later: it
                                           rejoins as a learner, then as a voting member (not with --crash-leader-at)
@@ -107,6 +109,7 @@ public struct CommandLineOptions: Sendable {
             case "--nodes": result.options.nodes = try cursor.integer(arg, 1...64)
             case "--batch": result.options.batching.maxCommands = try cursor.integer(arg, 1...65_536)
             case "--window": result.options.batching.window = try cursor.window(arg)
+            case "--reads": result.options.reads = try cursor.reads(arg)
             case "--clients": result.options.clients = try cursor.integer(arg, 0...10_000)
             case "--requests": result.options.requestsPerClient = try cursor.integer(arg, 0...10_000_000)
             case "--drop": result.options.dropRate = try cursor.probability(arg)

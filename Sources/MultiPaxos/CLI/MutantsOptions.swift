@@ -12,11 +12,13 @@ public struct MutantsOptions: Sendable {
     public var nodes: Int?
     /// Requests per client for every chosen mutant.
     public var requestsPerClient: Int?
+    /// Clients for every chosen mutant.
+    public var clients: Int?
 
     /// The text `mutants --help` prints.
     public static let usage = """
         usage: multipaxos mutants [--seeds A..B] [--mode stable-leader|per-slot|both] [--only NAME,...]
-                                  [--schedule NAME] [--nodes N] [--requests K]
+                                  [--schedule NAME] [--nodes N] [--clients N] [--requests K]
 
         Plants each deliberate bug of the catalogue in turn (test-only switches) and runs a simulation sweep with
         it, under the fault family that hunts it. Prints a table: the mutant, the mode, how many seeds caught it,
@@ -29,6 +31,7 @@ public struct MutantsOptions: Sendable {
           --mode M          stable-leader, per-slot or both (default both)
           --schedule NAME   hunt with this fault family instead of each mutant's own (see simulate --help)
           --nodes N         hunt in clusters of N nodes instead of each mutant's own size
+          --clients N       clients instead of each mutant's own number
           --requests K      requests per client instead of each mutant's own
           --only NAME,...   only these mutants; the catalogue:
                             \(Mutant.catalogue.map(\.name).joined(separator: "\n                            "))
@@ -65,12 +68,14 @@ public struct MutantsOptions: Sendable {
                 result.schedule = schedule
             case "--nodes": result.nodes = try cursor.integer(arg, 1...64)
             case "--requests": result.requestsPerClient = try cursor.integer(arg, 1...100_000)
+            case "--clients": result.clients = try cursor.integer(arg, 1...1_000)
             default: throw OptionsError("unknown mutants option '\(arg)'")
             }
         }
-        if result.schedule != nil || result.nodes != nil || result.requestsPerClient != nil {
+        if result.schedule != nil || result.nodes != nil || result.requestsPerClient != nil || result.clients != nil {
             result.mutants = result.mutants.map {
-                $0.with(schedule: result.schedule, nodes: result.nodes, requests: result.requestsPerClient)
+                $0.with(schedule: result.schedule, nodes: result.nodes, requests: result.requestsPerClient,
+                        clients: result.clients)
             }
         }
         return result

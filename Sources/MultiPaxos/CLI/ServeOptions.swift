@@ -35,6 +35,8 @@ public struct ServeOptions: Sendable {
           --rejoin                        this node's data was lost: rejoin as a learner before voting again
           --in-memory                     no data directory (benchmarks only): a restarted node has forgotten
                                           its votes and must be started with --rejoin
+          --reads log|read-index          GET and EXISTS through the log, or by read index: the leader confirms
+                                          with a majority, no log slot (default read-index)
           --batch N                       at most N commands share a slot (1...65536, default 256; 1: no batching)
           --window N|unlimited            at most N slots in flight at once (default 8); commands that arrive
                                           while the window is full share the next slot
@@ -105,6 +107,7 @@ public struct ServeOptions: Sendable {
                 rest.mode = mode
             case "--rejoin": rest.rejoin = true
             case "--in-memory": inMemory = true
+            case "--reads": rest.reads = try cursor.reads(arg)
             case "--batch": rest.batching.maxCommands = try cursor.integer(arg, 1...65_536)
             case "--window": rest.batching.window = try cursor.window(arg)
             case "--heartbeat-ms": rest.timing.heartbeatInterval = Microseconds(try cursor.integer(arg, 1...60_000)) * 1000

@@ -18,6 +18,8 @@ public struct SimulateOptions: Sendable {
     public var transfers = false
     /// How leaders batch and pipeline in every run (off by default).
     public var batching = Batching.off
+    /// How the clients' gets are served in every run (through the log by default).
+    public var reads = ReadConsistency.log
     /// Print every run's full event log.
     public var trace = false
     /// Write the client history of the (single) run here.
@@ -50,6 +52,7 @@ public struct SimulateOptions: Sendable {
           --window N|unlimited            at most N slots in flight per leader (default unlimited)
           --transfers                     also ask the leader to hand leadership to a drawn member, one to three
                                           times during the faults (drawn apart: the seed's other faults are kept)
+          --reads log|read-index          clients' gets through the log, or by read index (default log)
           --no-faults                     only loss, duplication and jitter (and no transfers)
           --trace                         print each run's full event log
           --history FILE                  write the client history (one seed and mode only)
@@ -90,6 +93,7 @@ public struct SimulateOptions: Sendable {
             case "--transfers": result.transfers = true
             case "--batch": result.batching.maxCommands = try cursor.integer(arg, 1...65_536)
             case "--window": result.batching.window = try cursor.window(arg)
+            case "--reads": result.reads = try cursor.reads(arg)
             case "--schedule":
                 let text = try cursor.value(arg)
                 guard let schedule = FaultSchedule(rawValue: text) else {
@@ -122,6 +126,7 @@ public struct SimulateOptions: Sendable {
             options.schedule = nil
         }
         options.batching = batching
+        options.reads = reads
         return options
     }
 
@@ -131,6 +136,6 @@ public struct SimulateOptions: Sendable {
             + "--requests \(requestsPerClient)\(schedule.map { " --schedule \($0)" } ?? "")\(faults ? "" : " --no-faults")"
             + (transfers ? " --transfers" : "")
             + (batching.maxCommands != 1 ? " --batch \(batching.maxCommands)" : "")
-            + (batching.window.map { " --window \($0)" } ?? "") + " --trace"
+            + (batching.window.map { " --window \($0)" } ?? "") + (reads != .log ? " --reads \(reads)" : "") + " --trace"
     }
 }

@@ -75,6 +75,8 @@ public struct ClusterConfiguration: Sendable {
     public var snapshotIntervalBytes: Int?
     /// How a leader packs and pipelines commands (off by default: one command per slot, no window).
     public var batching = Batching.off
+    /// How replicas serve reads whose request names no consistency (the log by default, as the papers do).
+    public var reads = ReadConsistency.log
     /// The number of members that makes a majority: ⌊n/2⌋+1.
     public var quorum: Int { members.count / 2 + 1 }
 
@@ -180,4 +182,8 @@ struct Flaws: OptionSet, Sendable {
     /// and the target takes over without Phase 1, from the slot the `TimeoutNow` names, as if the handover
     /// itself told it everything. (1 << 21 and 1 << 22 are kept for the read-index flaws.)
     static let transferWithoutPhase1 = Flaws(rawValue: 1 << 23)
+    /// A leader answers a read index at once, without confirming with a majority that it still leads.
+    static let readIndexSkipsConfirmation = Flaws(rawValue: 1 << 21)
+    /// A replica answers a read as soon as the read index arrives, without waiting to have applied that far.
+    static let replicaAnswersBeforeApplied = Flaws(rawValue: 1 << 22)
 }

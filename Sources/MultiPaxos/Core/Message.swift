@@ -67,7 +67,12 @@ public struct RejoinEntry: Hashable, Sendable {
 }
 
 /// A client asks a replica to run a command. Requester → Replica.
-public struct Request: Sendable, Equatable { public let command: Command }
+public struct Request: Sendable, Equatable {
+    /// The client's command.
+    public let command: Command
+    /// How the command is read if it is a read; nil: as the cluster's configuration says (`ClusterConfiguration.reads`).
+    public var consistency: ReadConsistency? = nil
+}
 /// A replica answers a client with the command's result. Replica → Requester.
 public struct Reply: Sendable, Equatable { public let key: RequestKey; public let result: [UInt8] }
 /// A replica forwards a client's command to the node it believes leads. Replica → Leader.
@@ -219,6 +224,14 @@ public enum Message: Sendable, Equatable, CustomStringConvertible {
     case transferLeadership(TransferLeadership)
     /// A ``TimeoutNow``.
     case timeoutNow(TimeoutNow)
+    /// A ``ReadIndexRequest``.
+    case readIndexRequest(ReadIndexRequest)
+    /// A ``ReadIndexReply``.
+    case readIndexReply(ReadIndexReply)
+    /// A ``ReadConfirm``.
+    case readConfirm(ReadConfirm)
+    /// A ``ReadConfirmReply``.
+    case readConfirmReply(ReadConfirmReply)
 
     /// The message's kind, for routing, counting and traces.
     public var kind: MessageKind {
@@ -245,6 +258,10 @@ public enum Message: Sendable, Equatable, CustomStringConvertible {
         case .preVoteGrant: .preVoteGrant
         case .transferLeadership: .transferLeadership
         case .timeoutNow: .timeoutNow
+        case .readIndexRequest: .readIndexRequest
+        case .readIndexReply: .readIndexReply
+        case .readConfirm: .readConfirm
+        case .readConfirmReply: .readConfirmReply
         }
     }
 
@@ -277,6 +294,13 @@ public enum Message: Sendable, Equatable, CustomStringConvertible {
         case .preVoteGrant(let m): "PreVoteGrant(b=\(m.ballot) highest \(m.highest))"
         case .transferLeadership(let m): "TransferLeadership(to \(m.target)\(m.forwarded ? ", forwarded" : ""))"
         case .timeoutNow(let m): "TimeoutNow(above b=\(m.ballot) next \(m.nextSlot))"
+        case .readIndexRequest(let m): "ReadIndexRequest(\(m.key))"
+        case .readIndexReply(let m):
+            m.index.map { "ReadIndexReply(\(m.key) index \($0))" } ?? "ReadIndexReply(\(m.key) not leader; leader \(m.leader))"
+        case .readConfirm(let m): "ReadConfirm(b=\(m.ballot) \(m.round))"
+        case .readConfirmReply(let m):
+            m.promised <= m.ballot ? "ReadConfirmReply(b=\(m.ballot) \(m.round) accepted end \(m.acceptedEnd))"
+                : "ReadConfirmReply(refused \(m.round): promised \(m.promised))"
         }
     }
 }
@@ -286,6 +310,7 @@ public enum MessageKind: Int, CaseIterable, Sendable, CustomStringConvertible {
     case request, reply, propose, fillHole, decision, catchUpRequest, catchUpReply, startPhase1, prepare, promise
     case adopted, preempted, accept, accepted, heartbeat, heartbeatReply, join, welcome, preVote, preVoteGrant
     case transferLeadership, timeoutNow
+    case readIndexRequest, readIndexReply, readConfirm, readConfirmReply
 
     public var description: String {
         switch self {
@@ -311,6 +336,10 @@ public enum MessageKind: Int, CaseIterable, Sendable, CustomStringConvertible {
         case .preVoteGrant: "PreVoteGrant"
         case .transferLeadership: "TransferLeadership"
         case .timeoutNow: "TimeoutNow"
+        case .readIndexRequest: "ReadIndexRequest"
+        case .readIndexReply: "ReadIndexReply"
+        case .readConfirm: "ReadConfirm"
+        case .readConfirmReply: "ReadConfirmReply"
         }
     }
 }

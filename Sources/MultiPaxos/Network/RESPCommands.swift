@@ -44,8 +44,9 @@ public enum RESPReplyForm: Equatable, Sendable {
 public enum RESPAction: Equatable, Sendable {
     /// Send this reply; nothing else changes.
     case reply(RESPValue)
-    /// Run the operation through the replicated log (reads too, so that they are linearizable), then reply
-    /// with `form.reply(to:)` of its result.
+    /// Run the operation through the cluster, then reply with `form.reply(to:)` of its result: writes through the
+    /// replicated log, reads (GET, EXISTS) linearizably too, by the log or by read index as the node is configured
+    /// (`serve --reads`).
     case replicate(KeyValueOperation, RESPReplyForm)
     /// HELLO: if credentials are given, check them first (a wrong pair gets `RESPCommands.wrongPassword` and
     /// changes nothing); then switch the connection to RESP `version` and send `reply` encoded in it.

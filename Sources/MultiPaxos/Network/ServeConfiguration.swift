@@ -16,6 +16,8 @@ public struct ServeConfiguration: Sendable {
     public var timing = Timing()
     /// How the leader packs commands into slots and how many slots it keeps in flight (`--batch`, `--window`).
     public var batching = Batching.standard
+    /// How GET and EXISTS are served (`--reads`): through the log, or by read index (the default).
+    public var reads = ReadConsistency.readIndex
     /// How long a client command may wait for the cluster before it gets an error reply.
     public var clientTimeout: Duration = .seconds(5)
     /// The node's data was lost: rejoin as a learner before voting again (never vote on forgotten promises).

@@ -52,6 +52,7 @@ public final class ServedNode: Sendable {
         let members = configuration.peers.indices.map(NodeID.init)
         var cluster = ClusterConfiguration(members: members, mode: configuration.mode, timing: configuration.timing)
         cluster.batching = configuration.batching
+        cluster.reads = configuration.reads
         cluster.snapshotIntervalSlots = LocalCluster.snapshotIntervalSlots
         cluster.snapshotIntervalBytes = LocalCluster.snapshotIntervalBytes
         self.cluster = cluster

@@ -13,7 +13,7 @@
 ///
 /// | tag | message | fields |
 /// | --- | --- | --- |
-/// | 1 | Request | command |
+/// | 1 | Request | command, consistency (0: the cluster's, 1: log, 2: read index) |
 /// | 2 | Reply | client, request number, result (4-byte length, bytes) |
 /// | 3 | Propose | command, forwarded flag |
 /// | 4 | FillHole | slot |
@@ -33,6 +33,10 @@
 /// | 18 | Welcome | snapshot, leader ballot |
 /// | 19 | PreVote | ballot |
 /// | 20 | PreVoteGrant | ballot, highest known ballot |
+/// | 21 | ReadIndexRequest | client, request number |
+/// | 22 | ReadIndexReply | client, request number, optional slot (0, or 1 and the index), leader ballot |
+/// | 23 | ReadConfirm | ballot, round (8 bytes) |
+/// | 24 | ReadConfirmReply | ballot, round, promised ballot, accepted-end slot |
 /// | 25 | TransferLeadership | target node id (4 bytes, below 64), forwarded flag |
 /// | 26 | TimeoutNow | ballot, next slot |
 ///
@@ -66,7 +70,10 @@ public enum WireCodec {
         case .welcome: 18
         case .preVote: 19
         case .preVoteGrant: 20
-        // 21 to 24 are kept for the read-index messages (issue 15).
+        case .readIndexRequest: 21
+        case .readIndexReply: 22
+        case .readConfirm: 23
+        case .readConfirmReply: 24
         case .transferLeadership: 25
         case .timeoutNow: 26
         }
@@ -80,7 +87,9 @@ public enum WireCodec {
         var w = ByteWriter()
         w.byte(tag(of: message.kind))
         switch message {
-        case .request(let m): w.command(m.command)
+        case .request(let m):
+            w.command(m.command)
+            w.byte(m.consistency.map { $0 == .log ? 1 : 2 } ?? 0)
         case .reply(let m):
             w.requestKey(m.key)
             w.blob(m.result)
@@ -139,6 +148,24 @@ public enum WireCodec {
         case .timeoutNow(let m):
             w.ballot(m.ballot)
             w.slot(m.nextSlot)
+        case .readIndexRequest(let m): w.requestKey(m.key)
+        case .readIndexReply(let m):
+            w.requestKey(m.key)
+            if let index = m.index {
+                w.byte(1)
+                w.slot(index)
+            } else {
+                w.byte(0)
+            }
+            w.ballot(m.leader)
+        case .readConfirm(let m):
+            w.ballot(m.ballot)
+            w.uint64(m.round.value)
+        case .readConfirmReply(let m):
+            w.ballot(m.ballot)
+            w.uint64(m.round.value)
+            w.ballot(m.promised)
+            w.slot(m.acceptedEnd)
         }
         return w.bytes
     }
@@ -199,7 +226,7 @@ extension ByteWriter {
 extension ByteReader {
     fileprivate mutating func message(of kind: MessageKind) throws -> Message {
         switch kind {
-        case .request: return .request(Request(command: try command()))
+        case .request: return .request(Request(command: try command(), consistency: try consistency()))
         case .reply: return .reply(Reply(key: try requestKey(), result: try blob()))
         case .propose: return .propose(Propose(command: try command(), forwarded: try bool("forwarded flag")))
         case .fillHole: return .fillHole(FillHole(slot: try valueSlot()))
@@ -242,6 +269,26 @@ extension ByteReader {
         case .transferLeadership:
             return .transferLeadership(TransferLeadership(target: try nodeID("transfer target"), forwarded: try bool("forwarded flag")))
         case .timeoutNow: return .timeoutNow(TimeoutNow(ballot: try ballot(), nextSlot: try slot()))
+        case .readIndexRequest: return .readIndexRequest(ReadIndexRequest(key: try requestKey()))
+        case .readIndexReply:
+            let key = try requestKey()
+            let index = try bool("index flag") ? try slot() : nil
+            return .readIndexReply(ReadIndexReply(key: key, index: index, leader: try ballot()))
+        case .readConfirm: return .readConfirm(ReadConfirm(ballot: try ballot(), round: ReadRound(try uint64())))
+        case .readConfirmReply:
+            return .readConfirmReply(ReadConfirmReply(ballot: try ballot(), round: ReadRound(try uint64()),
+                                                      promised: try ballot(), acceptedEnd: try slot()))
+        }
+    }
+
+    /// A request's read consistency: 0 (the cluster's), 1 (log) or 2 (read index).
+    fileprivate mutating func consistency() throws -> ReadConsistency? {
+        let at = offset
+        switch try byte() {
+        case 0: return nil
+        case 1: return .log
+        case 2: return .readIndex
+        case let tag: throw ByteDecodingError("read consistency \(tag) at offset \(at) is not 0, 1 or 2")
         }
     }
 

@@ -89,15 +89,16 @@ public actor Node {
             return the(timer.role)
         case .message(let message, _):
             switch message {
-            case .request, .decision, .catchUpRequest, .catchUpReply: return the(.replica)
+            case .request, .decision, .catchUpRequest, .catchUpReply, .readIndexReply: return the(.replica)
             case .reply(let r) where r.key.client == .membership: return the(.initializer)
             case .reply(let r): return requesters[r.key.client].map { [$0] } ?? []
             case .propose, .fillHole, .adopted, .preempted, .accepted, .heartbeatReply, .preVote, .preVoteGrant,
-                 .transferLeadership, .timeoutNow:
+                 .transferLeadership, .timeoutNow,
+                 .readIndexRequest, .readConfirmReply:
                 return the(.leader)
             case .startPhase1: return the(.scout)
             case .promise: return the(.scout) + the(.initializer)  // an Initializer reads during a rejoin's fence
-            case .prepare, .accept: return the(.acceptor)
+            case .prepare, .accept, .readConfirm: return the(.acceptor)
             case .heartbeat: return the(.leader) + the(.replica) + the(.acceptor)
             case .join: return roles[RoleKind.seed.rawValue] != nil ? the(.seed) : the(.replica)
             case .welcome: return the(.initializer)

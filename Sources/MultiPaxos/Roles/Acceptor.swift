@@ -41,9 +41,15 @@ public actor Acceptor: Role {
             // it has nothing to propose (a Raft follower rejects a lower term the same way).
             guard h.ballot < storage.acceptor.highestPromised else { return [] }
             return [.send(.preempted(Preempted(ballot: h.ballot, by: storage.acceptor.highestPromised)), to: from)]
+        case .readConfirm(let c):
+            // The highest promise says whether a higher ballot exists; the accepted end, which slots may be decided.
+            let reply = ReadConfirmReply(ballot: c.ballot, round: c.round, promised: storage.acceptor.highestPromised,
+                                         acceptedEnd: storage.acceptor.slotsEnd)
+            return [.send(.readConfirmReply(reply), to: from)]
         case .request, .reply, .propose, .fillHole, .decision, .catchUpRequest, .catchUpReply, .startPhase1,
              .promise, .adopted, .preempted, .accepted, .heartbeatReply, .join, .welcome, .preVote, .preVoteGrant,
-             .transferLeadership, .timeoutNow:
+             .transferLeadership, .timeoutNow,
+             .readIndexRequest, .readIndexReply, .readConfirmReply:
             return []
         }
     }

@@ -34,6 +34,8 @@ public actor Leader: Role {
     private var transfer: Transfer?
     /// How many transfers this node abandoned (they did not end within a leader timeout).
     private(set) var transfersAbandoned: UInt64 = 0
+    /// Reads waiting for a majority to confirm this leader (Roles/ReadIndex.swift).
+    private var reads: ReadIndex
 
     /// The next slot to assign.
     private var nextSlot = Slot.zero
@@ -67,6 +69,7 @@ public actor Leader: Role {
         // A restarted node never follows a leader below what its own acceptor has promised.
         self.leaderBallot = max(knownLeader, storage.acceptor.highestPromised)
         self.election = Election(node: node, config: config)
+        self.reads = ReadIndex(node: node, config: config)
     }
 
     /// The ballot of the leader this node believes in.
@@ -103,8 +106,12 @@ public actor Leader: Role {
             case .preVoteGrant(let g): return preVoteGranted(g, from: from)
             case .transferLeadership(let t): return transferLeadership(t)
             case .timeoutNow(let t) where from != node: return timeoutNow(t, from: from)
+            case .readIndexRequest(let r):
+                return reads.arrived(r, from: from, leader: ReadIndex.LeaderView(
+                    active: isActive, ballot: ballot, believed: leaderBallot, nextSlot: nextSlot, tick: tick))
+            case .readConfirmReply(let r): return readConfirmed(r, from: from)
             case .adopted, .heartbeat, .preVote, .request, .reply, .decision, .catchUpRequest, .catchUpReply,
-                 .startPhase1, .prepare, .promise, .accept, .join, .welcome, .timeoutNow:
+                 .startPhase1, .prepare, .promise, .accept, .join, .welcome, .timeoutNow, .readIndexReply, .readConfirm:
                 return []
             }
         }
@@ -302,6 +309,7 @@ public actor Leader: Role {
         proposedKeys = []
         heardFromLeader = false
         transfer = nil
+        reads.reset()
     }
 
     private func forwardQueue() -> [Effect] {
@@ -372,6 +380,7 @@ public actor Leader: Role {
             inFlight[slot] = commander
             effects.append(.broadcast(commander.accept, to: config.memberSet.subtracting(commander.acceptedBy)))
         }
+        effects += reads.tick(tick, ballot: ballot)
         effects.append(.setTimer(.heartbeat, after: config.timing.heartbeatInterval, jitter: 0))
         return effects + fillWindow()  // room the trim watermark made
     }
@@ -407,6 +416,17 @@ public actor Leader: Role {
             return []
         }
         return startElection(above: highest)
+    }
+
+    /// An acceptor answered a read confirmation: a higher promise deposes this leader; one for its ballot counts
+    /// toward the round (and, as any answer, toward CheckQuorum).
+    private func readConfirmed(_ r: ReadConfirmReply, from: NodeID) -> [Effect] {
+        if r.promised > ballot { return stepDown(by: r.promised) }
+        guard isActive, r.ballot == ballot else { return [] }
+        election.heard(from: from)
+        // A per-slot leader learns of slots accepted anywhere, as from heartbeat replies (see heartbeatReply).
+        if config.mode == .perSlot { nextSlot = max(nextSlot, r.acceptedEnd) }
+        return reads.confirmed(r, from: from, ballot: ballot, tick: tick)
     }
 
     /// CheckQuorum: a whole leader timeout without hearing from a majority. Stop leading (in-flight slots are

@@ -39,6 +39,8 @@ public actor Replica: Role {
     private var lastSnapshotBytes = 0
     /// The test-only flaw `trimsOnUndurableProgress`: the snapshot to persist at the next heartbeat.
     private var lateSnapshot: Snapshot?
+    /// Reads served by read index, waiting for their index or for this replica to apply that far.
+    private var reads = PendingReads()
 
     /// A catch-up reply stops adding values once they hold this many bytes.
     static let catchUpBytes = 4 << 20
@@ -92,7 +94,7 @@ public actor Replica: Role {
         case .timer: return []
         case .message(let message, let from):
             switch message {
-            case .request(let r): return request(r.command, from: from)
+            case .request(let r): return request(r.command, reads: r.consistency ?? config.reads, from: from)
             case .decision(let d) where config.memberSet.contains(from):
                 let effects = learnLeader(d.ballot)
                 knownEnd = max(knownEnd, d.slot.next)
@@ -130,9 +132,12 @@ public actor Replica: Role {
                 return catchUpReply(r)
             case .join where config.memberSet.contains(from) && from != node:
                 return [.send(.welcome(Welcome(snapshot: snapshot(), leader: leaderHint)), to: from)]
+            case .readIndexReply(let r) where config.memberSet.contains(from):
+                return readIndexReply(r, from: from)
             case .decision, .heartbeat, .catchUpRequest, .catchUpReply, .join, .reply, .propose, .fillHole,
                  .startPhase1, .prepare, .promise, .adopted, .preempted, .accept, .accepted, .heartbeatReply, .welcome, .preVote, .preVoteGrant,
-                 .transferLeadership, .timeoutNow:
+                 .transferLeadership, .timeoutNow,
+                 .readIndexRequest, .readIndexReply, .readConfirm, .readConfirmReply:
                 return []
             }
         }
@@ -150,7 +155,7 @@ public actor Replica: Role {
         return others.isEmpty ? node : others[learnerProposals % others.count]
     }
 
-    private func request(_ command: Command, from origin: NodeID) -> [Effect] {
+    private func request(_ command: Command, reads consistency: ReadConsistency, from origin: NodeID) -> [Effect] {
         if command.key.client == .membership {
             // The cluster's own command, asked only by the node itself; each attempt has its own nonce, so the
             // reply cache does not apply.
@@ -164,10 +169,47 @@ public actor Replica: Role {
                 var copy = machine
                 return [.send(.reply(Reply(key: command.key, result: copy.apply(command.operation))), to: origin)]
             }
+            // A read by read index, unless it already waits in the log; a learner (which may be the stale
+            // leader its hint names) and a replica that knows no leader use the log.
+            if consistency == .readIndex, waiting[command.key] == nil, storage.membership != .learner,
+               leaderHint != .initial || config.contenders.contains(node), machine.query(command.operation) != nil,
+               reads.asked(command, from: origin) {
+                return [.send(.readIndexRequest(ReadIndexRequest(key: command.key)), to: leaderNode)]
+            }
         }
         waiting[command.key] = (command, origin)
         if storage.membership == .learner { learnerProposals += 1 }
         return [.send(.propose(Propose(command: command, forwarded: false)), to: leaderNode)]
+    }
+
+    /// The leader's answer to a read index request: wait until applied that far, then answer; a refusal sends
+    /// the read to the leader the refuser names, or through the log when that is the refuser or it was asked
+    /// often enough.
+    private func readIndexReply(_ r: ReadIndexReply, from: NodeID) -> [Effect] {
+        guard let index = r.index else {
+            var effects = learnLeader(r.leader)
+            guard let read = reads.read(r.key) else { return effects }
+            if leaderNode != from, reads.asked(read.command, from: read.origin) {
+                return effects + [.send(.readIndexRequest(ReadIndexRequest(key: r.key)), to: leaderNode)]
+            }
+            _ = reads.remove(r.key)
+            waiting[r.key] = (read.command, read.origin)
+            effects.append(.send(.propose(Propose(command: read.command, forwarded: false)), to: leaderNode))
+            return effects
+        }
+        guard reads.indexed(r.key, at: index) else { return [] }
+        // Every slot below the index may be decided: a replica that lacks them catches up (or has them settled).
+        knownEnd = max(knownEnd, index)
+        // The test-only flaw answers at once, whatever the replica has applied.
+        return answerReads(upTo: config.flaws.contains(.replicaAnswersBeforeApplied) ? index : nextSlot)
+    }
+
+    /// Answers the reads whose read index is at most `applied`, each from the state machine as it is now.
+    private func answerReads(upTo applied: Slot) -> [Effect] {
+        guard reads.count > 0 else { return [] }
+        return reads.ready(upTo: applied).map { read in
+            .send(.reply(Reply(key: read.command.key, result: machine.query(read.command.operation) ?? [])), to: read.origin)
+        }
     }
 
     /// Adopts a newer leader; the requests still waiting go to it.
@@ -196,7 +238,7 @@ public actor Replica: Role {
             if commands.isEmpty { effects.append(.event(.applied(slot, value, duplicate: false, result: nil))) }
             for c in commands { effects += apply(c, in: slot) }  // a batch's commands in order, each at most once
         }
-        return effects
+        return effects + answerReads(upTo: nextSlot)
     }
 
     /// Runs one command of `slot`, unless its client's reply cache shows it ran already, and answers its client.

@@ -52,7 +52,8 @@ public actor Scout: Role {
                 return promise(p, from: from)
             case .startPhase1, .promise, .request, .reply, .propose, .fillHole, .decision, .catchUpRequest,
                  .catchUpReply, .prepare, .adopted, .preempted, .accept, .accepted, .heartbeat, .heartbeatReply,
-                 .join, .welcome, .preVote, .preVoteGrant, .transferLeadership, .timeoutNow:
+                 .join, .welcome, .preVote, .preVoteGrant, .transferLeadership, .timeoutNow, .readIndexRequest,
+                 .readIndexReply, .readConfirm, .readConfirmReply:
                 return []
             }
         }

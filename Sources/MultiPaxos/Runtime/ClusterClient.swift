@@ -24,8 +24,10 @@ public actor ClusterClient {
         gateway = Int(id.value % UInt64(members.count))
     }
 
-    /// Runs `operation` (in the state machine's encoding) and returns its result.
-    public func submit(_ operation: [UInt8]) async throws(ClusterError) -> [UInt8] {
+    /// Runs `operation` (in the state machine's encoding) and returns its result. A read (an operation the state
+    /// machine answers without changing, see `StateMachine.query(_:)`) is made linearizable as `consistency`
+    /// says, or as the cluster's configuration does when it is nil; other operations always go through the log.
+    public func submit(_ operation: [UInt8], consistency: ReadConsistency? = nil) async throws(ClusterError) -> [UInt8] {
         while busy { await withCheckedContinuation { turn.append($0) } }
         busy = true
         defer {
@@ -50,7 +52,7 @@ public actor ClusterClient {
             }
             // The request enters at the node's own replica, as from a client on that node.
             let result = await router.reply(to: key) {
-                router.deliver(.message(.request(Request(command: command)), from: node), to: node)
+                router.deliver(.message(.request(Request(command: command, consistency: consistency)), from: node), to: node)
             }
             timeout.cancel()
             if let result {
@@ -67,8 +69,10 @@ public actor ClusterClient {
     /// Runs a key-value operation against the built-in store. On a cluster that replicates another state machine
     /// the operation is still committed and applied (as bytes that machine makes of it), but its answer is not a
     /// key-value result: that throws `ClusterError.notKeyValueStore` (use `submit(_:)` with such a cluster).
-    public func run(_ operation: KeyValueOperation) async throws(ClusterError) -> KeyValueResult {
-        let bytes = try await submit(operation.encoded)
+    /// A `get` is made linearizable as `consistency` says (nil: as the cluster's configuration does): by read
+    /// index, without a log slot, or through the log.
+    public func run(_ operation: KeyValueOperation, consistency: ReadConsistency? = nil) async throws(ClusterError) -> KeyValueResult {
+        let bytes = try await submit(operation.encoded, consistency: consistency)
         guard let result = try? KeyValueResult(decoding: bytes) else { throw .notKeyValueStore(answer: bytes) }
         return result
     }

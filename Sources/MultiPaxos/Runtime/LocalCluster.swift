@@ -80,15 +80,17 @@ public actor LocalCluster {
     /// receives the cluster's debug and trace records (none by default; see `MultiPaxosLogger`). Throws
     /// `.invalidConfiguration` for a size outside 1...64 or a `Timing` that cannot work (see `Timing.problem`).
     /// `batching` sets how leaders pack commands into slots and how many slots they keep in flight
-    /// (`Batching.off` is one command per slot, the protocol as the papers describe it).
+    /// (`Batching.off` is one command per slot, the protocol as the papers describe it). `reads` is how reads
+    /// are made linearizable when a request does not say: by read index (no log slot) or through the log.
     public init(nodes count: Int = 3, mode: Mode = .stableLeader, timing: Timing = Timing(), batching: Batching = .standard,
-                storageDirectory: String? = nil, logger: (any MultiPaxosLogger)? = nil,
+                reads: ReadConsistency = .readIndex, storageDirectory: String? = nil, logger: (any MultiPaxosLogger)? = nil,
                 makeStateMachine: @escaping @Sendable () -> any StateMachine = { KeyValueStore() }) async throws(ClusterError) {
         guard (1...NodeSet.capacity).contains(count) else { throw .invalidConfiguration("nodes \(count) is not in 1...64") }
         if let problem = timing.problem { throw .invalidConfiguration(problem) }
         if let problem = batching.problem { throw .invalidConfiguration(problem) }
         var configuration = ClusterConfiguration(members: (0..<count).map(NodeID.init), mode: mode, timing: timing)
         configuration.batching = batching
+        configuration.reads = reads
         configuration.snapshotIntervalSlots = Self.snapshotIntervalSlots
         configuration.snapshotIntervalBytes = Self.snapshotIntervalBytes
         self.configuration = configuration

@@ -121,14 +121,18 @@ public enum Fuzzer {
         let slot = Slot(Int64(rng.upTo(1 << 20)))
         let command = Command(key: RequestKey(client: ClientID(rng.next()), request: RequestNumber(rng.upTo(99) + 1)),
                               operation: KeyValueOperation.put("k\(rng.upTo(9))", "v").encoded)
-        switch rng.upTo(5) {
+        switch rng.upTo(8) {
         case 0: return .accept(Accept(ballot: ballot, slot: slot, value: .command(command)))
         case 1: return .prepare(Prepare(ballot: ballot, scope: rng.chance(0.5) ? .from(slot) : .only(slot)))
         case 2: return .heartbeat(Heartbeat(ballot: ballot, nextSlot: slot, trimBelow: .zero))
         case 3: return .decision(Decision(ballot: ballot, slot: slot, value: rng.chance(0.5) ? .noop : .command(command)))
         case 4: return .catchUpReply(CatchUpReply(snapshot: Snapshot(nextSlot: slot, machine: [1, 2, 3], replies: []),
                                                   first: slot, values: [.noop, .command(command)]))
-        default: return .request(Request(command: command))
+        case 5: return .readIndexReply(ReadIndexReply(key: command.key, index: rng.chance(0.5) ? slot : nil, leader: ballot))
+        case 6: return .readConfirmReply(ReadConfirmReply(ballot: ballot, round: ReadRound(rng.next()), promised: ballot,
+                                                          acceptedEnd: slot))
+        case 7: return .readIndexRequest(ReadIndexRequest(key: command.key))
+        default: return .request(Request(command: command, consistency: rng.chance(0.5) ? .readIndex : nil))
         }
     }
 

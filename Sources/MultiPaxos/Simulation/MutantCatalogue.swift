@@ -37,6 +37,8 @@ extension Mutant {
                .replicaReappliesRetries, ciSeeds: 12),
         Mutant("replica-reads-locally", "a replica answers reads from its own state without ordering them",
                .replicaReadsLocally, schedule: .movingPartitions, requests: 40, ciSeeds: 60),
+        Mutant("replica-answers-before-applied", "a replica answers a read-index read before applying up to the index",
+               .replicaAnswersBeforeApplied, requests: 40, reads: .readIndex, clients: 10, ciSeeds: 40),
         Mutant("amnesiac-votes", "a node whose disk was wiped votes at once as if new",
                .amnesiacVotes, schedule: .diskWipes, ciSeeds: 12),
         Mutant("rejoins-without-reading", "a wiped node votes once its rejoin is decided, reading no one",

@@ -19,14 +19,19 @@ public struct Mutant: Sendable, CustomStringConvertible {
     let slowDisks: Bool
     /// The cluster's size.
     public let nodes: Int
+    /// How many clients run (more clients, more reads and writes of the shared keys at once).
+    public let clients: Int
     /// How long the fault phase lasts.
     let faultDuration: Microseconds
     /// Whether every seed of its sweep adds leadership transfers to its faults.
     let transfers: Bool
+    /// How the clients' gets are served (read-index bugs need them served by read index).
+    let reads: ReadConsistency
 
     init(_ name: String, _ summary: String, _ flaws: Flaws, modes: [Mode] = Mode.allCases,
          schedule: FaultSchedule? = nil, requests: Int = 20, slowDisks: Bool = false, nodes: Int = 5,
-         faultDuration: Microseconds = 3_000_000, transfers: Bool = false, ciSeeds: UInt64) {
+         faultDuration: Microseconds = 3_000_000, transfers: Bool = false, reads: ReadConsistency = .log,
+         clients: Int = 4, ciSeeds: UInt64) {
         self.name = name
         self.summary = summary
         self.flaws = flaws
@@ -38,23 +43,27 @@ public struct Mutant: Sendable, CustomStringConvertible {
         self.nodes = nodes
         self.faultDuration = faultDuration
         self.transfers = transfers
+        self.reads = reads
+        self.clients = clients
     }
 
     public var description: String { name }
 
     /// The same mutant hunted with other settings: another fault family, cluster size or run length.
-    public func with(schedule: FaultSchedule? = nil, nodes: Int? = nil, requests: Int? = nil) -> Mutant {
+    public func with(schedule: FaultSchedule? = nil, nodes: Int? = nil, requests: Int? = nil, clients: Int? = nil) -> Mutant {
         Mutant(name, summary, flaws, modes: modes, schedule: schedule ?? self.schedule,
                requests: requests ?? requestsPerClient, slowDisks: slowDisks, nodes: nodes ?? self.nodes,
-               faultDuration: faultDuration, transfers: transfers, ciSeeds: ciSeeds)
+               faultDuration: faultDuration, transfers: transfers, reads: reads, clients: clients ?? self.clients,
+               ciSeeds: ciSeeds)
     }
 
     /// The options of one seed of its sweep: the seed's own faults plus the mutant's family, with the bug in.
     public func options(seed: UInt64, mode: Mode) -> SimulationOptions {
-        var options = SimulationOptions.sweep(seed: seed, mode: mode, nodes: nodes, clients: 4,
+        var options = SimulationOptions.sweep(seed: seed, mode: mode, nodes: nodes, clients: clients,
                                               requestsPerClient: requestsPerClient, faultDuration: faultDuration,
                                               schedule: schedule, transfers: transfers)
         options.flaws = flaws
+        options.reads = reads
         if slowDisks { options.syncLatency = 5_000 + options.syncLatency * 10 }
         return options
     }

@@ -27,6 +27,10 @@ enum RunDiagramStyle {
         case .preVoteGrant: "#7cb342"
         case .transferLeadership: "#ff7043"
         case .timeoutNow: "#d81b60"
+        case .readIndexRequest: "#f06292"
+        case .readIndexReply: "#ad1457"
+        case .readConfirm: "#78909c"
+        case .readConfirmReply: "#90a4ae"
         }
     }
 

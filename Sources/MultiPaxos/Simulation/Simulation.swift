@@ -104,6 +104,7 @@ public actor Simulation {
         config.flaws = options.flaws
         config.retainedSlots = options.retainedSlots
         config.batching = options.batching
+        config.reads = options.reads
         config.contenders = NodeSet(options.contenders)
         self.config = config
         var plan = options.faults
@@ -116,7 +117,8 @@ public actor Simulation {
         self.plan = plan
         random = SeededGenerator(seed: options.seed)
         scripts = options.generatedWorkload
-            ? Workload.generated(placements: options.clientPlacements, requestsPerClient: options.requestsPerClient)
+            ? Workload.generated(placements: options.clientPlacements, requestsPerClient: options.requestsPerClient,
+                                 readsPerWrite: options.generatedReadsPerWrite)
             : Workload.make(placements: options.clientPlacements, requestsPerClient: options.requestsPerClient,
                             random: &random)
         storages = (0..<options.nodes).map { _ in DurableState() }

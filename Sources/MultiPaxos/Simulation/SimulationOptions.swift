@@ -56,6 +56,8 @@ public struct SimulationOptions: Sendable {
     public var contenders: [NodeID] = []
     /// Generated clients (benchmarks: operations made on demand, no shared keys) instead of scripted ones.
     public var generatedWorkload = false
+    /// Generated clients follow each put with this many gets of its key (1: half the requests are reads).
+    public var generatedReadsPerWrite = 1
     /// Full checks record every client operation and decision for the end-of-run checks (linearizability,
     /// at-most-once, validity); light checks keep agreement, answers and convergence with bounded memory.
     public var fullChecks = true
@@ -69,6 +71,8 @@ public struct SimulationOptions: Sendable {
     public var retainedSlots: Int64 = 1024
     /// How leaders batch and pipeline (off by default: one command per slot, as the demo's trace shows).
     public var batching = Batching.off
+    /// How the clients' gets are served: through the log (the default), or by read index.
+    public var reads = ReadConsistency.log
     /// The family of faults the sweep seed added to its mixed faults (nil outside sweeps).
     public var schedule: FaultSchedule?
     /// Liveness during faults: while a majority of voting nodes is up and mutually connected and a client
@@ -125,6 +129,7 @@ public struct SimulationOptions: Sendable {
         if !contenders.isEmpty { text += ", contenders \(NodeSet(contenders))" }
         if retainedSlots != 1024 { text += ", \(retainedSlots) slots retained" }
         if batching != .off { text += ", \(batching)" }
+        if reads != .log { text += ", reads by \(reads)" }
         if faults.healAt > 0 || !faults.windows.isEmpty || !faults.nodeFaults.isEmpty { text += "; \(faults)" }
         return text
     }

@@ -10,6 +10,8 @@ public struct ClientScript: Sendable {
     let operations: [KeyValueOperation]
     let expected: [KeyValueResult?]
     let sharedTokens: [String?]
+    /// A generated script's gets per put: each put is followed by this many gets of the same key.
+    let readsPerWrite: Int
 
     init(client: ClientID, node: NodeID, operations: [KeyValueOperation], expected: [KeyValueResult?],
          sharedTokens: [String?]) {
@@ -19,12 +21,14 @@ public struct ClientScript: Sendable {
         self.operations = operations
         self.expected = expected
         self.sharedTokens = sharedTokens
+        readsPerWrite = 1
     }
 
-    init(generatedFor client: ClientID, node: NodeID, count: Int) {
+    init(generatedFor client: ClientID, node: NodeID, count: Int, readsPerWrite: Int = 1) {
         self.client = client
         self.node = node
         self.count = count
+        self.readsPerWrite = max(0, readsPerWrite)
         operations = []
         expected = []
         sharedTokens = []
@@ -34,14 +38,16 @@ public struct ClientScript: Sendable {
     public func operation(_ i: Int) -> KeyValueOperation {
         if !operations.isEmpty { return operations[i] }
         // A benchmark client writes and reads a few keys of its own: cheap, and every answer is checkable.
-        let key = "\(client).k\((i / 2) % 4)"
-        return i % 2 == 0 ? .put(key, "v\(i)") : .get(key)
+        let period = readsPerWrite + 1
+        let key = "\(client).k\((i / period) % 4)"
+        return i % period == 0 ? .put(key, "v\(i)") : .get(key)
     }
 
     /// The result operation `i` must give, if known in advance.
     public func expectedResult(_ i: Int) -> KeyValueResult? {
         if !expected.isEmpty { return expected[i] }
-        return i % 2 == 0 ? .ok : .value("v\(i - 1)")
+        let period = readsPerWrite + 1
+        return i % period == 0 ? .ok : .value("v\(i - i % period)")
     }
 
     /// The token operation `i` appends to the shared journal, if it does.
@@ -53,9 +59,10 @@ public struct ClientScript: Sendable {
 /// end up holding each completed token exactly once.
 enum Workload {
     /// Generated clients for benchmarks: no scripts held in memory.
-    static func generated(placements: [NodeID], requestsPerClient: Int) -> [ClientScript] {
+    static func generated(placements: [NodeID], requestsPerClient: Int, readsPerWrite: Int = 1) -> [ClientScript] {
         placements.enumerated().map { index, node in
-            ClientScript(generatedFor: ClientID(UInt64(index + 1)), node: node, count: requestsPerClient)
+            ClientScript(generatedFor: ClientID(UInt64(index + 1)), node: node, count: requestsPerClient,
+                         readsPerWrite: readsPerWrite)
         }
     }
 

@@ -137,6 +137,13 @@ public struct KeyValueStore: StateMachine, Equatable {
         return apply(op).encoded
     }
 
+    /// A `get`'s result, read without changing anything; nil for every other operation (and for bytes that are
+    /// no operation, which the log must reject like any replica would).
+    public func query(_ operation: [UInt8]) -> [UInt8]? {
+        guard case .get(let k)? = try? KeyValueOperation(decoding: operation) else { return nil }
+        return KeyValueResult.value(entries[k]).encoded
+    }
+
     public func snapshot() -> [UInt8] {
         var w = ByteWriter()
         w.uint32(UInt32(entries.count))

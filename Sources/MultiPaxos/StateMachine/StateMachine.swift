@@ -7,6 +7,15 @@ public protocol StateMachine: Sendable {
     func snapshot() -> [UInt8]
     /// Replaces the state with a decoded snapshot, or throws without changing anything.
     mutating func restore(from snapshot: [UInt8]) throws
+    /// The result of `operation` if it is a read (it would change nothing), without changing the state; nil for
+    /// any other operation. Reads may then be served without a log slot (`ReadConsistency.readIndex`); a machine
+    /// that answers nil for everything (the default) has every operation go through the log.
+    func query(_ operation: [UInt8]) -> [UInt8]?
+}
+
+extension StateMachine {
+    /// No operation is known to be a read: everything goes through the log.
+    public func query(_ operation: [UInt8]) -> [UInt8]? { nil }
 }
 
 /// Why bytes could not be decoded.
