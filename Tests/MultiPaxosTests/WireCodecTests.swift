@@ -99,11 +99,12 @@ func drain(_ decoder: inout FrameDecoder) throws(WireError) -> [[UInt8]] {
         #expect(tags.allSatisfy { $0 >= 1 && $0 < WireCodec.firstReservedTag })
         #expect(WireCodec.tag(of: .request) == 1 && WireCodec.tag(of: .promise) == 10 && WireCodec.tag(of: .welcome) == 18
                 && WireCodec.tag(of: .preVote) == 19 && WireCodec.tag(of: .preVoteGrant) == 20
-                && WireCodec.tag(of: .readIndexRequest) == 21 && WireCodec.tag(of: .readConfirmReply) == 24)
+                && WireCodec.tag(of: .readIndexRequest) == 21 && WireCodec.tag(of: .readConfirmReply) == 24
+                && WireCodec.tag(of: .transferLeadership) == 25 && WireCodec.tag(of: .timeoutNow) == 26)
     }
 
     @Test func unknownAndReservedTagsAndEmptyPayloadsAreMalformed() {
-        for tag: UInt8 in [0, 25, 0x7F, 0x80, 0xFF] {
+        for tag: UInt8 in [0, 27, 0x7F, 0x80, 0xFF] {
             guard case .malformed(let reason)? = thrown({ try WireCodec.decode([tag]) }) else {
                 Issue.record("tag \(tag) was accepted")
                 continue
