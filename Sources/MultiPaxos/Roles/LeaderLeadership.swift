@@ -1,0 +1,190 @@
+/// The Leader's leadership: competing (ballots, Phase 1, pre-vote), leading (heartbeats, the trim watermark,
+/// CheckQuorum) and stepping down. The state it keeps is declared in Leader.swift.
+extension Leader {
+    // MARK: Leadership
+
+    /// The ballot this node would compete with now.
+    func nextBallot(above known: Ballot = .initial) -> Ballot {
+        max(known, ballot, leaderBallot, Ballot(round: storage.ballotRound, leader: node)).successor(for: node)
+    }
+
+    func startElection(above known: Ballot = .initial) -> [Effect] {
+        election.cancelPreVote()
+        ballot = nextBallot(above: known)
+        storage.ballotRound = ballot.round  // recorded before any message carries the ballot
+        leaderBallot = ballot
+        switch config.mode {
+        case .stableLeader:
+            scouting = true
+            return [
+                .send(.startPhase1(StartPhase1(ballot: ballot, scope: .from(floor))), to: node),
+                armLeaderCheck(jitter: config.timing.backoffMax),
+            ]
+        case .perSlot:
+            nextSlot = max(nextSlot, floor, storage.acceptor.slotsEnd)
+            proposedSlots = []
+            return becomeActive() + drainQueue()
+        }
+    }
+
+    func becomeActive() -> [Effect] {
+        isActive = true
+        applied = [:]
+        election.startLeading()
+        var effects: [Effect] = [.event(.elected(ballot)), heartbeatMessage]
+        if !ticking {
+            ticking = true
+            effects.append(.setTimer(.heartbeat, after: config.timing.heartbeatInterval, jitter: 0))
+        }
+        return effects
+    }
+
+    func drainQueue() -> [Effect] { fillWindow() }
+
+    func stepDown(by higher: Ballot) -> [Effect] {
+        let wasCompeting = isActive || scouting
+        leaderBallot = max(leaderBallot, higher)
+        resign()
+        var effects: [Effect] = wasCompeting ? [.event(.preempted(ballot, by: higher))] : []
+        effects.append(armLeaderCheck(jitter: config.timing.backoffMax))
+        effects += forwardQueue()
+        return effects
+    }
+
+    /// Stops leading or competing; the slots in flight are left to whoever leads next.
+    func resign() {
+        isActive = false
+        scouting = false
+        inFlight = [:]
+        phase1Pending = [:]
+        proposedKeys = []
+        heardFromLeader = false
+        transfer = nil
+        reads.reset()
+    }
+
+    func forwardQueue() -> [Effect] {
+        guard !contender, leaderBallot.leader != node, leaderBallot != .initial else { return [] }
+        return queued.takeAll().map { .send(.propose(Propose(command: $0, forwarded: true)), to: leaderBallot.leader) }
+    }
+
+    func heartbeat(_ h: Heartbeat) -> [Effect] {
+        raiseFloor(to: h.trimBelow)
+        guard h.ballot >= leaderBallot else { return [] }
+        leaderBallot = h.ballot
+        heardFromLeader = true
+        election.cancelPreVote()
+        if !isActive { nextSlot = max(nextSlot, h.nextSlot) }
+        if h.ballot > ballot, isActive || scouting { return stepDown(by: h.ballot) }
+        return forwardQueue()
+    }
+
+    func heartbeatReply(_ r: HeartbeatReply, from: NodeID) {
+        guard isActive, r.ballot == ballot else { return }
+        election.heard(from: from)
+        applied[from] = max(applied[from] ?? .zero, r.applied)
+        // Slots a replica applied are decided: never assign them again, and tell lagging replicas they exist.
+        // (A per-slot leader claims leadership without Phase 1 and may not have heard of them yet.)
+        nextSlot = max(nextSlot, r.applied)
+        // A per-slot leader took over without Phase 1: slots accepted anywhere may be decided, so make them
+        // known; replicas that cannot learn them ask for them to be settled (FillHole), adopting what was chosen.
+        // (A stable leader's Phase 1 already covered them; slots beyond it were never chosen.)
+        if config.mode == .perSlot { nextSlot = max(nextSlot, r.acceptedEnd) }
+        // The quorum-th highest applied slot: a majority has applied everything below it. (The test-only flaw
+        // takes the highest.)
+        let highest = config.flaws.contains(.trimsAtHighestApplied)
+        guard applied.count >= (highest ? 1 : config.quorum) else { return }
+        let watermark = applied.values.sorted(by: >)[highest ? 0 : config.quorum - 1]
+        trimBelow = max(trimBelow, watermark)
+        raiseFloor(to: trimBelow)
+    }
+
+    /// Slots below `watermark` are decided and applied by a majority: stop driving them.
+    func raiseFloor(to watermark: Slot) {
+        guard watermark > floor else { return }
+        floor = watermark
+        if !proposedSlots.isEmpty { proposedSlots = proposedSlots.filter { $0 >= floor } }
+        if !inFlight.isEmpty {
+            for slot in inFlight.keys.sorted() where slot < floor {
+                for c in inFlight.removeValue(forKey: slot)!.value.commands { proposedKeys.remove(c.key) }
+            }
+        }
+    }
+
+    var heartbeatMessage: Effect {
+        .broadcast(.heartbeat(Heartbeat(ballot: ballot, nextSlot: nextSlot, trimBelow: trimBelow)), to: config.memberSet)
+    }
+
+    func onTick() -> [Effect] {
+        guard isActive else {
+            ticking = false
+            return []
+        }
+        tick += 1
+        if let heard = election.tick(), !contender, !config.flaws.contains(.leaderSkipsQuorumCheck) {
+            return stepDownForLostQuorum(heard: heard)
+        }
+        var effects = [heartbeatMessage] + transferTick()
+        for slot in inFlight.keys.sorted() {
+            guard var commander = inFlight[slot], commander.sentAtTick < tick - 1 else { continue }
+            commander.sentAtTick = tick
+            inFlight[slot] = commander
+            effects.append(.broadcast(commander.accept, to: config.memberSet.subtracting(commander.acceptedBy)))
+        }
+        effects += reads.tick(tick, ballot: ballot)
+        effects.append(.setTimer(.heartbeat, after: config.timing.heartbeatInterval, jitter: 0))
+        return effects + fillWindow()  // room the trim watermark made
+    }
+
+    func armLeaderCheck(jitter: Microseconds) -> Effect {
+        checkGeneration += 1
+        return .setTimer(.leaderCheck(generation: checkGeneration), after: config.timing.leaderTimeout, jitter: jitter)
+    }
+
+    func onLeaderCheck(_ generation: UInt64) -> [Effect] {
+        guard generation == checkGeneration, !isActive else { return [] }
+        if scouting || (heardFromLeader && !contender) {
+            heardFromLeader = false
+            return [armLeaderCheck(jitter: config.timing.backoffMax)]
+        }
+        // Contenders compete at will (benchmarks of contention); anyone else asks a majority first.
+        if contender { return [.event(.leaderSuspected(leaderBallot))] + startElection() }
+        guard let asking = election.startPreVote(nextBallot(), config: config) else {
+            return [.event(.leaderSuspected(leaderBallot))] + startElection()
+        }
+        return [.event(.leaderSuspected(leaderBallot)), armLeaderCheck(jitter: config.timing.backoffMax)] + asking
+    }
+
+    /// Supports a pre-vote only if this node has not heard from a leader since its last check and does not
+    /// lead itself: while a majority follows a live leader, no one else may raise a ballot.
+    func preVote(_ p: PreVote, from: NodeID) -> [Effect] {
+        guard !isActive, !heardFromLeader else { return [] }
+        return [.send(.preVoteGrant(PreVoteGrant(ballot: p.ballot, highest: max(ballot, leaderBallot))), to: from)]
+    }
+
+    func preVoteGranted(_ g: PreVoteGrant, from: NodeID) -> [Effect] {
+        guard !isActive, !scouting, let highest = election.granted(by: from, ballot: g.ballot, highest: g.highest) else {
+            return []
+        }
+        return startElection(above: highest)
+    }
+
+    /// An acceptor answered a read confirmation: a higher promise deposes this leader; one for its ballot counts
+    /// toward the round (and, as any answer, toward CheckQuorum).
+    func readConfirmed(_ r: ReadConfirmReply, from: NodeID) -> [Effect] {
+        if r.promised > ballot { return stepDown(by: r.promised) }
+        guard isActive, r.ballot == ballot else { return [] }
+        election.heard(from: from)
+        // A per-slot leader learns of slots accepted anywhere, as from heartbeat replies (see heartbeatReply).
+        if config.mode == .perSlot { nextSlot = max(nextSlot, r.acceptedEnd) }
+        return reads.confirmed(r, from: from, ballot: ballot, tick: tick)
+    }
+
+    /// CheckQuorum: a whole leader timeout without hearing from a majority. Stop leading (in-flight slots are
+    /// left to the next leader), and compete again only through a pre-vote.
+    func stepDownForLostQuorum(heard: Int) -> [Effect] {
+        resign()
+        ticking = false
+        return [.event(.steppedDown(ballot, heard: heard)), armLeaderCheck(jitter: config.timing.backoffMax)]
+    }
+}
