@@ -4,7 +4,7 @@
 # clients, through `multipaxos load`. Needs a release build (BIN, default .build/release/multipaxos).
 secs=${1:-4}
 here=$(dirname "$0")
-for storage in fsync memory; do
+for storage in ${STORAGE:-fsync memory}; do
   for mode in stable-leader per-slot; do
     for batching in on off; do
       extra=(); [ "$batching" = off ] && extra=(--batch 1 --window unlimited)
