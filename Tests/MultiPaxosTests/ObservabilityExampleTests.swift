@@ -41,19 +41,6 @@ import MultiPaxos
     }
 
     @Test func theDocumentShowsTheExampleVerbatim() throws {
-        let here = URL(fileURLWithPath: #filePath)
-        let source = try String(contentsOf: here, encoding: .utf8)
-        let doc = try String(contentsOf: here.deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("Docs/Observability.md"), encoding: .utf8)
-        func between(_ text: String, _ start: String, _ end: String) -> String? {
-            guard let a = text.range(of: start), let b = text.range(of: end, range: a.upperBound..<text.endIndex) else { return nil }
-            return String(text[a.upperBound..<b.lowerBound])
-        }
-        let code = try #require(between(source, "    // BEGIN EXAMPLE\n", "    // END EXAMPLE\n"))
-        let blocks = doc.components(separatedBy: "```swift\n").dropFirst().compactMap { between("\n" + $0, "\n", "```\n") }
-        let shown = try #require(blocks.first { $0.hasPrefix("static func example()") })
-        let unindented = code.split(separator: "\n", omittingEmptySubsequences: false)
-            .map { $0.hasPrefix("    ") ? String($0.dropFirst(4)) : String($0) }.joined(separator: "\n")
-        #expect(shown == unindented)
+        try expectDocumentShowsExample(page: "Observability.md")
     }
 }

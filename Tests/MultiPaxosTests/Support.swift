@@ -1,3 +1,5 @@
+import Foundation
+import Testing
 @testable import MultiPaxos
 
 /// One executor for the role actors a unit test builds.
@@ -90,3 +92,22 @@ struct XorShift {
     mutating func byte() -> UInt8 { UInt8(truncatingIfNeeded: next()) }
 }
 
+/// Checks that `Docs/<page>` shows, verbatim, the example between `// BEGIN EXAMPLE` and `// END EXAMPLE` in the
+/// test file that calls it (the page leaves out the four spaces of indentation the test type adds).
+func expectDocumentShowsExample(page: String, testFile: String = #filePath) throws {
+    let here = URL(fileURLWithPath: testFile)
+    let source = try String(contentsOf: here, encoding: .utf8)
+    let doc = try String(contentsOf: here.deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Docs/\(page)"), encoding: .utf8)
+    func between(_ text: String, _ start: String, _ end: String) -> String? {
+        guard let a = text.range(of: start), let b = text.range(of: end, range: a.upperBound..<text.endIndex) else { return nil }
+        return String(text[a.upperBound..<b.lowerBound])
+    }
+    let code = try #require(between(source, "    // BEGIN EXAMPLE\n", "    // END EXAMPLE\n"))
+    // The page's Swift block that shows the example (others may show a manifest or an adapter).
+    let blocks = doc.components(separatedBy: "```swift\n").dropFirst().compactMap { between("\n" + $0, "\n", "```\n") }
+    let shown = try #require(blocks.first { $0.hasPrefix("static func example()") })
+    let unindented = code.split(separator: "\n", omittingEmptySubsequences: false)
+        .map { $0.hasPrefix("    ") ? String($0.dropFirst(4)) : String($0) }.joined(separator: "\n")
+    #expect(shown == unindented)
+}
