@@ -84,7 +84,8 @@ import Testing
         let parsed = try #require(try ServeOptions.parse(withoutKey))
         #expect(parsed.configuration.id == NodeID(1))
         for (bad, fragment) in [(["--nodes", "0"], "--nodes '0'"), (["--base-port", "70000"], "--base-port '70000'"),
-                                (["--oops"], "unknown option '--oops'")] {
+                                (["--oops"], "unknown option '--oops'"), (["--batch", "0"], "--batch '0'"),
+                                (["--window", "x"], "--window 'x'"), (["--reads", "fast"], "--reads 'fast'")] {
             #expect(throws: OptionsError.self) { try ClusterOptions.parse(bad) }
             do { _ = try ClusterOptions.parse(bad) } catch { #expect(error.message.contains(fragment)) }
         }
