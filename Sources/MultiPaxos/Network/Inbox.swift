@@ -1,5 +1,3 @@
-import Synchronization
-
 /// What the network hands a served node: peers' messages and clients' commands, batched per pass of the
 /// I/O loop so that the node pays one hop per batch rather than one per message.
 enum ServerInput: Sendable {
@@ -15,48 +13,9 @@ enum ServerInput: Sendable {
     case timer(ProtocolTimer)
 }
 
-/// Where the network and the timers leave inputs for a served node's loop. The loop takes everything that
-/// arrived since its last turn at once, so the inputs that came in while it was syncing share the next sync
-/// (group commit); a signal stream wakes it, holding at most one pending wake-up.
-final class Inbox: Sendable {
-    private let pending = Mutex<(inputs: [ServerInput], finished: Bool)>(([], false))
-    /// One element per wake-up, at most one buffered.
-    let signals: AsyncStream<Void>
-    private let signal: AsyncStream<Void>.Continuation
-
-    init() {
-        (signals, signal) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
-    }
-
-    /// Leaves inputs for the loop and wakes it (an empty list only wakes it); false once finished.
-    @discardableResult
-    func post(_ inputs: [ServerInput]) -> Bool {
-        let open = pending.withLock { box -> Bool in
-            guard !box.finished else { return false }
-            box.inputs += inputs
-            return true
-        }
-        if open { signal.yield(()) }
-        return open
-    }
-
-    /// Inputs posted and not yet taken.
-    var queuedCount: Int { pending.withLock { $0.inputs.count } }
-
-    /// Everything posted since the last take.
-    func take() -> [ServerInput] {
-        pending.withLock { box in
-            defer { box.inputs = [] }
-            return box.inputs
-        }
-    }
-
-    /// Takes no more inputs; the loop ends after its current turn.
-    func finish() {
-        pending.withLock { $0.finished = true }
-        signal.finish()
-    }
-}
+/// Where the network and the timers leave inputs for a served node's loop (see `BatchInbox`): the inputs that
+/// came in while it was syncing share the next sync (group commit).
+typealias Inbox = BatchInbox<ServerInput>
 
 /// How a client call ended, as the node reports it back to the connection.
 enum CallOutcome: Sendable {

@@ -93,7 +93,7 @@ public final class ServedNode: Sendable {
 
     /// Stops serving: no more inputs are taken, the step under way finishes and is synced, sockets close.
     public func stop() {
-        inbox.finish()
+        inbox.close(discardingPending: false)
     }
 
     /// Serves until `stop()`; throws when storage fails (the node stops rather than send what it could not record).

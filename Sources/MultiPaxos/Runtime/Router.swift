@@ -30,7 +30,7 @@ final class Router: Sendable {
             }
             return s.inboxes[node.value]
         }
-        if let old, old !== inbox { old.close() }
+        if let old, old !== inbox { old.close(discardingPending: true) }
     }
 
     /// Delivers `input` to `node` if it is up; returns whether it was.
