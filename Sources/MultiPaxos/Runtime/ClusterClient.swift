@@ -46,15 +46,10 @@ public actor ClusterClient {
             let live = router.liveNodes
             guard !live.isEmpty else { throw .clusterUnavailable }
             let node = live.contains(members[gateway % members.count]) ? members[gateway % members.count] : live[0]
-            let timeout = Task { [router, requestTimeout] in
-                do { try await Task.sleep(for: requestTimeout) } catch { return }
-                router.expire(key)
-            }
             // The request enters at the node's own replica, as from a client on that node.
-            let result = await router.reply(to: key) {
+            let result = await router.reply(to: key, timeout: requestTimeout) {
                 router.deliver(.message(.request(Request(command: command, consistency: consistency)), from: node), to: node)
             }
-            timeout.cancel()
             if let result {
                 router.counters[node.value].committed(after: clock.now - submitted)  // the answering node's metrics
                 return result

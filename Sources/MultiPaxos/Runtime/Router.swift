@@ -5,7 +5,9 @@ import Synchronization
 final class Router: Sendable {
     private struct State {
         var inboxes: [NodeInbox?]
-        var waiting: [RequestKey: CheckedContinuation<[UInt8]?, Never>] = [:]
+        var waiting: [RequestKey: (continuation: CheckedContinuation<[UInt8]?, Never>, deadline: ContinuousClock.Instant)] = [:]
+        /// Whether the task that expires overdue waits runs (it stops when nothing waits).
+        var sweeping = false
         var subscribers: [Int: AsyncStream<CommittedEntry>.Continuation] = [:]
         var nextSubscriber = 0
         var nextCommitted = Slot.zero
@@ -51,16 +53,22 @@ final class Router: Sendable {
 
     // MARK: Replies to clients
 
-    /// Registers for the reply to `key`, then calls `send`, then waits: nil when `expire` came first, or when the
-    /// waiting task is cancelled. Registering first means a reply cannot slip past before anyone waits for it.
-    func reply(to key: RequestKey, after send: @Sendable () -> Void) async -> [UInt8]? {
-        await withTaskCancellationHandler {
+    /// Registers for the reply to `key`, then calls `send`, then waits: nil when `timeout` passed or `expire` came
+    /// first, or when the waiting task is cancelled. Registering first means a reply cannot slip past before
+    /// anyone waits for it. One sweeping task expires overdue waits for every client (a timer task per request
+    /// cost more than the request itself under load).
+    func reply(to key: RequestKey, timeout: Duration, after send: @Sendable () -> Void) async -> [UInt8]? {
+        let deadline = ContinuousClock.now + timeout
+        return await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
-                let closed = state.withLock { s in
-                    if !s.closed { s.waiting[key] = continuation }
-                    return s.closed
+                let (closed, startSweeper) = state.withLock { s -> (Bool, Bool) in
+                    guard !s.closed else { return (true, false) }
+                    s.waiting[key] = (continuation, deadline)
+                    defer { s.sweeping = true }
+                    return (false, !s.sweeping)
                 }
                 if closed { return continuation.resume(returning: nil) }
+                if startSweeper { sweep() }
                 // A cancellation that came before the registration found nothing to expire: expire now.
                 if Task.isCancelled { expire(key) } else { send() }
             }
@@ -71,15 +79,37 @@ final class Router: Sendable {
 
     /// Hands a reply to the client waiting for it; returns whether one was.
     func complete(_ reply: Reply) -> Bool {
-        guard let continuation = state.withLock({ $0.waiting.removeValue(forKey: reply.key) }) else { return false }
-        continuation.resume(returning: reply.result)
+        guard let waiter = state.withLock({ $0.waiting.removeValue(forKey: reply.key) }) else { return false }
+        waiter.continuation.resume(returning: reply.result)
         return true
     }
 
     /// Gives up waiting for `key`.
     func expire(_ key: RequestKey) {
-        state.withLock { $0.waiting.removeValue(forKey: key) }?.resume(returning: nil)
+        state.withLock { $0.waiting.removeValue(forKey: key) }?.continuation.resume(returning: nil)
     }
+
+    /// Every few milliseconds, answers nil to the waits past their deadline; stops once nothing waits (the next
+    /// wait starts it again) or the router is closed.
+    private func sweep() {
+        Task { [weak self] in
+            while let self {
+                try? await Task.sleep(for: Self.sweepInterval)
+                let (overdue, more) = self.state.withLock { s -> ([CheckedContinuation<[UInt8]?, Never>], Bool) in
+                    let now = ContinuousClock.now
+                    let late = s.waiting.filter { $0.value.deadline <= now }
+                    for key in late.keys { s.waiting[key] = nil }
+                    if s.waiting.isEmpty || s.closed { s.sweeping = false }
+                    return (late.values.map(\.continuation), s.sweeping)
+                }
+                for continuation in overdue { continuation.resume(returning: nil) }
+                if !more { return }
+            }
+        }
+    }
+
+    /// How often overdue waits are looked for: a request's timeout is kept to within this.
+    static let sweepInterval: Duration = .milliseconds(5)
 
     // MARK: The committed log
 
@@ -129,6 +159,6 @@ final class Router: Sendable {
             return (Array(s.subscribers.values), Array(s.waiting.values))
         }
         for subscriber in subscribers { subscriber.finish() }
-        for continuation in waiting { continuation.resume(returning: nil) }
+        for waiter in waiting { waiter.continuation.resume(returning: nil) }
     }
 }
