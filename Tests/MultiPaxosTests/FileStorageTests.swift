@@ -114,11 +114,11 @@ import Testing
         let first = DurableState().encoded()
         let log = try FileLog(path: path)
         try log.append(first)
-        try log.append([9, 9, 9])  // checksums fine, contents not a state
+        try log.append([99, 9, 9])  // checksums fine, contents not a state
         try log.sync()
         let offset = FileLog.headerSize + FileLog.recordHeaderSize + first.count
         #expect(throws: ClusterError.storage("\(path): record 2 at offset \(offset) is not a node's durable state: "
-                                             + "durable state encoding version 9 is not supported")) { try FileStorage(path: path) }
+                                             + "durable state encoding version 99 is not supported")) { try FileStorage(path: path) }
     }
 
     @Test func stateWrittenByTheFirstEncodingVersionStillReads() throws {

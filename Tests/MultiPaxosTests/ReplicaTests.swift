@@ -84,8 +84,10 @@ import Testing
         let welcome = sent(await r.handle(.message(.join(Join()), from: n(2))))[0].0.welcome
         #expect(welcome?.snapshot.nextSlot == Slot(1))
         #expect(welcome?.snapshot.replies.map(\.client) == [ClientID(1)])
-        // Joins from outside the cluster are ignored.
-        #expect(await r.handle(.message(.join(Join()), from: n(7))).isEmpty)
+        // A node outside the voters (a spare an operator will add) is welcomed too: it joins as a non-voter.
+        #expect(sent(await r.handle(.message(.join(Join()), from: n(7))))[0].0.welcome?.snapshot.nextSlot == Slot(1))
+        // Its own Join is not answered.
+        #expect(await r.handle(.message(.join(Join()), from: n(1))).isEmpty)
     }
 
     @Test func eachRejoinStartsAnEpochAndARetriedOneDoesNot() async throws {

@@ -123,7 +123,7 @@ func drain(_ decoder: inout FrameDecoder) throws(WireError) -> [[UInt8]] {
         // A rejoined node inside a Welcome's snapshot.
         let snapshot = Snapshot(nextSlot: .zero, machine: [], replies: [], rejoins: [RejoinEntry(node: n(63), nonce: 1, epoch: 1)])
         var welcome = WireCodec.encode(.welcome(Welcome(snapshot: snapshot, leader: .initial)))
-        let nodeAt = welcome.count - 12 - 20  // before the leader ballot: node, nonce, epoch
+        let nodeAt = welcome.count - 12 - 4 - 20  // before the voter count and the leader ballot: node, nonce, epoch
         #expect(welcome[nodeAt] == 63)
         welcome[nodeAt] = 64
         guard case .malformed(let reason)? = thrown({ try WireCodec.decode(welcome) }) else {

@@ -66,6 +66,9 @@ public struct CommandLineOptions: Sendable {
                                           rejoins as a learner, then as a voting member (not with --crash-leader-at)
           --transfer-at T --transfer-to N ask the leader at T simulated seconds to hand leadership to node N
                                           (N or nN): it pauses, catches N up, and N competes at once (TimeoutNow)
+          --replace N                     replace node N (N or nN) through the log: a spare node joins as a
+                                          non-voter, is added as a voter, then N is removed and shut down
+          --replace-at T                  when the replacement starts, in simulated seconds (default 0.5)
           --history FILE                  write the clients' history as JSON lines (for check-history)
           --svg FILE                      draw the run as a space-time diagram: a lane per node, an arrow per
                                           network message, marks for elections, decisions and faults
@@ -90,6 +93,7 @@ public struct CommandLineOptions: Sendable {
         var seed: UInt64?
         var transferAt: Microseconds?
         var transferTo: String?
+        var replace: String?
         var cursor = ArgumentCursor(args)
         while let arg = try cursor.next() {
             switch arg {
@@ -118,6 +122,8 @@ public struct CommandLineOptions: Sendable {
             case "--version": result.version = true
             case "--transfer-at": transferAt = try cursor.seconds(arg)
             case "--transfer-to": transferTo = try cursor.value(arg)
+            case "--replace": replace = try cursor.value(arg)
+            case "--replace-at": result.options.reconfigureAt = try cursor.seconds(arg)
             case "--wipe-leader-at":
                 // The leader's node loses its disk and comes back 0.2 s later to rejoin as a fresh member.
                 let at = try cursor.seconds(arg)
@@ -141,6 +147,15 @@ public struct CommandLineOptions: Sendable {
         if let transfer = try transferFault(at: transferAt, to: transferTo, nodes: result.options.nodes) {
             result.options.faults.nodeFaults.append(transfer)
         }
+        if let replace {
+            guard let victim = memberIndex(replace, nodes: result.options.nodes) else {
+                throw OptionsError("--replace '\(replace)' is not a node of the \(result.options.nodes)-node cluster (0...\(result.options.nodes - 1), or n0...n\(result.options.nodes - 1))")
+            }
+            guard result.options.nodes > 1 else { throw OptionsError("--replace needs a cluster of at least 2 nodes") }
+            result.options.replace(NodeID(victim))
+        } else if args.contains(where: { $0 == "--replace-at" || $0.hasPrefix("--replace-at=") }) {
+            throw OptionsError("--replace-at needs --replace N: the node to replace")
+        }
         let wipes = result.options.faults.nodeFaults.contains { if case .wipe = $0.kind { true } else { false } }
         if result.options.crashLeaderAt != nil && wipes {
             throw OptionsError("--crash-leader-at and --wipe-leader-at exclude each other: a run crashes its leader or wipes its disk")
@@ -154,6 +169,13 @@ public struct CommandLineOptions: Sendable {
         return result
     }
 
+    /// The member a node argument names (N or nN), or nil if it names none.
+    private static func memberIndex(_ text: String, nodes: Int) -> Int? {
+        let digits = text.hasPrefix("n") ? text.dropFirst() : Substring(text)
+        guard let value = Int(digits), (0..<nodes).contains(value) else { return nil }
+        return value
+    }
+
     /// The transfer `--transfer-at T --transfer-to N` ask for (both or neither), with N a member.
     private static func transferFault(at: Microseconds?, to text: String?, nodes: Int) throws(OptionsError) -> FaultPlan.NodeFault? {
         switch (at, text) {
@@ -161,8 +183,7 @@ public struct CommandLineOptions: Sendable {
         case (nil, _?): throw OptionsError("--transfer-to needs --transfer-at T: when to ask the leader")
         case (_?, nil): throw OptionsError("--transfer-at needs --transfer-to N: the node to hand leadership to")
         case (let at?, let text?):
-            let digits = text.hasPrefix("n") ? text.dropFirst() : Substring(text)
-            guard let value = Int(digits), (0..<nodes).contains(value) else {
+            guard let value = memberIndex(text, nodes: nodes) else {
                 throw OptionsError("--transfer-to '\(text)' is not a node of the \(nodes)-node cluster (0...\(nodes - 1), or n0...n\(nodes - 1))")
             }
             return FaultPlan.NodeFault(node: nil, kind: .transfer(to: NodeID(value)), at: at)

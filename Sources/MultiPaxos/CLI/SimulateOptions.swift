@@ -16,6 +16,9 @@ public struct SimulateOptions: Sendable {
     public var schedule: FaultSchedule?
     /// Add one to three leadership transfers, drawn from each seed, to its fault phase.
     public var transfers = false
+    /// Replace one or two members through the log (add a spare, remove the member), from a time drawn from
+    /// each seed, on top of its faults.
+    public var reconfigure = false
     /// How leaders batch and pipeline in every run (off by default).
     public var batching = Batching.off
     /// How the clients' gets are served in every run (through the log by default).
@@ -52,6 +55,8 @@ public struct SimulateOptions: Sendable {
           --window N|unlimited            at most N slots in flight per leader (default unlimited)
           --transfers                     also ask the leader to hand leadership to a drawn member, one to three
                                           times during the faults (drawn apart: the seed's other faults are kept)
+          --reconfigure                   also replace one or two drawn members through the log (a spare
+                                  joins, is added as a voter, the member is removed), during the faults
           --reads log|read-index          clients' gets through the log, or by read index (default log)
           --no-faults                     only loss, duplication and jitter (and no transfers)
           --trace                         print each run's full event log
@@ -91,6 +96,7 @@ public struct SimulateOptions: Sendable {
             case "--requests": result.requestsPerClient = try cursor.integer(arg, 0...100_000)
             case "--no-faults": result.faults = false
             case "--transfers": result.transfers = true
+            case "--reconfigure": result.reconfigure = true
             case "--batch": result.batching.maxCommands = try cursor.integer(arg, 1...65_536)
             case "--window": result.batching.window = try cursor.window(arg)
             case "--reads": result.reads = try cursor.reads(arg)
@@ -119,7 +125,8 @@ public struct SimulateOptions: Sendable {
     /// The options of one seed in one mode.
     public func options(seed: UInt64, mode: Mode) -> SimulationOptions {
         var options = SimulationOptions.sweep(seed: seed, mode: mode, nodes: nodes, clients: clients,
-                                              requestsPerClient: requestsPerClient, schedule: schedule, transfers: transfers)
+                                              requestsPerClient: requestsPerClient, schedule: schedule, transfers: transfers,
+                                              reconfigure: reconfigure)
         if !faults {
             options.faults = FaultPlan()
             options.retainedSlots = SimulationOptions().retainedSlots
@@ -134,7 +141,7 @@ public struct SimulateOptions: Sendable {
     public func reproduce(seed: UInt64, mode: Mode) -> String {
         "multipaxos simulate --seeds \(seed)..\(seed) --mode \(mode.rawValue) --nodes \(nodes) --clients \(clients) "
             + "--requests \(requestsPerClient)\(schedule.map { " --schedule \($0)" } ?? "")\(faults ? "" : " --no-faults")"
-            + (transfers ? " --transfers" : "")
+            + (transfers ? " --transfers" : "") + (reconfigure ? " --reconfigure" : "")
             + (batching.maxCommands != 1 ? " --batch \(batching.maxCommands)" : "")
             + (batching.window.map { " --window \($0)" } ?? "") + (reads != .log ? " --reads \(reads)" : "") + " --trace"
     }

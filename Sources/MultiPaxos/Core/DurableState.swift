@@ -38,6 +38,10 @@ public final class DurableState: @unchecked Sendable {
     /// Counts all changes, so that a shell knows whether there is anything to write before it sends.
     public var changes: UInt64 { coreChanges &+ snapshotChanges &+ identityChanges }
 
+    /// The voters as this node's replica applied them, shared by its roles. Not written by itself: it is part of
+    /// the replica's snapshot, and a restarted replica rebuilds it from there.
+    public let voters = VoterView()
+
     /// Empty state: a node that has never voted.
     public init() {}
 
@@ -85,10 +89,10 @@ public final class DurableState: @unchecked Sendable {
     public func encoded() -> [UInt8] {
         var w = ByteWriter()
         if let identity {
-            w.byte(6)  // encoding: the whole state with its identity
+            w.byte(9)  // encoding: the whole state with its identity (6 had no voters in the snapshot)
             identity.write(&w)
         } else {
-            w.byte(2)  // encoding: the whole state (version 1 had no membership epoch in the snapshot)
+            w.byte(8)  // encoding: the whole state (1 had no membership epoch in the snapshot, 2 no voters)
         }
         writeCore(&w)
         writeSnapshot(&w)
@@ -138,7 +142,7 @@ public final class DurableState: @unchecked Sendable {
     /// The replica's snapshot alone (it changes about once a heartbeat).
     public func encodedSnapshot() -> [UInt8] {
         var w = ByteWriter()
-        w.byte(4)  // encoding: the snapshot only
+        w.byte(10)  // encoding: the snapshot only (4 had no voters)
         writeSnapshot(&w)
         return w.bytes
     }
@@ -182,7 +186,7 @@ public final class DurableState: @unchecked Sendable {
     public static func decode(_ bytes: [UInt8]) throws(ByteDecodingError) -> DurableState {
         let state = DurableState()
         try state.absorb(bytes)
-        guard bytes.first.map({ $0 == 1 || $0 == 2 || $0 == 6 }) == true else {
+        guard bytes.first.map({ [1, 2, 6, 8, 9].contains($0) }) == true else {
             throw ByteDecodingError("durable state record of kind \(bytes.first ?? 0) is not a whole state")
         }
         return state
@@ -199,12 +203,12 @@ public final class DurableState: @unchecked Sendable {
             var snapshot: Snapshot??
             var identity: ClusterIdentity?
             switch version {
-            case 1, 2, 6:
-                if version == 6 { identity = try ClusterIdentity.read(&r) }
+            case 1, 2, 6, 8, 9:
+                if version == 6 || version == 9 { identity = try ClusterIdentity.read(&r) }
                 core = try Self.readCore(&r)
-                snapshot = .some(try Self.readSnapshot(&r, withEpoch: version >= 2))
+                snapshot = .some(try Self.readSnapshot(&r, withEpoch: version >= 2, withVoters: version >= 8))
             case 3: core = try Self.readCore(&r)
-            case 4: snapshot = .some(try Self.readSnapshot(&r, withEpoch: true))
+            case 4, 10: snapshot = .some(try Self.readSnapshot(&r, withEpoch: true, withVoters: version == 10))
             case 5: identity = try ClusterIdentity.read(&r)
             case 7: core = try Self.readCoreDelta(&r, onto: acceptor)
             default: throw ByteDecodingError("durable state encoding version \(version) is not supported")
@@ -267,8 +271,8 @@ public final class DurableState: @unchecked Sendable {
         return (membership, round, a)
     }
 
-    private static func readSnapshot(_ r: inout ByteReader, withEpoch: Bool) throws -> Snapshot? {
+    private static func readSnapshot(_ r: inout ByteReader, withEpoch: Bool, withVoters: Bool) throws -> Snapshot? {
         guard try r.byte() == 1 else { return nil }
-        return try r.snapshot(withEpoch: withEpoch)
+        return try r.snapshot(withEpoch: withEpoch, withVoters: withVoters)
     }
 }

@@ -86,6 +86,8 @@ public enum Event: Sendable, CustomStringConvertible {
     case transferAbandoned(Ballot, to: NodeID)
     /// The leader of `Ballot` asked this node to take over (TimeoutNow): it competes at once, without a pre-vote.
     case toldToCompete(by: Ballot)
+    /// A replica applied a change of voters: they govern from the configuration's first slot on.
+    case reconfigured(VoterConfiguration)
 
     public var description: String {
         switch self {
@@ -105,6 +107,7 @@ public enum Event: Sendable, CustomStringConvertible {
         case .transferStarted(let b, let to): "pauses ballot \(b)'s proposals to hand leadership to \(to)"
         case .transferAbandoned(let b, let to): "abandons the transfer to \(to) and resumes proposing with ballot \(b)"
         case .toldToCompete(let b): "competes at once: the leader of ballot \(b) hands over (TimeoutNow)"
+        case .reconfigured(let c): "voters become {\(c.voters)} from \(c.from) (configuration #\(c.number))"
         }
     }
 }

@@ -44,6 +44,12 @@ extension ByteWriter {
             uint64(entry.nonce)
             uint64(entry.epoch)
         }
+        uint32(UInt32(snap.voters.count))
+        for c in snap.voters {
+            uint64(c.number)
+            slot(c.from)
+            uint64(c.voters.bits)
+        }
     }
 }
 
@@ -85,7 +91,7 @@ extension ByteReader {
         }
     }
     /// A snapshot's fields as `ByteWriter.snapshot` wrote them (version 1 of the durable state had no epoch).
-    mutating func snapshot(withEpoch: Bool = true) throws -> Snapshot {
+    mutating func snapshot(withEpoch: Bool = true, withVoters: Bool = true) throws -> Snapshot {
         let next = try slot()
         let machine = try blob()
         let replyCount = try count(of: "reply cache", minimumBytes: 20)
@@ -110,6 +116,19 @@ extension ByteReader {
                 rejoins.append(RejoinEntry(node: NodeID(id), nonce: try uint64(), epoch: try uint64()))
             }
         }
-        return Snapshot(nextSlot: next, machine: machine, replies: replies, membershipEpoch: epoch, rejoins: rejoins)
+        var voters: [VoterConfiguration] = []
+        if withVoters {
+            let count = try count(of: "voter configuration", minimumBytes: 24)
+            for _ in 0..<count {
+                let number = try uint64(), from = try slot(), at = offset, bits = try uint64()
+                guard bits != 0 else { throw ByteDecodingError("voter configuration #\(number) at offset \(at) has no voters") }
+                guard voters.last.map({ $0.number + 1 == number && $0.from <= from }) ?? true else {
+                    throw ByteDecodingError("voter configuration #\(number) from \(from) does not follow the one before it")
+                }
+                voters.append(VoterConfiguration(number: number, from: from, voters: NodeSet(bits: bits)))
+            }
+        }
+        return Snapshot(nextSlot: next, machine: machine, replies: replies, membershipEpoch: epoch, rejoins: rejoins,
+                        voters: voters)
     }
 }

@@ -42,15 +42,19 @@ public struct Snapshot: Hashable, Sendable {
     public let membershipEpoch: UInt64
     /// Every rejoin attempt decided so far, sorted by node and nonce, so that a retried one is counted once.
     public let rejoins: [RejoinEntry]
+    /// The voter configurations the log up to `nextSlot` set (the one governing `nextSlot`, the one before it and
+    /// any later one); empty while the cluster's initial members govern every slot.
+    public let voters: [VoterConfiguration]
 
     /// Makes a snapshot.
     public init(nextSlot: Slot, machine: [UInt8], replies: [ReplyCacheEntry], membershipEpoch: UInt64 = 0,
-                rejoins: [RejoinEntry] = []) {
+                rejoins: [RejoinEntry] = [], voters: [VoterConfiguration] = []) {
         self.nextSlot = nextSlot
         self.machine = machine
         self.replies = replies
         self.membershipEpoch = membershipEpoch
         self.rejoins = rejoins
+        self.voters = voters
     }
 }
 

@@ -325,6 +325,8 @@ public final class ServedNode: Sendable {
             log("transfer to \(target) abandoned after a leader timeout: leading ballot \(ballot) again")
         case .toldToCompete(let ballot):
             log("the leader of ballot \(ballot) hands over leadership: competing now")
+        case .reconfigured(let configuration):
+            log("voters become {\(configuration.voters)} from \(configuration.from) (configuration #\(configuration.number))")
         case .phase1Started, .decided, .applied, .invoked, .completed:
             break
         }

@@ -36,6 +36,8 @@ public struct ClusterEvent: Sendable, Equatable, CustomStringConvertible {
         case transferAbandoned(Ballot, to: NodeID)
         /// The leader of this ballot asked the node to take over: it competes at once.
         case toldToCompete(by: Ballot)
+        /// This node's replica applied a change of voters, which governs from its first slot on.
+        case reconfigured(VoterConfiguration)
         /// The node was stopped (`LocalCluster.stop`): its loop and timers ended.
         case stopped
         /// The node was started again from its durable state (`LocalCluster.restart`).
@@ -64,6 +66,7 @@ public struct ClusterEvent: Sendable, Equatable, CustomStringConvertible {
         case .transferStarted(let b, let to): "pauses ballot \(b)'s proposals to hand leadership to \(to)"
         case .transferAbandoned(let b, let to): "abandons the transfer to \(to) and resumes proposing with ballot \(b)"
         case .toldToCompete(let b): "competes at once: the leader of ballot \(b) hands over"
+        case .reconfigured(let c): "voters become {\(c.voters)} from \(c.from) (configuration #\(c.number))"
         case .stopped: "stopped"
         case .restarted: "restarted"
         }
@@ -85,6 +88,7 @@ public struct ClusterEvent: Sendable, Equatable, CustomStringConvertible {
         case .transferStarted(let b, let to): .transferStarted(b, to: to)
         case .transferAbandoned(let b, let to): .transferAbandoned(b, to: to)
         case .toldToCompete(let b): .toldToCompete(by: b)
+        case .reconfigured(let c): .reconfigured(c)
         case .phase1Started, .decided, .applied, .invoked, .completed: nil
         }
     }

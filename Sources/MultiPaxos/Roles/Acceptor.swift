@@ -31,7 +31,10 @@ public actor Acceptor: Role {
     public func start() -> [Effect] { [] }
 
     public func handle(_ input: Input) -> [Effect] {
-        guard case .message(let message, let from) = input, config.memberSet.contains(from) else { return [] }
+        // Nodes that vote in a configuration this node retains may ask (a leader counts only the voters of each
+        // slot, so answering one that no longer leads changes nothing); anyone else is not of this cluster.
+        guard case .message(let message, let from) = input,
+              storage.voters.everyone(initial: config.memberSet).contains(from) else { return [] }
         switch message {
         case .prepare(let p): return prepare(p, from: from)
         case .accept(let a): return accept(a, from: from)

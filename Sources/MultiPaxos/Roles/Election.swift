@@ -11,7 +11,9 @@
 /// It is a value kept by the Leader; it counts only, and the Leader acts on what it says.
 struct Election {
     let node: NodeID
-    let quorum: Int
+    /// The latest voters: whom a pre-vote asks, and whose majority CheckQuorum and a pre-vote need.
+    var voters: NodeSet
+    var quorum: Int { voters.count / 2 + 1 }
     /// Heartbeat ticks per leader timeout: how often a leader checks what it heard.
     let ticksPerCheck: Int
 
@@ -26,7 +28,7 @@ struct Election {
 
     init(node: NodeID, config: ClusterConfiguration) {
         self.node = node
-        quorum = config.quorum
+        voters = config.memberSet
         let timing = config.timing
         ticksPerCheck = max(1, Int((timing.leaderTimeout + timing.heartbeatInterval - 1) / max(1, timing.heartbeatInterval)))
     }
@@ -35,13 +37,14 @@ struct Election {
 
     /// The node starts leading: it has heard from itself only.
     mutating func startLeading() {
-        heardFrom = NodeSet([node])
+        heardFrom = voters.contains(node) ? NodeSet([node]) : NodeSet()
         ticks = 0
         preVote = nil
     }
 
     /// A member answered the leader's current ballot.
     mutating func heard(from member: NodeID) {
+        guard voters.contains(member) else { return }
         heardFrom.insert(member)
     }
 
@@ -52,7 +55,7 @@ struct Election {
         guard ticks >= ticksPerCheck else { return nil }
         let heard = heardFrom.count
         ticks = 0
-        heardFrom = NodeSet([node])
+        heardFrom = voters.contains(node) ? NodeSet([node]) : NodeSet()
         return heard >= quorum ? nil : heard
     }
 
@@ -63,7 +66,7 @@ struct Election {
     mutating func startPreVote(_ ballot: Ballot, config: ClusterConfiguration) -> [Effect]? {
         preVote = (ballot, NodeSet([node]), .initial)
         guard quorum > 1 else { return nil }
-        var effects: [Effect] = [.broadcast(.preVote(PreVote(ballot: ballot)), to: config.memberSet.subtracting(NodeSet([node])))]
+        var effects: [Effect] = [.broadcast(.preVote(PreVote(ballot: ballot)), to: voters.subtracting(NodeSet([node])))]
         if !retryArmed {
             retryArmed = true
             effects.append(.setTimer(.preVoteRetry, after: config.timing.retransmitInterval, jitter: 0))
@@ -76,7 +79,7 @@ struct Election {
     mutating func retryPreVote(config: ClusterConfiguration) -> [Effect] {
         guard let round = preVote else { return stopRetrying() }
         return [
-            .broadcast(.preVote(PreVote(ballot: round.ballot)), to: config.memberSet.subtracting(round.grants)),
+            .broadcast(.preVote(PreVote(ballot: round.ballot)), to: voters.subtracting(round.grants)),
             .setTimer(.preVoteRetry, after: config.timing.retransmitInterval, jitter: 0),
         ]
     }
@@ -90,7 +93,7 @@ struct Election {
     /// A member granted the pre-vote for `ballot`; returns the highest ballot the granters know once a majority
     /// (this node included) granted it, which ends the pre-vote.
     mutating func granted(by member: NodeID, ballot: Ballot, highest: Ballot) -> Ballot? {
-        guard var round = preVote, round.ballot == ballot else { return nil }
+        guard var round = preVote, round.ballot == ballot, voters.contains(member) else { return nil }
         round.grants.insert(member)
         round.highest = max(round.highest, highest)
         guard round.grants.count >= quorum else {

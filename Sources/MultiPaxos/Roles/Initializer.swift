@@ -65,7 +65,7 @@ public actor Initializer: Role {
                             eager: Bool, storage: DurableState) -> [any Role] {
         [
             Acceptor(node: node, config: config, executor: executor, storage: storage),
-            Scout(node: node, config: config, executor: executor),
+            Scout(node: node, config: config, executor: executor, storage: storage),
             Leader(node: node, config: config, executor: executor, eager: eager, knownLeader: leader, storage: storage),
         ]
     }
@@ -111,7 +111,8 @@ public actor Initializer: Role {
     /// How many other nodes must promise the fence: enough that every quorum containing this node's former
     /// self contains one of them, and that its former votes plus the rest can never make a quorum again.
     public var fenceReadsNeeded: Int {
-        config.members.count - config.quorum + (config.flaws.contains(.rejoinFenceReadsOneFewer) ? 0 : 1)
+        let voters = storage.voters.latest(initial: config.memberSet)
+        return voters.voters.count - voters.quorum + (config.flaws.contains(.rejoinFenceReadsOneFewer) ? 0 : 1)
     }
 
     public func start() -> [Effect] { askNext() }
@@ -150,7 +151,7 @@ public actor Initializer: Role {
         }
     }
 
-    private var others: NodeSet { config.memberSet.subtracting(NodeSet([node])) }
+    private var others: NodeSet { storage.voters.latest(initial: config.memberSet).voters.subtracting(NodeSet([node])) }
     private var rejoinKey: RequestKey { Rejoin.command(node: node, nonce: nonce).key }
 
     private func askNext() -> [Effect] {

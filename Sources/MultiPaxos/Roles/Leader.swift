@@ -54,9 +54,18 @@ public actor Leader: Role {
     /// How far each replica has applied, for the trim watermark.
     var applied: [NodeID: Slot] = [:]
     var trimBelow = Slot.zero
+    /// Stable-leader mode: the values Phase 1 reported that wait to be driven again, up to `redriveEnd`; slots
+    /// past the horizon wait until this node's replica has applied far enough to know their voters.
+    var redrive: [Slot: Value] = [:]
+    var redriveEnd = Slot.zero
+    /// Stable-leader mode: the latest configuration when this ballot's Phase 1 began. Its majority guards the
+    /// slots of that configuration and of the ones next to it only, so a later change means a new Phase 1.
+    var phase1Configuration: UInt64 = 0
 
     /// At most this many commands wait for a leader or for room in the window; clients retry the rest.
     static let queueLimit = 4096
+    /// Per-slot mode: how many slots from a replica's hole on one FillHole settles.
+    static let holesSettledAtOnce: Int64 = 32
 
     /// Makes the leader role of `node`; `knownLeader` is the ballot a Welcome named, if any.
     public init(node: NodeID, config: ClusterConfiguration, executor: QueueExecutor, eager: Bool,
@@ -87,13 +96,18 @@ public actor Leader: Role {
     }
 
     public func handle(_ input: Input) -> [Effect] {
+        syncVoters()
+        let renewal = renewPhase1()
+        return renewal.isEmpty ? handleInput(input) : renewal + handleInput(input)
+    }
+
+    private func handleInput(_ input: Input) -> [Effect] {
         switch input {
         case .timer(.heartbeat): return onTick()
         case .timer(.leaderCheck(let generation)): return onLeaderCheck(generation)
         case .timer(.preVoteRetry): return isActive || scouting ? election.stopRetrying() : election.retryPreVote(config: config)
         case .timer: return []
         case .message(let message, let from):
-            guard config.memberSet.contains(from) else { return [] }
             switch message {
             case .propose(let p): return propose(p)
             case .fillHole(let f): return fillHole(f.slot)
@@ -142,9 +156,11 @@ public actor Leader: Role {
         return propose(.command(command), in: slot)
     }
 
-    /// Whether as many slots are in flight as the window allows (or none may be assigned: a transfer is on).
+    /// Whether as many slots are in flight as the window allows (or none may be assigned: a transfer is on, the
+    /// next slot is past the horizon, or Phase 1's values are still being driven again).
     var windowIsFull: Bool {
         if transfer != nil, !config.flaws.contains(.transferWithoutPhase1) { return true }
+        if nextSlot >= horizon || nextSlot < redriveEnd { return true }
         guard let window = config.batching.window else { return false }
         return inFlight.count + phase1Pending.count >= window
     }
@@ -177,21 +193,30 @@ public actor Leader: Role {
     }
 
     func startCommander(_ slot: Slot, _ value: Value) -> [Effect] {
+        precondition(slot < horizon, "leader \(node): slot \(slot) is past the horizon \(horizon): its voters are unknown")
         let commander = Commander(ballot: ballot, slot: slot, value: value, tick: tick)
         inFlight[slot] = commander
         for c in value.commands { proposedKeys.insert(c.key) }
-        return [.broadcast(commander.accept, to: config.memberSet)]
+        return [.broadcast(commander.accept, to: everyone)]
     }
 
     /// A replica cannot learn `slot` from anyone: settle it, adopting whatever may have been chosen there.
     func fillHole(_ slot: Slot) -> [Effect] {
-        guard isActive, slot >= floor else { return [] }
-        if let commander = inFlight[slot] { return [.broadcast(commander.accept, to: config.memberSet)] }
+        guard isActive, slot >= floor, slot < horizon else { return [] }
+        if let commander = inFlight[slot] { return [.broadcast(commander.accept, to: everyone)] }
         // In stable-leader mode Phase 1 covered every slot, so a slot not in flight is decided.
         // A slot this ballot already proposed in must never get a second value at the same ballot.
         guard config.mode == .perSlot, !proposedSlots.contains(slot) else { return [] }
         nextSlot = max(nextSlot, slot.next)
-        return propose(.noop, in: slot)
+        // The holes after it, up to the slots this ballot assigned, are settled at once too: a replica that
+        // asks about one hole at a time would wait a few catch-up checks for each.
+        var effects = propose(.noop, in: slot)
+        var hole = slot.next
+        while hole < nextSlot, hole < horizon, hole.index - slot.index < Self.holesSettledAtOnce {
+            if !proposedSlots.contains(hole) { effects += propose(.noop, in: hole) }
+            hole = hole.next
+        }
+        return effects
     }
 
     // MARK: Phase 1 and 2 results
@@ -206,17 +231,11 @@ public actor Leader: Role {
             let start = max(first, floor)
             let end = max(nextSlot, a.slotsEnd, start)
             var effects = becomeActive()
-            var reported: [Slot: Value] = [:]
-            for pv in a.accepted { reported[pv.slot] = pv.value }
-            var slot = start
-            while slot < end {
-                // The test-only flaw leaves the slots whose values Phase 1 reported alone.
-                if reported[slot] == nil || !config.flaws.contains(.leaderSkipsRedrive) {
-                    effects += startCommander(slot, reported[slot] ?? .noop)
-                }
-                slot = slot.next
-            }
-            nextSlot = end
+            redrive = [:]
+            for pv in a.accepted where pv.slot >= start { redrive[pv.slot] = pv.value }
+            redriveEnd = end
+            nextSlot = start
+            effects += continueRedrive()
             return effects + drainQueue()
         case .only(let slot):
             guard isActive, let mine = phase1Pending.removeValue(forKey: slot) else { return [] }
@@ -237,7 +256,10 @@ public actor Leader: Role {
         if a.promised > ballot { return stepDown(by: a.promised) }
         if isActive, a.ballot == ballot { election.heard(from: from) }
         guard a.promised == a.ballot, var commander = inFlight[a.slot], commander.ballot == a.ballot else { return [] }
-        let quorum = config.flaws.contains(.smallPhase2Quorum) ? config.quorum - 1 : config.quorum
+        // Only the voters of the slot count, a majority of them.
+        let deciding = view.configuration(at: a.slot, initial: config.memberSet)
+        guard deciding.voters.contains(from) else { return [] }
+        let quorum = config.flaws.contains(.smallPhase2Quorum) ? deciding.quorum - 1 : deciding.quorum
         guard commander.record(from, quorum: quorum, countsDuplicates: config.flaws.contains(.commanderCountsDuplicates)) else {
             inFlight[a.slot] = commander
             return []
@@ -246,7 +268,71 @@ public actor Leader: Role {
         for c in commander.value.commands { proposedKeys.remove(c.key) }
         return [
             .event(.decided(a.slot, commander.value)),
-            .broadcast(.decision(Decision(ballot: ballot, slot: a.slot, value: commander.value)), to: config.memberSet),
-        ] + fillWindow()
+            .broadcast(.decision(Decision(ballot: ballot, slot: a.slot, value: commander.value)), to: everyone),
+        ] + continueRedrive() + fillWindow()
+    }
+
+    // MARK: Voters (Core/Voters.swift)
+
+    /// The voters as this node's replica applied them.
+    var view: VoterView { storage.voters }
+    /// The latest voters: who may lead, whose majority Phase 1 needs.
+    var voters: NodeSet { view.latest(initial: config.memberSet).voters }
+    /// Everyone that votes in a retained configuration: who hears Accepts, decisions and heartbeats.
+    var everyone: NodeSet { view.everyone(initial: config.memberSet) }
+    /// The first slot this leader may not assign yet: past it, a change of voters decided in a slot its replica
+    /// has not applied could govern (Reconfiguration.delaySlots).
+    var horizon: Slot { Slot(view.applied.index + Reconfiguration.delaySlots) }
+
+    /// Keeps CheckQuorum, the pre-vote and read confirmations counting the latest voters.
+    func syncVoters() {
+        let latest = voters
+        guard latest != election.voters else { return }
+        election.voters = latest
+        reads.members = latest
+    }
+
+    /// Stable-leader mode: the voters changed since this ballot's Phase 1 began, so its promises may not cover
+    /// a majority of the voters to come: compete again with a new ballot, whose Phase 1 asks the latest voters.
+    /// The commands in flight go back to the queue (Phase 1 brings back any value they were accepted with, and
+    /// a command decided twice runs once).
+    func renewPhase1() -> [Effect] {
+        guard config.mode == .stableLeader, isActive || scouting,
+              view.latest(initial: config.memberSet).number > phase1Configuration else { return [] }
+        let pending = inFlight.keys.sorted().flatMap { inFlight[$0]!.value.commands }
+        resign()
+        queued.putBack(pending)
+        return startElection()
+    }
+
+    /// Drives again, in slot order and up to the horizon, the values Phase 1 reported (no-ops where none was).
+    func continueRedrive() -> [Effect] {
+        guard isActive, nextSlot < redriveEnd else { return [] }
+        var effects: [Effect] = []
+        while nextSlot < redriveEnd, nextSlot < horizon {
+            let slot = nextSlot
+            nextSlot = slot.next
+            let reported = redrive.removeValue(forKey: slot)
+            // The test-only flaw leaves the slots whose values Phase 1 reported alone.
+            if reported == nil || !config.flaws.contains(.leaderSkipsRedrive) {
+                effects += startCommander(slot, reported ?? .noop)
+            }
+        }
+        if nextSlot >= redriveEnd { redrive = [:] }
+        return effects
+    }
+
+    /// A change of voters is decided but governs only from a later slot: fill the slots up to it with no-ops,
+    /// so that an idle cluster's change takes effect within a heartbeat or two.
+    func bringVotersIntoForce() -> [Effect] {
+        let latest = view.latest(initial: config.memberSet)
+        guard isActive, queued.isEmpty, nextSlot < latest.from, nextSlot >= redriveEnd else { return [] }
+        var effects: [Effect] = []
+        while nextSlot < latest.from, !windowIsFull {
+            let slot = nextSlot
+            nextSlot = slot.next
+            effects += propose(.noop, in: slot)
+        }
+        return effects
     }
 }

@@ -10,14 +10,19 @@ extension Leader {
 
     func startElection(above known: Ballot = .initial) -> [Effect] {
         election.cancelPreVote()
+        // A node that is not a voter (yet, or any more) never leads.
+        guard voters.contains(node) else { return [armLeaderCheck(jitter: config.timing.backoffMax)] }
         ballot = nextBallot(above: known)
         storage.ballotRound = ballot.round  // recorded before any message carries the ballot
         leaderBallot = ballot
         switch config.mode {
         case .stableLeader:
             scouting = true
+            phase1Configuration = view.latest(initial: config.memberSet).number
+            // Below the configuration before the latest, slots are decided and their voters may not overlap a
+            // majority of the latest: Phase 1 never covers them.
             return [
-                .send(.startPhase1(StartPhase1(ballot: ballot, scope: .from(floor))), to: node),
+                .send(.startPhase1(StartPhase1(ballot: ballot, scope: .from(max(floor, view.phase1Floor)))), to: node),
                 armLeaderCheck(jitter: config.timing.backoffMax),
             ]
         case .perSlot:
@@ -56,6 +61,8 @@ extension Leader {
         isActive = false
         scouting = false
         inFlight = [:]
+        redrive = [:]
+        redriveEnd = .zero
         phase1Pending = [:]
         proposedKeys = []
         heardFromLeader = false
@@ -93,8 +100,11 @@ extension Leader {
         // The quorum-th highest applied slot: a majority has applied everything below it. (The test-only flaw
         // takes the highest.)
         let highest = config.flaws.contains(.trimsAtHighestApplied)
-        guard applied.count >= (highest ? 1 : config.quorum) else { return }
-        let watermark = applied.values.sorted(by: >)[highest ? 0 : config.quorum - 1]
+        let latest = view.latest(initial: config.memberSet)
+        let reports = applied.filter { latest.voters.contains($0.key) }.values.sorted(by: >)
+        guard reports.count >= (highest ? 1 : latest.quorum) else { return }
+        // Never past what this node applied: below it, the voters it counted are the ones that decided.
+        let watermark = min(reports[highest ? 0 : latest.quorum - 1], max(view.applied, trimBelow))
         trimBelow = max(trimBelow, watermark)
         raiseFloor(to: trimBelow)
     }
@@ -112,7 +122,7 @@ extension Leader {
     }
 
     var heartbeatMessage: Effect {
-        .broadcast(.heartbeat(Heartbeat(ballot: ballot, nextSlot: nextSlot, trimBelow: trimBelow)), to: config.memberSet)
+        .broadcast(.heartbeat(Heartbeat(ballot: ballot, nextSlot: max(nextSlot, redriveEnd), trimBelow: trimBelow)), to: everyone)
     }
 
     func onTick() -> [Effect] {
@@ -125,12 +135,19 @@ extension Leader {
             return stepDownForLostQuorum(heard: heard)
         }
         var effects = [heartbeatMessage] + transferTick()
+        if !voters.contains(node), view.applied >= view.latest(initial: config.memberSet).from, transfer == nil {
+            // This node was removed and the change is in force: hand leadership to a voter (another each time,
+            // should a transfer be abandoned) rather than leave the cluster a leader timeout without one.
+            let candidates = Array(voters)
+            effects += transferLeadership(TransferLeadership(target: candidates[Int(tick % UInt64(candidates.count))]))
+        }
         for slot in inFlight.keys.sorted() {
             guard var commander = inFlight[slot], commander.sentAtTick < tick - 1 else { continue }
             commander.sentAtTick = tick
             inFlight[slot] = commander
-            effects.append(.broadcast(commander.accept, to: config.memberSet.subtracting(commander.acceptedBy)))
+            effects.append(.broadcast(commander.accept, to: everyone.subtracting(commander.acceptedBy)))
         }
+        effects += continueRedrive() + bringVotersIntoForce()
         effects += reads.tick(tick, ballot: ballot)
         effects.append(.setTimer(.heartbeat, after: config.timing.heartbeatInterval, jitter: 0))
         return effects + fillWindow()  // room the trim watermark made
@@ -143,7 +160,7 @@ extension Leader {
 
     func onLeaderCheck(_ generation: UInt64) -> [Effect] {
         guard generation == checkGeneration, !isActive else { return [] }
-        if scouting || (heardFromLeader && !contender) {
+        if scouting || (heardFromLeader && !contender) || !voters.contains(node) {
             heardFromLeader = false
             return [armLeaderCheck(jitter: config.timing.backoffMax)]
         }

@@ -13,7 +13,7 @@ extension Leader {
             guard !t.forwarded, leaderBallot != .initial, leaderBallot.leader != node else { return [] }
             return [.send(.transferLeadership(TransferLeadership(target: t.target, forwarded: true)), to: leaderBallot.leader)]
         }
-        guard t.target != node, config.memberSet.contains(t.target), transfer?.target != t.target else { return [] }
+        guard t.target != node, voters.contains(t.target), transfer?.target != t.target else { return [] }
         transfer = Transfer(target: t.target, config: config)
         // A heartbeat now, so that the target's answer need not wait for the next period.
         let probe = Effect.send(.heartbeat(Heartbeat(ballot: ballot, nextSlot: nextSlot, trimBelow: trimBelow)), to: t.target)

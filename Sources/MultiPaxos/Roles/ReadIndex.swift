@@ -36,8 +36,9 @@ struct ReadIndex {
     static let limit = 4096
 
     let node: NodeID
-    let members: NodeSet
-    let quorum: Int
+    /// The latest voters: a majority of them confirms a round.
+    var members: NodeSet
+    var quorum: Int { members.count / 2 + 1 }
     let perSlot: Bool
     /// The test-only flaw: answer at once, confirming nothing.
     let skipsConfirmation: Bool
@@ -52,7 +53,6 @@ struct ReadIndex {
     init(node: NodeID, config: ClusterConfiguration) {
         self.node = node
         members = config.memberSet
-        quorum = config.quorum
         perSlot = config.mode == .perSlot
         skipsConfirmation = config.flaws.contains(.readIndexSkipsConfirmation)
     }
@@ -76,7 +76,7 @@ struct ReadIndex {
     /// An acceptor confirmed `ballot` (the leader checked that its promise is not above it) for `reply.round`:
     /// once a majority has, answers the round's reads and starts the next round for the reads that wait.
     mutating func confirmed(_ reply: ReadConfirmReply, from: NodeID, ballot: Ballot, tick: UInt64) -> [Effect] {
-        guard var current = round, current.number == reply.round else { return [] }
+        guard var current = round, current.number == reply.round, members.contains(from) else { return [] }
         current.heard.insert(from)
         current.acceptedEnd = max(current.acceptedEnd, reply.acceptedEnd)
         guard current.heard.count >= quorum else {

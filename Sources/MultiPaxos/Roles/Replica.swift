@@ -68,7 +68,14 @@ public actor Replica: Role {
         membershipEpoch = snapshot.membershipEpoch
         for entry in snapshot.replies { replies[entry.client] = (entry.request, entry.result) }
         for entry in snapshot.rejoins { rejoins[entry.key] = entry }
+        storage.voters.history = snapshot.voters
+        storage.voters.applied = snapshot.nextSlot
     }
+
+    /// The voters as this replica applied them.
+    var view: VoterView { storage.voters }
+    /// Every node that votes in a configuration this replica retains: where it looks for peers.
+    var peers: [NodeID] { view.everyone(initial: config.memberSet).filter { $0 != node } }
 
     /// The replica's state at `nextSlot`: what a Welcome or a catch-up snapshot carries.
     public func snapshot() -> Snapshot {
@@ -76,7 +83,7 @@ public actor Replica: Role {
             ReplyCacheEntry(client: $0, request: replies[$0]!.request, result: replies[$0]!.result)
         }
         return Snapshot(nextSlot: nextSlot, machine: machine.snapshot(), replies: cache, membershipEpoch: membershipEpoch,
-                        rejoins: rejoins.values.sorted { ($0.node, $0.nonce) < ($1.node, $1.nonce) })
+                        rejoins: rejoins.values.sorted { ($0.node, $0.nonce) < ($1.node, $1.nonce) }, voters: view.history)
     }
 
     /// How many applied values are kept for peers.
@@ -95,12 +102,12 @@ public actor Replica: Role {
         case .message(let message, let from):
             switch message {
             case .request(let r): return request(r.command, reads: r.consistency ?? config.reads, from: from)
-            case .decision(let d) where config.memberSet.contains(from):
+            case .decision(let d):
                 let effects = learnLeader(d.ballot)
                 knownEnd = max(knownEnd, d.slot.next)
                 if d.slot >= nextSlot, pending[d.slot] == nil { pending[d.slot] = d.value }
                 return effects + applyReady()
-            case .heartbeat(let h) where config.memberSet.contains(from):
+            case .heartbeat(let h):
                 knownEnd = max(knownEnd, h.nextSlot)
                 trim(below: h.trimBelow)
                 let durable: Slot
@@ -126,18 +133,18 @@ public actor Replica: Role {
                 let reply = Effect.send(.heartbeatReply(HeartbeatReply(ballot: h.ballot, applied: durable,
                                                                          acceptedEnd: storage.acceptor.slotsEnd)), to: from)
                 return [reply] + learnLeader(h.ballot)
-            case .catchUpRequest(let c) where config.memberSet.contains(from):
+            case .catchUpRequest(let c):
                 return catchUpRequest(c, from: from)
-            case .catchUpReply(let r) where config.memberSet.contains(from):
+            case .catchUpReply(let r):
                 return catchUpReply(r)
-            case .join where config.memberSet.contains(from) && from != node:
+            case .join where from != node:
                 return [.send(.welcome(Welcome(snapshot: snapshot(), leader: leaderHint)), to: from)]
-            case .readIndexReply(let r) where config.memberSet.contains(from):
+            case .readIndexReply(let r):
                 return readIndexReply(r, from: from)
-            case .decision, .heartbeat, .catchUpRequest, .catchUpReply, .join, .reply, .propose, .fillHole,
+            case .join, .reply, .propose, .fillHole,
                  .startPhase1, .prepare, .promise, .adopted, .preempted, .accept, .accepted, .heartbeatReply, .welcome, .preVote, .preVoteGrant,
                  .transferLeadership, .timeoutNow,
-                 .readIndexRequest, .readIndexReply, .readConfirm, .readConfirmReply:
+                 .readIndexRequest, .readConfirm, .readConfirmReply:
                 return []
             }
         }
@@ -151,15 +158,15 @@ public actor Replica: Role {
         // proposal, so that a member that is down is not asked forever: any Leader passes a proposal on to the
         // leader it knows.
         guard target == node, learner else { return target }
-        let others = config.members.filter { $0 != node }
+        let others = view.latest(initial: config.memberSet).voters.filter { $0 != node }
         return others.isEmpty ? node : others[learnerProposals % others.count]
     }
 
     private func request(_ command: Command, reads consistency: ReadConsistency, from origin: NodeID) -> [Effect] {
         if command.key.client == .membership {
-            // The cluster's own command, asked only by the node itself; each attempt has its own nonce, so the
-            // reply cache does not apply.
-            guard origin == node, Rejoin.node(of: command) == node else { return [] }
+            // The cluster's own commands, asked only by the node itself (its rejoin, or a change of voters an
+            // operator asked it for); each attempt has its own nonce, so the reply cache does not apply.
+            guard origin == node, Rejoin.node(of: command) == node || Reconfiguration.change(of: command) != nil else { return [] }
         } else {
             if let done = replies[command.key.client], done.request >= command.key.request {
                 guard done.request == command.key.request else { return [] }  // the client has moved on
@@ -237,7 +244,9 @@ public actor Replica: Role {
             let commands = value.commands
             if commands.isEmpty { effects.append(.event(.applied(slot, value, duplicate: false, result: nil))) }
             for c in commands { effects += apply(c, in: slot) }  // a batch's commands in order, each at most once
+            view.applied = nextSlot
         }
+        view.prune()
         return effects + answerReads(upTo: nextSlot)
     }
 
@@ -255,6 +264,7 @@ public actor Replica: Role {
     /// Applies a membership command: a rejoin not seen before starts the next epoch; a retried one (same
     /// nonce) changes nothing. Either way the waiting Initializer, if on this node, learns the epoch.
     private func applyMembership(_ c: Command, in slot: Slot) -> [Effect] {
+        if let change = Reconfiguration.change(of: c) { return applyReconfiguration(c, change, in: slot) }
         guard let joiner = Rejoin.node(of: c) else {
             return [.event(.applied(slot, .command(c), duplicate: true, result: nil))]  // not a command we know
         }
@@ -265,6 +275,25 @@ public actor Replica: Role {
         }
         let result = Rejoin.result(epoch: rejoins[c.key]!.epoch)
         return [.event(.applied(slot, .command(c), duplicate: duplicate, result: result))] + answer(c.key)
+    }
+
+    /// Applies a change of voters: made if it follows the latest configuration by one node and that one is in
+    /// force; otherwise it changes nothing and says why. The node that asked hears the outcome either way.
+    private func applyReconfiguration(_ c: Command, _ change: (base: UInt64, voters: NodeSet), in slot: Slot) -> [Effect] {
+        let outcome = view.outcome(base: change.base, voters: change.voters, at: slot, initial: config.memberSet)
+        var effects: [Effect] = []
+        var duplicate = true
+        if case .changed(let next) = outcome, next.number > view.latest(initial: config.memberSet).number {
+            view.append(next, initial: config.memberSet)
+            duplicate = false
+            effects.append(.event(.reconfigured(next)))
+        }
+        let result = outcome.bytes
+        effects.insert(.event(.applied(slot, .command(c), duplicate: duplicate, result: result)), at: 0)
+        if let waiter = waiting.removeValue(forKey: c.key) {
+            effects.append(.send(.reply(Reply(key: c.key, result: result)), to: waiter.origin))
+        }
+        return effects
     }
 
     /// Answers a waiting client whose request has been applied.
@@ -319,6 +348,8 @@ public actor Replica: Role {
             nextSlot = snap.nextSlot
             logStart = snap.nextSlot
             log = []
+            view.history = snap.voters
+            view.applied = snap.nextSlot
             pending = pending.filter { $0.key >= snap.nextSlot }
             effects.append(.event(.installedSnapshot(snap.nextSlot)))
             for key in waiting.keys.sorted(by: { ($0.client, $0.request) < ($1.client, $1.request) }) {
@@ -344,7 +375,7 @@ public actor Replica: Role {
             return effects
         }
         stalledChecks += 1
-        let peers = config.members.filter { $0 != node }
+        let peers = self.peers
         if !peers.isEmpty {
             let peer = stalledChecks == 1 && leaderNode != node ? leaderNode : peers[peerCursor % peers.count]
             peerCursor += 1

@@ -10,6 +10,8 @@ public actor Scout: Role {
     struct Round {
         let ballot: Ballot
         let scope: PrepareScope
+        /// The latest voters when the round began: a majority of them must promise.
+        let voters: VoterConfiguration
         var promisedBy = NodeSet()
         /// Promises counted (the test-only flaw `scoutCountsDuplicatePromises` counts repeats too).
         var promises = 0
@@ -22,16 +24,23 @@ public actor Scout: Role {
 
     let node: NodeID
     let config: ClusterConfiguration
+    /// Shared with the node's other roles; the Scout reads the latest voters from it.
+    let storage: DurableState
     private var rounds: [PrepareScope: Round] = [:]
     private var retransmitArmed = false
     private var tick: UInt64 = 0
 
     /// Makes the scout of `node`.
-    public init(node: NodeID, config: ClusterConfiguration, executor: QueueExecutor) {
+    public init(node: NodeID, config: ClusterConfiguration, executor: QueueExecutor, storage: DurableState = DurableState()) {
         self.node = node
         self.config = config
         self.executor = executor
+        self.storage = storage
     }
+
+    /// The latest voters: a majority of them must promise (with one node changed at a time, that majority
+    /// overlaps every majority of the voters before them too).
+    var voters: VoterConfiguration { storage.voters.latest(initial: config.memberSet) }
 
     /// How many rounds are waiting for promises.
     public var roundsInProgress: Int { rounds.count }
@@ -48,7 +57,7 @@ public actor Scout: Role {
             switch message {
             case .startPhase1(let s) where from == node:
                 return begin(s)
-            case .promise(let p) where config.memberSet.contains(from):
+            case .promise(let p) where rounds[p.scope]?.voters.voters.contains(from) == true:
                 return promise(p, from: from)
             case .startPhase1, .promise, .request, .reply, .propose, .fillHole, .decision, .catchUpRequest,
                  .catchUpReply, .prepare, .adopted, .preempted, .accept, .accepted, .heartbeat, .heartbeatReply,
@@ -60,12 +69,12 @@ public actor Scout: Role {
     }
 
     private func begin(_ s: StartPhase1) -> [Effect] {
-        var round = Round(ballot: s.ballot, scope: s.scope)
+        var round = Round(ballot: s.ballot, scope: s.scope, voters: voters)
         round.sentAtTick = tick
         rounds[s.scope] = round
         var effects: [Effect] = [
             .event(.phase1Started(s.ballot, s.scope)),
-            .broadcast(.prepare(Prepare(ballot: s.ballot, scope: s.scope)), to: config.memberSet),
+            .broadcast(.prepare(Prepare(ballot: s.ballot, scope: s.scope)), to: voters.voters),
         ]
         if !retransmitArmed {
             retransmitArmed = true
@@ -102,7 +111,7 @@ public actor Scout: Role {
         }
         round.trimmedBelow = max(round.trimmedBelow, p.trimmedBelow)
         round.slotsEnd = max(round.slotsEnd, p.slotsEnd)
-        let needed = config.flaws.contains(.smallPhase1Quorum) ? config.quorum - 1 : config.quorum
+        let needed = config.flaws.contains(.smallPhase1Quorum) ? round.voters.quorum - 1 : round.voters.quorum
         guard round.promises >= needed else {
             rounds[p.scope] = round
             return []
@@ -125,7 +134,7 @@ public actor Scout: Role {
         where round.sentAtTick < tick - 1 {
             round.sentAtTick = tick
             rounds[round.scope] = round
-            let missing = config.memberSet.subtracting(round.promisedBy)
+            let missing = round.voters.voters.subtracting(round.promisedBy)
             effects.append(.broadcast(.prepare(Prepare(ballot: round.ballot, scope: round.scope)), to: missing))
         }
         effects.append(.setTimer(.scoutRetransmit, after: config.timing.retransmitInterval, jitter: 0))

@@ -120,7 +120,7 @@ extension Simulation {
         case .elected: kind = .elected
         case .decided: kind = .decided
         case .preempted, .steppedDown, .leaderSuspected: kind = .leadershipLost
-        case .joined, .rejoined, .installedSnapshot: kind = .joined
+        case .joined, .rejoined, .installedSnapshot, .reconfigured: kind = .joined
         case .phase1Started, .applied, .invoked, .completed, .welcomed, .transferStarted, .transferAbandoned, .toldToCompete:
             return
         }

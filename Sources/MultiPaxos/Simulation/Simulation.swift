@@ -16,6 +16,8 @@ public actor Simulation {
         case syncDone(NodeID, incarnation: Int)
         /// A cut heals or a pause ends: the progress watch looks again.
         case faultEnds
+        /// The next change of voters the run asks for is due, or its last attempt is checked.
+        case reconfigure
     }
 
     /// A message held until the write it depends on is synced.
@@ -88,6 +90,10 @@ public actor Simulation {
     var pendingRestarts = 0
     var leader: Ballot?
     var history = History()
+    /// The changes of voters asked for and how far they got (Simulation/SimulationReconfiguration.swift).
+    var changes: VoterChanges
+    /// The voters the progress watch follows: the latest ones a change put in force.
+    var watchedVoters: [NodeID]
 
     /// Makes a run; `trace` receives one line per protocol event, `colors` adds ANSI role colours to them, and
     /// `recordsRun` keeps every network message and fault for `SimulationReport.recording` (it changes nothing else).
@@ -95,7 +101,7 @@ public actor Simulation {
                 recordsRun: Bool = false) throws(OptionsError) {
         try options.validate()
         self.options = options
-        recording = recordsRun ? RunRecording(nodes: options.nodes, nominalDelay: options.networkDelay + options.networkJitter / 2) : nil
+        recording = recordsRun ? RunRecording(nodes: options.universe, nominalDelay: options.networkDelay + options.networkJitter / 2) : nil
         self.trace = trace
         self.colors = colors
         executor = QueueExecutor(label: "multipaxos.simulation")
@@ -121,7 +127,7 @@ public actor Simulation {
                                  readsPerWrite: options.generatedReadsPerWrite)
             : Workload.make(placements: options.clientPlacements, requestsPerClient: options.requestsPerClient,
                             random: &random)
-        storages = (0..<options.nodes).map { _ in DurableState() }
+        storages = (0..<options.universe).map { _ in DurableState() }
         canCrash = options.crashLeaderAt != nil || options.crashLeaderAfterRequests != nil
             || plan.nodeFaults.contains {
                 switch $0.kind {
@@ -130,21 +136,23 @@ public actor Simulation {
                 }
             }
         disks = storages.map { [canCrash] in SimulatedDisk(state: $0, keepsImages: canCrash) }
-        held = Array(repeating: [], count: options.nodes)
-        pastMessages = Array(repeating: [], count: options.nodes)
-        exposedWrite = Array(repeating: 0, count: options.nodes)
+        held = Array(repeating: [], count: options.universe)
+        pastMessages = Array(repeating: [], count: options.universe)
+        exposedWrite = Array(repeating: 0, count: options.universe)
         writtenChanges = storages.map(\.changes)
-        alive = Array(repeating: true, count: options.nodes)
-        incarnation = Array(repeating: 0, count: options.nodes)
-        pausedUntil = Array(repeating: 0, count: options.nodes)
-        appliedEnd = Array(repeating: nil, count: options.nodes)
+        alive = Array(repeating: true, count: options.universe)
+        incarnation = Array(repeating: 0, count: options.universe)
+        pausedUntil = Array(repeating: 0, count: options.universe)
+        appliedEnd = Array(repeating: nil, count: options.universe)
         report = SimulationReport(options: options)
-        checker = SimulationChecker(config: config, fullChecks: options.fullChecks)
+        checker = SimulationChecker(config: config, nodes: options.universe, fullChecks: options.fullChecks)
+        changes = VoterChanges(steps: options.reconfigurations)
+        watchedVoters = config.members
         progress = options.fullChecks
             ? ProgressWatch(members: config.members, quorum: config.quorum, bound: options.stallBound) : nil
-        busyClients = Array(repeating: 0, count: options.nodes)
-        ledWith = Array(repeating: nil, count: options.nodes)
-        durablyApplied = Array(repeating: .zero, count: options.nodes)
+        busyClients = Array(repeating: 0, count: options.universe)
+        ledWith = Array(repeating: nil, count: options.universe)
+        durablyApplied = Array(repeating: .zero, count: options.universe)
         for script in scripts where script.count > 0 { busyClients[script.node.value] += 1 }
     }
 
@@ -155,8 +163,8 @@ public actor Simulation {
     /// Runs the cluster until every client is answered and every live replica has applied every decided slot,
     /// or until the time limit; then checks the outcome.
     public func run() async -> SimulationReport {
-        for id in config.members {
-            nodes.append(Node(id: id, executor: executor))
+        for id in 0..<options.universe {
+            nodes.append(Node(id: NodeID(id), executor: executor))
         }
         for node in nodes {
             let i = node.id.value
@@ -178,6 +186,7 @@ public actor Simulation {
             queue.push(.windowOpens(i), at: window.start)
             if progress != nil { queue.push(.faultEnds, at: window.end) }
         }
+        if !changes.steps.isEmpty { queue.push(.reconfigure, at: options.reconfigureAt) }
         watchProgress()
 
         while !finished, let (time, item) = queue.pop() {
@@ -212,6 +221,8 @@ public actor Simulation {
                 syncCompleted(at: node.value)
             case .faultEnds:
                 watchProgress()
+            case .reconfigure:
+                await reconfigure()
             }
         }
         watchProgress()
@@ -227,7 +238,7 @@ public actor Simulation {
     /// Every client answered, every scheduled restart done, every live replica caught up, and every live node
     /// that lost its disk rejoined.
     var finished: Bool {
-        guard remaining == 0, pendingRestarts == 0 else { return false }
+        guard remaining == 0, pendingRestarts == 0, changes.done else { return false }
         for node in wiped where alive[node.value] { return false }
         for i in appliedEnd.indices where alive[i] {
             guard let end = appliedEnd[i], end >= checker.decidedEnd else { return false }

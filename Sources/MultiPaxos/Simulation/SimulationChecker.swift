@@ -33,10 +33,14 @@ struct SimulationChecker {
     /// Per node waiting to rejoin, the granted promises it received since it restarted: the reads of its fence.
     private var fenceReads: [Int: [(reader: NodeID, ballot: Ballot)]] = [:]
 
-    init(config: ClusterConfiguration, fullChecks: Bool) {
+    /// The changes of voters decided, by slot, and the configurations they make, replayed here with the
+    /// protocol's rules (Core/Voters.swift) from the decisions themselves rather than read from any node.
+    private var decidedChanges: [Slot: (base: UInt64, voters: NodeSet)] = [:]
+    private var voterHistory = VoterView()
+
+    init(config: ClusterConfiguration, nodes: Int, fullChecks: Bool) {
         self.config = config
         self.fullChecks = fullChecks
-        let nodes = config.members.count
         executedAt = Array(repeating: [:], count: nodes)
         highestPromise = Array(repeating: .initial, count: nodes)
         promisedBeforeWipe = Array(repeating: .initial, count: nodes)
@@ -52,7 +56,7 @@ struct SimulationChecker {
     /// A leader decided `value` in `slot` at `ballot`; returns whether the slot was decided for the first time.
     mutating func decided(_ slot: Slot, _ value: Value, by node: NodeID, at ballot: Ballot?) -> Bool {
         if fullChecks, let ballot {
-            if let problem = votes.decided(slot, value, at: ballot, quorum: config.quorum) {
+            if let problem = votes.decided(slot, value, at: ballot, voters: voters(at: slot)) {
                 violation("\(problem) (decided by \(node))")
             }
         }
@@ -67,6 +71,11 @@ struct SimulationChecker {
         }
         decided[slot] = value
         decidedEnd = max(decidedEnd, slot.next)
+        for c in value.commands {
+            guard let change = Reconfiguration.change(of: c) else { continue }
+            decidedChanges[slot] = change
+            replayChanges()
+        }
         return true
     }
 
@@ -118,11 +127,11 @@ struct SimulationChecker {
         case .promise(let p) where p.promised == p.ballot:
             votes.promised(by: node, p.ballot, p.scope)
         case .accept(let a):
-            if let problem = votes.proposed(a.value, in: a.slot, at: a.ballot, quorum: config.quorum, by: node) {
+            if let problem = votes.proposed(a.value, in: a.slot, at: a.ballot, phase1: phase1Voters(at: a.slot), by: node) {
                 violation(problem)
             }
         case .accepted(let a) where a.promised == a.ballot:
-            if let problem = votes.voted(by: node, in: a.slot, at: a.ballot, quorum: config.quorum, decided: decided[a.slot]) {
+            if let problem = votes.voted(by: node, in: a.slot, at: a.ballot, voters: voters(at: a.slot), decided: decided[a.slot]) {
                 violation(problem)
             }
         default:
@@ -134,8 +143,10 @@ struct SimulationChecker {
     /// disk has ever held a synced snapshot up to. A majority must hold every trimmed slot durably, or a crash
     /// of those that do could lose a decided value no acceptor remembers.
     mutating func trimmed(_ node: NodeID, below watermark: Slot, durable: [Slot]) {
-        let holders = config.members.filter { durable[$0.value] >= watermark }
-        guard holders.count < config.quorum else { return }
+        let holders = NodeSet(durable.indices.filter { durable[$0] >= watermark }.map { NodeID($0) })
+        // A majority of the voters of the slot below the watermark, or of the latest ones, that the leader counted.
+        let counted = [voters(at: Slot(max(0, watermark.index - 1))), voterHistory.latest(initial: config.memberSet)]
+        guard !counted.contains(where: { NodeSet.intersect(holders, $0.voters).count >= $0.quorum }) else { return }
         violation("trim: acceptor \(node) trimmed below \(watermark) while only {\(NodeSet(holders))} held a snapshot that far durably")
     }
 
@@ -199,11 +210,38 @@ struct SimulationChecker {
         }
     }
 
+    /// The voters that decide `slot`, as the decided changes make them.
+    func voters(at slot: Slot) -> VoterConfiguration {
+        voterHistory.configuration(at: slot, initial: config.memberSet)
+    }
+
+    /// The configurations whose majority a leader's Phase 1 may have used before proposing in `slot`: the
+    /// slot's own, and those next to it (one node apart, so their majorities overlap the slot's).
+    func phase1Voters(at slot: Slot) -> [VoterConfiguration] {
+        let own = voters(at: slot)
+        let all = voterHistory.history.isEmpty ? [own] : voterHistory.history
+        return all.filter { $0.number + 1 >= own.number && $0.number <= own.number + 1 }
+    }
+
+    /// Rebuilds the configurations from the decided changes, in slot order, by the protocol's rules.
+    private mutating func replayChanges() {
+        let view = VoterView()
+        for slot in decidedChanges.keys.sorted() {
+            let change = decidedChanges[slot]!
+            if case .changed(let next) = view.outcome(base: change.base, voters: change.voters, at: slot, initial: config.memberSet),
+               next.number > view.latest(initial: config.memberSet).number {
+                view.append(next, initial: config.memberSet)
+            }
+        }
+        voterHistory = view
+    }
+
     /// A node that lost its disk rejoined after a quorum promised `fence`; `record` is its new acceptor state.
     mutating func rejoined(_ node: NodeID, fence: Ballot, record: AcceptorRecord) {
         let i = node.value
         // Every quorum its former self could have been part of must include a node it read at the fence.
-        let needed = config.members.count - config.quorum + 1
+        let latest = voterHistory.latest(initial: config.memberSet)
+        let needed = latest.voters.count - latest.quorum + 1
         let read = NodeSet((fenceReads[i] ?? []).filter { $0.ballot >= fence }.map(\.reader))
         if fullChecks, read.count < needed {
             violation("amnesia: \(node) rejoined having read {\(read)} at its fence \(fence), fewer than the \(needed) other nodes it needs")
@@ -244,7 +282,7 @@ struct VoteLedger {
 
     /// `leader` proposed `value`; returns a failure if a majority had not promised its ballot for the slot, or
     /// if its ballot proposed another value there.
-    mutating func proposed(_ value: Value, in slot: Slot, at ballot: Ballot, quorum: Int, by leader: NodeID) -> String? {
+    mutating func proposed(_ value: Value, in slot: Slot, at ballot: Ballot, phase1: [VoterConfiguration], by leader: NodeID) -> String? {
         if let earlier = proposals[slot]?[ballot] {
             return earlier == value ? nil : "ballot: \(ballot) proposed \(earlier) and \(value) in \(slot)"
         }
@@ -253,7 +291,7 @@ struct VoteLedger {
             return "chosen: \(slot) had \(earlier.value) accepted by a majority at \(earlier.ballot), then \(leader) proposed \(value) at \(ballot)"
         }
         let granted = (promisers[ballot] ?? [:]).filter { $0.key.covers(slot) }.values.max { $0.count < $1.count } ?? NodeSet()
-        guard granted.count >= quorum else {
+        guard phase1.contains(where: { NodeSet.intersect(granted, $0.voters).count >= $0.quorum }) else {
             return "phase 1: \(leader) proposed \(value) in \(slot) at \(ballot), which only {\(granted)} had promised"
         }
         return nil
@@ -261,12 +299,13 @@ struct VoteLedger {
 
     /// `node` acknowledged accepting the proposal of `ballot` in `slot`; returns a failure if that makes a
     /// majority for a value other than the one already chosen or decided there.
-    mutating func voted(by node: NodeID, in slot: Slot, at ballot: Ballot, quorum: Int, decided: Value?) -> String? {
+    mutating func voted(by node: NodeID, in slot: Slot, at ballot: Ballot, voters deciding: VoterConfiguration,
+                        decided: Value?) -> String? {
         guard let value = proposals[slot]?[ballot] else { return nil }
         var set = voters[slot]?[ballot] ?? NodeSet()
         guard set.insert(node) else { return nil }
         voters[slot, default: [:]][ballot] = set
-        guard set.count == quorum else { return nil }
+        guard deciding.voters.contains(node), NodeSet.intersect(set, deciding.voters).count == deciding.quorum else { return nil }
         if let earlier = chosen[slot] {
             guard earlier.value != value else { return nil }
             return "chosen: \(slot) had \(earlier.value) accepted by a majority at \(earlier.ballot), then \(value) at \(ballot)"
@@ -280,9 +319,9 @@ struct VoteLedger {
 
     /// A leader decided `value` in `slot` at `ballot`: a majority must have accepted it there, and no other
     /// value may have been chosen in the slot.
-    func decided(_ slot: Slot, _ value: Value, at ballot: Ballot, quorum: Int) -> String? {
-        let set = voters[slot]?[ballot] ?? NodeSet()
-        if proposals[slot]?[ballot] != value || set.count < quorum {
+    func decided(_ slot: Slot, _ value: Value, at ballot: Ballot, voters deciding: VoterConfiguration) -> String? {
+        let set = NodeSet.intersect(voters[slot]?[ballot] ?? NodeSet(), deciding.voters)
+        if proposals[slot]?[ballot] != value || set.count < deciding.quorum {
             return "quorum: \(slot) decided as \(value) at \(ballot) with only {\(set)} having accepted it"
         }
         if let earlier = chosen[slot], earlier.value != value {

@@ -43,6 +43,8 @@ extension Simulation {
             report.transfers.handedOver += 1
         case .transferAbandoned:
             report.transfers.abandoned += 1
+        case .reconfigured:
+            break  // the checker follows the changes the log decides (SimulationChecker.decided)
         case .preempted, .leaderSuspected, .steppedDown, .welcomed:
             break
         }

@@ -102,7 +102,7 @@ extension Simulation {
 
     func restart(_ node: NodeID) async {
         let i = node.value
-        guard !alive[i] else { return }
+        guard !alive[i], !changes.decommissioned.contains(node) else { return }
         if config.flaws.contains(.acceptorForgetsOnRestart) { storages[i] = DurableState() }
         if wiped.contains(node) { checker.restartingWiped(node) }
         alive[i] = true
@@ -151,11 +151,11 @@ extension Simulation {
     func watchProgress(completed: Bool = false) {
         guard progress != nil else { return }
         var up = NodeSet()
-        for id in config.members
+        for id in watchedVoters
         where joinedNodes.contains(id) && alive[id.value] && pausedUntil[id.value] <= now && !wiped.contains(id) {
             up.insert(id)
         }
-        var reaches = Array(repeating: NodeSet(), count: config.members.count)
+        var reaches = Array(repeating: NodeSet(), count: options.universe)
         for a in up {
             reaches[a.value].insert(a)
             for b in up where a < b && !isCut(a, b) && !isCut(b, a) {
@@ -164,7 +164,7 @@ extension Simulation {
             }
         }
         var waiting = NodeSet()
-        for id in config.members where busyClients[id.value] > 0 { waiting.insert(id) }
+        for id in watchedVoters where busyClients[id.value] > 0 { waiting.insert(id) }
         if let failure = progress!.observe(now: now, up: up, reaches: reaches, waiting: waiting, completed: completed) {
             checker.violation(failure)
         }

@@ -78,6 +78,25 @@ public struct SimulationOptions: Sendable {
     /// Liveness during faults: while a majority of voting nodes is up and mutually connected and a client
     /// there waits, some request completes at least this often (checked with full checks, up to 12 nodes).
     public var stallBound: Microseconds = 3_000_000
+    /// Changes of voters to ask for, one after another (each adds a spare node or removes a member); nodes
+    /// numbered from `nodes` on are spares that join as non-voters at the start.
+    public var reconfigurations: [VoterChange] = []
+    /// When the first change of voters is asked for.
+    public var reconfigureAt: Microseconds = 500_000
+
+    /// Every node the run starts: the members and the spares the changes add.
+    public var universe: Int {
+        reconfigurations.reduce(nodes) { count, change in
+            if case .add(let n) = change { return max(count, n.value + 1) }
+            return count
+        }
+    }
+
+    /// Replaces `victim` with a new node, as an operator replaces a machine: adds node `nodes + spare`, then
+    /// removes `victim`.
+    public mutating func replace(_ victim: NodeID, spare: Int = 0) {
+        reconfigurations += [.add(NodeID(nodes + spare)), .remove(victim)]
+    }
 
     /// The defaults of `swift run multipaxos <seed>`.
     public init() {}
@@ -92,7 +111,7 @@ public struct SimulationOptions: Sendable {
     /// adds leadership transfers, drawn from the seed apart from the rest, so the plan is otherwise the same.
     public static func sweep(seed: UInt64, mode: Mode, nodes: Int, clients: Int, requestsPerClient: Int,
                              faultDuration: Microseconds = 3_000_000, schedule: FaultSchedule? = nil,
-                             transfers: Bool = false) -> SimulationOptions {
+                             transfers: Bool = false, reconfigure: Bool = false) -> SimulationOptions {
         var options = SimulationOptions()
         options.seed = seed
         options.mode = mode
@@ -116,6 +135,17 @@ public struct SimulationOptions: Sendable {
             var draws = SeededGenerator(seed: seed ^ 0x7A4E_5FE4_0000_0002)
             options.faults.addTransfers(&draws, nodes: nodes)
         }
+        if reconfigure, nodes > 1 {
+            // One or two members replaced (a spare added, then the member removed), from a time drawn apart from
+            // the rest, so the plan is otherwise the same.
+            var draws = SeededGenerator(seed: seed ^ 0x4EC0_F16E_0000_0003)
+            options.reconfigureAt = 200_000 + Microseconds(draws.upTo(UInt64(max(faultDuration, 400_000) - 200_000)))
+            let first = NodeID(Int(draws.upTo(UInt64(nodes - 1))))
+            options.replace(first)
+            if draws.upTo(1) == 1 {
+                options.replace(NodeID((first.value + 1 + Int(draws.upTo(UInt64(max(0, nodes - 2))))) % nodes), spare: 1)
+            }
+        }
         return options
     }
 
@@ -130,6 +160,9 @@ public struct SimulationOptions: Sendable {
         if retainedSlots != 1024 { text += ", \(retainedSlots) slots retained" }
         if batching != .off { text += ", \(batching)" }
         if reads != .log { text += ", reads by \(reads)" }
+        if !reconfigurations.isEmpty {
+            text += ", from \(formatSeconds(reconfigureAt)) s " + reconfigurations.map(\.description).joined(separator: ", then ")
+        }
         if faults.healAt > 0 || !faults.windows.isEmpty || !faults.nodeFaults.isEmpty { text += "; \(faults)" }
         return text
     }
@@ -149,6 +182,15 @@ public struct SimulationOptions: Sendable {
         if let t = crashLeaderAt, t < 0 { throw OptionsError("--crash-leader-at \(t) is negative") }
         if let problem = timing.problem { throw OptionsError(problem) }
         guard retainedSlots >= 0 else { throw OptionsError("retained slots \(retainedSlots) is negative") }
+        guard universe <= NodeSet.capacity else { throw OptionsError("\(universe) nodes with spares is more than 64") }
+        var voters = NodeSet((0..<nodes).map { NodeID($0) })
+        for change in reconfigurations {
+            let next = change.applied(to: voters)
+            guard next != voters, !next.isEmpty else {
+                throw OptionsError("change '\(change)' does nothing to voters {\(voters)} or leaves none")
+            }
+            voters = next
+        }
     }
 }
 

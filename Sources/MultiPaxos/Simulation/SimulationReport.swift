@@ -37,6 +37,8 @@ public struct SimulationReport: Sendable {
     }
     /// The run's leadership transfers.
     public var transfers = Transfers()
+    /// How many changes of voters the run put in force.
+    public var reconfigurations = 0
     /// Request latencies in simulated time, in completion order.
     public var latencies: [Microseconds] = []
     /// Nodes crashed during the run.
@@ -96,6 +98,10 @@ public struct SimulationReport: Sendable {
         if transfers.started > 0 {
             lines.append("  transfers            \(transfers.started) started, \(transfers.handedOver) handed over, "
                          + "\(transfers.abandoned) abandoned")
+        }
+        if reconfigurations > 0 {
+            lines.append("  voters changed       \(reconfigurations) of \(options.reconfigurations.count) times: "
+                         + options.reconfigurations.map(\.description).joined(separator: ", "))
         }
         if !crashedNodes.isEmpty { lines.append("  crashed              \(crashedNodes.map(\.description).joined(separator: " "))") }
         if rejoins > 0 { lines.append("  rejoined             \(rejoins) (disk wiped, fenced, voting again)") }
