@@ -186,4 +186,7 @@ struct Flaws: OptionSet, Sendable {
     static let readIndexSkipsConfirmation = Flaws(rawValue: 1 << 21)
     /// A replica answers a read as soon as the read index arrives, without waiting to have applied that far.
     static let replicaAnswersBeforeApplied = Flaws(rawValue: 1 << 22)
+    /// A stable leader keeps the ballot its Phase 1 won when the voters change, instead of running Phase 1 again
+    /// with the new voters: two changes later its promises need not overlap a majority of the voters.
+    static let phase1KeepsOldVoters = Flaws(rawValue: 1 << 24)
 }

@@ -297,8 +297,10 @@ public actor Leader: Role {
     /// The commands in flight go back to the queue (Phase 1 brings back any value they were accepted with, and
     /// a command decided twice runs once).
     func renewPhase1() -> [Effect] {
-        guard config.mode == .stableLeader, isActive || scouting,
-              view.latest(initial: config.memberSet).number > phase1Configuration else { return [] }
+        // A node the change removed keeps its ballot only to hand leadership over (its promises still cover the
+        // voters one change away); see onTick.
+        guard config.mode == .stableLeader, isActive || scouting, !config.flaws.contains(.phase1KeepsOldVoters),
+              view.latest(initial: config.memberSet).number > phase1Configuration, voters.contains(node) else { return [] }
         let pending = inFlight.keys.sorted().flatMap { inFlight[$0]!.value.commands }
         resign()
         queued.putBack(pending)

@@ -135,9 +135,9 @@ extension Leader {
             return stepDownForLostQuorum(heard: heard)
         }
         var effects = [heartbeatMessage] + transferTick()
-        if !voters.contains(node), view.applied >= view.latest(initial: config.memberSet).from, transfer == nil {
-            // This node was removed and the change is in force: hand leadership to a voter (another each time,
-            // should a transfer be abandoned) rather than leave the cluster a leader timeout without one.
+        if !voters.contains(node), transfer == nil {
+            // A change removed this node: hand leadership to a voter (another each time, should a transfer be
+            // abandoned) rather than leave the cluster a leader timeout without one.
             let candidates = Array(voters)
             effects += transferLeadership(TransferLeadership(target: candidates[Int(tick % UInt64(candidates.count))]))
         }

@@ -65,11 +65,15 @@ public actor LocalCluster {
     public nonisolated let configuration: ClusterConfiguration
     let router: Router
     let hub: EventHub
-    private let makeMachine: @Sendable () -> any StateMachine
-    private var storages: [DurableState]
+    let makeMachine: @Sendable () -> any StateMachine
+    var storages: [DurableState]
     private(set) var files: [FileStorage?]
     private var loops: [Task<Void, Never>?]
     private(set) var nodes: [Node?]
+    /// Every node this cluster started: the initial members and the nodes added since (removed ones too).
+    var known: NodeSet
+    /// Whether the cluster keeps its state in a storage directory.
+    let persistent: Bool
     private var issuedClients: Set<UInt64> = []
     private(set) var isShutDown = false
 
@@ -94,7 +98,9 @@ public actor LocalCluster {
         configuration.snapshotIntervalSlots = Self.snapshotIntervalSlots
         configuration.snapshotIntervalBytes = Self.snapshotIntervalBytes
         self.configuration = configuration
-        router = Router(nodes: count)
+        router = Router(nodes: NodeSet.capacity)
+        known = configuration.memberSet
+        persistent = storageDirectory != nil
         hub = EventHub(logger: logger)
         makeMachine = makeStateMachine
         if let directory = storageDirectory {
@@ -139,14 +145,14 @@ public actor LocalCluster {
                 if file.wasEmpty && existing { file.state.membership = .learner }
                 try file.persist(always: file.wasEmpty)  // new files record their provisioning; old ones their identity
             }
-            files = opened
-            storages = opened.map(\.state)
+            files = opened + Array(repeating: nil, count: NodeSet.capacity - count)
+            storages = opened.map(\.state) + (count..<NodeSet.capacity).map { _ in DurableState() }
         } else {
-            files = Array(repeating: nil, count: count)
-            storages = (0..<count).map { _ in DurableState() }
+            files = Array(repeating: nil, count: NodeSet.capacity)
+            storages = (0..<NodeSet.capacity).map { _ in DurableState() }
         }
-        loops = Array(repeating: nil, count: count)
-        nodes = Array(repeating: nil, count: count)
+        loops = Array(repeating: nil, count: NodeSet.capacity)
+        nodes = Array(repeating: nil, count: NodeSet.capacity)
         for id in configuration.members {
             let executor = QueueExecutor(label: "multipaxos.node\(id.value)", runsTasks: true)
             start(id, executor: executor, roles: bootstrapRoles(id, executor: executor))
@@ -154,9 +160,10 @@ public actor LocalCluster {
         await waitUntilFormed()
     }
 
-    /// The roles a node starts with (see `Initializer.bootstrapRoles`).
-    private func bootstrapRoles(_ id: NodeID, executor: QueueExecutor) -> [any Role] {
-        Initializer.bootstrapRoles(node: id, config: configuration, executor: executor, makeMachine: makeMachine,
+    /// The roles a node starts with (see `Initializer.bootstrapRoles`); a node added later asks `joining`'s
+    /// members to let it in.
+    func bootstrapRoles(_ id: NodeID, executor: QueueExecutor, joining: ClusterConfiguration? = nil) -> [any Role] {
+        Initializer.bootstrapRoles(node: id, config: joining ?? configuration, executor: executor, makeMachine: makeMachine,
                                    storage: storages[id.value], nonce: UInt64.random(in: 1...UInt64.max))
     }
 
@@ -175,7 +182,7 @@ public actor LocalCluster {
     /// What a node is in the cluster: a voting member, a learner (it lost its storage and has not finished
     /// rejoining, so it does not vote), or new (not yet joined).
     public func membership(of node: NodeID) async throws(ClusterError) -> Membership {
-        guard configuration.memberSet.contains(node) else { throw .unknownNode(node) }
+        guard known.contains(node) else { throw .unknownNode(node) }
         guard let running = nodes[node.value] else { return storages[node.value].membership }  // stopped: at rest
         let kinds = await running.installedKinds
         return kinds.contains(.acceptor) ? .member : kinds.contains(.replica) ? .learner : .new
@@ -222,7 +229,7 @@ public actor LocalCluster {
 
     /// Stops a node as a crash would: its loop and timers end, volatile state is gone, durable state stays.
     public func stop(_ node: NodeID) async throws(ClusterError) {
-        guard configuration.memberSet.contains(node) else { throw .unknownNode(node) }
+        guard known.contains(node) else { throw .unknownNode(node) }
         router.connect(node, nil)
         if let loop = loops[node.value] {
             loop.cancel()
@@ -240,7 +247,7 @@ public actor LocalCluster {
     /// running node changes nothing and returns its membership.
     @discardableResult
     public func restart(_ node: NodeID) async throws(ClusterError) -> Membership {
-        guard configuration.memberSet.contains(node) else { throw .unknownNode(node) }
+        guard known.contains(node) else { throw .unknownNode(node) }
         guard !isShutDown else { throw .shutDown }
         if loops[node.value] == nil {
             let executor = QueueExecutor(label: "multipaxos.node\(node.value)", runsTasks: true)
@@ -260,12 +267,12 @@ public actor LocalCluster {
     /// the cluster started has finished.
     public func shutdown() async {
         isShutDown = true
-        for id in configuration.members { try? await stop(id) }
+        for id in known { try? await stop(id) }
         router.close()
         hub.close()
     }
 
-    private func start(_ id: NodeID, executor: QueueExecutor, roles: [any Role]) {
+    func start(_ id: NodeID, executor: QueueExecutor, roles: [any Role]) {
         let node = Node(id: id, executor: executor)
         nodes[id.value] = node
         let inbox = NodeInbox()

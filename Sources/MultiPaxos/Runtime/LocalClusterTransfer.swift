@@ -38,7 +38,7 @@ extension LocalCluster {
     /// the target does not lead within `timeout` (ten leader timeouts by default). No command is lost either way:
     /// those that waited go to whoever leads.
     public func transferLeadership(to target: NodeID, timeout: Duration? = nil) async throws(TransferError) {
-        guard configuration.memberSet.contains(target) else { throw .unknownNode(target) }
+        guard known.contains(target) else { throw .unknownNode(target) }
         guard !isShutDown else { throw .shutDown }
         guard nodes[target.value] != nil else { throw .targetDown(target) }
         let membership = (try? await membership(of: target)) ?? .new

@@ -47,5 +47,7 @@ extension Mutant {
                .leaderSkipsQuorumCheck, schedule: .asymmetricLinks, faultDuration: 6_000_000, ciSeeds: 40),
         Mutant("transfer-without-phase-1", "a transfer target takes over without Phase 1 while the old leader assigns on",
                .transferWithoutPhase1, modes: [.stableLeader], requests: 40, transfers: true, ciSeeds: 60),
+        Mutant("phase-1-keeps-old-voters", "a stable leader keeps its ballot's promises when the voters change",
+               .phase1KeepsOldVoters, modes: [.stableLeader], requests: 40, reconfigure: true, ciSeeds: 60),
     ]
 }

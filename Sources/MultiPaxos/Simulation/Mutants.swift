@@ -27,11 +27,13 @@ public struct Mutant: Sendable, CustomStringConvertible {
     let transfers: Bool
     /// How the clients' gets are served (read-index bugs need them served by read index).
     let reads: ReadConsistency
+    /// Whether every seed of its sweep replaces members through the log.
+    let reconfigure: Bool
 
     init(_ name: String, _ summary: String, _ flaws: Flaws, modes: [Mode] = Mode.allCases,
          schedule: FaultSchedule? = nil, requests: Int = 20, slowDisks: Bool = false, nodes: Int = 5,
          faultDuration: Microseconds = 3_000_000, transfers: Bool = false, reads: ReadConsistency = .log,
-         clients: Int = 4, ciSeeds: UInt64) {
+         clients: Int = 4, reconfigure: Bool = false, ciSeeds: UInt64) {
         self.name = name
         self.summary = summary
         self.flaws = flaws
@@ -45,6 +47,7 @@ public struct Mutant: Sendable, CustomStringConvertible {
         self.transfers = transfers
         self.reads = reads
         self.clients = clients
+        self.reconfigure = reconfigure
     }
 
     public var description: String { name }
@@ -54,14 +57,14 @@ public struct Mutant: Sendable, CustomStringConvertible {
         Mutant(name, summary, flaws, modes: modes, schedule: schedule ?? self.schedule,
                requests: requests ?? requestsPerClient, slowDisks: slowDisks, nodes: nodes ?? self.nodes,
                faultDuration: faultDuration, transfers: transfers, reads: reads, clients: clients ?? self.clients,
-               ciSeeds: ciSeeds)
+               reconfigure: reconfigure, ciSeeds: ciSeeds)
     }
 
     /// The options of one seed of its sweep: the seed's own faults plus the mutant's family, with the bug in.
     public func options(seed: UInt64, mode: Mode) -> SimulationOptions {
         var options = SimulationOptions.sweep(seed: seed, mode: mode, nodes: nodes, clients: clients,
                                               requestsPerClient: requestsPerClient, faultDuration: faultDuration,
-                                              schedule: schedule, transfers: transfers)
+                                              schedule: schedule, transfers: transfers, reconfigure: reconfigure)
         options.flaws = flaws
         options.reads = reads
         if slowDisks { options.syncLatency = 5_000 + options.syncLatency * 10 }

@@ -1,0 +1,117 @@
+/// Changes of voters on a running `LocalCluster`, through the log (Core/Voters.swift): one node at a time, each
+/// a command a voter proposes as an operator's request, in force α slots after it is decided.
+extension LocalCluster {
+    /// The voters now, as the running voter that has applied the most sees them.
+    public func voters() async -> [NodeID] {
+        Array(await latestVoters()?.configuration.voters ?? configuration.memberSet)
+    }
+
+    /// Adds a node under a new id: it starts as a non-voter, joins by snapshot and catches up from its peers,
+    /// then a change through the log makes it a voter. Returns its id once the change is in force. Throws
+    /// `.invalidConfiguration` when 64 nodes were already started or the cluster keeps its state on disk (not
+    /// supported yet), and `.timeout` when the change is not in force within `timeout` (twenty leader timeouts
+    /// by default; it may still take effect later).
+    public func addNode(timeout: Duration? = nil) async throws(ClusterError) -> NodeID {
+        guard !isShutDown else { throw .shutDown }
+        guard !persistent else {
+            throw .invalidConfiguration("adding a node to a cluster with a storage directory is not supported yet")
+        }
+        guard let free = (0..<NodeSet.capacity).first(where: { !known.contains(NodeID($0)) }) else {
+            throw .invalidConfiguration("64 nodes were started already: no node id is free")
+        }
+        let id = NodeID(free)
+        let current = await voters()
+        var joining = ClusterConfiguration(members: current, mode: configuration.mode, timing: configuration.timing,
+                                           catchUpBatch: configuration.catchUpBatch)
+        joining.batching = configuration.batching
+        joining.reads = configuration.reads
+        joining.retainedSlots = configuration.retainedSlots
+        joining.snapshotIntervalSlots = configuration.snapshotIntervalSlots
+        joining.snapshotIntervalBytes = configuration.snapshotIntervalBytes
+        known.insert(id)
+        let executor = QueueExecutor(label: "multipaxos.node\(id.value)", runsTasks: true)
+        start(id, executor: executor, roles: bootstrapRoles(id, executor: executor, joining: joining))
+        try await change(to: { $0.inserting(id) }, timeout: timeout)
+        return id
+    }
+
+    /// Removes a voter: a change through the log stops it voting; once the change is in force (and, if it led,
+    /// it has handed leadership to a voter) the node is stopped for good. Throws `.unknownNode` for a node that
+    /// is not a voter and `.invalidConfiguration` for the last one.
+    public func removeNode(_ node: NodeID, timeout: Duration? = nil) async throws(ClusterError) {
+        guard !isShutDown else { throw .shutDown }
+        guard await voters().contains(node) else { throw .unknownNode(node) }
+        guard await voters().count > 1 else { throw .invalidConfiguration("node \(node) is the last voter") }
+        try await change(to: { $0.removing(node) }, timeout: timeout)
+        let clock = ContinuousClock()
+        let deadline = clock.now + .microseconds(4 * configuration.timing.leaderTimeout)
+        while await leader() == node, clock.now < deadline { try? await Task.sleep(for: .milliseconds(2)) }
+        try await stop(node)
+    }
+
+    /// Replaces a voter with a new node, as an operator replaces a machine (one whose disk was lost, say): adds
+    /// a node, then removes `node`. Returns the new node's id.
+    public func replaceNode(_ node: NodeID, timeout: Duration? = nil) async throws(ClusterError) -> NodeID {
+        guard await voters().contains(node) else { throw .unknownNode(node) }
+        let added = try await addNode(timeout: timeout)
+        try await removeNode(node, timeout: timeout)
+        return added
+    }
+
+    /// The running voter that has applied the most, with its latest configuration and applied point.
+    private func latestVoters() async -> (node: NodeID, configuration: VoterConfiguration, applied: Slot)? {
+        var best: (node: NodeID, configuration: VoterConfiguration, applied: Slot)?
+        for id in known {
+            // The view belongs to the node's executor: it is read there.
+            guard let node = nodes[id.value] else { continue }
+            let seen = await node.voterView(initial: configuration.memberSet)
+            guard seen.configuration.voters.contains(id) else { continue }
+            if best.map({ seen.applied > $0.applied }) ?? true { best = (id, seen.configuration, seen.applied) }
+        }
+        return best
+    }
+
+    /// Asks a running voter, every half second, for the voters `target` makes of the latest ones, until that
+    /// configuration is in force there.
+    private func change(to target: (NodeSet) -> NodeSet, timeout: Duration?) async throws(ClusterError) {
+        let limit = timeout ?? .microseconds(20 * configuration.timing.leaderTimeout)
+        let clock = ContinuousClock()
+        let deadline = clock.now + limit
+        var wanted: NodeSet?
+        var askedAt: ContinuousClock.Instant?
+        while true {
+            if isShutDown { throw .shutDown }
+            if let (node, latest, applied) = await latestVoters() {
+                let goal = wanted ?? target(latest.voters)
+                wanted = goal
+                if latest.voters == goal, applied >= latest.from { return }
+                if latest.voters != goal, askedAt.map({ clock.now - $0 >= .milliseconds(500) }) ?? true {
+                    askedAt = clock.now
+                    let command = Reconfiguration.command(base: latest.number, voters: goal, nonce: UInt64.random(in: 1...UInt64.max))
+                    router.deliver(.message(.request(Request(command: command)), from: node), to: node)
+                }
+            }
+            if clock.now >= deadline { throw .timeout(after: limit) }
+            try? await Task.sleep(for: .milliseconds(2))
+        }
+    }
+}
+
+extension NodeSet {
+    /// The set with `node` added.
+    func inserting(_ node: NodeID) -> NodeSet { var s = self; s.insert(node); return s }
+    /// The set without `node`.
+    func removing(_ node: NodeID) -> NodeSet { var s = self; s.remove(node); return s }
+}
+
+extension Node {
+    /// The latest voter configuration this node's replica applied and how far it applied, read on the node's
+    /// executor (nil fields fall back to the cluster's initial members).
+    func voterView(initial: NodeSet) -> (configuration: VoterConfiguration, applied: Slot) {
+        guard let replica else {
+            return (VoterConfiguration(number: 0, from: .zero, voters: NodeSet()), .zero)
+        }
+        let view = replica.storage.voters
+        return (view.latest(initial: initial), view.applied)
+    }
+}

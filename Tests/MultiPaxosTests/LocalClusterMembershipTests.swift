@@ -1,0 +1,73 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import MultiPaxos
+
+/// `LocalCluster.addNode()`, `removeNode(_:)` and `replaceNode(_:)`: members change through the log under load,
+/// every node that remains agrees, no command is lost or run twice; bad requests get typed errors.
+extension LocalClusterTests {
+    @Test func replacingEveryInitialMemberUnderLoadLosesNoCommand() async throws {
+        let cluster = try await LocalCluster(nodes: 3)
+        let recorder = Recorder()
+        let replaced = Mutex<[(NodeID, NodeID)]>([])
+        let failures = Mutex<[String]>([])
+        let completed = try await load(cluster, perTask: 40, recorder: recorder) {
+            while recorder.history.withLock({ $0.events.count }) < 200 { try? await Task.sleep(for: .milliseconds(1)) }
+            // The leader first (it hands over when its removal is in force), then the others.
+            var order = [NodeID(0), NodeID(1), NodeID(2)]
+            if let leader = await cluster.leader() { order = [leader] + order.filter { $0 != leader } }
+            for old in order {
+                do throws(ClusterError) {
+                    let new = try await cluster.replaceNode(old, timeout: .seconds(30))
+                    replaced.withLock { $0.append((old, new)) }
+                } catch {
+                    failures.withLock { $0.append("\(old): \(error)") }
+                }
+            }
+        }
+        let moves = replaced.withLock { $0 }
+        #expect(moves.count == 3, "replaced \(moves); failures: \(failures.withLock { $0 })")
+        let voters = await cluster.voters()
+        #expect(Set(voters) == Set(moves.map(\.1)) && voters.count == 3, "\(voters)")
+        #expect(completed == 2000)
+        #expect(Linearizability.check(recorder.history.withLock { $0 }).isLinearizable)
+        // Every append landed exactly once, read through the new voters.
+        let check = await cluster.makeClient(giveUpAfter: .seconds(60))
+        var tokens: [Substring] = []
+        for k in 0..<10 {
+            guard case .value(let shared?) = try await check.run(.get("shared\(k)")) else { Issue.record("no value"); return }
+            tokens += shared.split(separator: ";")
+        }
+        #expect(tokens.count == 500 && Set(tokens).count == 500)
+        // The removed nodes are stopped; a new one leads.
+        #expect(Set(await cluster.runningNodes) == Set(voters))
+        #expect(await cluster.leader().map(voters.contains) == true)
+        await cluster.shutdown()
+    }
+
+    @Test func aMembershipChangeThatCannotHappenGetsATypedError() async throws {
+        let cluster = try await LocalCluster(nodes: 1)
+        await #expect(throws: ClusterError.unknownNode(NodeID(7))) { try await cluster.removeNode(NodeID(7)) }
+        await #expect(throws: ClusterError.invalidConfiguration("node n0 is the last voter")) {
+            try await cluster.removeNode(NodeID(0))
+        }
+        // A single node grows to two, then shrinks back to the new one.
+        let added = try await cluster.addNode(timeout: .seconds(30))
+        #expect(Set(await cluster.voters()) == [NodeID(0), added])
+        try await cluster.removeNode(NodeID(0), timeout: .seconds(30))
+        #expect(await cluster.voters() == [added])
+        let client = await cluster.makeClient(giveUpAfter: .seconds(30))
+        _ = try await client.run(.put("after", "change"))
+        #expect(try await client.run(.get("after")) == .value("change"))
+        await cluster.shutdown()
+        await #expect(throws: ClusterError.shutDown) { _ = try await cluster.addNode() }
+
+        let directory = NSTemporaryDirectory() + "multipaxos-membership-\(UInt64.random(in: 1...UInt64.max))"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let onDisk = try await LocalCluster(nodes: 3, storageDirectory: directory)
+        await #expect(throws: ClusterError.invalidConfiguration("adding a node to a cluster with a storage directory is not supported yet")) {
+            _ = try await onDisk.addNode()
+        }
+        await onDisk.shutdown()
+    }
+}
