@@ -11,12 +11,12 @@ extension ClientSessionTests {
         bytes.withUnsafeBytes { s.received($0) }
         let next = s.nextCall()
         let first = try #require(next)
-        #expect(first == .transfer(RequestKey(client: ClientID(7), request: RequestNumber(1)), to: NodeID(2)))
+        #expect(first == .admin(RequestKey(client: ClientID(7), request: RequestNumber(1)), .transfer(to: NodeID(2))))
         #expect(s.nextCall() == nil, "the PING waits for the transfer's answer")
         s.complete(first.key, .result([]))
         let after = s.nextCall()
         let second = try #require(after)
-        #expect(second == .transfer(RequestKey(client: ClientID(7), request: RequestNumber(2)), to: NodeID(1)))
+        #expect(second == .admin(RequestKey(client: ClientID(7), request: RequestNumber(2)), .transfer(to: NodeID(1))))
         s.complete(second.key, .unavailable("ERR mpx.transfer: no leader is known yet"))
         #expect(s.nextCall() == nil)  // writes the answer
         var parser = RESPReplyParser()

@@ -76,6 +76,37 @@ import Testing
         #expect(throws: WireError.self) { try WireCodec.decode(bad) }
     }
 
+    @Test func initialVotersAreRecordedWithTheIdentityAndAnotherSetIsRefused() throws {
+        let members = ["a:1", "b:2", "c:3", "d:4"]
+        let spare = ClusterIdentity(clusterID: "x", members: members, node: n(3), mode: .stableLeader,
+                                    initialVoters: NodeSet([n(0), n(1), n(2)]))
+        let state = DurableState()
+        state.identity = spare
+        #expect(state.encodedIdentity().first == 11 && state.encoded().first == 12)
+        #expect(try DurableState.decode(state.encoded()).identity == spare)
+        let restored = DurableState()
+        try restored.absorb(state.encodedIdentity())
+        #expect(restored.identity == spare)
+        // Every member voting is the same as naming none, and keeps the older encodings.
+        let all = ClusterIdentity(clusterID: "x", members: members, node: n(3), mode: .stableLeader,
+                                  initialVoters: NodeSet((0..<4).map(n)))
+        #expect(all == ClusterIdentity(clusterID: "x", members: members, node: n(3), mode: .stableLeader))
+        state.identity = all
+        #expect(state.encodedIdentity().first == 5 && state.encoded().first == 9)
+        #expect(spare != all && spare.description.hasSuffix("initial voters {n0,n1,n2}"))
+        let base = ["--id", "0", "--peers", "127.0.0.1:1,127.0.0.1:2", "--client", "127.0.0.1:3", "--in-memory"]
+        #expect(try ServeOptions.parse(base + ["--voters", "n1"])?.configuration.voters == NodeSet([n(1)]))
+        for (voters, fragment) in [("0,5", "'5' is not an index into --peers (0...1)"), ("1,1", "names 1 twice"),
+                                   ("", "'' is not an index")] {
+            do {
+                _ = try ServeOptions.parse(base + ["--voters", voters])
+                Issue.record("--voters \(voters) was accepted")
+            } catch {
+                #expect(error.message.contains(fragment), "\(error.message)")
+            }
+        }
+    }
+
     @Test func aReplicaAppliesAChangeAndAnswersTheNodeThatAskedIt() async throws {
         let storage = DurableState()
         let replica = try Replica(node: n(0), config: config(3), executor: testExecutor, machine: KeyValueStore(),

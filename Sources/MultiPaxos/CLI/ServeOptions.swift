@@ -32,6 +32,9 @@ public struct ServeOptions: Sendable {
                                           identity, and another --peers, --id, --mode or --cluster-id is refused
           --cluster-id NAME               the cluster's name (default multipaxos); peers of another are refused
           --mode stable-leader|per-slot   (default stable-leader)
+          --voters I,J,...                the members that vote when the cluster begins (default: all); the
+                                          others join as spares, added later with MPX.ADDVOTER (recorded in
+                                          --data: another --voters is refused)
           --rejoin                        this node's data was lost: rejoin as a learner before voting again
           --in-memory                     no data directory (benchmarks only): a restarted node has forgotten
                                           its votes and must be started with --rejoin
@@ -62,6 +65,7 @@ public struct ServeOptions: Sendable {
     /// Parses the arguments after `serve`; nil for `--help`. Throws a one-line error naming the bad value.
     public static func parse(_ args: [String]) throws(OptionsError) -> ServeOptions? {
         var id: Int?
+        var votersText: String?
         var peers: [PeerAddress]?
         var client: PeerAddress?
         var data: String?
@@ -106,6 +110,7 @@ public struct ServeOptions: Sendable {
                 guard let mode = Mode(rawValue: text) else { throw OptionsError("--mode '\(text)' is not stable-leader or per-slot") }
                 rest.mode = mode
             case "--rejoin": rest.rejoin = true
+            case "--voters": votersText = try cursor.value(arg)
             case "--in-memory": inMemory = true
             case "--reads": rest.reads = try cursor.reads(arg)
             case "--batch": rest.batching.maxCommands = try cursor.integer(arg, 1...65_536)
@@ -136,6 +141,17 @@ public struct ServeOptions: Sendable {
         guard data != nil || inMemory else { throw OptionsError("missing --data (or --in-memory, for benchmarks)") }
         guard data == nil || !inMemory else { throw OptionsError("--data and --in-memory exclude each other") }
         guard id < peers.count else { throw OptionsError("--id \(id) is not an index into --peers (\(peers.count) members)") }
+        if let votersText {
+            var voters = NodeSet()
+            for part in votersText.split(separator: ",", omittingEmptySubsequences: false) {
+                let digits = part.hasPrefix("n") ? part.dropFirst() : part
+                guard digits.count <= 2, let value = Int(digits), (0..<peers.count).contains(value) else {
+                    throw OptionsError("--voters '\(votersText)': '\(part)' is not an index into --peers (0...\(peers.count - 1))")
+                }
+                guard voters.insert(NodeID(value)) else { throw OptionsError("--voters '\(votersText)' names \(part) twice") }
+            }
+            rest.voters = voters
+        }
         guard rest.timing.leaderTimeout > rest.timing.heartbeatInterval else {
             throw OptionsError("--leader-timeout-ms must exceed --heartbeat-ms")
         }

@@ -89,7 +89,9 @@ public final class DurableState: @unchecked Sendable {
     public func encoded() -> [UInt8] {
         var w = ByteWriter()
         if let identity {
-            w.byte(9)  // encoding: the whole state with its identity (6 had no voters in the snapshot)
+            // encoding: the whole state with its identity (6 had no voters in the snapshot; 12 when the identity
+            // names initial voters)
+            w.byte(identity.initialVoters == nil ? 9 : 12)
             identity.write(&w)
         } else {
             w.byte(8)  // encoding: the whole state (1 had no membership epoch in the snapshot, 2 no voters)
@@ -103,7 +105,7 @@ public final class DurableState: @unchecked Sendable {
     public func encodedIdentity() -> [UInt8] {
         precondition(identity != nil, "no identity to encode")
         var w = ByteWriter()
-        w.byte(5)  // encoding: the identity only
+        w.byte(identity?.initialVoters == nil ? 5 : 11)  // encoding: the identity only (11: with initial voters)
         identity?.write(&w)
         return w.bytes
     }
@@ -186,7 +188,7 @@ public final class DurableState: @unchecked Sendable {
     public static func decode(_ bytes: [UInt8]) throws(ByteDecodingError) -> DurableState {
         let state = DurableState()
         try state.absorb(bytes)
-        guard bytes.first.map({ [1, 2, 6, 8, 9].contains($0) }) == true else {
+        guard bytes.first.map({ [1, 2, 6, 8, 9, 12].contains($0) }) == true else {
             throw ByteDecodingError("durable state record of kind \(bytes.first ?? 0) is not a whole state")
         }
         return state
@@ -203,13 +205,13 @@ public final class DurableState: @unchecked Sendable {
             var snapshot: Snapshot??
             var identity: ClusterIdentity?
             switch version {
-            case 1, 2, 6, 8, 9:
-                if version == 6 || version == 9 { identity = try ClusterIdentity.read(&r) }
+            case 1, 2, 6, 8, 9, 12:
+                if [6, 9, 12].contains(version) { identity = try ClusterIdentity.read(&r, withVoters: version == 12) }
                 core = try Self.readCore(&r)
                 snapshot = .some(try Self.readSnapshot(&r, withEpoch: version >= 2, withVoters: version >= 8))
             case 3: core = try Self.readCore(&r)
             case 4, 10: snapshot = .some(try Self.readSnapshot(&r, withEpoch: true, withVoters: version == 10))
-            case 5: identity = try ClusterIdentity.read(&r)
+            case 5, 11: identity = try ClusterIdentity.read(&r, withVoters: version == 11)
             case 7: core = try Self.readCoreDelta(&r, onto: acceptor)
             default: throw ByteDecodingError("durable state encoding version \(version) is not supported")
             }

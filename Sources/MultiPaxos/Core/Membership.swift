@@ -51,19 +51,26 @@ public struct ClusterIdentity: Equatable, Sendable, CustomStringConvertible {
     public let node: NodeID
     /// The Phase-1 mode.
     public let mode: Mode
+    /// The members that voted when the cluster began, when not all of them (the others joined as spares, to be
+    /// added through the log); nil: every member. Later changes are in the log, not here.
+    public let initialVoters: NodeSet?
 
-    /// Makes an identity; `node` must be one of the members.
-    public init(clusterID: String, members: [String], node: NodeID, mode: Mode) {
+    /// Makes an identity; `node` must be one of the members, and `initialVoters` (if any) some of them.
+    public init(clusterID: String, members: [String], node: NodeID, mode: Mode, initialVoters: NodeSet? = nil) {
         precondition(node.value < members.count, "node \(node) is not one of \(members.count) members")
+        precondition(initialVoters.map { !$0.isEmpty && $0.allSatisfy { $0.value < members.count } } ?? true,
+                     "initial voters \(initialVoters.map(\.description) ?? "") are not among \(members.count) members")
         self.clusterID = clusterID
         self.members = members
         self.node = node
         self.mode = mode
+        self.initialVoters = initialVoters == NodeSet((0..<members.count).map { NodeID($0) }) ? nil : initialVoters
     }
 
     public var description: String {
         let count = members.count == 1 ? "1 member" : "\(members.count) members"
-        return "node \(node) of cluster '\(clusterID)' with \(count) (\(members.joined(separator: ","))), \(mode.rawValue)"
+        let voters = initialVoters.map { ", initial voters {\($0)}" } ?? ""
+        return "node \(node) of cluster '\(clusterID)' with \(count) (\(members.joined(separator: ","))), \(mode.rawValue)\(voters)"
     }
 
     func write(_ w: inout ByteWriter) {
@@ -72,9 +79,10 @@ public struct ClusterIdentity: Equatable, Sendable, CustomStringConvertible {
         for member in members { w.string(member) }
         w.uint32(UInt32(node.value))
         w.string(mode.rawValue)
+        if let initialVoters { w.uint64(initialVoters.bits) }  // only in the encodings that carry it (11, 12)
     }
 
-    static func read(_ r: inout ByteReader) throws -> ClusterIdentity {
+    static func read(_ r: inout ByteReader, withVoters: Bool = false) throws -> ClusterIdentity {
         let cluster = try r.string()
         let count = Int(try r.uint32())
         guard (1...NodeSet.capacity).contains(count) else { throw ByteDecodingError("member count \(count) is not in 1...64") }
@@ -84,6 +92,15 @@ public struct ClusterIdentity: Equatable, Sendable, CustomStringConvertible {
         guard node < count else { throw ByteDecodingError("node id \(node) is not one of \(count) members") }
         let modeName = try r.string()
         guard let mode = Mode(rawValue: modeName) else { throw ByteDecodingError("mode '\(modeName)' is unknown") }
-        return ClusterIdentity(clusterID: cluster, members: members, node: NodeID(node), mode: mode)
+        var voters: NodeSet?
+        if withVoters {
+            let at = r.offset
+            let bits = try r.uint64()
+            guard bits != 0, bits >> UInt64(count) == 0 || count == NodeSet.capacity else {
+                throw ByteDecodingError("initial voters \(String(bits, radix: 2)) at offset \(at) are not among \(count) members")
+            }
+            voters = NodeSet(bits: bits)
+        }
+        return ClusterIdentity(clusterID: cluster, members: members, node: NodeID(node), mode: mode, initialVoters: voters)
     }
 }

@@ -28,8 +28,9 @@ struct ClientSession {
     private enum Owed {
         case ready(RESPValue)
         case call(Command, Rendering, sent: Bool, arrived: ContinuousClock.Instant)
-        /// `MPX.TRANSFER`: answered `+OK` once `target` leads, or with the error the node names.
-        case transfer(RequestKey, to: NodeID, sent: Bool)
+        /// An admin command (`MPX.TRANSFER`, `MPX.VOTERS`, `MPX.ADDVOTER`, `MPX.REMOVEVOTER`): answered once the
+        /// node has done it (`+OK`, or the text it returns), or with the error the node names.
+        case admin(RequestKey, AdminRequest, sent: Bool)
         case close(RESPValue)
     }
     /// How a command's result becomes a reply.
@@ -105,15 +106,15 @@ struct ClientSession {
             case .authenticate, .quit, .setProtocol(_, _, .some): break
             case .setProtocol(_, _, nil): return owed.append(.ready(RESPCommands.helloNeedsAuthentication))
             // Unknown commands and wrong arities are refused before authentication is checked, as in Redis.
-            case .reply(.error(let message)) where submit == nil && RemoteProtocol.transfer(args) == nil:
+            case .reply(.error(let message)) where submit == nil && RemoteProtocol.admin(args) == nil:
                 return owed.append(.ready(.error(message)))
             default: return owed.append(.ready(RESPCommands.noAuthentication))
             }
         }
-        if let transfer = RemoteProtocol.transfer(args) {
-            switch transfer {
-            case .success(let target):
-                owed.append(.transfer(RequestKey(client: client, request: RequestNumber(nextRequest)), to: target, sent: false))
+        if let admin = RemoteProtocol.admin(args) {
+            switch admin {
+            case .success(let request):
+                owed.append(.admin(RequestKey(client: client, request: RequestNumber(nextRequest)), request, sent: false))
                 nextRequest += 1
             case .failure(let error): owed.append(.ready(.error(error.message)))
             }
@@ -184,10 +185,10 @@ struct ClientSession {
                 guard !sent else { return nil }
                 owed[owedStart] = .call(command, rendering, sent: true, arrived: arrived)
                 return .command(command)
-            case .transfer(let key, let target, let sent):
+            case .admin(let key, let request, let sent):
                 guard !sent else { return nil }
-                owed[owedStart] = .transfer(key, to: target, sent: true)
-                return .transfer(key, to: target)
+                owed[owedStart] = .admin(key, request, sent: true)
+                return .admin(key, request)
             }
         }
         owed.removeAll(keepingCapacity: true)
@@ -197,9 +198,9 @@ struct ClientSession {
 
     /// The node's answer to the command in flight.
     mutating func complete(_ key: RequestKey, _ outcome: CallOutcome) {
-        if owedStart < owed.count, case .transfer(key, _, true) = owed[owedStart] {
+        if owedStart < owed.count, case .admin(key, _, true) = owed[owedStart] {
             switch outcome {
-            case .result: owed[owedStart] = .ready(.ok)
+            case .result(let text): owed[owedStart] = .ready(text.isEmpty ? .ok : .bulkString(text))
             case .unavailable(let message): owed[owedStart] = .ready(.error(message))
             }
             return
@@ -245,22 +246,56 @@ enum RemoteProtocol {
     }
 }
 
+/// An operator's request to a served node, beside the key-value commands.
+enum AdminRequest: Equatable, Sendable {
+    /// `MPX.TRANSFER <node>`: hand leadership to a voter (`2` or `n2`).
+    case transfer(to: NodeID)
+    /// `MPX.VOTERS`: the voters as this node applied them.
+    case voters
+    /// `MPX.ADDVOTER <node>`: make a member (a spare that joined) a voter, through the log.
+    case addVoter(NodeID)
+    /// `MPX.REMOVEVOTER <node>`: stop a voter voting, through the log.
+    case removeVoter(NodeID)
+
+    /// The command's name, as clients spell it.
+    var name: String {
+        switch self {
+        case .transfer: "mpx.transfer"
+        case .voters: "mpx.voters"
+        case .addVoter: "mpx.addvoter"
+        case .removeVoter: "mpx.removevoter"
+        }
+    }
+}
+
 extension RemoteProtocol {
     /// The admin command's name: `MPX.TRANSFER <node>` hands leadership to a member (`2` or `n2`).
     static let transfer = "MPX.TRANSFER"
 
-    /// The node a `MPX.TRANSFER` request names, or an error text; nil for any other request. The node is checked
-    /// to be an id (below 64) here, and a member by the node that runs it.
-    static func transfer(_ args: [[UInt8]]) -> Result<NodeID, RemoteProtocolError>? {
-        guard let name = args.first, name.count == transfer.utf8.count,
-              String(decoding: name, as: UTF8.self).uppercased() == transfer else { return nil }
-        guard args.count == 2 else { return .failure(RemoteProtocolError("ERR wrong number of arguments for 'mpx.transfer' command")) }
+    /// The admin request `args` make, or an error text; nil for any other request. A node is checked to be an
+    /// id (below 64) here, and a member or voter by the node that runs it.
+    static func admin(_ args: [[UInt8]]) -> Result<AdminRequest, RemoteProtocolError>? {
+        guard let first = args.first, first.count <= 16 else { return nil }
+        let name = String(decoding: first, as: UTF8.self).lowercased()
+        let make: ((NodeID) -> AdminRequest)?
+        switch name {
+        case "mpx.transfer": make = { .transfer(to: $0) }
+        case "mpx.addvoter": make = { .addVoter($0) }
+        case "mpx.removevoter": make = { .removeVoter($0) }
+        case "mpx.voters":
+            guard args.count == 1 else { return .failure(RemoteProtocolError("ERR wrong number of arguments for 'mpx.voters' command")) }
+            return .success(.voters)
+        default: return nil
+        }
+        guard let make, args.count == 2 else {
+            return .failure(RemoteProtocolError("ERR wrong number of arguments for '\(name)' command"))
+        }
         let text = String(decoding: args[1].prefix(64), as: UTF8.self)
         let digits = text.hasPrefix("n") || text.hasPrefix("N") ? text.dropFirst() : Substring(text)
         guard digits.count <= 2, digits.allSatisfy(\.isASCII), let value = Int(digits), (0..<NodeSet.capacity).contains(value) else {
-            return .failure(RemoteProtocolError("ERR mpx.transfer: '\(text)' is not a node id (0...63, or n0...n63)"))
+            return .failure(RemoteProtocolError("ERR \(name): '\(text)' is not a node id (0...63, or n0...n63)"))
         }
-        return .success(NodeID(value))
+        return .success(make(NodeID(value)))
     }
 }
 
@@ -268,14 +303,14 @@ extension RemoteProtocol {
 enum SessionCall: Equatable, Sendable {
     /// Run a command through the log.
     case command(Command)
-    /// Hand leadership to a member (`MPX.TRANSFER`); `key` names the answer.
-    case transfer(RequestKey, to: NodeID)
+    /// An admin request (`MPX.TRANSFER`, `MPX.VOTERS`, ...); `key` names the answer.
+    case admin(RequestKey, AdminRequest)
 
     /// The key the node's answer carries.
     var key: RequestKey {
         switch self {
         case .command(let c): c.key
-        case .transfer(let key, _): key
+        case .admin(let key, _): key
         }
     }
 

@@ -5,8 +5,8 @@ enum ServerInput: Sendable {
     case message(Message, from: NodeID)
     /// A client's command, to run once through the log and answer on `connection`.
     case call(connection: UInt64, Command)
-    /// A client asked (`MPX.TRANSFER`) that leadership go to `target`; the answer carries `key`.
-    case transfer(connection: UInt64, key: RequestKey, target: NodeID)
+    /// A client's admin request (`MPX.TRANSFER`, `MPX.VOTERS`, ...); the answer carries `key`.
+    case admin(connection: UInt64, key: RequestKey, request: AdminRequest)
     /// A client connection closed: forget what it was waiting for.
     case gone(connection: UInt64)
     /// A timer a role set.

@@ -40,6 +40,9 @@ public struct ServeConfiguration: Sendable {
     public var flaw: ServeFlaw?
     /// Where to serve Prometheus metrics over HTTP (`GET /metrics`); nil: no metrics listener.
     public var metrics: PeerAddress?
+    /// The members that vote when the cluster begins (`--voters`); the others join as spares, to be added
+    /// through the log (`MPX.ADDVOTER`). Nil: every member of `peers`.
+    public var voters: NodeSet?
 
     /// Makes a configuration for node `id` of `peers`, serving clients on `client`.
     public init(id: NodeID, peers: [PeerAddress], client: PeerAddress) {

@@ -49,7 +49,7 @@ public final class ServedNode: Sendable {
             throw .protectedMode("peer \(open) is not a loopback address and no cluster key is set: "
                                  + "give --cluster-key-file FILE (multipaxos keygen FILE makes one), or --no-peer-auth")
         }
-        let members = configuration.peers.indices.map(NodeID.init)
+        let members = configuration.voters.map(Array.init) ?? configuration.peers.indices.map(NodeID.init)
         var cluster = ClusterConfiguration(members: members, mode: configuration.mode, timing: configuration.timing)
         cluster.batching = configuration.batching
         cluster.reads = configuration.reads
@@ -62,7 +62,8 @@ public final class ServedNode: Sendable {
                 let file = try FileStorage(path: "\(directory)/node.log")
                 try file.claim(ClusterIdentity(clusterID: configuration.clusterID,
                                                members: configuration.peers.map(\.description),
-                                               node: configuration.id, mode: configuration.mode))
+                                               node: configuration.id, mode: configuration.mode,
+                                               initialVoters: configuration.voters))
                 if file.wasEmpty && configuration.rejoin { file.state.membership = .learner }
                 try file.persist(always: file.wasEmpty)
                 storage = file
@@ -113,6 +114,7 @@ public final class ServedNode: Sendable {
         log("node \(me) starting as \(state.membership) in \(configuration.mode.rawValue) mode, \(cluster.members.count) members")
         var calls = CallTable()
         var transferWaits = TransferWaits()
+        var voterWaits = VoterChangeWaits()
         // The loop prefers the node's executor: it runs on the node's queue beside the roles, so delivering a
         // batch costs no thread hand-off (each one costs tens of microseconds; see Docs/Benchmarks.md).
         let result: ServeError? = await withTaskExecutorPreference(executor) { await withDiscardingTaskGroup { timers in
@@ -143,14 +145,20 @@ public final class ServedNode: Sendable {
                             }
                             calls.register(command, connection: connection, deadline: .now + configuration.clientTimeout)
                             inputs.append(.message(.request(Request(command: command)), from: me))
-                        case .transfer(let connection, let key, let target):
+                        case .admin(let connection, let key, .transfer(let target)):
                             if let ask = await startTransfer(connection, key: key, target: target, node: node,
                                                              waits: &transferWaits) {
+                                inputs.append(ask)
+                            }
+                        case .admin(let connection, let key, let request):
+                            if let ask = await startVoterChange(connection, key: key, request: request, node: node,
+                                                                waits: &voterWaits) {
                                 inputs.append(ask)
                             }
                         case .gone(let connection):
                             calls.forget(connection: connection)
                             transferWaits.forget(connection: connection)
+                            voterWaits.forget(connection: connection)
                         case .timer(let timer):
                             inputs.append(.timer(timer))
                         }
@@ -169,6 +177,10 @@ public final class ServedNode: Sendable {
                     try storage?.persist()  // one sync for the whole batch, before anything it produced is sent
                     carryOut(outputs, calls: &calls, timers: &timers)
                     if !transferWaits.isEmpty { await checkTransfers(&transferWaits, node: node) }
+                    if !voterWaits.isEmpty {
+                        let again = await checkVoterChanges(&voterWaits, node: node)
+                        if !again.isEmpty { inbox.post(again.map { .message($0, from: me) }) }
+                    }
                     let now = ContinuousClock.now
                     if served.roleStateIsOlder(than: .milliseconds(5), now: now) { served.refresh(await node.protocolState(), at: now) }
                 }

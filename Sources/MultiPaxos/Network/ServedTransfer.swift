@@ -44,8 +44,8 @@ extension ServedNode {
             transport.answer(connection, key: key, .unavailable("ERR mpx.transfer: \(why)"))
             return nil
         }
-        guard cluster.memberSet.contains(target) else {
-            return refuse("\(target) is not a member of this cluster (n0...n\(cluster.members.count - 1))")
+        guard target.value < configuration.peers.count else {
+            return refuse("\(target) is not a member of this cluster (n0...n\(configuration.peers.count - 1))")
         }
         guard let leader = await node.leader else {
             return refuse("this node does not vote yet (it is joining or rejoining): ask a voting member")

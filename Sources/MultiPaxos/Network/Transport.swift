@@ -402,7 +402,7 @@ final class Transport: @unchecked Sendable {  // the loop state is touched only 
         guard var session = sessions[fd] else { return }
         switch session.nextCall() {
         case .command(let command)?: pending.append(.call(connection: session.connection, command))
-        case .transfer(let key, let target)?: pending.append(.transfer(connection: session.connection, key: key, target: target))
+        case .admin(let key, let request)?: pending.append(.admin(connection: session.connection, key: key, request: request))
         case nil: break
         }
         let ok = session.out.flush(to: fd)

@@ -144,8 +144,12 @@ struct SimulationChecker {
     /// of those that do could lose a decided value no acceptor remembers.
     mutating func trimmed(_ node: NodeID, below watermark: Slot, durable: [Slot]) {
         let holders = NodeSet(durable.indices.filter { durable[$0] >= watermark }.map { NodeID($0) })
-        // A majority of the voters of the slot below the watermark, or of the latest ones, that the leader counted.
-        let counted = [voters(at: Slot(max(0, watermark.index - 1))), voterHistory.latest(initial: config.memberSet)]
+        // A majority of the voters of the slot below the watermark, or of the latest ones or those just before
+        // (the leader counts the latest voters it applied, which may be one change behind the decisions; one
+        // node apart, every majority of theirs overlaps every majority of the latest).
+        let latest = voterHistory.latest(initial: config.memberSet)
+        let counted = [voters(at: Slot(max(0, watermark.index - 1)))]
+            + (voterHistory.history.isEmpty ? [latest] : voterHistory.history.filter { $0.number + 1 >= latest.number })
         guard !counted.contains(where: { NodeSet.intersect(holders, $0.voters).count >= $0.quorum }) else { return }
         violation("trim: acceptor \(node) trimmed below \(watermark) while only {\(NodeSet(holders))} held a snapshot that far durably")
     }
