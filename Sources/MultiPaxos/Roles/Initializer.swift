@@ -115,6 +115,19 @@ public actor Initializer: Role {
         return voters.voters.count - voters.quorum + (config.flaws.contains(.rejoinFenceReadsOneFewer) ? 0 : 1)
     }
 
+    /// Whether the fence has been read widely enough: for every configuration this node knows of (the one
+    /// governing its snapshot, the one before and any later one) that counts it as a voter, as many of its other
+    /// voters as `fenceReadsNeeded` counts for the latest, so that every quorum of any of them that its former
+    /// self could have completed contains a node it read.
+    func fenceIsRead(by readers: NodeSet) -> Bool {
+        let view = storage.voters
+        let configurations = view.history.isEmpty ? [view.latest(initial: config.memberSet)] : view.history
+        let fewer = config.flaws.contains(.rejoinFenceReadsOneFewer) ? 0 : 1
+        return configurations.allSatisfy { c in
+            !c.voters.contains(node) || NodeSet(readers.filter(c.voters.contains)).count >= c.voters.count - c.quorum + fewer
+        }
+    }
+
     public func start() -> [Effect] { askNext() }
 
     public func handle(_ input: Input) -> [Effect] {
@@ -145,13 +158,13 @@ public actor Initializer: Role {
                 return [.send(.prepare(Prepare(ballot: p.promised, scope: .from(.zero))), to: from)]
             }
             reads[from] = p
-            return reads.count >= fenceReadsNeeded ? rejoined(fence: fence, epoch: epoch) : []
+            return fenceIsRead(by: NodeSet(reads.keys)) ? rejoined(fence: fence, epoch: epoch) : []
         case (_, .message), (_, .timer):
             return []
         }
     }
 
-    private var others: NodeSet { storage.voters.latest(initial: config.memberSet).voters.subtracting(NodeSet([node])) }
+    private var others: NodeSet { storage.voters.everyone(initial: config.memberSet).subtracting(NodeSet([node])) }
     private var rejoinKey: RequestKey { Rejoin.command(node: node, nonce: nonce).key }
 
     private func askNext() -> [Effect] {

@@ -244,11 +244,17 @@ struct SimulationChecker {
     mutating func rejoined(_ node: NodeID, fence: Ballot, record: AcceptorRecord) {
         let i = node.value
         // Every quorum its former self could have been part of must include a node it read at the fence.
-        let latest = voterHistory.latest(initial: config.memberSet)
-        let needed = latest.voters.count - latest.quorum + 1
         let read = NodeSet((fenceReads[i] ?? []).filter { $0.ballot >= fence }.map(\.reader))
-        if fullChecks, read.count < needed {
-            violation("amnesia: \(node) rejoined having read {\(read)} at its fence \(fence), fewer than the \(needed) other nodes it needs")
+        // The latest voters and those before them: a leader's Phase 1 asks the latest, and its slots are governed
+        // by them or by the ones before.
+        let configurations = voterHistory.history.isEmpty ? [voterHistory.latest(initial: config.memberSet)] : voterHistory.history.suffix(2)
+        for c in configurations where c.voters.contains(node) {
+            let needed = c.voters.count - c.quorum + 1
+            let among = NodeSet.intersect(read, c.voters)
+            if fullChecks, among.count < needed {
+                violation("amnesia: \(node) rejoined having read {\(among)} of voters {\(c.voters)} at its fence \(fence), fewer than the \(needed) it needs")
+                break
+            }
         }
         fenceReads[i] = nil
         if record.promised <= promisedBeforeWipe[i] || fence <= promisedBeforeWipe[i] {
