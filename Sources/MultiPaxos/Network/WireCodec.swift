@@ -8,7 +8,8 @@
 /// - value: 0 (no-op), or 1 and a command: client (8), request number (8), operation (4-byte length, bytes);
 /// - node id: 4 bytes, below 64;
 /// - scope: 0 and a slot (`from`), or 1 and a slot (`only`); flag: 0 or 1; optional snapshot: 0, or 1 and the
-///   snapshot as the durable state writes it (next slot, machine, reply cache, membership epoch, rejoins);
+///   snapshot as the durable state writes it (next slot, machine, reply cache, membership epoch, rejoins,
+///   voter configurations: a count, then each one's number, first slot and voters as a 64-bit mask);
 /// - lists: a 4-byte count, then the elements.
 ///
 /// | tag | message | fields |
