@@ -62,12 +62,38 @@ extension LocalClusterTests {
         await cluster.shutdown()
         await #expect(throws: ClusterError.shutDown) { _ = try await cluster.addNode() }
 
+    }
+
+    @Test func aClusterOnDiskThatChangedItsMembersStartsAgainWithThem() async throws {
         let directory = NSTemporaryDirectory() + "multipaxos-membership-\(UInt64.random(in: 1...UInt64.max))"
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let onDisk = try await LocalCluster(nodes: 3, storageDirectory: directory)
-        await #expect(throws: ClusterError.invalidConfiguration("adding a node to a cluster with a storage directory is not supported yet")) {
-            _ = try await onDisk.addNode()
+        let first = try await LocalCluster(nodes: 3, storageDirectory: directory)
+        let client = await first.makeClient(giveUpAfter: .seconds(30))
+        _ = try await client.run(.put("k", "before"))
+        let added = try await first.replaceNode(NodeID(0), timeout: .seconds(30))
+        #expect(added == NodeID(3))
+        _ = try await client.run(.put("k", "after"))
+        await first.shutdown()
+        #expect(FileManager.default.fileExists(atPath: directory + "/node-0.log.removed"))
+        #expect(FileManager.default.fileExists(atPath: directory + "/node-3.log"))
+
+        // Started again with the same initial size: the added node comes back, the removed one does not.
+        let again = try await LocalCluster(nodes: 3, storageDirectory: directory)
+        #expect(Set(await again.voters()) == [NodeID(1), NodeID(2), NodeID(3)])
+        #expect(Set(await again.runningNodes) == [NodeID(1), NodeID(2), NodeID(3)])
+        let reader = await again.makeClient(giveUpAfter: .seconds(30))
+        #expect(try await reader.run(.get("k")) == .value("after"))
+        // A new node never reuses the removed one's id.
+        #expect(try await again.addNode(timeout: .seconds(30)) == NodeID(4))
+        await again.shutdown()
+
+        // Asked for another initial size, the added nodes' files say no, naming why.
+        do {
+            _ = try await LocalCluster(nodes: 4, storageDirectory: directory)
+            Issue.record("a directory begun with 3 nodes started as 4")
+        } catch {
+            #expect("\(error)".contains("holds node n1 of cluster 'local' with 3 members") && "\(error)".contains("asked to start"),
+                    "\(error)")
         }
-        await onDisk.shutdown()
     }
 }

@@ -41,6 +41,9 @@ public actor Replica: Role {
     private var lateSnapshot: Snapshot?
     /// Reads served by read index, waiting for their index or for this replica to apply that far.
     private var reads = PendingReads()
+    /// A change of voters was applied: the snapshot is persisted at once, not at the next interval, so that a
+    /// node that restarts knows the voters (a restart with none of the old ones up could elect no one).
+    private var votersChanged = false
 
     /// A catch-up reply stops adding values once they hold this many bytes.
     static let catchUpBytes = 4 << 20
@@ -247,6 +250,13 @@ public actor Replica: Role {
             view.applied = nextSlot
         }
         view.prune()
+        if votersChanged {
+            votersChanged = false
+            let snap = snapshot()
+            storage.replicaSnapshot = snap
+            bytesSinceSnapshot = 0
+            lastSnapshotBytes = snap.machine.count
+        }
         return effects + answerReads(upTo: nextSlot)
     }
 
@@ -285,6 +295,7 @@ public actor Replica: Role {
         var duplicate = true
         if case .changed(let next) = outcome, next.number > view.latest(initial: config.memberSet).number {
             view.append(next, initial: config.memberSet)
+            votersChanged = true
             duplicate = false
             effects.append(.event(.reconfigured(next)))
         }

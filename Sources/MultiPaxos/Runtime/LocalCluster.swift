@@ -67,13 +67,13 @@ public actor LocalCluster {
     let hub: EventHub
     let makeMachine: @Sendable () -> any StateMachine
     var storages: [DurableState]
-    private(set) var files: [FileStorage?]
+    var files: [FileStorage?]
     private var loops: [Task<Void, Never>?]
     private(set) var nodes: [Node?]
     /// Every node this cluster started: the initial members and the nodes added since (removed ones too).
     var known: NodeSet
-    /// Whether the cluster keeps its state in a storage directory.
-    let persistent: Bool
+    /// The storage directory, if the cluster keeps its state in one.
+    let directory: String?
     private var issuedClients: Set<UInt64> = []
     private(set) var isShutDown = false
 
@@ -100,64 +100,79 @@ public actor LocalCluster {
         self.configuration = configuration
         router = Router(nodes: NodeSet.capacity)
         known = configuration.memberSet
-        persistent = storageDirectory != nil
+        directory = storageDirectory
         hub = EventHub(logger: logger)
         makeMachine = makeStateMachine
         if let directory = storageDirectory {
             guard !directory.isEmpty else { throw .invalidConfiguration("storageDirectory is empty (give a folder's path)") }
             try makeDirectory(directory)
-            let paths = (0..<count).map { "\(directory)/node-\($0).log" }
+            // Nodes removed through the log left their file renamed (`removeNode`); nodes added have files past
+            // `count`, whose identity names the `count` initial voters.
+            let removed = Set((0..<NodeSet.capacity).filter { access(Self.removedPath(directory, NodeID($0)), F_OK) == 0 })
+            let added = (count..<NodeSet.capacity).filter { access(Self.path(directory, NodeID($0)), F_OK) == 0 }
+            let ids = (0..<count).filter { !removed.contains($0) } + added
+            let paths = ids.map { Self.path(directory, NodeID($0)) }
             let existedBefore = paths.map { access($0, F_OK) == 0 }
             let removeCreated = { for (path, existed) in zip(paths, existedBefore) where !existed { unlink(path) } }
             var opened: [FileStorage] = []
             do {
-                for (i, path) in paths.enumerated() {
+                for (id, path) in zip(ids, paths) {
                     let file = try FileStorage(path: path)
                     opened.append(file)
-                    try file.claim(ClusterIdentity(clusterID: "local", members: (0..<count).map { "n\($0)" },
-                                                   node: NodeID(i), mode: mode))
+                    try file.claim(Self.identity(of: NodeID(id), initial: count, mode: mode))
                 }
             } catch {
                 removeCreated()
                 throw error
-            }
-            // Node files beyond `count` mean the directory was written by a larger cluster.
-            let extra = "\(directory)/node-\(count).log"
-            if access(extra, F_OK) == 0 {
-                removeCreated()
-                throw .storage("\(extra) exists: the directory holds a cluster of more than \(count) nodes; asked to start "
-                               + "\(count) (a cluster's size changes only through a membership change, never by restarting)")
             }
             // A node file without state, beside files with state, belonged to a node that lost its storage:
             // it may have voted and forgotten, so it comes back as a learner. A directory with no state at all
             // is a new cluster: each file records that its node was provisioned, so a later loss is detected.
             let existing = opened.contains { !$0.wasEmpty }
             let lost = zip(paths, opened).filter { $0.1.wasEmpty || $0.1.state.membership == .learner }.map(\.0)
-            let voters = count - lost.count
-            if existing && voters < configuration.quorum {
+            let voters = opened.count - lost.count, majority = opened.count / 2 + 1
+            if existing && voters < majority {
                 // Fewer than a majority remember their votes: no quorum can be trusted again.
                 removeCreated()
-                throw .storage("\(lost.joined(separator: ", ")): \(lost.count) of \(count) nodes lost their state, "
-                               + "and \(voters) remembering their votes are fewer than a majority (\(configuration.quorum)): "
+                throw .storage("\(lost.joined(separator: ", ")): \(lost.count) of \(opened.count) nodes lost their state, "
+                               + "and \(voters) remembering their votes are fewer than a majority (\(majority)): "
                                + "the cluster cannot be recovered safely")
             }
             for file in opened {
                 if file.wasEmpty && existing { file.state.membership = .learner }
                 try file.persist(always: file.wasEmpty)  // new files record their provisioning; old ones their identity
             }
-            files = opened + Array(repeating: nil, count: NodeSet.capacity - count)
-            storages = opened.map(\.state) + (count..<NodeSet.capacity).map { _ in DurableState() }
+            files = Array(repeating: nil, count: NodeSet.capacity)
+            storages = (0..<NodeSet.capacity).map { _ in DurableState() }
+            for (id, file) in zip(ids, opened) {
+                files[id] = file
+                storages[id] = file.state
+            }
+            known = NodeSet(ids.map(NodeID.init))
         } else {
             files = Array(repeating: nil, count: NodeSet.capacity)
             storages = (0..<NodeSet.capacity).map { _ in DurableState() }
         }
         loops = Array(repeating: nil, count: NodeSet.capacity)
         nodes = Array(repeating: nil, count: NodeSet.capacity)
-        for id in configuration.members {
+        for id in known {
             let executor = QueueExecutor(label: "multipaxos.node\(id.value)", runsTasks: true)
             start(id, executor: executor, roles: bootstrapRoles(id, executor: executor))
         }
         await waitUntilFormed()
+    }
+
+    /// Node `id`'s file in `directory`, and the name it is given once the node is removed through the log.
+    static func path(_ directory: String, _ id: NodeID) -> String { "\(directory)/node-\(id.value).log" }
+    static func removedPath(_ directory: String, _ id: NodeID) -> String { path(directory, id) + ".removed" }
+
+    /// What node `id`'s file records it belongs to: one of the `initial` members of a local cluster, or a node
+    /// added to such a cluster later (whose identity names the initial voters, so it is never mistaken for a
+    /// member of a cluster that began larger).
+    static func identity(of id: NodeID, initial: Int, mode: Mode) -> ClusterIdentity {
+        let members = max(initial, id.value + 1)
+        return ClusterIdentity(clusterID: "local", members: (0..<members).map { "n\($0)" }, node: id, mode: mode,
+                               initialVoters: NodeSet((0..<initial).map(NodeID.init)))
     }
 
     /// The roles a node starts with (see `Initializer.bootstrapRoles`); a node added later asks `joining`'s

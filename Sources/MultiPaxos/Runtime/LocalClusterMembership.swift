@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Changes of voters on a running `LocalCluster`, through the log (Core/Voters.swift): one node at a time, each
 /// a command a voter proposes as an operator's request, in force α slots after it is decided.
 extension LocalCluster {
@@ -7,19 +13,29 @@ extension LocalCluster {
     }
 
     /// Adds a node under a new id: it starts as a non-voter, joins by snapshot and catches up from its peers,
-    /// then a change through the log makes it a voter. Returns its id once the change is in force. Throws
-    /// `.invalidConfiguration` when 64 nodes were already started or the cluster keeps its state on disk (not
-    /// supported yet), and `.timeout` when the change is not in force within `timeout` (twenty leader timeouts
-    /// by default; it may still take effect later).
+    /// then a change through the log makes it a voter. Returns its id once the change is in force. With a storage
+    /// directory the node keeps its state in its own file there, and a cluster started again on the directory
+    /// (with the same initial `nodes`) starts it too. Throws `.invalidConfiguration` when no node id is free,
+    /// `.storage` when its file cannot be made, and `.timeout` when the change is not in force within `timeout`
+    /// (twenty leader timeouts by default; it may still take effect later).
     public func addNode(timeout: Duration? = nil) async throws(ClusterError) -> NodeID {
         guard !isShutDown else { throw .shutDown }
-        guard !persistent else {
-            throw .invalidConfiguration("adding a node to a cluster with a storage directory is not supported yet")
+        let taken = { (id: Int) -> Bool in
+            self.known.contains(NodeID(id)) || self.directory.map { access(Self.removedPath($0, NodeID(id)), F_OK) == 0 } ?? false
         }
-        guard let free = (0..<NodeSet.capacity).first(where: { !known.contains(NodeID($0)) }) else {
+        guard let free = (0..<NodeSet.capacity).first(where: { !taken($0) }) else {
             throw .invalidConfiguration("64 nodes were started already: no node id is free")
         }
         let id = NodeID(free)
+        if let directory {
+            let file = try FileStorage(path: Self.path(directory, id))
+            try file.claim(Self.identity(of: id, initial: configuration.members.count, mode: configuration.mode))
+            try file.persist(always: true)
+            files[id.value] = file
+            storages[id.value] = file.state
+        } else {
+            storages[id.value] = DurableState()
+        }
         let current = await voters()
         var joining = ClusterConfiguration(members: current, mode: configuration.mode, timing: configuration.timing,
                                            catchUpBatch: configuration.catchUpBatch)
@@ -47,6 +63,13 @@ extension LocalCluster {
         let deadline = clock.now + .microseconds(4 * configuration.timing.leaderTimeout)
         while await leader() == node, clock.now < deadline { try? await Task.sleep(for: .milliseconds(2)) }
         try await stop(node)
+        // Its file is set aside: a cluster started again on the directory leaves the node out.
+        if let directory {
+            files[node.value] = nil
+            guard rename(Self.path(directory, node), Self.removedPath(directory, node)) == 0 else {
+                throw .storage("\(Self.path(directory, node)): cannot set the removed node's file aside: \(String(cString: strerror(errno)))")
+            }
+        }
     }
 
     /// Replaces a voter with a new node, as an operator replaces a machine (one whose disk was lost, say): adds
