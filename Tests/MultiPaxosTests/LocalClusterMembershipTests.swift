@@ -32,12 +32,7 @@ extension LocalClusterTests {
         #expect(completed == 2000)
         #expect(Linearizability.check(recorder.history.withLock { $0 }).isLinearizable)
         // Every append landed exactly once, read through the new voters.
-        let check = await cluster.makeClient(giveUpAfter: .seconds(60))
-        var tokens: [Substring] = []
-        for k in 0..<10 {
-            guard case .value(let shared?) = try await check.run(.get("shared\(k)")) else { Issue.record("no value"); return }
-            tokens += shared.split(separator: ";")
-        }
+        let tokens = try await appendedTokens(cluster)
         #expect(tokens.count == 500 && Set(tokens).count == 500)
         // The removed nodes are stopped; a new one leads.
         #expect(Set(await cluster.runningNodes) == Set(voters))

@@ -51,6 +51,20 @@ import Testing
         }
     }
 
+    /// The appends `load` made to the ten shared keys, read back through a new client: each must appear once.
+    func appendedTokens(_ cluster: LocalCluster) async throws -> [Substring] {
+        let check = await cluster.makeClient(giveUpAfter: .seconds(60))
+        var tokens: [Substring] = []
+        for k in 0..<10 {
+            guard case .value(let shared?) = try await check.run(.get("shared\(k)")) else {
+                Issue.record("shared\(k) holds no value")
+                continue
+            }
+            tokens += shared.split(separator: ";")
+        }
+        return tokens
+    }
+
     @Test func aThousandCommandsFromFiftyTasksRunExactlyOnceAndLinearizably() async throws {
         let cluster = try await LocalCluster(nodes: 3)
         let recorder = Recorder()
@@ -60,12 +74,7 @@ import Testing
         let history = recorder.history.withLock { $0 }
         #expect(Linearizability.check(history).isLinearizable)
         // Every append landed exactly once.
-        let check = await cluster.makeClient(giveUpAfter: .seconds(60))
-        var tokens: [Substring] = []
-        for k in 0..<10 {
-            guard case .value(let shared?) = try await check.run(.get("shared\(k)")) else { Issue.record("no value"); return }
-            tokens += shared.split(separator: ";")
-        }
+        let tokens = try await appendedTokens(cluster)
         #expect(tokens.count == 250)
         #expect(Set(tokens).count == 250)
         await cluster.shutdown()
