@@ -122,7 +122,7 @@ public actor Leader: Role {
             case .timeoutNow(let t) where from != node: return timeoutNow(t, from: from)
             case .readIndexRequest(let r):
                 return reads.arrived(r, from: from, leader: ReadIndex.LeaderView(
-                    active: isActive, ballot: ballot, believed: leaderBallot, nextSlot: nextSlot, tick: tick))
+                    active: isActive, ballot: ballot, believed: leaderBallot, nextSlot: max(nextSlot, redriveEnd), tick: tick))
             case .readConfirmReply(let r): return readConfirmed(r, from: from)
             case .adopted, .heartbeat, .preVote, .request, .reply, .decision, .catchUpRequest, .catchUpReply,
                  .startPhase1, .prepare, .promise, .accept, .join, .welcome, .timeoutNow, .readIndexReply, .readConfirm:
@@ -146,6 +146,7 @@ public actor Leader: Role {
     /// is full it waits, to share a later slot with the others that wait.
     func assign(_ command: Command) -> [Effect] {
         guard !proposedKeys.contains(command.key) else { return [] }
+        skipBelowPhase1Floor()
         if windowIsFull {
             queued.append(command)
             return []
@@ -168,6 +169,7 @@ public actor Leader: Role {
     /// Proposes the waiting commands, packed up to the batch limits, in as many slots as the window has room for.
     func fillWindow() -> [Effect] {
         guard isActive else { return [] }
+        skipBelowPhase1Floor()
         var effects: [Effect] = []
         while !queued.isEmpty, !windowIsFull {
             let batch = queued.takeBatch(config.batching, skip: { proposedKeys.contains($0) })
@@ -202,7 +204,9 @@ public actor Leader: Role {
 
     /// A replica cannot learn `slot` from anyone: settle it, adopting whatever may have been chosen there.
     func fillHole(_ slot: Slot) -> [Effect] {
-        guard isActive, slot >= floor, slot < horizon else { return [] }
+        // Below the Phase-1 floor the slot is decided (this node applied it) by voters a majority of the latest
+        // need not overlap: the asking replica catches up from its peers instead.
+        guard isActive, slot >= floor, slot >= view.phase1Floor, slot < horizon else { return [] }
         if let commander = inFlight[slot] { return [.broadcast(commander.accept, to: everyone)] }
         // In stable-leader mode Phase 1 covered every slot, so a slot not in flight is decided.
         // A slot this ballot already proposed in must never get a second value at the same ballot.
@@ -284,6 +288,13 @@ public actor Leader: Role {
     /// has not applied could govern (Reconfiguration.delaySlots).
     var horizon: Slot { Slot(view.applied.index + Reconfiguration.delaySlots) }
 
+    /// A per-slot leader never assigns below the Phase-1 floor: those slots are decided (its replica applied
+    /// them), and a majority of the latest voters need not overlap the voters that decided them. (A stable
+    /// leader's Phase 1 starts at the floor, and it runs Phase 1 again when the voters change.)
+    func skipBelowPhase1Floor() {
+        if config.mode == .perSlot, nextSlot < view.phase1Floor { nextSlot = view.phase1Floor }
+    }
+
     /// Keeps CheckQuorum, the pre-vote and read confirmations counting the latest voters.
     func syncVoters() {
         let latest = voters
@@ -329,6 +340,7 @@ public actor Leader: Role {
     func bringVotersIntoForce() -> [Effect] {
         let latest = view.latest(initial: config.memberSet)
         guard isActive, queued.isEmpty, nextSlot < latest.from, nextSlot >= redriveEnd else { return [] }
+        skipBelowPhase1Floor()
         var effects: [Effect] = []
         while nextSlot < latest.from, !windowIsFull {
             let slot = nextSlot

@@ -136,10 +136,13 @@ extension Leader {
         }
         var effects = [heartbeatMessage] + transferTick()
         if !voters.contains(node), transfer == nil {
-            // A change removed this node: hand leadership to a voter (another each time, should a transfer be
-            // abandoned) rather than leave the cluster a leader timeout without one.
+            // A change removed this node: hand leadership to a voter rather than leave the cluster a leader
+            // timeout without one; the voters that answered this ballot first, furthest applied first, and
+            // another each time a transfer is abandoned (the first may be down).
             let candidates = Array(voters)
-            effects += transferLeadership(TransferLeadership(target: candidates[Int(tick % UInt64(candidates.count))]))
+            let heard = candidates.filter { applied[$0] != nil }.sorted { (applied[$0]!, $1) > (applied[$1]!, $0) }
+            let pool = heard.isEmpty ? candidates : heard
+            effects += transferLeadership(TransferLeadership(target: pool[Int(transfersAbandoned % UInt64(pool.count))]))
         }
         for slot in inFlight.keys.sorted() {
             guard var commander = inFlight[slot], commander.sentAtTick < tick - 1 else { continue }
