@@ -19,7 +19,7 @@ public actor Acceptor: Role {
         self.config = config
         self.executor = executor
         self.storage = storage
-        grant = config.leases.map { LeaseGrant(leases: $0, timing: config.timing) }
+        grant = config.leasesInForce.map { LeaseGrant(leases: $0, timing: config.timing) }
     }
 
     /// The ballot promised for every slot.

@@ -38,7 +38,7 @@ extension Leader {
 
     /// Whether this leader may answer reads by itself now.
     var leaseHolds: Bool {
-        config.leases != nil && isActive && transfer == nil && lease.holds(confirmed: reads.confirmedRound)
+        config.leasesInForce != nil && isActive && transfer == nil && lease.holds(confirmed: reads.confirmedRound)
     }
 
     /// The end of the log this leader answers lease reads with: every slot it assigned or will drive again.
@@ -48,7 +48,7 @@ extension Leader {
     /// it; refused during a transfer (the read goes through the log: no round may renew the grants that would
     /// hold the target's Phase 1 back); nil: handled as read index.
     func leaseRead(_ r: ReadIndexRequest, from: NodeID) -> [Effect]? {
-        guard config.leases != nil, isActive else { return nil }
+        guard config.leasesInForce != nil, isActive else { return nil }
         if transfer != nil {
             return [.send(.readIndexReply(ReadIndexReply(key: r.key, index: nil, leader: ballot)), to: from)]
         }
@@ -59,7 +59,7 @@ extension Leader {
     /// The read rounds of a heartbeat tick: the round out is sent again, and with leases on a new one renews
     /// the lease; during a transfer with leases on, neither (the grants must lapse for the target to win).
     func readTick() -> [Effect] {
-        guard config.leases != nil else { return reads.tick(tick, ballot: ballot) }
+        guard config.leasesInForce != nil else { return reads.tick(tick, ballot: ballot) }
         guard transfer == nil else { return [] }
         return reads.tick(tick, ballot: ballot) + reads.renewLease(ballot: ballot, tick: tick)
     }

@@ -59,7 +59,7 @@ struct ReadIndex {
         members = config.memberSet
         perSlot = config.mode == .perSlot
         skipsConfirmation = config.flaws.contains(.readIndexSkipsConfirmation)
-        leaseDuration = config.leases.map { $0.leaseDuration(config.timing) }
+        leaseDuration = config.leasesInForce.map { $0.leaseDuration(config.timing) }
     }
 
     /// Reads waiting for a round to confirm them.
