@@ -44,9 +44,19 @@ import Testing
         #expect(sweep.reproduce(seed: 4, mode: .perSlot).contains("--reads read-index"))
         #expect(try SimulateOptions.parse([])?.options(seed: 1, mode: .stableLeader).reads == .log)
         #expect(try SimulateOptions.parse([])?.reproduce(seed: 1, mode: .stableLeader).contains("--reads") == false)
-        #expect(refusal { try CommandLineOptions.parse(["7", "--reads", "lease"]) } == "--reads 'lease' is not log or read-index")
-        #expect(refusal { try SimulateOptions.parse(["--reads", "Log"]) } == "--reads 'Log' is not log or read-index")
-        #expect(refusal { try ServeOptions.parse(["--reads", ""]) } == "--reads '' is not log or read-index")
+        #expect(refusal { try CommandLineOptions.parse(["7", "--reads", "Lease"]) } == "--reads 'Lease' is not log, read-index or lease")
+        #expect(refusal { try SimulateOptions.parse(["--reads", "Log"]) } == "--reads 'Log' is not log, read-index or lease")
+        #expect(refusal { try ServeOptions.parse(["--reads", ""]) } == "--reads '' is not log, read-index or lease")
+        // Leases: the bound the cluster states, and (simulations only) how far clocks actually drift.
+        let demo = try CommandLineOptions.parse(["7", "--reads", "lease", "--clock-drift", "0.02", "--actual-clock-drift", "0.3"])
+        #expect(demo.options.reads == .lease && demo.options.maxClockDrift == 0.02 && demo.options.actualClockDrift == 0.3)
+        let leased = try #require(try SimulateOptions.parse(["--reads", "lease", "--actual-clock-drift", "0.6", "--seeds", "2"]))
+        #expect(leased.options(seed: 2, mode: .stableLeader).actualClockDrift == 0.6)
+        #expect(leased.reproduce(seed: 2, mode: .stableLeader).contains("--reads lease --actual-clock-drift 0.6"))
+        var bad = SimulationOptions()
+        bad.reads = .lease
+        bad.maxClockDrift = 0.5
+        #expect(throws: OptionsError("lease: maxClockDrift 0.5 is not in 0..<0.5")) { try bad.validate() }
         let mutants = try #require(try MutantsOptions.parse(["--clients", "12", "--only", "replica-answers-before-applied"]))
         #expect(mutants.mutants.map(\.clients) == [12] && mutants.mutants[0].reads == .readIndex)
         #expect(mutants.mutants[0].options(seed: 1, mode: .stableLeader).clientPlacements.count == 12)

@@ -20,6 +20,7 @@ let wireSamples: [Message] = {
         .request(Request(command: put)),
         .request(Request(command: cas, consistency: .readIndex)),
         .request(Request(command: put, consistency: .log)),
+        .request(Request(command: cas, consistency: .lease)),
         .reply(Reply(key: put.key, result: Array("old".utf8))),
         .propose(Propose(command: cas, forwarded: true)),
         .propose(Propose(command: put, forwarded: false)),
@@ -52,6 +53,7 @@ let wireSamples: [Message] = {
         .transferLeadership(TransferLeadership(target: n(2), forwarded: true)),
         .timeoutNow(TimeoutNow(ballot: higher, nextSlot: Slot(44))),
         .readIndexRequest(ReadIndexRequest(key: cas.key)),
+        .readIndexRequest(ReadIndexRequest(key: put.key, lease: true)),
         .readIndexReply(ReadIndexReply(key: put.key, index: Slot(Int64.max), leader: higher)),
         .readIndexReply(ReadIndexReply(key: cas.key, index: nil, leader: .initial)),
         .readConfirm(ReadConfirm(ballot: higher, round: ReadRound(.max))),
@@ -186,13 +188,19 @@ func drain(_ decoder: inout FrameDecoder) throws(WireError) -> [[UInt8]] {
         let pastEnd = [WireCodec.tag(of: .catchUpReply), 0] + le64(UInt64(Int64.max)) + [1, 0, 0, 0, 0]
         #expect(thrown { try WireCodec.decode(pastEnd) }
             == .malformed("CatchUpReply: 1 values from slot 9223372036854775807 at offset 2 run past Int64.max"))
-        // A request's consistency is 0, 1 or 2; a read index reply's index flag 0 or 1, and its index a slot.
-        var request = WireCodec.encode(.request(Request(command: command(1, 1), consistency: .readIndex)))
-        #expect(request.last == 2)
-        request[request.count - 1] = 3
+        // A request's consistency is 0, 1, 2 or 3; a read index request's lease flag 0 or 1; a read index
+        // reply's index flag 0 or 1, and its index a slot.
+        var request = WireCodec.encode(.request(Request(command: command(1, 1), consistency: .lease)))
+        #expect(request.last == 3)
+        request[request.count - 1] = 4
         #expect(thrown { try WireCodec.decode(request) }
-            == .malformed("Request: read consistency 3 at offset \(request.count - 1) is not 0, 1 or 2"))
+            == .malformed("Request: read consistency 4 at offset \(request.count - 1) is not 0, 1, 2 or 3"))
         let key = RequestKey(client: ClientID(1), request: RequestNumber(1))
+        var indexRequest = WireCodec.encode(.readIndexRequest(ReadIndexRequest(key: key, lease: true)))
+        #expect(indexRequest.count == 18 && indexRequest[17] == 1)
+        indexRequest[17] = 2
+        #expect(thrown { try WireCodec.decode(indexRequest) }
+            == .malformed("ReadIndexRequest: lease flag 2 at offset 17 is not 0 or 1"))
         var indexReply = WireCodec.encode(.readIndexReply(ReadIndexReply(key: key, index: nil, leader: .initial)))
         indexReply[17] = 2  // tag, client (8), request (8), then the flag
         #expect(thrown { try WireCodec.decode(indexReply) }

@@ -70,11 +70,12 @@ struct ArgumentCursor {
         return n
     }
 
-    /// A read consistency: `log` or `read-index`.
+    /// A read consistency: `log`, `read-index` or `lease`.
     mutating func reads(_ flag: String) throws(OptionsError) -> ReadConsistency {
         let text = try value(flag)
         guard let reads = ReadConsistency(rawValue: text) else {
-            throw OptionsError("\(flag) '\(text)' is not \(ReadConsistency.allCases.map(\.rawValue).joined(separator: " or "))")
+            let names = ReadConsistency.allCases.map(\.rawValue)
+            throw OptionsError("\(flag) '\(text)' is not \(names.dropLast().joined(separator: ", ")) or \(names.last ?? "")")
         }
         return reads
     }

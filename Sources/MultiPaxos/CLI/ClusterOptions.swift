@@ -36,7 +36,7 @@ public struct ClusterOptions: Sendable, Equatable {
           --metrics-base-port P  node I serves Prometheus metrics at http://127.0.0.1:(P+I)/metrics
           --password-file FILE   clients must AUTH with the first line of FILE
           --cluster-key-file F   the nodes' cluster key (default DIR/cluster.key, made with mode 0600 if missing)
-          --batch, --window, --reads, --heartbeat-ms, --leader-timeout-ms, --client-timeout-ms, --max-request-bytes,
+          --batch, --window, --reads, --clock-drift, --heartbeat-ms, --leader-timeout-ms, --client-timeout-ms, --max-request-bytes,
           --max-clients, --quiet
                              passed on to every node (see multipaxos serve --help)
 
@@ -60,7 +60,7 @@ public struct ClusterOptions: Sendable, Equatable {
                 let text = try cursor.value(arg)
                 guard let mode = Mode(rawValue: text) else { throw OptionsError("--mode '\(text)' is not stable-leader or per-slot") }
                 result.mode = mode
-            case "--batch", "--window", "--reads", "--heartbeat-ms", "--leader-timeout-ms", "--client-timeout-ms",
+            case "--batch", "--window", "--reads", "--clock-drift", "--heartbeat-ms", "--leader-timeout-ms", "--client-timeout-ms",
                  "--max-request-bytes", "--max-clients":
                 let value = try cursor.value(arg)
                 // Checked here as serve checks it, so that a bad value is refused before any node starts.

@@ -59,8 +59,11 @@ public struct CommandLineOptions: Sendable {
           --duplicate P                   probability a network message is delivered twice (default 0)
           --batch N                       the leader packs up to N waiting commands into a slot (default 1: off)
           --window N|unlimited            at most N slots in flight (default unlimited)
-          --reads log|read-index          clients' gets through the log, or by read index (no log slot: the
-                                          leader confirms with a majority; default log)
+          --reads log|read-index|lease    clients' gets through the log, by read index (no log slot: the
+                                          leader confirms with a majority), or by leader lease (no round
+                                          while a majority's grants hold); default log
+          --clock-drift F                 with lease reads: the clock-drift bound the cluster states (0.01)
+          --actual-clock-drift F          with lease reads: how far clocks drift (default: the bound)
           --crash-leader-at T             crash the leader's node at T simulated seconds
           --wipe-leader-at T              the leader's node loses its disk at T and restarts 0.2 s later: it
                                           rejoins as a learner, then as a voting member (not with --crash-leader-at)
@@ -114,6 +117,8 @@ public struct CommandLineOptions: Sendable {
             case "--batch": result.options.batching.maxCommands = try cursor.integer(arg, 1...65_536)
             case "--window": result.options.batching.window = try cursor.window(arg)
             case "--reads": result.options.reads = try cursor.reads(arg)
+            case "--clock-drift": result.options.maxClockDrift = try cursor.probability(arg)
+            case "--actual-clock-drift": result.options.actualClockDrift = try cursor.probability(arg)
             case "--clients": result.options.clients = try cursor.integer(arg, 0...10_000)
             case "--requests": result.options.requestsPerClient = try cursor.integer(arg, 0...10_000_000)
             case "--drop": result.options.dropRate = try cursor.probability(arg)

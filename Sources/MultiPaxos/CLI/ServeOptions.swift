@@ -38,8 +38,10 @@ public struct ServeOptions: Sendable {
           --rejoin                        this node's data was lost: rejoin as a learner before voting again
           --in-memory                     no data directory (benchmarks only): a restarted node has forgotten
                                           its votes and must be started with --rejoin
-          --reads log|read-index          GET and EXISTS through the log, or by read index: the leader confirms
-                                          with a majority, no log slot (default read-index)
+          --reads log|read-index|lease    GET and EXISTS through the log, by read index (the leader confirms
+                                          with a majority, no log slot; the default), or by leader lease (no
+                                          round while a majority's grants hold; give every node the same)
+          --clock-drift F                 with --reads lease: the bound on any clock's drift (default 0.01)
           --batch N                       at most N commands share a slot (1...65536, default 256; 1: no batching)
           --window N|unlimited            at most N slots in flight at once (default 8); commands that arrive
                                           while the window is full share the next slot
@@ -113,6 +115,7 @@ public struct ServeOptions: Sendable {
             case "--voters": votersText = try cursor.value(arg)
             case "--in-memory": inMemory = true
             case "--reads": rest.reads = try cursor.reads(arg)
+            case "--clock-drift": rest.maxClockDrift = try cursor.probability(arg)
             case "--batch": rest.batching.maxCommands = try cursor.integer(arg, 1...65_536)
             case "--window": rest.batching.window = try cursor.window(arg)
             case "--heartbeat-ms": rest.timing.heartbeatInterval = Microseconds(try cursor.integer(arg, 1...60_000)) * 1000
@@ -154,6 +157,9 @@ public struct ServeOptions: Sendable {
         }
         guard rest.timing.leaderTimeout > rest.timing.heartbeatInterval else {
             throw OptionsError("--leader-timeout-ms must exceed --heartbeat-ms")
+        }
+        if rest.reads == .lease, let problem = Leases(maxClockDrift: rest.maxClockDrift).problem(rest.timing) {
+            throw OptionsError(problem)
         }
         guard !peers.contains(client) else { throw OptionsError("--client \(client) is also a peer address") }
         if let listen = rest.peerListen, listen == client {

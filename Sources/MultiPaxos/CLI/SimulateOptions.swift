@@ -23,6 +23,10 @@ public struct SimulateOptions: Sendable {
     public var batching = Batching.off
     /// How the clients' gets are served in every run (through the log by default).
     public var reads = ReadConsistency.log
+    /// With `--reads lease`: the clock-drift bound the cluster states, and how far clocks actually drift (nil:
+    /// as far as the bound allows).
+    public var maxClockDrift = 0.01
+    public var actualClockDrift: Double?
     /// Print every run's full event log.
     public var trace = false
     /// Write the client history of the (single) run here.
@@ -57,7 +61,11 @@ public struct SimulateOptions: Sendable {
                                           times during the faults (drawn apart: the seed's other faults are kept)
           --reconfigure                   also replace one or two drawn members through the log (a spare
                                   joins, is added as a voter, the member is removed), during the faults
-          --reads log|read-index          clients' gets through the log, or by read index (default log)
+          --reads log|read-index|lease    clients' gets through the log, by read index, or by leader lease
+                                          (default log)
+          --clock-drift F                 with lease reads: the clock-drift bound the cluster states (default 0.01)
+          --actual-clock-drift F          with lease reads: how far each node's clock drifts, drawn from the
+                                          seed (default: the bound; beyond it, leases are unsafe)
           --no-faults                     only loss, duplication and jitter (and no transfers)
           --trace                         print each run's full event log
           --history FILE                  write the client history (one seed and mode only)
@@ -100,6 +108,8 @@ public struct SimulateOptions: Sendable {
             case "--batch": result.batching.maxCommands = try cursor.integer(arg, 1...65_536)
             case "--window": result.batching.window = try cursor.window(arg)
             case "--reads": result.reads = try cursor.reads(arg)
+            case "--clock-drift": result.maxClockDrift = try cursor.probability(arg)
+            case "--actual-clock-drift": result.actualClockDrift = try cursor.probability(arg)
             case "--schedule":
                 let text = try cursor.value(arg)
                 guard let schedule = FaultSchedule(rawValue: text) else {
@@ -134,6 +144,8 @@ public struct SimulateOptions: Sendable {
         }
         options.batching = batching
         options.reads = reads
+        options.maxClockDrift = maxClockDrift
+        options.actualClockDrift = actualClockDrift
         return options
     }
 
@@ -143,6 +155,8 @@ public struct SimulateOptions: Sendable {
             + "--requests \(requestsPerClient)\(schedule.map { " --schedule \($0)" } ?? "")\(faults ? "" : " --no-faults")"
             + (transfers ? " --transfers" : "") + (reconfigure ? " --reconfigure" : "")
             + (batching.maxCommands != 1 ? " --batch \(batching.maxCommands)" : "")
-            + (batching.window.map { " --window \($0)" } ?? "") + (reads != .log ? " --reads \(reads)" : "") + " --trace"
+            + (batching.window.map { " --window \($0)" } ?? "") + (reads != .log ? " --reads \(reads)" : "")
+            + (maxClockDrift != 0.01 ? " --clock-drift \(maxClockDrift)" : "")
+            + (actualClockDrift.map { " --actual-clock-drift \($0)" } ?? "") + " --trace"
     }
 }

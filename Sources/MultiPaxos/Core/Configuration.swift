@@ -77,6 +77,11 @@ public struct ClusterConfiguration: Sendable {
     public var batching = Batching.off
     /// How replicas serve reads whose request names no consistency (the log by default, as the papers do).
     public var reads = ReadConsistency.log
+    /// Leader leases: nil (the default) grants none, and reads asking for a lease use read index instead.
+    public var leases: Leases?
+    /// The leases the roles use: none while contenders compete (a contender never defers, so its lease would
+    /// keep every other contender's Phase 1 out for good).
+    var leasesInForce: Leases? { contenders.isEmpty ? leases : nil }
     /// The number of members that makes a majority: ⌊n/2⌋+1.
     public var quorum: Int { members.count / 2 + 1 }
 

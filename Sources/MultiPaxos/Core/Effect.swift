@@ -18,11 +18,16 @@ public enum ProtocolTimer: Hashable, Sendable, CustomStringConvertible {
     case requestRetry(RequestKey)
     /// A joining node asks the next peer.
     case joinRetry
+    /// A leader's lease counted from the start of this round of read confirmations ends (Roles/Lease.swift).
+    case leaseExpiry(ReadRound)
+    /// An acceptor's lease grant ends, unless a later grant (a higher generation) renewed it.
+    case leaseGrant(generation: UInt64)
 
     /// The role that owns the timer.
     public var role: RoleKind {
         switch self {
-        case .heartbeat, .leaderCheck, .preVoteRetry: .leader
+        case .heartbeat, .leaderCheck, .preVoteRetry, .leaseExpiry: .leader
+        case .leaseGrant: .acceptor
         case .scoutRetransmit: .scout
         case .catchUp: .replica
         case .requestRetry: .requester
@@ -38,6 +43,8 @@ public enum ProtocolTimer: Hashable, Sendable, CustomStringConvertible {
         case .catchUp: "catch-up"
         case .requestRetry(let k): "request-retry(\(k))"
         case .joinRetry: "join-retry"
+        case .leaseExpiry(let r): "lease-expiry(\(r))"
+        case .leaseGrant(let g): "lease-grant(\(g))"
         }
     }
 }

@@ -298,7 +298,7 @@ public enum Message: Sendable, Equatable, CustomStringConvertible {
         case .preVoteGrant(let m): "PreVoteGrant(b=\(m.ballot) highest \(m.highest))"
         case .transferLeadership(let m): "TransferLeadership(to \(m.target)\(m.forwarded ? ", forwarded" : ""))"
         case .timeoutNow(let m): "TimeoutNow(above b=\(m.ballot) next \(m.nextSlot))"
-        case .readIndexRequest(let m): "ReadIndexRequest(\(m.key))"
+        case .readIndexRequest(let m): m.lease ? "ReadIndexRequest(\(m.key) lease)" : "ReadIndexRequest(\(m.key))"
         case .readIndexReply(let m):
             m.index.map { "ReadIndexReply(\(m.key) index \($0))" } ?? "ReadIndexReply(\(m.key) not leader; leader \(m.leader))"
         case .readConfirm(let m): "ReadConfirm(b=\(m.ballot) \(m.round))"

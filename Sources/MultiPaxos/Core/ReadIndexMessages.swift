@@ -7,6 +7,10 @@ public enum ReadConsistency: String, Sendable, CaseIterable, CustomStringConvert
     /// a majority of acceptors that no higher ballot exists, and the replica answers from its own state once it
     /// has applied that far. No slot, no Phase 2, no sync.
     case readIndex = "read-index"
+    /// Leader lease: the leader answers the read index at once, with no round, while a lease a majority granted
+    /// holds (safe under the cluster's clock-drift bound, `ClusterConfiguration.leases`); otherwise, and in a
+    /// cluster without leases, as read index.
+    case lease
 
     public var description: String { rawValue }
 
@@ -32,6 +36,8 @@ public struct ReadRound: Hashable, Comparable, Sendable, CustomStringConvertible
 public struct ReadIndexRequest: Sendable, Equatable {
     /// The read's request key.
     public let key: RequestKey
+    /// Whether the leader may answer from its lease, without a round (`ReadConsistency.lease`).
+    public var lease = false
 }
 
 /// The leader's answer: every slot below `index` may be decided, and none at or above it was decided before the

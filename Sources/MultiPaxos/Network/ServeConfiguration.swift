@@ -16,8 +16,12 @@ public struct ServeConfiguration: Sendable {
     public var timing = Timing()
     /// How the leader packs commands into slots and how many slots it keeps in flight (`--batch`, `--window`).
     public var batching = Batching.standard
-    /// How GET and EXISTS are served (`--reads`): through the log, or by read index (the default).
+    /// How GET and EXISTS are served (`--reads`): through the log, by read index (the default), or by leader
+    /// lease (which turns leases on, with `maxClockDrift`).
     public var reads = ReadConsistency.readIndex
+    /// The clock-drift bound leases count on (`--clock-drift`); every node of a cluster must be given the same
+    /// `--reads` and bound.
+    public var maxClockDrift = 0.01
     /// How long a client command may wait for the cluster before it gets an error reply.
     public var clientTimeout: Duration = .seconds(5)
     /// The node's data was lost: rejoin as a learner before voting again (never vote on forgotten promises).

@@ -53,6 +53,7 @@ public final class ServedNode: Sendable {
         var cluster = ClusterConfiguration(members: members, mode: configuration.mode, timing: configuration.timing)
         cluster.batching = configuration.batching
         cluster.reads = configuration.reads
+        if configuration.reads == .lease { cluster.leases = Leases(maxClockDrift: configuration.maxClockDrift) }
         cluster.snapshotIntervalSlots = LocalCluster.snapshotIntervalSlots
         cluster.snapshotIntervalBytes = LocalCluster.snapshotIntervalBytes
         self.cluster = cluster

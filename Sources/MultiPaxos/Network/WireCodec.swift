@@ -14,7 +14,7 @@
 ///
 /// | tag | message | fields |
 /// | --- | --- | --- |
-/// | 1 | Request | command, consistency (0: the cluster's, 1: log, 2: read index) |
+/// | 1 | Request | command, consistency (0: the cluster's, 1: log, 2: read index, 3: lease) |
 /// | 2 | Reply | client, request number, result (4-byte length, bytes) |
 /// | 3 | Propose | command, forwarded flag |
 /// | 4 | FillHole | slot |
@@ -34,7 +34,7 @@
 /// | 18 | Welcome | snapshot, leader ballot |
 /// | 19 | PreVote | ballot |
 /// | 20 | PreVoteGrant | ballot, highest known ballot |
-/// | 21 | ReadIndexRequest | client, request number |
+/// | 21 | ReadIndexRequest | client, request number, lease flag (0 or 1) |
 /// | 22 | ReadIndexReply | client, request number, optional slot (0, or 1 and the index), leader ballot |
 /// | 23 | ReadConfirm | ballot, round (8 bytes) |
 /// | 24 | ReadConfirmReply | ballot, round, promised ballot, accepted-end slot |
@@ -47,6 +47,15 @@
 public enum WireCodec {
     /// The first tag kept for connection-level frames; no message kind uses it or any above.
     public static let firstReservedTag: UInt8 = 0x80
+
+    /// The byte a request's read consistency travels as (0 is kept for "the cluster's").
+    static func consistencyTag(_ consistency: ReadConsistency) -> UInt8 {
+        switch consistency {
+        case .log: 1
+        case .readIndex: 2
+        case .lease: 3
+        }
+    }
 
     /// The tag byte of each kind (the table above).
     public static func tag(of kind: MessageKind) -> UInt8 {
@@ -90,7 +99,7 @@ public enum WireCodec {
         switch message {
         case .request(let m):
             w.command(m.command)
-            w.byte(m.consistency.map { $0 == .log ? 1 : 2 } ?? 0)
+            w.byte(m.consistency.map { WireCodec.consistencyTag($0) } ?? 0)
         case .reply(let m):
             w.requestKey(m.key)
             w.blob(m.result)
@@ -149,7 +158,9 @@ public enum WireCodec {
         case .timeoutNow(let m):
             w.ballot(m.ballot)
             w.slot(m.nextSlot)
-        case .readIndexRequest(let m): w.requestKey(m.key)
+        case .readIndexRequest(let m):
+            w.requestKey(m.key)
+            w.byte(m.lease ? 1 : 0)
         case .readIndexReply(let m):
             w.requestKey(m.key)
             if let index = m.index {
@@ -270,7 +281,14 @@ extension ByteReader {
         case .transferLeadership:
             return .transferLeadership(TransferLeadership(target: try nodeID("transfer target"), forwarded: try bool("forwarded flag")))
         case .timeoutNow: return .timeoutNow(TimeoutNow(ballot: try ballot(), nextSlot: try slot()))
-        case .readIndexRequest: return .readIndexRequest(ReadIndexRequest(key: try requestKey()))
+        case .readIndexRequest:
+            let key = try requestKey()
+            let at = offset
+            switch try byte() {
+            case 0: return .readIndexRequest(ReadIndexRequest(key: key))
+            case 1: return .readIndexRequest(ReadIndexRequest(key: key, lease: true))
+            case let flag: throw ByteDecodingError("lease flag \(flag) at offset \(at) is not 0 or 1")
+            }
         case .readIndexReply:
             let key = try requestKey()
             let index = try bool("index flag") ? try slot() : nil
@@ -282,14 +300,15 @@ extension ByteReader {
         }
     }
 
-    /// A request's read consistency: 0 (the cluster's), 1 (log) or 2 (read index).
+    /// A request's read consistency: 0 (the cluster's), 1 (log), 2 (read index) or 3 (lease).
     fileprivate mutating func consistency() throws -> ReadConsistency? {
         let at = offset
         switch try byte() {
         case 0: return nil
         case 1: return .log
         case 2: return .readIndex
-        case let tag: throw ByteDecodingError("read consistency \(tag) at offset \(at) is not 0, 1 or 2")
+        case 3: return .lease
+        case let tag: throw ByteDecodingError("read consistency \(tag) at offset \(at) is not 0, 1, 2 or 3")
         }
     }
 

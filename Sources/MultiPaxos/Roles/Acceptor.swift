@@ -10,6 +10,8 @@ public actor Acceptor: Role {
     let config: ClusterConfiguration
     /// Where promises and accepted values live; it survives a crash of the node.
     let storage: DurableState
+    /// The lease this acceptor granted, when the cluster uses leases (Roles/LeaseGrant.swift).
+    private var grant: LeaseGrant?
 
     /// Makes the acceptor of `node`, running on `executor`, keeping its state in `storage`.
     public init(node: NodeID, config: ClusterConfiguration, executor: QueueExecutor, storage: DurableState = DurableState()) {
@@ -17,6 +19,7 @@ public actor Acceptor: Role {
         self.config = config
         self.executor = executor
         self.storage = storage
+        grant = config.leasesInForce.map { LeaseGrant(leases: $0, timing: config.timing) }
     }
 
     /// The ballot promised for every slot.
@@ -28,16 +31,23 @@ public actor Acceptor: Role {
     /// The ballot this acceptor has promised for `slot`.
     public func promised(for slot: Slot) -> Ballot { storage.acceptor.promised(for: slot) }
 
-    public func start() -> [Effect] { [] }
+    public func start() -> [Effect] {
+        (grant?.start()).map { [$0] } ?? []
+    }
 
     public func handle(_ input: Input) -> [Effect] {
+        if case .timer(.leaseGrant(let generation)) = input {
+            grant?.expired(generation: generation)
+            return []
+        }
         // Nodes that vote in a configuration this node retains may ask (a leader counts only the voters of each
         // slot, so answering one that no longer leads changes nothing); anyone else is not of this cluster.
         guard case .message(let message, let from) = input,
               storage.voters.everyone(initial: config.memberSet).contains(from) else { return [] }
         switch message {
-        case .prepare(let p): return prepare(p, from: from)
-        case .accept(let a): return accept(a, from: from)
+        // While a lease grant holds, messages of other ballots wait (their senders send them again).
+        case .prepare(let p): return grant?.admits(p.ballot) == false ? [] : prepare(p, from: from)
+        case .accept(let a): return grant?.admits(a.ballot) == false ? [] : accept(a, from: from)
         case .heartbeat(let h):
             trim(below: h.trimBelow)
             // A leader below a ballot this acceptor promised is stale: tell it, so that it steps down even when
@@ -45,10 +55,14 @@ public actor Acceptor: Role {
             guard h.ballot < storage.acceptor.highestPromised else { return [] }
             return [.send(.preempted(Preempted(ballot: h.ballot, by: storage.acceptor.highestPromised)), to: from)]
         case .readConfirm(let c):
+            guard grant?.admits(c.ballot) != false else { return [] }
             // The highest promise says whether a higher ballot exists; the accepted end, which slots may be decided.
-            let reply = ReadConfirmReply(ballot: c.ballot, round: c.round, promised: storage.acceptor.highestPromised,
+            let promised = storage.acceptor.highestPromised
+            let reply = ReadConfirmReply(ballot: c.ballot, round: c.round, promised: promised,
                                          acceptedEnd: storage.acceptor.slotsEnd)
-            return [.send(.readConfirmReply(reply), to: from)]
+            // Confirming the ballot grants it a lease (a fence never leads, so it is never granted one).
+            let granted = promised <= c.ballot && !LeaseGrant.isFence(c.ballot) ? grant?.grant(to: c.ballot) : nil
+            return [.send(.readConfirmReply(reply), to: from)] + (granted.map { [$0] } ?? [])
         case .request, .reply, .propose, .fillHole, .decision, .catchUpRequest, .catchUpReply, .startPhase1,
              .promise, .adopted, .preempted, .accepted, .heartbeatReply, .join, .welcome, .preVote, .preVoteGrant,
              .transferLeadership, .timeoutNow,

@@ -36,6 +36,8 @@ public actor Leader: Role {
     var transfersAbandoned: UInt64 = 0
     /// Reads waiting for a majority to confirm this leader (Roles/ReadIndex.swift).
     var reads: ReadIndex
+    /// With leases on: which confirmed rounds still give a lease (Roles/Lease.swift).
+    var lease = Lease()
 
     /// The next slot to assign.
     var nextSlot = Slot.zero
@@ -106,6 +108,9 @@ public actor Leader: Role {
         case .timer(.heartbeat): return onTick()
         case .timer(.leaderCheck(let generation)): return onLeaderCheck(generation)
         case .timer(.preVoteRetry): return isActive || scouting ? election.stopRetrying() : election.retryPreVote(config: config)
+        case .timer(.leaseExpiry(let round)):
+            lease.expired(round)
+            return []
         case .timer: return []
         case .message(let message, let from):
             switch message {
@@ -121,6 +126,7 @@ public actor Leader: Role {
             case .transferLeadership(let t): return transferLeadership(t)
             case .timeoutNow(let t) where from != node: return timeoutNow(t, from: from)
             case .readIndexRequest(let r):
+                if let answered = leaseRead(r, from: from) { return answered }
                 return reads.arrived(r, from: from, leader: ReadIndex.LeaderView(
                     active: isActive, ballot: ballot, believed: leaderBallot, nextSlot: max(nextSlot, redriveEnd), tick: tick))
             case .readConfirmReply(let r): return readConfirmed(r, from: from)
@@ -301,6 +307,7 @@ public actor Leader: Role {
         guard latest != election.voters else { return }
         election.voters = latest
         reads.members = latest
+        dropLease()  // its majority may not be one of the latest voters
     }
 
     /// Stable-leader mode: the voters changed since this ballot's Phase 1 began, so its promises may not cover

@@ -68,6 +68,7 @@ extension Leader {
         heardFromLeader = false
         transfer = nil
         reads.reset()
+        dropLease()
     }
 
     func forwardQueue() -> [Effect] {
@@ -151,7 +152,7 @@ extension Leader {
             effects.append(.broadcast(commander.accept, to: everyone.subtracting(commander.acceptedBy)))
         }
         effects += continueRedrive() + bringVotersIntoForce()
-        effects += reads.tick(tick, ballot: ballot)
+        effects += readTick()
         effects.append(.setTimer(.heartbeat, after: config.timing.heartbeatInterval, jitter: 0))
         return effects + fillWindow()  // room the trim watermark made
     }

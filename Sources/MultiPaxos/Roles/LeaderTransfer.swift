@@ -15,6 +15,7 @@ extension Leader {
         }
         guard t.target != node, voters.contains(t.target), transfer?.target != t.target else { return [] }
         transfer = Transfer(target: t.target, config: config)
+        dropLease()  // lease reads stop for good at this ballot: the target may win once the grants lapse
         // A heartbeat now, so that the target's answer need not wait for the next period.
         let probe = Effect.send(.heartbeat(Heartbeat(ballot: ballot, nextSlot: nextSlot, trimBelow: trimBelow)), to: t.target)
         return [.event(.transferStarted(ballot, to: t.target)), probe] + transferProgress(heard: nil)

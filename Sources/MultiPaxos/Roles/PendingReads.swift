@@ -1,16 +1,17 @@
-/// A replica's reads served by read index (`ReadConsistency.readIndex`): each waits for the leader's read index,
-/// then until the replica has applied every slot below it, and is then answered from the replica's own state
+/// A replica's reads served by read index or lease (`ReadConsistency.readIndex`, `.lease`): each waits for
+/// the leader's read index, then until the replica has applied every slot below it, and is then answered from the replica's own state
 /// (a query that changes nothing). A read the leader cannot confirm after a few tries goes through the log.
 ///
 /// A read is known by its client's request key, so any read index that comes back for it was computed after
 /// the read was invoked, whichever attempt asked for it: the replica may take the lowest it hears of. It is a
 /// value kept by the Replica; it counts only, and the Replica sends.
 struct PendingReads {
-    /// One read: the client's command, the node to answer, the read index once known, and how often the
-    /// replica has asked for it.
+    /// One read: the client's command, the node to answer, whether it may be answered from the leader's lease,
+    /// the read index once known, and how often the replica has asked for it.
     struct Read {
         let command: Command
         let origin: NodeID
+        let lease: Bool
         var index: Slot?
         var attempts: Int
     }
@@ -27,10 +28,10 @@ struct PendingReads {
 
     /// A client's read arrived, or arrived again (a retry): whether to ask the leader for its index (true), or
     /// to send it through the log (false: asked too often, or too many reads wait).
-    mutating func asked(_ command: Command, from origin: NodeID) -> Bool {
+    mutating func asked(_ command: Command, from origin: NodeID, lease: Bool) -> Bool {
         guard var read = reads[command.key] else {
             guard reads.count < Self.limit else { return false }
-            reads[command.key] = Read(command: command, origin: origin, index: nil, attempts: 1)
+            reads[command.key] = Read(command: command, origin: origin, lease: lease, index: nil, attempts: 1)
             return true
         }
         read.attempts += 1

@@ -43,7 +43,11 @@ struct ReadIndex {
     /// The test-only flaw: answer at once, confirming nothing.
     let skipsConfirmation: Bool
 
-    private var lastRound = ReadRound(0)
+    /// The latest round started, and the latest one a majority confirmed.
+    private(set) var lastRound = ReadRound(0)
+    private(set) var confirmedRound = ReadRound(0)
+    /// With leases on: how long a round's confirmation lets the leader answer reads by itself (`Leases`).
+    let leaseDuration: Microseconds?
     /// The round in flight: its reads, the acceptors that confirmed it, the highest accepted end they reported,
     /// and the heartbeat tick at which it was last sent.
     private var round: (number: ReadRound, reads: [Read], heard: NodeSet, acceptedEnd: Slot, sentAt: UInt64)?
@@ -55,6 +59,7 @@ struct ReadIndex {
         members = config.memberSet
         perSlot = config.mode == .perSlot
         skipsConfirmation = config.flaws.contains(.readIndexSkipsConfirmation)
+        leaseDuration = config.leasesInForce.map { $0.leaseDuration(config.timing) }
     }
 
     /// Reads waiting for a round to confirm them.
@@ -84,6 +89,7 @@ struct ReadIndex {
             return []
         }
         round = nil
+        confirmedRound = current.number
         let end = perSlot ? current.acceptedEnd : .zero
         var effects = current.reads.map { answer(Read(key: $0.key, from: $0.from, index: max($0.index, end)), at: ballot) }
         if !next.isEmpty {
@@ -109,10 +115,20 @@ struct ReadIndex {
         next = []
     }
 
+    /// With leases on, a heartbeat tick with no round out starts one with no reads, to renew the lease.
+    mutating func renewLease(ballot: Ballot, tick: UInt64) -> [Effect] {
+        guard leaseDuration != nil, round == nil else { return [] }
+        return start([], ballot: ballot, tick: tick)
+    }
+
+    /// Sends a new round. With leases on, the lease its confirmation gives is counted from now: its timer is
+    /// set in the same step as the round is sent.
     private mutating func start(_ reads: [Read], ballot: Ballot, tick: UInt64) -> [Effect] {
         lastRound = lastRound.next
         round = (lastRound, reads, NodeSet(), .zero, tick)
-        return [.broadcast(.readConfirm(ReadConfirm(ballot: ballot, round: lastRound)), to: members)]
+        let send = Effect.broadcast(.readConfirm(ReadConfirm(ballot: ballot, round: lastRound)), to: members)
+        guard let leaseDuration else { return [send] }
+        return [send, .setTimer(.leaseExpiry(lastRound), after: leaseDuration, jitter: 0)]
     }
 
     private func answer(_ read: Read, at ballot: Ballot) -> Effect {

@@ -181,10 +181,10 @@ public actor Replica: Role {
             }
             // A read by read index, unless it already waits in the log; a learner (which may be the stale
             // leader its hint names) and a replica that knows no leader use the log.
-            if consistency == .readIndex, waiting[command.key] == nil, storage.membership != .learner,
+            if consistency != .log, waiting[command.key] == nil, storage.membership != .learner,
                leaderHint != .initial || config.contenders.contains(node), machine.query(command.operation) != nil,
-               reads.asked(command, from: origin) {
-                return [.send(.readIndexRequest(ReadIndexRequest(key: command.key)), to: leaderNode)]
+               reads.asked(command, from: origin, lease: consistency == .lease) {
+                return [.send(.readIndexRequest(ReadIndexRequest(key: command.key, lease: consistency == .lease)), to: leaderNode)]
             }
         }
         waiting[command.key] = (command, origin)
@@ -199,8 +199,8 @@ public actor Replica: Role {
         guard let index = r.index else {
             var effects = learnLeader(r.leader)
             guard let read = reads.read(r.key) else { return effects }
-            if leaderNode != from, reads.asked(read.command, from: read.origin) {
-                return effects + [.send(.readIndexRequest(ReadIndexRequest(key: r.key)), to: leaderNode)]
+            if leaderNode != from, reads.asked(read.command, from: read.origin, lease: read.lease) {
+                return effects + [.send(.readIndexRequest(ReadIndexRequest(key: r.key, lease: read.lease)), to: leaderNode)]
             }
             _ = reads.remove(r.key)
             waiting[r.key] = (read.command, read.origin)

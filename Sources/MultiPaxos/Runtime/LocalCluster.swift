@@ -85,16 +85,21 @@ public actor LocalCluster {
     /// `.invalidConfiguration` for a size outside 1...64 or a `Timing` that cannot work (see `Timing.problem`).
     /// `batching` sets how leaders pack commands into slots and how many slots they keep in flight
     /// (`Batching.off` is one command per slot, the protocol as the papers describe it). `reads` is how reads
-    /// are made linearizable when a request does not say: by read index (no log slot) or through the log.
+    /// are made linearizable when a request does not say: by read index (no log slot), by leader lease, or
+    /// through the log. `leases` turns leader leases on with a clock-drift bound (nil: on, with a 1% bound, when
+    /// `reads` is `.lease`; off otherwise, and a request asking for a lease is served by read index).
     public init(nodes count: Int = 3, mode: Mode = .stableLeader, timing: Timing = Timing(), batching: Batching = .standard,
-                reads: ReadConsistency = .readIndex, storageDirectory: String? = nil, logger: (any MultiPaxosLogger)? = nil,
+                reads: ReadConsistency = .readIndex, leases: Leases? = nil, storageDirectory: String? = nil, logger: (any MultiPaxosLogger)? = nil,
                 makeStateMachine: @escaping @Sendable () -> any StateMachine = { KeyValueStore() }) async throws(ClusterError) {
         guard (1...NodeSet.capacity).contains(count) else { throw .invalidConfiguration("nodes \(count) is not in 1...64") }
         if let problem = timing.problem { throw .invalidConfiguration(problem) }
         if let problem = batching.problem { throw .invalidConfiguration(problem) }
+        let leases = leases ?? (reads == .lease ? Leases() : nil)
+        if let problem = leases?.problem(timing) { throw .invalidConfiguration(problem) }
         var configuration = ClusterConfiguration(members: (0..<count).map(NodeID.init), mode: mode, timing: timing)
         configuration.batching = batching
         configuration.reads = reads
+        configuration.leases = leases
         configuration.snapshotIntervalSlots = Self.snapshotIntervalSlots
         configuration.snapshotIntervalBytes = Self.snapshotIntervalBytes
         self.configuration = configuration

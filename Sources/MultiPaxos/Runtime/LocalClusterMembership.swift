@@ -41,6 +41,7 @@ extension LocalCluster {
                                            catchUpBatch: configuration.catchUpBatch)
         joining.batching = configuration.batching
         joining.reads = configuration.reads
+        joining.leases = configuration.leases
         joining.retainedSlots = configuration.retainedSlots
         joining.snapshotIntervalSlots = configuration.snapshotIntervalSlots
         joining.snapshotIntervalBytes = configuration.snapshotIntervalBytes

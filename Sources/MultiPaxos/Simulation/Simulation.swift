@@ -41,6 +41,8 @@ public actor Simulation {
     // inout accesses, so Swift's dynamic exclusivity checks on it are switched off: they cost 10-15% of a run's
     // CPU (measured with `multipaxos bench --scenarios n3-c64-throughput`, best of five).
     @exclusivity(unchecked) var random: SeededGenerator
+    /// With leases: per node, how much longer (or shorter) its timers take than asked (Simulation/SimulationClocks.swift).
+    let clockDrift: [Double]
     @exclusivity(unchecked) var queue = EventQueue<Scheduled>()
     @exclusivity(unchecked) var now: Microseconds = 0
     @exclusivity(unchecked) var report: SimulationReport
@@ -112,7 +114,9 @@ public actor Simulation {
         config.batching = options.batching
         config.reads = options.reads
         config.contenders = NodeSet(options.contenders)
+        if options.reads == .lease { config.leases = Leases(maxClockDrift: options.maxClockDrift) }
         self.config = config
+        clockDrift = Self.drawClockDrift(options, leases: config.leases != nil)
         var plan = options.faults
         if let t = options.crashLeaderAt {
             plan.nodeFaults.append(.init(node: nil, kind: .crash(restartAfter: nil), at: t))
@@ -312,7 +316,7 @@ public actor Simulation {
             case .broadcast(let message, let to):
                 send(message, from: node, to: to, role: output.role, hold: hold)
             case .setTimer(let timer, let after, let jitter):
-                let at = now + after + Microseconds(random.upTo(UInt64(max(0, jitter))))
+                let at = now + drifted(after + Microseconds(random.upTo(UInt64(max(0, jitter)))), at: i)
                 queue.push(.timer(timer, node: node, incarnation: incarnation[node.value]), at: at)
             case .event(let event):
                 record(event, at: node, role: output.role)

@@ -71,8 +71,15 @@ public struct SimulationOptions: Sendable {
     public var retainedSlots: Int64 = 1024
     /// How leaders batch and pipeline (off by default: one command per slot, as the demo's trace shows).
     public var batching = Batching.off
-    /// How the clients' gets are served: through the log (the default), or by read index.
+    /// How the clients' gets are served: through the log (the default), by read index, or by leader lease
+    /// (which turns the cluster's leases on, with `maxClockDrift`).
     public var reads = ReadConsistency.log
+    /// With lease reads: the clock-drift bound the cluster's configuration states (`Leases.maxClockDrift`).
+    public var maxClockDrift = 0.01
+    /// With lease reads: how far each node's clock actually drifts (nil: as far as `maxClockDrift` allows).
+    /// Each node's rate is drawn from the seed within ± this, apart from every other draw; a value beyond the
+    /// bound shows that the checker catches a lease that outlives its grants.
+    public var actualClockDrift: Double?
     /// The family of faults the sweep seed added to its mixed faults (nil outside sweeps).
     public var schedule: FaultSchedule?
     /// Liveness during faults: while a majority of voting nodes is up and mutually connected and a client
@@ -160,6 +167,9 @@ public struct SimulationOptions: Sendable {
         if retainedSlots != 1024 { text += ", \(retainedSlots) slots retained" }
         if batching != .off { text += ", \(batching)" }
         if reads != .log { text += ", reads by \(reads)" }
+        if reads == .lease {
+            text += ", clock drift \(actualClockDrift ?? maxClockDrift) (bound \(maxClockDrift))"
+        }
         if !reconfigurations.isEmpty {
             text += ", from \(formatSeconds(reconfigureAt)) s " + reconfigurations.map(\.description).joined(separator: ", then ")
         }
@@ -181,6 +191,10 @@ public struct SimulationOptions: Sendable {
         guard syncLatency >= 0, syncJitter >= 0 else { throw OptionsError("sync latency \(syncLatency)+\(syncJitter) µs is negative") }
         if let t = crashLeaderAt, t < 0 { throw OptionsError("--crash-leader-at \(t) is negative") }
         if let problem = timing.problem { throw OptionsError(problem) }
+        if reads == .lease, let problem = Leases(maxClockDrift: maxClockDrift).problem(timing) { throw OptionsError(problem) }
+        if let drift = actualClockDrift, !(drift.isFinite && drift >= 0 && drift < 1) {
+            throw OptionsError("actual clock drift \(drift) is not in 0..<1")
+        }
         guard retainedSlots >= 0 else { throw OptionsError("retained slots \(retainedSlots) is negative") }
         guard universe <= NodeSet.capacity else { throw OptionsError("\(universe) nodes with spares is more than 64") }
         var voters = NodeSet((0..<nodes).map { NodeID($0) })
