@@ -126,11 +126,15 @@ public actor Simulation {
         }
         self.plan = plan
         random = SeededGenerator(seed: options.seed)
-        scripts = options.generatedWorkload
-            ? Workload.generated(placements: options.clientPlacements, requestsPerClient: options.requestsPerClient,
-                                 readsPerWrite: options.generatedReadsPerWrite)
-            : Workload.make(placements: options.clientPlacements, requestsPerClient: options.requestsPerClient,
-                            random: &random)
+        if let given = options.scripts {
+            scripts = given
+        } else if options.generatedWorkload {
+            scripts = Workload.generated(placements: options.clientPlacements, requestsPerClient: options.requestsPerClient,
+                                         readsPerWrite: options.generatedReadsPerWrite)
+        } else {
+            scripts = Workload.make(placements: options.clientPlacements, requestsPerClient: options.requestsPerClient,
+                                    random: &random)
+        }
         storages = (0..<options.universe).map { _ in DurableState() }
         canCrash = options.crashLeaderAt != nil || options.crashLeaderAfterRequests != nil
             || plan.nodeFaults.contains {

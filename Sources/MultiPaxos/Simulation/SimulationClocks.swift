@@ -7,9 +7,11 @@ extension Simulation {
         guard leases else { return [] }
         let bound = options.actualClockDrift ?? options.maxClockDrift
         var draws = SeededGenerator(seed: options.seed ^ 0xC10C_D41F_0000_0005)
-        return (0..<options.universe).map { _ in
+        return (0..<options.universe).map { i in
             // Uniform in [-bound, bound], in steps of a millionth of the bound.
-            (Double(draws.upTo(2_000_000)) / 1_000_000 - 1) * bound
+            let drawn = (Double(draws.upTo(2_000_000)) / 1_000_000 - 1) * bound
+            guard let given = options.clockDrifts, i < given.count else { return drawn }
+            return given[i]
         }
     }
 

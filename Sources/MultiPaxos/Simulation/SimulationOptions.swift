@@ -80,6 +80,12 @@ public struct SimulationOptions: Sendable {
     /// Each node's rate is drawn from the seed within ± this, apart from every other draw; a value beyond the
     /// bound shows that the checker catches a lease that outlives its grants.
     public var actualClockDrift: Double?
+    /// With lease reads: each node's drift, in node order, instead of drawn ones (a test that needs the leader's
+    /// clock slow and the others' fast sets it); nodes past the list keep a drawn drift.
+    public var clockDrifts: [Double]?
+    /// Clients' scripts given outright instead of drawn (tests that need, say, readers on one node and writers
+    /// on the others); their placements and counts replace `clients`, `placements` and `requestsPerClient`.
+    var scripts: [ClientScript]?
     /// The family of faults the sweep seed added to its mixed faults (nil outside sweeps).
     public var schedule: FaultSchedule?
     /// Liveness during faults: while a majority of voting nodes is up and mutually connected and a client
