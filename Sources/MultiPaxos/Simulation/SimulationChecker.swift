@@ -35,7 +35,7 @@ struct SimulationChecker {
 
     /// The changes of voters decided, by slot, and the configurations they make, replayed here with the
     /// protocol's rules (Core/Voters.swift) from the decisions themselves rather than read from any node.
-    private var decidedChanges: [Slot: (base: UInt64, voters: NodeSet)] = [:]
+    private var decidedChanges: [Slot: [(base: UInt64, voters: NodeSet)]] = [:]
     private var voterHistory = VoterView()
 
     init(config: ClusterConfiguration, nodes: Int, fullChecks: Bool) {
@@ -71,9 +71,10 @@ struct SimulationChecker {
         }
         decided[slot] = value
         decidedEnd = max(decidedEnd, slot.next)
-        for c in value.commands {
-            guard let change = Reconfiguration.change(of: c) else { continue }
-            decidedChanges[slot] = change
+        // A batch may hold several (retries among them): each is applied in its order.
+        let changes = value.commands.compactMap(Reconfiguration.change(of:))
+        if !changes.isEmpty {
+            decidedChanges[slot] = changes
             replayChanges()
         }
         return true
@@ -231,10 +232,12 @@ struct SimulationChecker {
     private mutating func replayChanges() {
         let view = VoterView()
         for slot in decidedChanges.keys.sorted() {
-            let change = decidedChanges[slot]!
-            if case .changed(let next) = view.outcome(base: change.base, voters: change.voters, at: slot, initial: config.memberSet),
-               next.number > view.latest(initial: config.memberSet).number {
-                view.append(next, initial: config.memberSet)
+            for change in decidedChanges[slot]! {
+                if case .changed(let next) = view.outcome(base: change.base, voters: change.voters, at: slot,
+                                                          initial: config.memberSet),
+                   next.number > view.latest(initial: config.memberSet).number {
+                    view.append(next, initial: config.memberSet)
+                }
             }
         }
         voterHistory = view
