@@ -92,3 +92,38 @@ extension LocalClusterTests {
         }
     }
 }
+
+/// Reads by leader lease on the real-time shells: an in-process cluster under load, and served processes.
+extension LocalClusterTests {
+    @Test func aLoadWithLeaseReadsRunsExactlyOnceAndLinearizably() async throws {
+        let cluster = try await LocalCluster(nodes: 3, reads: .lease)
+        #expect(cluster.configuration.leases != nil, "lease reads turn the cluster's leases on")
+        let recorder = Recorder()
+        let completed = try await load(cluster, perTask: 20, recorder: recorder)
+        #expect(completed == 1000)
+        #expect(Linearizability.check(recorder.history.withLock { $0 }).isLinearizable)
+        let tokens = try await appendedTokens(cluster)
+        #expect(tokens.count == 250 && Set(tokens).count == 250)
+        await cluster.shutdown()
+    }
+}
+
+extension ProcessTests {
+@Suite struct ServedLeaseTests {
+    @Test func servedNodesAnswerLeaseReadsAndGoOnAfterTheLeaderIsKilled() async throws {
+        let cluster = try ServedProcesses(nodes: 3)
+        defer { cluster.stopAll() }
+        cluster.extraArguments += ["--reads", "lease"]
+        try cluster.startAll()
+        for i in 0..<3 { try cluster.waitUntilServing(i) }
+        let leader = try #require(cluster.leader(), "no node logged its election")
+        let follower = (leader + 1) % 3, other = (leader + 2) % 3
+        #expect(try cluster.call(follower, ["SET", "k", "v1"]) == .ok)
+        #expect(try cluster.call(other, ["GET", "k"]) == .bulkString(Array("v1".utf8)))
+        #expect(try cluster.call(leader, ["GET", "k"]) == .bulkString(Array("v1".utf8)))
+        cluster.kill(leader)
+        #expect(try cluster.call(follower, ["SET", "k", "v2"], seconds: 20) == .ok)
+        #expect(try cluster.call(other, ["GET", "k"], seconds: 20) == .bulkString(Array("v2".utf8)))
+    }
+}
+}
