@@ -42,6 +42,11 @@ struct ClientSession {
     }
     private var owed: [Owed] = []
     private var owedStart = 0
+    /// The pipeline in flight, if the command in flight is one: its key and how many owed calls it carries.
+    private var pipelineInFlight: (key: RequestKey, count: Int)?
+    /// At most this many pipelined commands, and about this many operation bytes, share one log entry.
+    static let pipelineLimit = 256
+    static let pipelineBytes = 1 << 20
     /// Operation bytes of the commands owed, so that a pipeline of large requests is bounded too.
     private var owedBytes = 0
 
@@ -184,7 +189,8 @@ struct ClientSession {
             case .call(let command, let rendering, let sent, let arrived):
                 guard !sent else { return nil }
                 owed[owedStart] = .call(command, rendering, sent: true, arrived: arrived)
-                return .command(command)
+                guard case .keyValue = rendering else { return .command(command) }
+                return .command(pipeline(from: command))
             case .admin(let key, let request, let sent):
                 guard !sent else { return nil }
                 owed[owedStart] = .admin(key, request, sent: true)
@@ -205,23 +211,69 @@ struct ClientSession {
             }
             return
         }
-        guard owedStart < owed.count, case .call(let command, let rendering, true, let arrived) = owed[owedStart],
-              command.key == key else { return }
+        if let pipeline = pipelineInFlight, pipeline.key == key {
+            pipelineInFlight = nil
+            let results = outcome.results(count: pipeline.count)
+            for (i, result) in results.enumerated() { settle(at: owedStart + i, result) }
+            return
+        }
+        guard owedStart < owed.count, case .call(let command, _, true, _) = owed[owedStart], command.key == key else { return }
+        settle(at: owedStart, outcome)
+    }
+
+    /// Packs the key-value commands the client pipelined behind `first` (sent and answered in order anyway)
+    /// into one command, under the last one's request number, so that they share a log entry; `first` alone
+    /// when none waits behind it.
+    private mutating func pipeline(from first: Command) -> Command {
+        var parts = [first.operation], bytes = first.operation.count, last = first.key
+        var index = owedStart + 1
+        while index < owed.count, parts.count < Self.pipelineLimit, bytes < Self.pipelineBytes,
+              case .call(let command, .keyValue(let form), false, let arrived) = owed[index] {
+            owed[index] = .call(command, .keyValue(form), sent: true, arrived: arrived)
+            parts.append(command.operation)
+            bytes += command.operation.count
+            last = command.key
+            index += 1
+        }
+        guard parts.count > 1 else { return first }
+        pipelineInFlight = (last, parts.count)
+        return Command(key: last, operation: KeyValueStore.pipeline(parts))
+    }
+
+    /// Turns owed call `index` into its reply.
+    private mutating func settle(at index: Int, _ outcome: CallOutcome) {
+        guard index < owed.count, case .call(let command, let rendering, true, let arrived) = owed[index] else { return }
         owedBytes -= command.operation.count
         switch outcome {
         case .unavailable(let message):
-            owed[owedStart] = .ready(.error(message))
+            owed[index] = .ready(.error(message))
         case .result(let bytes):
             metrics?.counters.committed(after: .now - arrived)
             switch rendering {
-            case .raw: owed[owedStart] = .ready(.bulkString(bytes))
+            case .raw: owed[index] = .ready(.bulkString(bytes))
             case .keyValue(let form):
                 guard let result = try? KeyValueResult(decoding: bytes) else {
-                    owed[owedStart] = .ready(.error("ERR the state machine answered \(bytes.count) bytes that are not a key-value result"))
+                    owed[index] = .ready(.error("ERR the state machine answered \(bytes.count) bytes that are not a key-value result"))
                     return
                 }
-                owed[owedStart] = .ready(form.reply(to: result))
+                owed[index] = .ready(form.reply(to: result))
             }
+        }
+    }
+}
+
+extension CallOutcome {
+    /// The outcomes of the `count` commands a pipeline carried: each one's result, or the same error for all.
+    func results(count: Int) -> [CallOutcome] {
+        switch self {
+        case .unavailable:
+            return Array(repeating: self, count: count)
+        case .result(let bytes):
+            guard let parts = KeyValueStore.pipelined(bytes), parts.count == count else {
+                return Array(repeating: .unavailable("ERR the state machine answered \(bytes.count) bytes that are not "
+                                                     + "the results of \(count) pipelined commands"), count: count)
+            }
+            return parts.map { .result($0) }
         }
     }
 }

@@ -132,16 +132,57 @@ public struct KeyValueStore: StateMachine, Equatable {
     }
 
     public mutating func apply(_ operation: [UInt8]) -> [UInt8] {
+        if let operations = Self.pipelined(operation) {
+            // In order, each as if alone; a pipeline inside a pipeline is refused (no recursion on input).
+            return Self.pipeline(operations.map { Self.pipelined($0) == nil ? apply($0) : [0xFF] })
+        }
         // A malformed operation is a value like any other: every replica rejects it identically.
         guard let op = try? KeyValueOperation(decoding: operation) else { return [0xFF] }
         return apply(op).encoded
     }
 
-    /// A `get`'s result, read without changing anything; nil for every other operation (and for bytes that are
-    /// no operation, which the log must reject like any replica would).
+    /// A `get`'s result, read without changing anything, or a pipeline's of `get`s only; nil for every other
+    /// operation (and for bytes that are no operation, which the log must reject like any replica would).
     public func query(_ operation: [UInt8]) -> [UInt8]? {
+        if let operations = Self.pipelined(operation) {
+            var results: [[UInt8]] = []
+            for op in operations {
+                guard let result = query(op), Self.pipelined(op) == nil else { return nil }
+                results.append(result)
+            }
+            return Self.pipeline(results)
+        }
         guard case .get(let k)? = try? KeyValueOperation(decoding: operation) else { return nil }
         return KeyValueResult.value(entries[k]).encoded
+    }
+
+    /// The tag of a pipeline: several operations (or, as a result, their results) in one log entry, applied in
+    /// order. A served node packs the commands a client pipelined on one connection into one, so that they share
+    /// a slot and a round trip (the operations' own tags are below it).
+    static let pipelineTag: UInt8 = 5
+
+    /// A pipeline of `parts` (operations or results).
+    static func pipeline(_ parts: [[UInt8]]) -> [UInt8] {
+        var w = ByteWriter()
+        w.byte(pipelineTag)
+        w.uint32(UInt32(parts.count))
+        for part in parts { w.blob(part) }
+        return w.bytes
+    }
+
+    /// The parts of a pipeline, or nil when the bytes are not one (or not a well-formed one).
+    static func pipelined(_ bytes: [UInt8]) -> [[UInt8]]? {
+        guard bytes.first == pipelineTag else { return nil }
+        var r = ByteReader(bytes)
+        _ = try? r.byte()
+        guard let count = try? r.count(of: "pipeline part", minimumBytes: 4) else { return nil }
+        var parts: [[UInt8]] = []
+        parts.reserveCapacity(count)
+        for _ in 0..<count {
+            guard let part = try? r.blob() else { return nil }
+            parts.append(part)
+        }
+        return r.isAtEnd ? parts : nil
     }
 
     public func snapshot() -> [UInt8] {
