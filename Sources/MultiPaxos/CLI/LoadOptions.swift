@@ -20,11 +20,13 @@ public struct LoadOptions: Sendable, Equatable {
     public var mode = Mode.stableLeader
     /// The in-process cluster's batching.
     public var batching = Batching.standard
+    /// With `--local`: commands each client sends as one pipeline (one request, one log entry; 1: one at a time).
+    public var pipeline = 1
 
     /// The text `load --help` prints.
     public static let usage = """
         usage: multipaxos load --resp HOST:PORT[,...] [--clients N] [--seconds D] [--get-ratio F] [--value-bytes B] [--keys K]
-               multipaxos load --local N [--data DIR] [--mode M] [--batch N] [--window N|unlimited] [same options]
+               multipaxos load --local N [--data DIR] [--mode M] [--batch N] [--window N|unlimited] [--pipeline N] [same options]
 
         A closed-loop load generator (as etcd's benchmark tool is for etcd): N clients, each connected to one of
         the given nodes (client i to node i mod count) and keeping one command outstanding, send SETs and GETs
@@ -45,6 +47,8 @@ public struct LoadOptions: Sendable, Equatable {
           --mode M               with --local: stable-leader or per-slot (default stable-leader)
           --batch N              with --local: commands per slot, 1...65536 (default 256)
           --window N|unlimited   with --local: slots in flight (default 8)
+          --pipeline N           with --local: each client sends N commands at a time as one pipeline (one
+                                 request, one log entry, results in order), 1...1024 (default 1)
 
         \(ExitStatus.rule) (load: 1 when no operation completed)
         """
@@ -80,12 +84,14 @@ public struct LoadOptions: Sendable, Equatable {
                 result.mode = mode
             case "--batch": result.batching.maxCommands = try cursor.integer(arg, 1...65_536)
             case "--window": result.batching.window = try cursor.window(arg)
+            case "--pipeline": result.pipeline = try cursor.integer(arg, 1...1024)
             default: throw OptionsError("unknown option '\(arg)'")
             }
         }
         if result.localNodes == nil {
             guard !result.addresses.isEmpty else { throw OptionsError("missing --resp (or --local N)") }
             if result.dataDirectory != nil { throw OptionsError("--data needs --local") }
+            if result.pipeline != 1 { throw OptionsError("--pipeline needs --local (redis-benchmark -P pipelines RESP clients)") }
         } else if !result.addresses.isEmpty {
             throw OptionsError("--resp and --local exclude each other")
         }

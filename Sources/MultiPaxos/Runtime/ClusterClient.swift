@@ -71,4 +71,25 @@ public actor ClusterClient {
         guard let result = try? KeyValueResult(decoding: bytes) else { throw .notKeyValueStore(answer: bytes) }
         return result
     }
+
+    /// Runs `operations` in order as one pipeline: they share one request and one log entry (each applied as if
+    /// alone, exactly once together), and their results come back in order. Gets alone are a read, made
+    /// linearizable as `consistency` says; with any other operation the pipeline goes through the log. As `run`,
+    /// on the built-in key-value store only.
+    public func run(_ operations: [KeyValueOperation], consistency: ReadConsistency? = nil) async throws(ClusterError) -> [KeyValueResult] {
+        guard operations.count > 1 else {
+            guard let only = operations.first else { return [] }
+            return [try await run(only, consistency: consistency)]
+        }
+        let bytes = try await submit(KeyValueStore.pipeline(operations.map(\.encoded)), consistency: consistency)
+        guard let parts = KeyValueStore.pipelined(bytes), parts.count == operations.count else {
+            throw .notKeyValueStore(answer: bytes)
+        }
+        var results: [KeyValueResult] = []
+        for part in parts {
+            guard let result = try? KeyValueResult(decoding: part) else { throw .notKeyValueStore(answer: bytes) }
+            results.append(result)
+        }
+        return results
+    }
 }

@@ -34,13 +34,17 @@ public enum LocalLoad {
                     var ops = 0, errors = 0
                     var latencies: [Int64] = []
                     while clock.now < end {
-                        rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17
-                        let key = "key:\(rng % UInt64(options.keys))"
-                        let isGet = Double(rng >> 11) / Double(1 << 53) < options.getRatio
+                        var operations: [KeyValueOperation] = []
+                        for _ in 0..<options.pipeline {
+                            rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17
+                            let key = "key:\(rng % UInt64(options.keys))"
+                            let isGet = Double(rng >> 11) / Double(1 << 53) < options.getRatio
+                            operations.append(isGet ? .get(key) : .put(key, value))
+                        }
                         let began = clock.now
                         do {
-                            _ = try await client.run(isGet ? .get(key) : .put(key, value))
-                            ops += 1
+                            _ = try await client.run(operations)
+                            ops += operations.count
                             let took = clock.now - began
                             latencies.append(took.components.seconds * 1_000_000 + took.components.attoseconds / 1_000_000_000_000)
                         } catch {
