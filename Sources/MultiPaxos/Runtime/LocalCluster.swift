@@ -263,7 +263,8 @@ public actor LocalCluster {
     /// Restarts a stopped node from its durable state, and returns once it is back: a voting member, or a
     /// learner that is rejoining (its durable state was lost), so that `membership(of:)` and requests see it.
     /// A node that needs its peers to come back (a learner asking to rejoin) and finds no majority up keeps
-    /// trying in the background; then this returns what it is after ten leader timeouts (`.new`). Restarting a
+    /// trying in the background; then this returns what it is after ten leader timeouts (`.new`). A member,
+    /// which needs no peer, is waited for up to 30 s (on a loaded machine its loop may start late). Restarting a
     /// running node changes nothing and returns its membership.
     @discardableResult
     public func restart(_ node: NodeID) async throws(ClusterError) -> Membership {
@@ -274,8 +275,11 @@ public actor LocalCluster {
             hub.publish(ClusterEvent(node: node, kind: .restarted))
             start(node, executor: executor, roles: bootstrapRoles(node, executor: executor))
         }
+        // A member comes back from its own durable state, needing no peer: wait for it however loaded the
+        // machine is (up to 30 s). Anyone else may need a majority to come back: ten leader timeouts.
         let clock = ContinuousClock()
-        let deadline = clock.now + .microseconds(10 * configuration.timing.leaderTimeout)
+        let patience: Duration = storages[node.value].isMember ? .seconds(30) : .microseconds(10 * configuration.timing.leaderTimeout)
+        let deadline = clock.now + patience
         while true {
             let membership = try await membership(of: node)
             if membership != .new || clock.now >= deadline || isShutDown { return membership }
