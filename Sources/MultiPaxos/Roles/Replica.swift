@@ -21,10 +21,10 @@ public actor Replica: Role {
     private var replies: [ClientID: (request: RequestNumber, result: [UInt8])] = [:]
     /// How many rejoins the applied log holds, and the epoch each attempt (node, nonce) was given: a retried
     /// attempt decided again, even after a later one, counts once. One entry per attempt the cluster ever saw.
-    public private(set) var membershipEpoch: UInt64
-    private var rejoins: [RequestKey: RejoinEntry] = [:]
+    public internal(set) var membershipEpoch: UInt64
+    var rejoins: [RequestKey: RejoinEntry] = [:]
     /// Requests from clients on this node that are not applied yet, with the node to answer.
-    private var waiting: [RequestKey: (command: Command, origin: NodeID)] = [:]
+    var waiting: [RequestKey: (command: Command, origin: NodeID)] = [:]
     /// The ballot of the leader this replica believes in.
     public private(set) var leaderHint: Ballot
     /// One past the highest slot known to be assigned.
@@ -43,7 +43,7 @@ public actor Replica: Role {
     private var reads = PendingReads()
     /// A change of voters was applied: the snapshot is persisted at once, not at the next interval, so that a
     /// node that restarts knows the voters (a restart with none of the old ones up could elect no one).
-    private var votersChanged = false
+    var votersChanged = false
 
     /// A catch-up reply stops adding values once they hold this many bytes.
     static let catchUpBytes = 4 << 20
@@ -271,44 +271,8 @@ public actor Replica: Role {
             + answer(c.key)
     }
 
-    /// Applies a membership command: a rejoin not seen before starts the next epoch; a retried one (same
-    /// nonce) changes nothing. Either way the waiting Initializer, if on this node, learns the epoch.
-    private func applyMembership(_ c: Command, in slot: Slot) -> [Effect] {
-        if let change = Reconfiguration.change(of: c) { return applyReconfiguration(c, change, in: slot) }
-        guard let joiner = Rejoin.node(of: c) else {
-            return [.event(.applied(slot, .command(c), duplicate: true, result: nil))]  // not a command we know
-        }
-        let duplicate = rejoins[c.key] != nil
-        if !duplicate {
-            membershipEpoch += 1
-            rejoins[c.key] = RejoinEntry(node: joiner, nonce: c.key.request.value, epoch: membershipEpoch)
-        }
-        let result = Rejoin.result(epoch: rejoins[c.key]!.epoch)
-        return [.event(.applied(slot, .command(c), duplicate: duplicate, result: result))] + answer(c.key)
-    }
-
-    /// Applies a change of voters: made if it follows the latest configuration by one node and that one is in
-    /// force; otherwise it changes nothing and says why. The node that asked hears the outcome either way.
-    private func applyReconfiguration(_ c: Command, _ change: (base: UInt64, voters: NodeSet), in slot: Slot) -> [Effect] {
-        let outcome = view.outcome(base: change.base, voters: change.voters, at: slot, initial: config.memberSet)
-        var effects: [Effect] = []
-        var duplicate = true
-        if case .changed(let next) = outcome, next.number > view.latest(initial: config.memberSet).number {
-            view.append(next, initial: config.memberSet)
-            votersChanged = true
-            duplicate = false
-            effects.append(.event(.reconfigured(next)))
-        }
-        let result = outcome.bytes
-        effects.insert(.event(.applied(slot, .command(c), duplicate: duplicate, result: result)), at: 0)
-        if let waiter = waiting.removeValue(forKey: c.key) {
-            effects.append(.send(.reply(Reply(key: c.key, result: result)), to: waiter.origin))
-        }
-        return effects
-    }
-
     /// Answers a waiting client whose request has been applied.
-    private func answer(_ key: RequestKey) -> [Effect] {
+    func answer(_ key: RequestKey) -> [Effect] {
         if key.client == .membership {
             guard let entry = rejoins[key],
                   let waiter = waiting.removeValue(forKey: key) else { return [] }
