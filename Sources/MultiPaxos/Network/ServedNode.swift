@@ -132,8 +132,7 @@ public final class ServedNode: Sendable {
                         if !inbox.post([]) { return }
                     }
                 }
-                for await _ in inbox.signals {
-                    let batch = inbox.take()
+                while let batch = await inbox.next() {
                     var inputs: [Input] = []
                     inputs.reserveCapacity(batch.count)
                     for input in batch {

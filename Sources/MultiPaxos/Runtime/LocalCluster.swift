@@ -315,9 +315,7 @@ public actor LocalCluster {
                         try file?.persist()  // durable before anything that depends on it is sent
                         shell.carryOut(outputs, timers: &timers)
                     }
-                    for await _ in inbox.signals {
-                        if Task.isCancelled { break }
-                        let batch = inbox.take()
+                    while let batch = await inbox.next() {
                         guard !batch.isEmpty else { continue }
                         shell.took(batch)
                         let outputs = await node.deliver(all: batch)
