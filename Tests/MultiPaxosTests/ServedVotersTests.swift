@@ -47,7 +47,8 @@ extension ProcessTests {
         #expect(try cluster.call(3, ["SET", "after", "change"], seconds: 20) == .ok)
         #expect(try cluster.call(2, ["GET", "before"], seconds: 20) == .bulkString(Array("change".utf8)))
         #expect(try cluster.call(3, ["GET", "after"], seconds: 20) == .bulkString(Array("change".utf8)))
-        #expect(cluster.log(3).contains("voters become {n0,n1,n2,n3}"), "\(cluster.log(3))")
+        // n1 applied every slot in order (n3 may have learned the change from a snapshot when it was let in).
+        #expect(cluster.log(1).contains("voters become {n0,n1,n2,n3}"), "\(cluster.log(1))")
         // Adding a node that votes already is answered at once; a node outside --peers is named.
         #expect(try cluster.call(1, ["MPX.ADDVOTER", "n1"]) == .ok)
         #expect(try cluster.call(1, ["MPX.ADDVOTER", "n9"])

@@ -167,10 +167,10 @@ public final class ServedNode: Sendable {
                     var outputs = await deliver(all: inputs, to: node)
                     // Messages to the node itself are handled within the batch (bounded), so the batch costs
                     // one sync however many local hops it takes (a leader's Accept to its own acceptor, ...).
-                    var local = Self.takeLocal(&outputs, me: me, calls: calls)
+                    var local = outputs.takeMessages(to: me) { calls.isWaiting(for: $0.key) }
                     for _ in 0..<64 where !local.isEmpty {
                         var more = await deliver(all: local.map { .message($0, from: me) }, to: node)
-                        local = Self.takeLocal(&more, me: me, calls: calls)
+                        local = more.takeMessages(to: me) { calls.isWaiting(for: $0.key) }
                         outputs += more
                     }
                     if !local.isEmpty { inbox.post(local.map { .message($0, from: me) }) }
@@ -226,33 +226,6 @@ public final class ServedNode: Sendable {
             default: break
             }
         }
-    }
-
-    /// Removes from `outputs` the messages this node sends itself (but not answers to its clients' calls), and
-    /// returns them; a broadcast that includes this node keeps its other destinations.
-    private static func takeLocal(_ outputs: inout [Output], me: NodeID, calls: CallTable) -> [Message] {
-        var local: [Message] = []
-        var kept: [Output] = []
-        kept.reserveCapacity(outputs.count)
-        for output in outputs {
-            switch output.effect {
-            case .send(let message, let to) where to == me:
-                if case .reply(let reply) = message, calls.isWaiting(for: reply.key) {
-                    kept.append(output)
-                } else {
-                    local.append(message)
-                }
-            case .broadcast(let message, let to) where to.contains(me):
-                local.append(message)
-                var others = to
-                others.remove(me)
-                if !others.isEmpty { kept.append(Output(role: output.role, effect: .broadcast(message, to: others))) }
-            default:
-                kept.append(output)
-            }
-        }
-        outputs = kept
-        return local
     }
 
     /// Does what the roles asked: frames to peers, local messages back into the loop, answers to clients.

@@ -43,9 +43,7 @@ public actor ClusterClient {
         while clock.now < deadline {
             if Task.isCancelled { throw .cancelled }
             if router.isClosed { throw .shutDown }
-            let live = router.liveNodes
-            guard !live.isEmpty else { throw .clusterUnavailable }
-            let node = live.contains(members[gateway % members.count]) ? members[gateway % members.count] : live[0]
+            guard let node = router.gateway(preferring: members[gateway % members.count]) else { throw .clusterUnavailable }
             // The request enters at the node's own replica, as from a client on that node.
             let result = await router.reply(to: key, timeout: requestTimeout) {
                 router.deliver(.message(.request(Request(command: command, consistency: consistency)), from: node), to: node)

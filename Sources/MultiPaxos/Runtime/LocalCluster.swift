@@ -318,7 +318,17 @@ public actor LocalCluster {
                     while let batch = await inbox.next() {
                         guard !batch.isEmpty else { continue }
                         shell.took(batch)
-                        let outputs = await node.deliver(all: batch)
+                        var outputs = await node.deliver(all: batch)
+                        // Messages to the node itself are handled within the batch (bounded): one sync and no trip
+                        // through the inbox for a leader's Accept to its own acceptor, a replica's Propose, ...
+                        var local = outputs.takeMessages(to: id) { _ in true }
+                        for _ in 0..<64 where !local.isEmpty {
+                            shell.handsItself(local)
+                            var more = await node.deliver(all: local.map { .message($0, from: id) })
+                            local = more.takeMessages(to: id) { _ in true }
+                            outputs += more
+                        }
+                        for message in local { outputs.append(Output(role: .replica, effect: .send(message, to: id))) }
                         try file?.persist()  // one sync for the batch (group commit), before anything it produced is sent
                         let asked = shell.carryOut(outputs, timers: &timers)
                         await shell.stepped(on: batch, askedToCatchUp: asked, node: node)

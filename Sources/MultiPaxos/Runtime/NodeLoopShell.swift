@@ -30,6 +30,15 @@ struct NodeLoopShell {
         }
     }
 
+    /// Counts the messages the node sent itself and handled within the batch, as sent and as received.
+    func handsItself(_ messages: [Message]) {
+        for message in messages {
+            counters.sent(message.kind)
+            counters.received(message.kind)
+            hub.logger.log(.trace, id, "takes \(message) from itself")
+        }
+    }
+
     /// Does what a node's roles asked. Returns whether the step asked a peer for missed slots.
     @discardableResult
     mutating func carryOut(_ outputs: [Output], timers: inout DiscardingTaskGroup) -> Bool {

@@ -1,36 +1,41 @@
 import Synchronization
 
 /// The real-time bus of a `LocalCluster`: each node's inbox, the replies clients wait for, and the committed
-/// log's subscribers. Node loops and clients call it from many tasks, so its state sits behind one mutex.
+/// log's subscribers. Node loops and clients call it from many tasks, so each of the three sits behind a mutex
+/// of its own (one mutex for all three was contended: every message, request and reply took it).
 final class Router: Sendable {
-    private struct State {
-        var inboxes: [NodeInbox?]
+    private struct Waits {
         var waiting: [RequestKey: (continuation: CheckedContinuation<[UInt8]?, Never>, deadline: ContinuousClock.Instant)] = [:]
         /// Whether the task that expires overdue waits runs (it stops when nothing waits).
         var sweeping = false
+        var closed = false
+    }
+    private struct Subscribers {
         var subscribers: [Int: AsyncStream<CommittedEntry>.Continuation] = [:]
         var nextSubscriber = 0
         var nextCommitted = Slot.zero
         var closed = false
     }
-    private let state: Mutex<State>
+    private let inboxes: Mutex<[NodeInbox?]>
+    private let state = Mutex(Waits())
+    private let log = Mutex(Subscribers())
     /// Each node's counters (messages by kind, inbox length, commit latencies), by node index.
     let counters: [NodeCounters]
 
     init(nodes: Int) {
-        state = Mutex(State(inboxes: Array(repeating: nil, count: nodes)))
+        inboxes = Mutex(Array(repeating: nil, count: nodes))
         counters = (0..<nodes).map { _ in NodeCounters() }
     }
 
     /// Connects a node's inbox (nil disconnects and closes it: a stopped node receives nothing); a new inbox
     /// is empty.
     func connect(_ node: NodeID, _ inbox: NodeInbox?) {
-        let old = state.withLock { s -> NodeInbox? in
+        let old = inboxes.withLock { inboxes -> NodeInbox? in
             defer {
-                s.inboxes[node.value] = inbox
+                inboxes[node.value] = inbox
                 if inbox != nil { counters[node.value].inboxInputs.store(0, ordering: .relaxed) }
             }
-            return s.inboxes[node.value]
+            return inboxes[node.value]
         }
         if let old, old !== inbox { old.close(discardingPending: true) }
     }
@@ -38,7 +43,7 @@ final class Router: Sendable {
     /// Delivers `input` to `node` if it is up; returns whether it was.
     @discardableResult
     func deliver(_ input: Input, to node: NodeID) -> Bool {
-        guard let inbox = state.withLock({ $0.inboxes[node.value] }) else { return false }
+        guard let inbox = inboxes.withLock({ $0[node.value] }) else { return false }
         // Counted before the post, so that the loop, which counts it out, never takes it below zero.
         counters[node.value].inboxInputs.add(1, ordering: .relaxed)
         if inbox.post(input) { return true }
@@ -48,7 +53,16 @@ final class Router: Sendable {
 
     /// The nodes that are up.
     var liveNodes: [NodeID] {
-        state.withLock { s in s.inboxes.indices.filter { s.inboxes[$0] != nil }.map { NodeID($0) } }
+        inboxes.withLock { inboxes in inboxes.indices.filter { inboxes[$0] != nil }.map { NodeID($0) } }
+    }
+
+    /// `preferred` if it is up, else the first node that is; nil when none is (one lock, no allocation: a
+    /// client asks before every request).
+    func gateway(preferring preferred: NodeID) -> NodeID? {
+        inboxes.withLock { inboxes in
+            if inboxes[preferred.value] != nil { return preferred }
+            return inboxes.firstIndex { $0 != nil }.map { NodeID($0) }
+        }
     }
 
     // MARK: Replies to clients
@@ -116,7 +130,7 @@ final class Router: Sendable {
     /// A new stream of the entries committed from now on.
     func subscribe() -> AsyncStream<CommittedEntry> {
         let (stream, continuation) = AsyncStream<CommittedEntry>.makeStream(bufferingPolicy: .unbounded)
-        let id = state.withLock { s -> Int? in
+        let id = log.withLock { s -> Int? in
             guard !s.closed else { return nil }
             defer { s.nextSubscriber += 1 }
             s.subscribers[s.nextSubscriber] = continuation
@@ -126,7 +140,7 @@ final class Router: Sendable {
             continuation.finish()
             return stream
         }
-        continuation.onTermination = { [weak self] _ in self?.state.withLock { _ = $0.subscribers.removeValue(forKey: id) } }
+        continuation.onTermination = { [weak self] _ in self?.log.withLock { _ = $0.subscribers.removeValue(forKey: id) } }
         return stream
     }
 
@@ -135,7 +149,7 @@ final class Router: Sendable {
     func applied(_ slot: Slot, _ entries: [CommittedEntry]) {
         // Published under the lock: node loops run in parallel, and slot s+1 must never overtake slot s.
         // (Yielding to an unbounded stream never blocks.)
-        state.withLock { s in
+        log.withLock { s in
             guard slot == s.nextCommitted else { return }
             s.nextCommitted = slot.next
             for entry in entries {
@@ -146,7 +160,7 @@ final class Router: Sendable {
 
     /// A replica jumped to `slot` by snapshot: entries before it were applied elsewhere and are not repeated.
     func skipped(to slot: Slot) {
-        state.withLock { $0.nextCommitted = max($0.nextCommitted, slot) }
+        log.withLock { $0.nextCommitted = max($0.nextCommitted, slot) }
     }
 
     /// Whether `close()` was called: the cluster is shut down.
@@ -154,9 +168,13 @@ final class Router: Sendable {
 
     /// Ends every subscriber's stream and fails every waiting client.
     func close() {
-        let (subscribers, waiting) = state.withLock { s in
-            defer { s.subscribers = [:]; s.waiting = [:]; s.closed = true }
-            return (Array(s.subscribers.values), Array(s.waiting.values))
+        let subscribers = log.withLock { s in
+            defer { s.subscribers = [:]; s.closed = true }
+            return Array(s.subscribers.values)
+        }
+        let waiting = state.withLock { s in
+            defer { s.waiting = [:]; s.closed = true }
+            return Array(s.waiting.values)
         }
         for subscriber in subscribers { subscriber.finish() }
         for waiter in waiting { waiter.continuation.resume(returning: nil) }
