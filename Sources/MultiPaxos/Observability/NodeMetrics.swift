@@ -31,6 +31,11 @@ public struct MessageCounts: Sendable, Equatable, CustomStringConvertible {
     /// Adds one to `kind`'s count (in place: no allocation once the counts exist).
     mutating func add(_ kind: MessageKind, _ amount: UInt64 = 1) { counts[kind.rawValue] &+= amount }
 
+    /// Adds every count of `other`.
+    mutating func add(_ other: MessageCounts) {
+        for i in counts.indices { counts[i] &+= other.counts[i] }
+    }
+
     /// `Kind=count` pairs of the kinds counted at least once, in kind order.
     public var description: String {
         MessageKind.allCases.filter { self[$0] > 0 }.map { "\($0)=\(self[$0])" }.joined(separator: ",")

@@ -22,6 +22,14 @@ final class NodeCounters: Sendable {
     func received(_ kind: MessageKind) { traffic.withLock { $0.received.add(kind) } }
     /// Counts a message lost before it left the node.
     func dropped(_ kind: MessageKind, _ amount: UInt64 = 1) { traffic.withLock { $0.dropped.add(kind, amount) } }
+    /// Adds what a node loop counted over one batch, under one lock (a lock per message cost more than the count).
+    func add(sent: MessageCounts, received: MessageCounts, dropped: MessageCounts) {
+        traffic.withLock { t in
+            t.sent.add(sent)
+            t.received.add(received)
+            t.dropped.add(dropped)
+        }
+    }
     /// Records one command's commit latency.
     func committed(after latency: Duration) { traffic.withLock { $0.latency.record(latency.microseconds) } }
 

@@ -246,7 +246,7 @@ public actor Replica: Role {
             nextSlot = slot.next
             let commands = value.commands
             if commands.isEmpty { effects.append(.event(.applied(slot, value, duplicate: false, result: nil))) }
-            for c in commands { effects += apply(c, in: slot) }  // a batch's commands in order, each at most once
+            for c in commands { apply(c, in: slot, into: &effects) }  // a batch's commands in order, each at most once
             view.applied = nextSlot
         }
         view.prune()
@@ -260,15 +260,21 @@ public actor Replica: Role {
         return effects + answerReads(upTo: nextSlot)
     }
 
-    /// Runs one command of `slot`, unless its client's reply cache shows it ran already, and answers its client.
-    private func apply(_ c: Command, in slot: Slot) -> [Effect] {
-        if c.key.client == .membership { return applyMembership(c, in: slot) }
-        let duplicate = (replies[c.key.client]?.request ?? RequestNumber(0)) >= c.key.request
+    /// Runs one command of `slot`, unless its client's reply cache shows it ran already, and answers its client;
+    /// appends what that asks for to `effects` (one buffer for a whole batch of slots: no array per command).
+    private func apply(_ c: Command, in slot: Slot, into effects: inout [Effect]) {
+        if c.key.client == .membership { return effects += applyMembership(c, in: slot) }
+        let cached = replies[c.key.client]
+        let duplicate = (cached?.request ?? RequestNumber(0)) >= c.key.request
             && !config.flaws.contains(.replicaReappliesRetries)
-        if !duplicate { replies[c.key.client] = (c.key.request, machine.apply(c.operation)) }
+        let result = duplicate ? cached?.result : machine.apply(c.operation)
+        if !duplicate, let result { replies[c.key.client] = (c.key.request, result) }
         bytesSinceSnapshot += c.operation.count
-        return [.event(.applied(slot, .command(c), duplicate: duplicate, result: replies[c.key.client]?.result))]
-            + answer(c.key)
+        effects.append(.event(.applied(slot, .command(c), duplicate: duplicate, result: result)))
+        // As `answer(_:)`: only when the reply cache now holds this very request's result.
+        guard !duplicate || cached?.request == c.key.request, let result,
+              let waiter = waiting.removeValue(forKey: c.key) else { return }
+        effects.append(.send(.reply(Reply(key: c.key, result: result)), to: waiter.origin))
     }
 
     /// Answers a waiting client whose request has been applied.

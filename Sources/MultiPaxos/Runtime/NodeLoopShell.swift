@@ -19,24 +19,27 @@ struct NodeLoopShell {
     /// Counts the inputs the loop took from the inbox as one batch.
     func took(_ batch: [Input]) {
         counters.inboxInputs.subtract(batch.count, ordering: .relaxed)
+        var received = MessageCounts()
         for input in batch {
             switch input {
             case .message(let message, let from):
-                counters.received(message.kind)
+                received.add(message.kind)
                 hub.logger.log(.trace, id, "takes \(message) from \(from)")
             case .timer(let timer):
                 hub.logger.log(.trace, id, "takes timer \(timer)")
             }
         }
+        counters.add(sent: MessageCounts(), received: received, dropped: MessageCounts())
     }
 
     /// Counts the messages the node sent itself and handled within the batch, as sent and as received.
     func handsItself(_ messages: [Message]) {
+        var counts = MessageCounts()
         for message in messages {
-            counters.sent(message.kind)
-            counters.received(message.kind)
+            counts.add(message.kind)
             hub.logger.log(.trace, id, "takes \(message) from itself")
         }
+        counters.add(sent: counts, received: counts, dropped: MessageCounts())
     }
 
     /// Does what a node's roles asked. Returns whether the step asked a peer for missed slots.
@@ -50,7 +53,11 @@ struct NodeLoopShell {
             if let slot = slotApplied.first?.slot { router.applied(slot, slotApplied) }
             slotApplied = []
         }
-        defer { publish() }
+        var (sent, dropped) = (MessageCounts(), MessageCounts())
+        defer {
+            publish()
+            counters.add(sent: sent, received: MessageCounts(), dropped: dropped)
+        }
         for output in outputs {
             if case .event(.applied(let slot, let value, _, let result)) = output.effect {
                 if slotApplied.first.map({ $0.slot != slot }) ?? false { publish() }
@@ -58,9 +65,9 @@ struct NodeLoopShell {
             }
             switch output.effect {
             case .send(let message, let to):
-                counters.sent(message.kind)
+                sent.add(message.kind)
                 if case .reply(let reply) = message, router.complete(reply) { continue }
-                if !router.deliver(.message(message, from: id), to: to) { counters.dropped(message.kind) }
+                if !router.deliver(.message(message, from: id), to: to) { dropped.add(message.kind) }
                 switch message {
                 case .catchUpRequest(let request):
                     askedToCatchUp = true
@@ -76,9 +83,9 @@ struct NodeLoopShell {
                     break
                 }
             case .broadcast(let message, let to):
-                counters.sent(message.kind, UInt64(to.count))
+                sent.add(message.kind, UInt64(to.count))
                 for destination in to where !router.deliver(.message(message, from: id), to: destination) {
-                    counters.dropped(message.kind)
+                    dropped.add(message.kind)
                 }
             case .setTimer(let timer, let after, let jitter):
                 let delay = after + (jitter > 0 ? Microseconds.random(in: 0...jitter) : 0)

@@ -144,6 +144,8 @@ public struct KeyValueStore: StateMachine, Equatable {
     /// A `get`'s result, read without changing anything, or a pipeline's of `get`s only; nil for every other
     /// operation (and for bytes that are no operation, which the log must reject like any replica would).
     public func query(_ operation: [UInt8]) -> [UInt8]? {
+        // Only a get (tag 0) or a pipeline can be a read: anything else is answered without decoding it.
+        guard let tag = operation.first, tag == 0 || tag == Self.pipelineTag else { return nil }
         if let operations = Self.pipelined(operation) {
             var results: [[UInt8]] = []
             for op in operations {
