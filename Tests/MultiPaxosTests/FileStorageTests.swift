@@ -39,6 +39,9 @@ import Testing
         try storage.persist()
         let afterSnapshot = storage.bytesWritten
         #expect(afterSnapshot > 100_000)
+        // The snapshot is in a file of its own, the log holds the core.
+        #expect(try FileLog(path: storage.snapshotPath).recovered.count == 1)
+        #expect(try FileLog(path: path).recovered.allSatisfy { $0.count < 1_000 })
         // Forty steps that each change a promise: none of them rewrites the 100 KB snapshot.
         for round in 1...40 as ClosedRange<UInt64> {
             storage.state.acceptor.promised = Ballot(round: round, leader: NodeID(1))
@@ -49,18 +52,94 @@ import Testing
         let reopened = try FileStorage(path: path)
         #expect(reopened.state.acceptor.promised == Ballot(round: 40, leader: NodeID(1)))
         #expect(reopened.state.replicaSnapshot?.machine == big && reopened.state.replicaSnapshot?.nextSlot == Slot(10))
-        // And the compaction that comes once the appended records outweigh the state (and 4 MiB) keeps both in
-        // one record: 60 snapshots of 100 KB are 6 MB appended.
+        // Each new snapshot replaces the file (one record), and the log never holds one.
         for round in 41...100 as ClosedRange<UInt64> {
             storage.state.acceptor.promised = Ballot(round: round, leader: NodeID(1))
             storage.state.replicaSnapshot = Snapshot(nextSlot: Slot(Int64(round)), machine: big, replies: [])
             try storage.persist()
         }
-        let compacted = try FileStorage(path: path)
-        #expect(compacted.state.acceptor.promised == Ballot(round: 100, leader: NodeID(1)))
-        #expect(compacted.state.replicaSnapshot?.machine == big)
-        #expect(compacted.state.replicaSnapshot?.nextSlot == Slot(100))
-        #expect(try FileLog(path: path).recovered.count < 60, "compacted at least once")
+        let later = try FileStorage(path: path)
+        #expect(later.state.acceptor.promised == Ballot(round: 100, leader: NodeID(1)))
+        #expect(later.state.replicaSnapshot?.machine == big)
+        #expect(later.state.replicaSnapshot?.nextSlot == Slot(100))
+        #expect(try FileLog(path: storage.snapshotPath).recovered.count == 1)
+        #expect(try FileLog(path: path).recovered.allSatisfy { $0.count < 1_000 })
+    }
+
+    @Test func compactionRewritesTheVotesNotTheSnapshot() throws {
+        let path = try directory() + "/node.log"
+        let storage = try FileStorage(path: path)
+        let big = [UInt8](repeating: 7, count: 1_000_000)
+        storage.state.replicaSnapshot = Snapshot(nextSlot: Slot(1), machine: big, replies: [])
+        try storage.persist()
+        let start = storage.bytesWritten
+        // 6,000 steps of 1 KB votes, trimmed 100 slots behind: 6 MB appended, past the 4 MiB floor.
+        let ballot = Ballot(round: 2, leader: NodeID(0))
+        for i in 0..<6_000 as Range<Int64> {
+            storage.state.updateAcceptor(slot: Slot(i)) { record in
+                record.promised = ballot
+                record.accepted[Slot(i)] = PValue(ballot: ballot, slot: Slot(i), value: .command(
+                    Command(key: RequestKey(client: ClientID(1), request: RequestNumber(UInt64(i) + 1)),
+                            operation: [UInt8](repeating: 3, count: 1_000))))
+                record.slotsEnd = Slot(i).next
+            }
+            if i >= 100 {
+                storage.state.updateAcceptor { record in
+                    record.accepted[Slot(i - 100)] = nil
+                    record.trimmedBelow = Slot(i - 99)
+                }
+            }
+            try storage.persist()
+        }
+        let written = storage.bytesWritten - start
+        #expect(try FileLog(path: path).recovered.count < 6_000, "compacted at least once")
+        // The votes once, and compactions of about a hundred of them: no rewrite of the 1 MB state machine.
+        #expect(written < 6_000 * 1_250 + 500_000, "\(written) bytes")
+        let reopened = try FileStorage(path: path)
+        #expect(reopened.state.replicaSnapshot?.machine == big)
+        #expect(reopened.state.acceptor.accepted == storage.state.acceptor.accepted)
+        #expect(reopened.state.acceptor.trimmedBelow == Slot(5_900))
+    }
+
+    @Test func aSnapshotKeptInTheLogByAnEarlierVersionMovesToItsOwnFile() throws {
+        let path = try directory() + "/node.log"
+        let old = DurableState()
+        old.membership = .member
+        old.replicaSnapshot = Snapshot(nextSlot: Slot(7), machine: [1, 2, 3], replies: [])
+        let log = try FileLog(path: path)
+        try log.append(old.encoded())  // the whole state in one record, as compactions wrote it before
+        try log.sync()
+        let storage = try FileStorage(path: path)
+        #expect(storage.state.replicaSnapshot == old.replicaSnapshot && !storage.wasEmpty)
+        #expect(access(storage.snapshotPath, F_OK) != 0)
+        try storage.persist()  // nothing else changed: the snapshot is written to its own file all the same
+        #expect(try FileLog(path: storage.snapshotPath).recovered.count == 1)
+        #expect(try FileStorage(path: path).state.replicaSnapshot == old.replicaSnapshot)
+    }
+
+    @Test func aSnapshotFileBesideAnEmptyLogIsNotTheNodesState() throws {
+        let path = try directory() + "/node.log"
+        let first = try FileStorage(path: path)
+        first.state.membership = .member
+        first.state.replicaSnapshot = Snapshot(nextSlot: Slot(9), machine: [4], replies: [])
+        try first.persist()
+        unlink(path)  // the log lost (a wipe of that file alone, or a crash in the node's first step)
+        let again = try FileStorage(path: path)
+        #expect(again.wasEmpty && again.state.replicaSnapshot == nil)
+    }
+
+    @Test func aDamagedSnapshotFileIsRefusedNamingIt() throws {
+        let path = try directory() + "/node.log"
+        let storage = try FileStorage(path: path)
+        storage.state.membership = .member
+        storage.state.replicaSnapshot = Snapshot(nextSlot: Slot(9), machine: [4], replies: [])
+        try storage.persist()
+        let snapshot = try FileLog(path: storage.snapshotPath)
+        try snapshot.compact(toRecords: [[99, 1]])
+        #expect(throws: ClusterError.storage("\(storage.snapshotPath): record 1 at offset \(FileLog.headerSize) is not a "
+                                             + "node's durable state: durable state encoding version 99 is not supported")) {
+            try FileStorage(path: path)
+        }
     }
 
     @Test(arguments: Mode.allCases)

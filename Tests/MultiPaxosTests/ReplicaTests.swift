@@ -19,6 +19,33 @@ import Testing
         events(effects).compactMap { if case .applied(let s, _, _, _) = $0 { s } else { nil } }
     }
 
+    @Test func aLargeStateIsNotSnapshotAgainForAFewSmallCommands() async throws {
+        var c = config()
+        c.snapshotIntervalSlots = 4
+        c.snapshotGrowth = 2
+        let r = try Replica(node: n(1), config: c, executor: testExecutor, machine: KeyValueStore(),
+                            snapshot: emptySnapshot, leader: ballot)
+        var slot: Int64 = 0, request: UInt64 = 0
+        func put(_ value: String) async {
+            request += 1
+            _ = await decide(r, slot, .command(command(1, request, .put("k\(slot)", value))))
+            slot += 1
+        }
+        // What the replica reports as durable is its persisted snapshot's next slot.
+        func durable() async -> Slot? {
+            let effects = await r.handle(.message(.heartbeat(Heartbeat(ballot: ballot, nextSlot: Slot(slot), trimBelow: .zero)), from: n(0)))
+            return sent(effects).compactMap { if case .heartbeatReply(let h) = $0.0 { h.applied } else { nil } }.first
+        }
+        for _ in 0..<4 { await put(String(repeating: "x", count: 5_000)) }
+        #expect(await durable() == Slot(4), "the first interval snapshots the 20 KB state")
+        for _ in 0..<8 { await put("v") }
+        #expect(await durable() == Slot(4), "eight small commands past the interval do not rewrite 20 KB")
+        for _ in 0..<8 { await put(String(repeating: "y", count: 5_000)) }
+        #expect(await durable() == Slot(20), "40 KB of operations are twice the last snapshot")
+        for _ in 0..<(64 * 4) { await put("v") }
+        #expect(await durable() == Slot(276), "64 intervals of slots snapshot whatever they weigh")
+    }
+
     @Test func appliesDecisionsInSlotOrderOnly() async throws {
         let r = try replica()
         #expect(applied(await decide(r, 1, .command(command(1, 1, .append("k", "b"))))).isEmpty)

@@ -73,6 +73,11 @@ public struct ClusterConfiguration: Sendable {
     /// that snapshot held: snapshot writes then cost at most about what the commands themselves did, however
     /// large the state (nil: by slots only, the simulation's default).
     public var snapshotIntervalBytes: Int?
+    /// ... and, when set, only once those operations reach this many times the last snapshot's size (or after 64
+    /// intervals of slots, whatever they weigh): a large state is not rewritten for a few small commands, and
+    /// snapshots write at most 1/n of what the commands did; acceptors then hold up to about n times the state
+    /// in values. nil (the simulation's default): no such floor. The real-time shells take 2.
+    public var snapshotGrowth: Int?
     /// How a leader packs and pipelines commands (off by default: one command per slot, no window).
     public var batching = Batching.off
     /// How replicas serve reads whose request names no consistency (the log by default, as the papers do).

@@ -56,6 +56,7 @@ public final class ServedNode: Sendable {
         if configuration.reads == .lease { cluster.leases = Leases(maxClockDrift: configuration.maxClockDrift) }
         cluster.snapshotIntervalSlots = LocalCluster.snapshotIntervalSlots
         cluster.snapshotIntervalBytes = LocalCluster.snapshotIntervalBytes
+        cluster.snapshotGrowth = LocalCluster.snapshotGrowth
         self.cluster = cluster
         if let directory = configuration.dataDirectory {
             do {

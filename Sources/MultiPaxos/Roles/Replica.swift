@@ -123,9 +123,11 @@ public actor Replica: Role {
                     durable = nextSlot
                 } else {
                     let last = storage.replicaSnapshot?.nextSlot ?? .zero
-                    let bySlots = nextSlot.index - last.index >= max(1, config.snapshotIntervalSlots)
+                    let interval = max(1, config.snapshotIntervalSlots), since = nextSlot.index - last.index
+                    let bySlots = since >= interval
                     let byBytes = config.snapshotIntervalBytes.map { bytesSinceSnapshot >= max($0, lastSnapshotBytes) } ?? false
-                    if nextSlot > last, bySlots || byBytes {
+                    let grown = config.snapshotGrowth.map { bytesSinceSnapshot >= $0 * lastSnapshotBytes } ?? true
+                    if nextSlot > last, (bySlots || byBytes) && grown || since >= 64 * interval {
                         let snap = snapshot()
                         storage.replicaSnapshot = snap
                         bytesSinceSnapshot = 0

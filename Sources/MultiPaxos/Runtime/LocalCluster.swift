@@ -102,6 +102,7 @@ public actor LocalCluster {
         configuration.leases = leases
         configuration.snapshotIntervalSlots = Self.snapshotIntervalSlots
         configuration.snapshotIntervalBytes = Self.snapshotIntervalBytes
+        configuration.snapshotGrowth = Self.snapshotGrowth
         self.configuration = configuration
         router = Router(nodes: NodeSet.capacity)
         known = configuration.memberSet
@@ -230,6 +231,8 @@ public actor LocalCluster {
     static let snapshotIntervalSlots: Int64 = 512
     /// ... or every this many bytes of operations, and at least the size of the last snapshot.
     static let snapshotIntervalBytes = 8 << 20
+    /// ... once the operations since the last snapshot reach twice its size (see `ClusterConfiguration.snapshotGrowth`).
+    static let snapshotGrowth = 2
 
     /// Bytes the nodes' storage files have had written so far by this process (0 without a storage directory):
     /// what a workload costs the disks.

@@ -45,6 +45,7 @@ extension LocalCluster {
         joining.retainedSlots = configuration.retainedSlots
         joining.snapshotIntervalSlots = configuration.snapshotIntervalSlots
         joining.snapshotIntervalBytes = configuration.snapshotIntervalBytes
+        joining.snapshotGrowth = configuration.snapshotGrowth
         known.insert(id)
         let executor = QueueExecutor(label: "multipaxos.node\(id.value)", runsTasks: true)
         start(id, executor: executor, roles: bootstrapRoles(id, executor: executor, joining: joining))
@@ -69,6 +70,10 @@ extension LocalCluster {
             files[node.value] = nil
             guard rename(Self.path(directory, node), Self.removedPath(directory, node)) == 0 else {
                 throw .storage("\(Self.path(directory, node)): cannot set the removed node's file aside: \(String(cString: strerror(errno)))")
+            }
+            let snapshot = FileStorage.snapshotPath(of: Self.path(directory, node))
+            if access(snapshot, F_OK) == 0, rename(snapshot, snapshot + ".removed") != 0 {
+                throw .storage("\(snapshot): cannot set the removed node's snapshot aside: \(String(cString: strerror(errno)))")
             }
         }
     }

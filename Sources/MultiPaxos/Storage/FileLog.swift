@@ -122,19 +122,25 @@ public final class FileLog: @unchecked Sendable {  // every use of `fd` is under
 
     /// Replaces the log by a single record, atomically: a crash leaves either the old log or the new one.
     public func compact(to snapshot: [UInt8]) throws(FileLogError) {
+        try compact(toRecords: [snapshot])
+    }
+
+    /// Replaces the log by `records`, in order, atomically: a crash leaves either the old log or the new one.
+    public func compact(toRecords records: [[UInt8]]) throws(FileLogError) {
         try lock.withLock { _ throws(FileLogError) in
-            try compactLocked(to: snapshot)
-            written.add(Self.headerSize + Self.recordHeaderSize + snapshot.count, ordering: .relaxed)
+            let bytes = records.reduce(Self.header()) { $0 + Self.frame($1) }
+            try compactLocked(to: bytes)
+            written.add(bytes.count, ordering: .relaxed)
             syncs.add(2, ordering: .relaxed)  // the new file, then the directory that holds its name
         }
     }
 
-    private func compactLocked(to snapshot: [UInt8]) throws(FileLogError) {
+    private func compactLocked(to bytes: [UInt8]) throws(FileLogError) {
         let temporary = path + ".compacting"
         let tfd = open(temporary, O_RDWR | O_CREAT | O_TRUNC, 0o644)
         guard tfd >= 0 else { throw .io(path: temporary, operation: "open", errno: errno) }
         do {
-            try Self.writeAll(tfd, Self.header() + Self.frame(snapshot), path: temporary)
+            try Self.writeAll(tfd, bytes, path: temporary)
             try Self.fsyncAll(tfd, path: temporary)
         } catch {
             close(tfd)

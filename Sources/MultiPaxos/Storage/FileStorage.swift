@@ -4,26 +4,38 @@ import Glibc
 import Darwin
 #endif
 
-/// A node's `DurableState` kept in a `FileLog`: recovered when opened, and written (appended and fsynced) by
+/// A node's `DurableState` kept in two `FileLog`s: recovered when opened, and written (appended and fsynced) by
 /// `persist()`, which a runtime calls after each protocol step and before it sends any message that step
-/// produced, so nothing is ever sent that depends on state not yet on disk. A step appends only what it changed:
-/// the core's scalars (promises, ballot round, membership) and the slots whose vote changed, or the replica's
-/// snapshot (when the replica makes one), so what a step writes depends on the step, not on the state. Once the
-/// records appended since the last compaction outweigh twice the state (and 4 MiB), the log is compacted to one
-/// record of the whole state: writes stay within a small factor of what changed, and recovery replays little.
+/// produced, so nothing is ever sent that depends on state not yet on disk. The log at `path` holds the core (the
+/// acceptor's promises and votes, the ballot round, membership) and the identity; a step appends only what it
+/// changed there (the scalars and the slots whose vote changed). The replica's snapshot, made now and then, is
+/// written whole to a file of its own beside it (`path` + `.snapshot`, replaced atomically), so compacting the
+/// log (once the records appended since the last compaction outweigh four times what it would write, and 4 MiB)
+/// rewrites the core alone and never the state machine: what a step writes depends on the step, not on the state.
 public final class FileStorage: @unchecked Sendable {  // used by one node loop at a time
     /// The state the node's roles read and change.
     public let state: DurableState
     /// The file.
     public var path: String { log.path }
     private let log: FileLog
+    /// The replica's snapshot, in a one-record log of its own; opened when the file exists or is first written.
+    private var snapshotLog: FileLog?
+    /// Where the replica's snapshot is kept.
+    public var snapshotPath: String { Self.snapshotPath(of: path) }
+    /// Whether the snapshot recovered came from the log (as earlier versions kept it) rather than its own file:
+    /// it is written to its own file before any compaction could drop it from the log.
+    private var snapshotOnlyInLog = false
     /// Whether the file held no state when opened: a node never started, or one whose storage was lost.
     public let wasEmpty: Bool
     private var persistedCore: UInt64
     private var persistedSnapshot: UInt64
     private var persistedIdentity: UInt64
     private var appendedSinceCompaction = 0
-    private var compactedBytes = 0
+    /// Once this many bytes were appended since the last compaction, the log is looked at for compacting.
+    private var compactionCheck = FileStorage.compactionFloorBytes
+
+    /// Where the replica's snapshot of the storage at `path` is kept.
+    public static func snapshotPath(of path: String) -> String { path + ".snapshot" }
 
     /// Opens (or creates) the storage at `path`, recovering the last state written there.
     public init(path: String) throws(ClusterError) {
@@ -34,10 +46,39 @@ public final class FileStorage: @unchecked Sendable {  // used by one node loop 
             throw .storage(error.description)
         }
         self.log = log
-        wasEmpty = log.recovered.isEmpty
         state = DurableState()
+        try Self.absorb(log.recovered, into: state, path: path)
+        let logSnapshot = state.replicaSnapshot
+        let snapshotPath = Self.snapshotPath(of: path)
+        // An empty log is a node never started or one whose storage was lost: a snapshot file beside it (left by a
+        // crash during the first step, or by a wipe of the log alone) is not its state, and is replaced.
+        if !log.recovered.isEmpty, access(snapshotPath, F_OK) == 0 {
+            let snapshotLog: FileLog
+            do {
+                snapshotLog = try FileLog(path: snapshotPath)
+            } catch {
+                throw .storage(error.description)
+            }
+            let own = DurableState()
+            try Self.absorb(snapshotLog.recovered, into: own, path: snapshotPath)
+            if let snapshot = own.replicaSnapshot, snapshot.nextSlot >= logSnapshot?.nextSlot ?? .zero {
+                state.replicaSnapshot = snapshot
+            }
+            self.snapshotLog = snapshotLog
+        }
+        snapshotOnlyInLog = logSnapshot != nil && state.replicaSnapshot == logSnapshot
+        wasEmpty = log.recovered.isEmpty
+        persistedCore = state.coreChanges
+        persistedSnapshot = state.snapshotChanges
+        persistedIdentity = state.identityChanges
+        compactionCheck = max(Self.compactionFloorBytes, 2 * log.recovered.reduce(0) { $0 + $1.count })
+        state.keepsJournal = true
+    }
+
+    /// Replays `records` into `state` in order, or throws naming the file, the record and its offset.
+    private static func absorb(_ records: [[UInt8]], into state: DurableState, path: String) throws(ClusterError) {
         var offset = FileLog.headerSize
-        for (i, record) in log.recovered.enumerated() {
+        for (i, record) in records.enumerated() {
             do {
                 try state.absorb(record)
             } catch {
@@ -45,30 +86,48 @@ public final class FileStorage: @unchecked Sendable {  // used by one node loop 
             }
             offset += FileLog.recordHeaderSize + record.count
         }
-        persistedCore = state.coreChanges
-        persistedSnapshot = state.snapshotChanges
-        persistedIdentity = state.identityChanges
-        compactedBytes = log.recovered.reduce(0) { $0 + $1.count }
-        state.keepsJournal = true
     }
 
-    /// Writes the state if it changed since the last write (or `always`), and returns once it is on disk.
+    /// Writes the state if it changed since the last write (or `always`), and returns once it is on disk: a new
+    /// snapshot first (to its own file, atomically), then the core's changes (appended, or the log compacted).
     public func persist(always: Bool = false) throws(ClusterError) {
         let core = always || state.coreChanges != persistedCore
-        let snapshot = state.snapshotChanges != persistedSnapshot
+        let snapshot = state.snapshotChanges != persistedSnapshot || snapshotOnlyInLog
         let identity = state.identityChanges != persistedIdentity && state.identity != nil
         guard core || snapshot || identity else { return }
         do {
-            if appendedSinceCompaction > max(Self.compactionFloorBytes, 2 * compactedBytes) {
-                _ = state.takeAcceptorJournal()
-                let whole = state.encoded()
-                try log.compact(to: whole)
-                compactedBytes = whole.count
-                appendedSinceCompaction = 0
-            } else {
+            if snapshot, state.replicaSnapshot != nil {
+                let snapshotLog: FileLog
+                if let open = self.snapshotLog {
+                    snapshotLog = open
+                } else {
+                    snapshotLog = try FileLog(path: snapshotPath)
+                    self.snapshotLog = snapshotLog
+                }
+                try snapshotLog.compact(toRecords: [state.encodedSnapshot()])
+                snapshotOnlyInLog = false
+            }
+            var compacted = false
+            if appendedSinceCompaction > compactionCheck {
+                // The core and the identity; the snapshot is in its own file (written above or before). Compacted
+                // only when the records appended outweigh four times what would be written (the votes not yet
+                // trimmed can be large until the next snapshot lets the leader trim them); else looked at again
+                // once that much more was appended.
+                let records = (state.identity != nil ? [state.encodedIdentity()] : []) + [state.encodedCore()]
+                let size = records.reduce(0) { $0 + $1.count }
+                if 4 * size <= appendedSinceCompaction {
+                    _ = state.takeAcceptorJournal()
+                    try log.compact(toRecords: records)
+                    appendedSinceCompaction = 0
+                    compactionCheck = max(Self.compactionFloorBytes, 2 * size)
+                    compacted = true
+                } else {
+                    compactionCheck = appendedSinceCompaction + max(Self.compactionFloorBytes, size)
+                }
+            }
+            if !compacted, core || identity {
                 var records: [[UInt8]] = []
                 if identity { records.append(state.encodedIdentity()) }
-                if snapshot { records.append(state.encodedSnapshot()) }
                 if core { records.append(state.takeAcceptorJournal().map(state.encodedCoreDelta) ?? state.encodedCore()) }
                 for record in records {
                     try log.append(record)
@@ -99,10 +158,10 @@ public final class FileStorage: @unchecked Sendable {  // used by one node loop 
         state.identity = identity
     }
 
-    /// Bytes appended or compacted so far by this process (for tests and measurements).
-    public var bytesWritten: Int { log.bytesWritten }
-    /// fsync calls made so far by this process on the file and its directory.
-    public var fsyncCount: Int { log.fsyncCount }
+    /// Bytes appended or compacted so far by this process, snapshots included (for tests and measurements).
+    public var bytesWritten: Int { log.bytesWritten + (snapshotLog?.bytesWritten ?? 0) }
+    /// fsync calls made so far by this process on the files and their directory.
+    public var fsyncCount: Int { log.fsyncCount + (snapshotLog?.fsyncCount ?? 0) }
 }
 
 /// Creates `directory` and its missing parents, or throws naming the part that could not be made.
