@@ -53,6 +53,25 @@ import Testing
         #expect(last.first?.value == .command(command(5, 1)))
     }
 
+    @Test func aNodeGivenABatchOfProposalsPacksThemIntoOneSlotOneAtATimeTakesASlotEach() async {
+        func accepts(_ outputs: [Output]) -> [Accept] {
+            outputs.compactMap { if case .broadcast(.accept(let a), _) = $0.effect { a } else { nil } }
+        }
+        let proposals = (1...4 as ClosedRange<UInt64>).map { Input.message(.propose(Propose(command: command($0, 1), forwarded: false)), from: n(1)) }
+        // As a real-time shell hands them: one batch, so the leader holds them until its end.
+        let batched = Node(id: n(0), executor: testExecutor)
+        _ = await batched.install(await elected(batchingConfig(maxCommands: 8, window: 8)))
+        let packed = accepts(await batched.deliver(all: proposals))
+        #expect(packed.map(\.slot) == [Slot(0)])
+        #expect(packed.first?.value == .batch((1...4 as ClosedRange<UInt64>).map { command($0, 1) }))
+        // As the simulation hands them: one at a time, each finds room in the window and takes a slot.
+        let single = Node(id: n(0), executor: testExecutor)
+        _ = await single.install(await elected(batchingConfig(maxCommands: 8, window: 8)))
+        var slots: [Slot] = []
+        for input in proposals { slots += accepts(await single.deliver(input)).map(\.slot) }
+        #expect(slots == [Slot(0), Slot(1), Slot(2), Slot(3)])
+    }
+
     @Test func aBatchStopsAtItsByteLimitButALargeCommandStillGetsASlot() async {
         var c = batchingConfig(maxCommands: 10)
         c.batching.maxBytes = 100

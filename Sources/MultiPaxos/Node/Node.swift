@@ -58,9 +58,19 @@ public actor Node {
 
     /// Hands each input in order to the roles it concerns, in one hop onto the node's executor, and returns all
     /// their effects: a shell that drains a queue of inputs pays the hand-off once per batch, not once per input.
+    /// The leader holds the batch's commands until its end, then packs them into as few slots as it can.
     public func deliver(all inputs: [Input]) async -> [Output] {
         var outputs: [Output] = []
+        guard inputs.count > 1, let leader else {
+            for input in inputs { outputs += await deliver(input) }
+            return outputs
+        }
+        await leader.holdProposals()
         for input in inputs { outputs += await deliver(input) }
+        // The leader then in office proposes what waits; one that a step of the batch replaced proposes nothing.
+        let current = self.leader
+        if current !== leader { _ = await leader.releaseProposals() }
+        if let current { outputs += await carryOut(await current.releaseProposals(), from: .leader) }
         return outputs
     }
 

@@ -153,7 +153,7 @@ public actor Leader: Role {
     func assign(_ command: Command) -> [Effect] {
         guard !proposedKeys.contains(command.key) else { return [] }
         skipBelowPhase1Floor()
-        if windowIsFull {
+        if windowIsFull || holdingProposals {
             queued.append(command)
             return []
         }
@@ -172,9 +172,23 @@ public actor Leader: Role {
         return inFlight.count + phase1Pending.count >= window
     }
 
+    /// While a real-time shell hands the node a batch of inputs, commands wait (`holdProposals()`), so that the
+    /// batch's commands share slots instead of taking one each while the window has room; the simulation hands
+    /// inputs one at a time and never holds.
+    private var holdingProposals = false
+
+    /// Holds the commands that come in until `releaseProposals()`.
+    func holdProposals() { holdingProposals = true }
+
+    /// Ends the hold and proposes what waits, packed, in as many slots as the window has room for.
+    func releaseProposals() -> [Effect] {
+        holdingProposals = false
+        return fillWindow()
+    }
+
     /// Proposes the waiting commands, packed up to the batch limits, in as many slots as the window has room for.
     func fillWindow() -> [Effect] {
-        guard isActive else { return [] }
+        guard isActive, !holdingProposals else { return [] }
         skipBelowPhase1Floor()
         var effects: [Effect] = []
         while !queued.isEmpty, !windowIsFull {
