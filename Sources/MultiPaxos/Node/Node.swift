@@ -50,10 +50,15 @@ public actor Node {
     /// Hands one input to the roles it concerns and returns the effects for the bus.
     public func deliver(_ input: Input) async -> [Output] {
         var outputs: [Output] = []
-        for target in targets(of: input) {
-            outputs += await carryOut(await target.handle(input), from: target.kind)
-        }
+        await deliver(input, into: &outputs)
         return outputs
+    }
+
+    /// Hands one input to the roles it concerns and appends their effects to `outputs` (no array per input).
+    private func deliver(_ input: Input, into outputs: inout [Output]) async {
+        for target in targets(of: input) {
+            await carryOut(await target.handle(input), from: target.kind, into: &outputs)
+        }
     }
 
     /// Hands each input in order to the roles it concerns, in one hop onto the node's executor, and returns all
@@ -61,22 +66,28 @@ public actor Node {
     /// The leader holds the batch's commands until its end, then packs them into as few slots as it can.
     public func deliver(all inputs: [Input]) async -> [Output] {
         var outputs: [Output] = []
+        outputs.reserveCapacity(inputs.count * 2)
         guard inputs.count > 1, let leader else {
-            for input in inputs { outputs += await deliver(input) }
+            for input in inputs { await deliver(input, into: &outputs) }
             return outputs
         }
         await leader.holdProposals()
-        for input in inputs { outputs += await deliver(input) }
+        for input in inputs { await deliver(input, into: &outputs) }
         // The leader then in office proposes what waits; one that a step of the batch replaced proposes nothing.
         let current = self.leader
         if current !== leader { _ = await leader.releaseProposals() }
-        if let current { outputs += await carryOut(await current.releaseProposals(), from: .leader) }
+        if let current { await carryOut(await current.releaseProposals(), from: .leader, into: &outputs) }
         return outputs
     }
 
     private func carryOut(_ effects: [Effect], from kind: RoleKind) async -> [Output] {
         var outputs: [Output] = []
         outputs.reserveCapacity(effects.count)
+        await carryOut(effects, from: kind, into: &outputs)
+        return outputs
+    }
+
+    private func carryOut(_ effects: [Effect], from kind: RoleKind, into outputs: inout [Output]) async {
         for effect in effects {
             switch effect {
             case .install(let newRoles):
@@ -87,7 +98,6 @@ public actor Node {
                 outputs.append(Output(role: kind, effect: effect))
             }
         }
-        return outputs
     }
 
     private func targets(of input: Input) -> [any Role] {
