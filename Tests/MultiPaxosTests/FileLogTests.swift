@@ -152,6 +152,21 @@ import Testing
 
     @Test func checksumsAreCRC32() {
         #expect(FileLog.crc32(Array("123456789".utf8)) == 0xCBF4_3926)
+        #expect(FileLog.crc32([]) == 0)
+        // Eight bytes a step gives what a byte a step gives, at every length and alignment of the tail.
+        func bytewise(_ bytes: [UInt8]) -> UInt32 {
+            var crc: UInt32 = 0xFFFF_FFFF
+            for byte in bytes {
+                crc ^= UInt32(byte)
+                for _ in 0..<8 { crc = crc & 1 != 0 ? 0xEDB8_8320 ^ (crc >> 1) : crc >> 1 }
+            }
+            return ~crc
+        }
+        let data = (0..<1_000).map { UInt8(truncatingIfNeeded: $0 &* 131 &+ 7) }
+        for length in [1, 2, 7, 8, 9, 15, 16, 17, 63, 64, 65, 999, 1_000] {
+            #expect(FileLog.crc32(Array(data.prefix(length))) == bytewise(Array(data.prefix(length))), "length \(length)")
+            #expect(FileLog.crc32(Array(data.suffix(length))) == bytewise(Array(data.suffix(length))), "length \(length)")
+        }
     }
 }
 
