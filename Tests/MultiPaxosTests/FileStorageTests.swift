@@ -126,6 +126,20 @@ import Testing
         unlink(path)  // the log lost (a wipe of that file alone, or a crash in the node's first step)
         let again = try FileStorage(path: path)
         #expect(again.wasEmpty && again.state.replicaSnapshot == nil)
+        // The file is gone before the log holds anything: the next start does not take it for the node's.
+        #expect(access(again.snapshotPath, F_OK) != 0)
+        again.state.membership = .learner
+        try again.persist(always: true)
+        #expect(try FileStorage(path: path).state.replicaSnapshot == nil)
+        // A damaged leftover is removed the same way, rather than stopping the node's first snapshot.
+        try Array("not a log".utf8).withUnsafeBytes { bytes in
+            try Data(bytes).write(to: URL(fileURLWithPath: again.snapshotPath))
+        }
+        unlink(path)
+        let third = try FileStorage(path: path)
+        third.state.replicaSnapshot = Snapshot(nextSlot: Slot(2), machine: [5], replies: [])
+        try third.persist(always: true)  // as the shells' first step on an empty log does: the core goes in too
+        #expect(try FileStorage(path: path).state.replicaSnapshot?.nextSlot == Slot(2))
     }
 
     @Test func aDamagedSnapshotFileIsRefusedNamingIt() throws {

@@ -51,8 +51,15 @@ public final class FileStorage: @unchecked Sendable {  // used by one node loop 
         let logSnapshot = state.replicaSnapshot
         let snapshotPath = Self.snapshotPath(of: path)
         // An empty log is a node never started or one whose storage was lost: a snapshot file beside it (left by a
-        // crash during the first step, or by a wipe of the log alone) is not its state, and is replaced.
-        if !log.recovered.isEmpty, access(snapshotPath, F_OK) == 0 {
+        // crash during the first step, or by a wipe of the log alone, perhaps of another cluster) is not its
+        // state. It goes before the log holds anything, or a later start would take it for the node's snapshot.
+        if log.recovered.isEmpty {
+            if unlink(snapshotPath) == 0 {
+                FileLog.syncDirectory(of: snapshotPath)
+            } else if errno != ENOENT {
+                throw .storage("\(snapshotPath): cannot remove a snapshot left beside an empty log: \(String(cString: strerror(errno)))")
+            }
+        } else if access(snapshotPath, F_OK) == 0 {
             let snapshotLog: FileLog
             do {
                 snapshotLog = try FileLog(path: snapshotPath)
