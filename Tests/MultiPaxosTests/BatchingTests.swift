@@ -70,6 +70,13 @@ import Testing
         var slots: [Slot] = []
         for input in proposals { slots += accepts(await single.deliver(input)).map(\.slot) }
         #expect(slots == [Slot(0), Slot(1), Slot(2), Slot(3)])
+        // A full batch does not wait for the end of the shell's batch.
+        let full = Node(id: n(0), executor: testExecutor)
+        _ = await full.install(await elected(batchingConfig(maxCommands: 2, window: 8)))
+        let five = (1...5 as ClosedRange<UInt64>).map { Input.message(.propose(Propose(command: command($0, 1), forwarded: false)), from: n(1)) }
+        #expect(accepts(await full.deliver(all: five)).map(\.value) == [
+            .batch([command(1, 1), command(2, 1)]), .batch([command(3, 1), command(4, 1)]), .command(command(5, 1)),
+        ])
     }
 
     @Test func aBatchStopsAtItsByteLimitButALargeCommandStillGetsASlot() async {

@@ -155,6 +155,8 @@ public actor Leader: Role {
         skipBelowPhase1Floor()
         if windowIsFull || holdingProposals {
             queued.append(command)
+            // A full batch does not wait for the end of the shell's batch (nor does a hold ever fill the queue).
+            if holdingProposals, !windowIsFull, queued.count >= config.batching.maxCommands { return packWaiting() }
             return []
         }
         proposedKeys.insert(command.key)
@@ -188,7 +190,13 @@ public actor Leader: Role {
 
     /// Proposes the waiting commands, packed up to the batch limits, in as many slots as the window has room for.
     func fillWindow() -> [Effect] {
-        guard isActive, !holdingProposals else { return [] }
+        guard !holdingProposals else { return [] }
+        return packWaiting()
+    }
+
+    /// Proposes the waiting commands, packed, in as many slots as the window has room for, hold or not.
+    private func packWaiting() -> [Effect] {
+        guard isActive else { return [] }
         skipBelowPhase1Floor()
         var effects: [Effect] = []
         while !queued.isEmpty, !windowIsFull {

@@ -10,6 +10,8 @@ struct ProposalQueue {
     init(limit: Int) { self.limit = limit }
 
     var isEmpty: Bool { commands.isEmpty }
+    /// How many commands wait.
+    var count: Int { commands.count }
 
     /// Whether `key` waits here.
     func contains(_ key: RequestKey) -> Bool { keys.contains(key) }
