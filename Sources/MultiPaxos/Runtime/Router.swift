@@ -5,7 +5,9 @@ import Synchronization
 /// of its own (one mutex for all three was contended: every message, request and reply took it).
 final class Router: Sendable {
     private struct Waits {
-        var waiting: [RequestKey: (continuation: CheckedContinuation<[UInt8]?, Never>, deadline: ContinuousClock.Instant)] = [:]
+        /// Each continuation is resumed exactly once, by whoever removes it from here under the lock (so an
+        /// unchecked continuation does: a checked one cost a box and an atomic per request).
+        var waiting: [RequestKey: (continuation: UnsafeContinuation<[UInt8]?, Never>, deadline: ContinuousClock.Instant)] = [:]
         /// Whether the task that expires overdue waits runs (it stops when nothing waits).
         var sweeping = false
         var closed = false
@@ -74,7 +76,7 @@ final class Router: Sendable {
     func reply(to key: RequestKey, timeout: Duration, after send: @Sendable () -> Void) async -> [UInt8]? {
         let deadline = ContinuousClock.now + timeout
         return await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
+            await withUnsafeContinuation { continuation in
                 let (closed, startSweeper) = state.withLock { s -> (Bool, Bool) in
                     guard !s.closed else { return (true, false) }
                     s.waiting[key] = (continuation, deadline)
@@ -109,7 +111,7 @@ final class Router: Sendable {
         Task { [weak self] in
             while let self {
                 try? await Task.sleep(for: Self.sweepInterval)
-                let (overdue, more) = self.state.withLock { s -> ([CheckedContinuation<[UInt8]?, Never>], Bool) in
+                let (overdue, more) = self.state.withLock { s -> ([UnsafeContinuation<[UInt8]?, Never>], Bool) in
                     let now = ContinuousClock.now
                     let late = s.waiting.filter { $0.value.deadline <= now }
                     for key in late.keys { s.waiting[key] = nil }
