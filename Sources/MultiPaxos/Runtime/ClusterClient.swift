@@ -1,12 +1,14 @@
 /// A client of a `LocalCluster`: submits commands one at a time and awaits their results. It sends each request
-/// to a node's replica and, when no answer comes in time, sends the same request (same number) to the next
-/// node, so the cluster runs it once however often it is sent. It gives up with a typed error, and stops
+/// to the leader's node when the cluster's events name one (its replica hands the command to the leader without
+/// a message between nodes), else to a node of its own, and, when no answer comes in time, sends the same request
+/// (same number) to the next node, so the cluster runs it once however often it is sent. It gives up with a typed error, and stops
 /// waiting at once when the calling task is cancelled. One client serialises its calls: concurrent calls on
 /// the same client wait their turn (make one client per task for requests in parallel).
 public actor ClusterClient {
     /// The client's identity in the cluster's reply caches.
     public nonisolated let id: ClientID
     private let router: Router
+    private let hub: EventHub
     private let members: [NodeID]
     private let requestTimeout: Duration
     private let giveUpAfter: Duration
@@ -15,9 +17,10 @@ public actor ClusterClient {
     private var busy = false
     private var turn: [CheckedContinuation<Void, Never>] = []
 
-    init(id: ClientID, router: Router, members: [NodeID], requestTimeout: Duration, giveUpAfter: Duration) {
+    init(id: ClientID, router: Router, hub: EventHub, members: [NodeID], requestTimeout: Duration, giveUpAfter: Duration) {
         self.id = id
         self.router = router
+        self.hub = hub
         self.members = members
         self.requestTimeout = requestTimeout
         self.giveUpAfter = giveUpAfter
@@ -40,10 +43,14 @@ public actor ClusterClient {
         let clock = ContinuousClock()
         let submitted = clock.now
         let deadline = submitted + giveUpAfter
+        var first = true
         while clock.now < deadline {
             if Task.isCancelled { throw .cancelled }
             if router.isClosed { throw .shutDown }
-            guard let node = router.gateway(preferring: members[gateway % members.count]) else { throw .clusterUnavailable }
+            // The first try goes to the leader's node if one is known; a retry goes round the members.
+            let preferred = first ? hub.leader ?? members[gateway % members.count] : members[gateway % members.count]
+            first = false
+            guard let node = router.gateway(preferring: preferred) else { throw .clusterUnavailable }
             // The request enters at the node's own replica, as from a client on that node.
             let result = await router.reply(to: key, timeout: requestTimeout) {
                 router.deliver(.message(.request(Request(command: command, consistency: consistency)), from: node), to: node)

@@ -15,6 +15,15 @@ final class EventHub: Sendable {
     }
     private let state = Mutex(State())
     let logger: (any MultiPaxosLogger)?
+    /// The leader's node index as `leaderChanges()` last reported it (-1: none known), read without the lock by
+    /// clients choosing where to send a request.
+    private let leaderHint = Atomic<Int>(-1)
+
+    /// The node that leads, as far as the events tell (nil: none known); a hint, possibly a moment stale.
+    var leader: NodeID? {
+        let value = leaderHint.load(ordering: .relaxed)
+        return value >= 0 ? NodeID(value) : nil
+    }
 
     init(logger: (any MultiPaxosLogger)?) { self.logger = logger }
 
@@ -39,6 +48,7 @@ final class EventHub: Sendable {
                 break
             }
             if s.leader?.node != before {
+                leaderHint.store(s.leader?.node.value ?? -1, ordering: .relaxed)
                 for subscriber in s.leaderSubscribers.values { subscriber.yield(s.leader?.node) }
             }
         }

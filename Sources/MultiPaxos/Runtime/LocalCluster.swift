@@ -219,7 +219,7 @@ public actor LocalCluster {
     public func makeClient(requestTimeout: Duration = .milliseconds(500), giveUpAfter: Duration = .seconds(30)) -> ClusterClient {
         var id: UInt64
         repeat { id = UInt64.random(in: 1...UInt64.max) } while !issuedClients.insert(id).inserted
-        return ClusterClient(id: ClientID(id), router: router, members: configuration.members,
+        return ClusterClient(id: ClientID(id), router: router, hub: hub, members: configuration.members,
                              requestTimeout: requestTimeout, giveUpAfter: giveUpAfter)
     }
 
