@@ -20,6 +20,23 @@ import Testing
         return (replies, call)
     }
 
+    @Test func aRequestLargerThanOneReadIsReadToItsEnd() throws {
+        var s = session()
+        let value = String(repeating: "v", count: 100_000)
+        let bytes = RESPConnection.encode([Array("SET".utf8), Array("big".utf8), Array(value.utf8)])
+        // Sixteen KiB at a time, as the transport reads: the session keeps asking for more until the SET is whole.
+        var offset = 0
+        while offset < bytes.count {
+            #expect(s.wantsRead, "stopped reading at \(offset) of \(bytes.count) bytes")
+            guard s.wantsRead else { return }
+            let end = min(offset + (16 << 10), bytes.count)
+            bytes[offset..<end].withUnsafeBytes { s.received($0) }
+            offset = end
+        }
+        let call = try #require(s.nextCall()?.command)
+        #expect(try KeyValueOperation(decoding: call.operation) == .put("big", value))
+    }
+
     @Test func withAPasswordEveryCommandButAuthHelloAndQuitGetsNoauth() throws {
         var s = session(password: "pw")
         let (replies, call) = try feed(&s, [["PING"], ["GET", "k"], ["MPX.SUBMIT", "1", "1", "x"], ["HELLO", "3"],

@@ -72,9 +72,13 @@ struct ClientSession {
     /// Whether the client has as much unanswered as it may have: then requests wait unparsed.
     private var full: Bool { backlog >= limits.maxPipelined || owedBytes >= limits.maxPipelinedBytes }
 
-    /// Whether to read more: not while closing, nor while the client has too much unanswered, unparsed or unread.
+    /// Whether to read more: not while closing, nor while the client has too much unanswered or unread. What the
+    /// parser holds once it has parsed what it could is the start of one request (complete ones wait only while
+    /// the backlog is full), so reading goes on until that request is whole: the parser refuses one past its
+    /// limit. (A bound of 16 KiB here stalled every request larger than that, a SET of a 17 KB value included.)
     var wantsRead: Bool {
-        !closing && !full && parser.bufferedBytes < 16 << 10 && out.count < limits.maxUnreadReplyBytes
+        !closing && !full && parser.bufferedBytes <= parser.maxRequestBytes + (16 << 10)
+            && out.count < limits.maxUnreadReplyBytes
     }
 
     /// Takes bytes from the socket.
