@@ -22,24 +22,17 @@ final class BatchInbox<Element: Sendable>: Sendable {
 
     /// Leaves `inputs` for the loop and wakes it (an empty list only wakes it); false once closed.
     @discardableResult
-    func post(_ inputs: [Element]) -> Bool {
-        let (open, waiter) = state.withLock { s -> (Bool, UnsafeContinuation<Void, Never>?) in
-            guard s.open else { return (false, nil) }
-            s.inputs += inputs
-            s.posted = true
-            defer { s.waiter = nil }
-            return (true, s.waiter)
-        }
-        waiter?.resume()
-        return open
-    }
+    func post(_ inputs: [Element]) -> Bool { post { $0 += inputs } }
 
     /// Leaves one input for the loop and wakes it; false once closed.
     @discardableResult
-    func post(_ input: Element) -> Bool {
+    func post(_ input: Element) -> Bool { post { $0.append(input) } }
+
+    /// Adds to the pending inputs under the lock and resumes the loop if it is parked; false once closed.
+    private func post(_ add: (inout [Element]) -> Void) -> Bool {
         let (open, waiter) = state.withLock { s -> (Bool, UnsafeContinuation<Void, Never>?) in
             guard s.open else { return (false, nil) }
-            s.inputs.append(input)
+            add(&s.inputs)
             s.posted = true
             defer { s.waiter = nil }
             return (true, s.waiter)

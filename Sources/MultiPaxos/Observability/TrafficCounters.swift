@@ -23,11 +23,11 @@ final class NodeCounters: Sendable {
     /// Counts a message lost before it left the node.
     func dropped(_ kind: MessageKind, _ amount: UInt64 = 1) { traffic.withLock { $0.dropped.add(kind, amount) } }
     /// Adds what a node loop counted over one batch, under one lock (a lock per message cost more than the count).
-    func add(sent: MessageCounts, received: MessageCounts, dropped: MessageCounts) {
+    func add(sent: MessageCounts? = nil, received: MessageCounts? = nil, dropped: MessageCounts? = nil) {
         traffic.withLock { t in
-            t.sent.add(sent)
-            t.received.add(received)
-            t.dropped.add(dropped)
+            if let sent { t.sent.add(sent) }
+            if let received { t.received.add(received) }
+            if let dropped { t.dropped.add(dropped) }
         }
     }
     /// Records one command's commit latency.

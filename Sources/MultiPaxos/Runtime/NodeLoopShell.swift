@@ -29,7 +29,7 @@ struct NodeLoopShell {
                 hub.logger.log(.trace, id, "takes timer \(timer)")
             }
         }
-        counters.add(sent: MessageCounts(), received: received, dropped: MessageCounts())
+        counters.add(received: received)
     }
 
     /// Counts the messages the node sent itself and handled within the batch, as sent and as received.
@@ -39,7 +39,7 @@ struct NodeLoopShell {
             counts.add(message.kind)
             hub.logger.log(.trace, id, "takes \(message) from itself")
         }
-        counters.add(sent: counts, received: counts, dropped: MessageCounts())
+        counters.add(sent: counts, received: counts)
     }
 
     /// Does what a node's roles asked. Returns whether the step asked a peer for missed slots.
@@ -56,7 +56,7 @@ struct NodeLoopShell {
         var (sent, dropped) = (MessageCounts(), MessageCounts())
         defer {
             publish()
-            counters.add(sent: sent, received: MessageCounts(), dropped: dropped)
+            counters.add(sent: sent, dropped: dropped)
         }
         for output in outputs {
             if case .event(.applied(let slot, let value, _, let result)) = output.effect {
