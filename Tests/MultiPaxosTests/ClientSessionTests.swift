@@ -89,6 +89,31 @@ import Testing
         #expect(replies == [.simpleString("PONG"), .ok, .bulk("later"), .error("TRYAGAIN no leader")])
     }
 
+    /// A client that writes its whole pipeline at once sends nothing more: the requests the session held while its
+    /// backlog was full must be taken as soon as the backlog drains, not at the client's next write (which never
+    /// comes). Every one of 1,000 SETs written in one go is answered, in order, in batches of at most the bound.
+    @Test func aWholePipelineWrittenAtOnceIsAnsweredInFull() throws {
+        var s = session()
+        let count = 1_000
+        let bytes = (0..<count).flatMap { RESPConnection.encode([Array("SET".utf8), Array("k\($0)".utf8), Array("v\($0)".utf8)]) }
+        bytes.withUnsafeBytes { s.received($0) }
+        var calls = 0, applied = 0
+        while let call = s.nextCall()?.command, calls <= count {
+            calls += 1
+            let parts = KeyValueStore.pipelined(call.operation) ?? [call.operation]
+            #expect(parts.count <= TransportLimits().maxPipelined)
+            for part in parts { #expect(try KeyValueOperation(decoding: part) == .put("k\(applied)", "v\(applied)")); applied += 1 }
+            let results = parts.map { _ in KeyValueResult.ok.encoded }
+            s.complete(call.key, .result(parts.count == 1 ? results[0] : KeyValueStore.pipeline(results)))
+        }
+        #expect(applied == count && calls == (count + TransportLimits().maxPipelined - 1) / TransportLimits().maxPipelined)
+        var parser = RESPReplyParser()
+        parser.append(s.out.bytes)
+        var replies = 0
+        while let value = try parser.next() { #expect(value == .ok); replies += 1 }
+        #expect(replies == count)
+    }
+
     @Test func malformedRespGetsAnErrorAndClosesTheConnection() throws {
         var s = session()
         let bytes = Array("*1\r\n$x\r\n".utf8)

@@ -397,9 +397,15 @@ final class Transport: @unchecked Sendable {  // the loop state is touched only 
         pump(fd)
     }
 
-    /// Sends the session's next command to the node, writes what is ready, and closes it when it asked to.
+    /// Sends the session's next command to the node, writes what is ready, and closes it when it asked to. What
+    /// was unread is written first, so that a client that has just read enough gets its held requests parsed now,
+    /// not at its next write (which may never come: its whole pipeline may be in hand already).
     private func pump(_ fd: Int32) {
         guard var session = sessions[fd] else { return }
+        if !session.out.isEmpty && !session.out.flush(to: fd) {
+            sessions[fd] = session
+            return dropSession(fd)
+        }
         switch session.nextCall() {
         case .command(let command)?: pending.append(.call(connection: session.connection, command))
         case .admin(let key, let request)?: pending.append(.admin(connection: session.connection, key: key, request: request))
