@@ -57,6 +57,44 @@ extension ProcessTests {
             }
         }
 
+        /// Redis's documented bulk load: `redis-cli --pipe` writes 100,000 commands while it reads the replies.
+        @Test(.enabled(if: redisCLI != nil, "redis-cli is not installed (apt-get install redis-tools)"))
+        func redisCliPipeLoadsAHundredThousandCommandsInFull() throws {
+            let cluster = try ServedProcesses(nodes: 3)
+            defer { cluster.stopAll() }
+            try cluster.startAll()
+            try cluster.waitUntilServing(1)
+            let file = cluster.root + "/bulk.resp"
+            let bytes = (0..<100_000).flatMap { RESPConnection.encode([Array("SET".utf8), Array("bulk:\($0)".utf8), Array("v\($0)".utf8)]) }
+            #expect(FileManager.default.createFile(atPath: file, contents: Data(bytes)))
+            // redis-cli gives up by itself after 30 s without a reply; `timeout` bounds the whole run besides.
+            let result = Self.run("/usr/bin/env", ["timeout", "120", "sh", "-c", "\(Self.redisCLI!) -p \(cluster.clientPorts[1]) --pipe < \(file)"])
+            #expect(result.status == 0 && result.output.contains("errors: 0, replies: 100000"), "\(result.output)")
+            #expect(try cluster.call(0, ["GET", "bulk:99999"]) == .bulk("v99999"))
+        }
+
+        /// redis-py's pipelines of 10,000 SETs and of 10,000 APPENDs complete in one attempt (a stall would make its
+        /// default retry send them again: each APPEND must be applied exactly once).
+        @Test(.enabled(if: pythonWithRedis != nil, "the PyPI redis package is not installed (pip install redis)"))
+        func redisPyPipelinesOfTenThousandRunOnce() throws {
+            let cluster = try protectedCluster()
+            defer { cluster.stopAll() }
+            let script = """
+                import redis
+                r = redis.Redis(port=\(cluster.clientPorts[2]), password="pw1", socket_timeout=60)
+                p = r.pipeline(transaction=False)
+                for i in range(10000): p.set(f"s{i}", i)
+                assert p.execute() == [True] * 10000
+                p = r.pipeline(transaction=False)
+                for i in range(10000): p.append("log", "x")
+                assert p.execute() == list(range(1, 10001))
+                assert len(r.get("log")) == 10000, len(r.get("log"))
+                print("ok")
+                """
+            let result = Self.run(Self.pythonWithRedis!, ["-c", script])
+            #expect(result.status == 0 && result.output.hasSuffix("ok\n"), "\(result.output)")
+        }
+
         @Test(.enabled(if: pythonWithRedis != nil, "the PyPI redis package is not installed (pip install redis)"))
         func redisPyWithItsDefaultsWorks() throws {
             let cluster = try protectedCluster()

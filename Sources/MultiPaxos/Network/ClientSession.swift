@@ -45,7 +45,7 @@ struct ClientSession {
     /// The pipeline in flight, if the command in flight is one: its key and how many owed calls it carries.
     private var pipelineInFlight: (key: RequestKey, count: Int)?
     /// At most this many pipelined commands, and about this many operation bytes, share one log entry.
-    static let pipelineLimit = 1024
+    static let pipelineLimit = 512
     static let pipelineBytes = 1 << 20
     /// Operation bytes of the commands owed, so that a pipeline of large requests is bounded too.
     private var owedBytes = 0

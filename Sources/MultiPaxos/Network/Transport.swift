@@ -19,7 +19,7 @@ public struct TransportLimits: Sendable {
     /// A peer connection that has not finished its handshake after this long is closed.
     public var handshakeTimeout: Duration = .seconds(5)
     /// Unanswered pipelined requests per client connection before the node stops reading from it.
-    public var maxPipelined = 1024
+    public var maxPipelined = 512
     /// Bytes of unanswered pipelined commands per client connection before the node stops reading from it.
     public var maxPipelinedBytes = 1 << 20
     /// Unread reply bytes per client connection before the node stops reading from it.
