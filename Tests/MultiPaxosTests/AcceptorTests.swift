@@ -15,6 +15,29 @@ import Testing
         #expect(await acceptor.promised == b2)
     }
 
+    /// What a Promise carries is bounded (`promiseBytes`): past it, the Promise names the first slot it left out,
+    /// and a Prepare of the same ballot from there reports the rest. No Promise grows with the log.
+    @Test func aPromiseCarriesAtMostItsByteBoundAndTheRestOnRequest() async throws {
+        var c = config()
+        c.promiseBytes = 300
+        let acceptor = Acceptor(node: n(0), config: c, executor: testExecutor)
+        _ = await acceptor.handle(.message(.prepare(Prepare(ballot: b1, scope: .from(.zero))), from: n(0)))
+        let big = Value.command(Command(key: RequestKey(client: ClientID(1), request: RequestNumber(1)), operation: Array(repeating: 7, count: 100)))
+        for slot in 0..<10 { _ = await acceptor.handle(.message(.accept(Accept(ballot: b1, slot: Slot(Int64(slot)), value: big)), from: n(0))) }
+        var reported: [Slot] = []
+        var from: Slot? = nil
+        for _ in 0..<10 {
+            let promise = try #require(sent(await acceptor.handle(.message(.prepare(Prepare(ballot: b2, scope: .from(Slot(1)), reportFrom: from)), from: n(1))))[0].0.promise)
+            #expect(promise.promised == b2 && promise.reportFrom == from)
+            #expect(promise.accepted.reduce(0) { $0 + $1.value.encodedSizeEstimate } <= 300)
+            reported += promise.accepted.map(\.slot)
+            guard let more = promise.more else { break }
+            #expect(more == promise.accepted.last.map { $0.slot.next })
+            from = more
+        }
+        #expect(reported == (1..<10).map { Slot(Int64($0)) }, "every value in scope, each once, in order")
+    }
+
     @Test func acceptsAtThePromisedBallotAndReportsItInLaterPromises() async {
         let acceptor = Acceptor(node: n(0), config: config(), executor: testExecutor)
         _ = await acceptor.handle(.message(.prepare(Prepare(ballot: b1, scope: .from(.zero))), from: n(0)))

@@ -16,6 +16,18 @@ import Testing
         #expect(results.count == Mutant.catalogue.reduce(0) { $0 + $1.modes.count })
     }
 
+    /// The sweep that catches Promises past the frame limit passes without the flaw: what it catches is the flaw.
+    @Test func theLargeStateSweepPassesWithoutTheFlaw() async {
+        let mutant = Mutant.catalogue.first { $0.name == "promise-ignores-size-bound" }!
+        let outcomes = await Sweep.run(seeds: 1...mutant.ciSeeds) { seed in
+            var options = mutant.options(seed: seed, mode: .stableLeader)
+            options.flaws = []
+            return options
+        }
+        let failed = outcomes.filter { !$0.failures.isEmpty }.map { "seed \($0.options.seed): \($0.failures[0])" }
+        #expect(failed.isEmpty, "\(failed)")
+    }
+
     @Test func theCatalogueHoldsEveryBugTheIssueNamesAndEachFlawOnce() {
         let names = Set(Mutant.catalogue.map(\.name))
         for required in ["scout-adopts-lowest-ballot", "scout-counts-duplicate-promises", "acceptor-acks-below-trim",

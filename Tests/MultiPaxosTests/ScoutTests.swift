@@ -29,6 +29,30 @@ import Testing
         #expect(adopted?.slotsEnd == Slot(1))
     }
 
+    /// A report in parts counts once it is whole: the Scout asks for the rest from where a part stopped, keeps
+    /// every value of every part, and ignores a part that starts past what the earlier ones reached.
+    @Test func aReportInPartsCountsOnceWhole() async throws {
+        let scout = Scout(node: n(0), config: config(3), executor: testExecutor)
+        _ = await scout.handle(.message(.startPhase1(StartPhase1(ballot: b1, scope: .from(.zero))), from: n(0)))
+        func part(_ values: [PValue], from: Slot?, more: Slot?) -> Message {
+            .promise(Promise(ballot: b1, promised: b1, scope: .from(.zero), accepted: values, trimmedBelow: .zero,
+                             slotsEnd: Slot(3), reportFrom: from, more: more))
+        }
+        let pv = (0..<3).map { PValue(ballot: Ballot(round: 0, leader: n(2)), slot: Slot(Int64($0)), value: .command(command(1, UInt64($0 + 1)))) }
+        // n1's whole report: one of two promises needed.
+        #expect(sent(await scout.handle(.message(part([], from: nil, more: nil), from: n(1)))).isEmpty)
+        // n2's first part: the Scout asks n2 for the rest, and has not adopted.
+        let ask = sent(await scout.handle(.message(part([pv[0]], from: nil, more: Slot(1)), from: n(2))))
+        #expect(ask.count == 1 && ask[0].1 == n(2) && ask[0].0.prepare?.reportFrom == Slot(1))
+        // A part from past where n2's parts reach extends nothing: no adoption.
+        #expect(sent(await scout.handle(.message(part([pv[2]], from: Slot(2), more: nil), from: n(2)))).isEmpty)
+        // The next part, then the last: adopted with every value of every part.
+        let again = sent(await scout.handle(.message(part([pv[1]], from: Slot(1), more: Slot(2)), from: n(2))))
+        #expect(again.first?.0.prepare?.reportFrom == Slot(2))
+        let done = sent(await scout.handle(.message(part([pv[2]], from: Slot(2), more: nil), from: n(2))))
+        #expect(done.first?.0.adopted?.accepted == pv)
+    }
+
     @Test func reportsPreemptionByAHigherBallot() async {
         let scout = Scout(node: n(0), config: config(), executor: testExecutor)
         _ = await scout.handle(.message(.startPhase1(StartPhase1(ballot: b1, scope: .from(.zero))), from: n(0)))

@@ -52,7 +52,7 @@ import Testing
         let mutant = Mutant.catalogue.first { $0.name == "transfer-without-phase-1" }
         #expect(mutant?.modes == [.stableLeader])
         guard let mutant else { return }
-        let outcomes = await Sweep.run(seeds: 1...10) { mutant.options(seed: $0, mode: .stableLeader) }
+        let outcomes = await Sweep.run(seeds: 1...30) { mutant.options(seed: $0, mode: .stableLeader) }
         let failures = outcomes.flatMap(\.failures)
         // Its Phase-1 check catches the takeover at once; and two values end up chosen for one slot: the target
         // overwrote a slot the old leader had got chosen.

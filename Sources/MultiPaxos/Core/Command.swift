@@ -56,6 +56,16 @@ public enum Value: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// About how many bytes the value takes in a message (its operations and 32 bytes a command besides): what
+    /// size bounds on messages count, without encoding anything.
+    public var encodedSizeEstimate: Int {
+        switch self {
+        case .noop: 1
+        case .command(let c): c.operation.count + 32
+        case .batch(let cs): cs.reduce(8) { $0 + $1.operation.count + 32 }
+        }
+    }
+
     /// Whether the value carries `command` (a batch carries several).
     public func carries(_ command: Command) -> Bool {
         switch self {

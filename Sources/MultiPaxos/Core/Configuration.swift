@@ -59,6 +59,9 @@ public struct ClusterConfiguration: Sendable {
     /// Replicas keep this many applied values below the trim watermark, so a replica that is only a little
     /// behind catches up from peers' logs rather than with a whole snapshot.
     public var retainedSlots: Int64 = 1024
+    /// A Promise carries about this many bytes of accepted values at most (at least one value); the Scout asks
+    /// the acceptor again for the rest. Far below a peer frame (16 MiB), so that no Promise is ever dropped.
+    public var promiseBytes = 4 << 20
     /// Deliberate protocol bugs, for showing that the checkers catch them; always empty outside tests.
     var flaws: Flaws = []
     /// Nodes whose leaders never defer to another (benchmarks of contention): each proposes the commands of its
@@ -199,4 +202,7 @@ struct Flaws: OptionSet, Sendable {
     /// A stable leader keeps the ballot its Phase 1 won when the voters change, instead of running Phase 1 again
     /// with the new voters: two changes later its promises need not overlap a majority of the voters.
     static let phase1KeepsOldVoters = Flaws(rawValue: 1 << 24)
+    /// An acceptor's Promise carries every value it accepted in scope, however many bytes: past a peer frame
+    /// such a Promise is dropped, and a new leader's Phase 1 never ends.
+    static let promiseIgnoresSizeBound = Flaws(rawValue: 1 << 25)
 }

@@ -28,6 +28,12 @@ public final class DurableState: @unchecked Sendable {
     /// The replica's last persisted snapshot. Replicas report only this far as applied, so the cluster trims a
     /// slot only once a majority holds it durably.
     public internal(set) var replicaSnapshot: Snapshot? { didSet { snapshotChanges &+= 1 } }
+    /// Where a shell writes snapshots off the node loop (`FileStorage.writesSnapshotsInBackground`): the slot up
+    /// to which one is on disk. nil: every snapshot is written before the messages of the step that made it.
+    public var snapshotWrittenThrough: Slot?
+    /// The slot up to which the replica's snapshot is durable: what it may report as applied, so that the
+    /// cluster trims a slot only once a majority holds it on disk.
+    public var durableSnapshotSlot: Slot { snapshotWrittenThrough ?? replicaSnapshot?.nextSlot ?? .zero }
     /// Which cluster, members, node and mode this state belongs to; nil in state written before it was recorded
     /// (and in simulations, where nothing outlives the run). A shell refuses to start a node on state whose
     /// identity differs from the one asked for, since another membership would count other majorities.
@@ -146,6 +152,15 @@ public final class DurableState: @unchecked Sendable {
         var w = ByteWriter()
         w.byte(10)  // encoding: the snapshot only (4 had no voters)
         writeSnapshot(&w)
+        return w.bytes
+    }
+
+    /// `snapshot` as the record `encodedSnapshot()` would make of it: what a writer off the node loop encodes.
+    static func encodedSnapshotRecord(_ snapshot: Snapshot) -> [UInt8] {
+        var w = ByteWriter()
+        w.byte(10)
+        w.byte(1)
+        w.snapshot(snapshot)
         return w.bytes
     }
 

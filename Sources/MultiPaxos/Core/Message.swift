@@ -103,7 +103,13 @@ public struct CatchUpReply: Sendable, Equatable {
 /// A leader asks its own node's Scout to run Phase 1. Leader → Scout, always local.
 public struct StartPhase1: Sendable, Equatable { public let ballot: Ballot; public let scope: PrepareScope }
 /// Phase 1a: promise to ignore ballots below `ballot` for the slots in `scope`. Scout → Acceptor.
-public struct Prepare: Sendable, Equatable { public let ballot: Ballot; public let scope: PrepareScope }
+public struct Prepare: Sendable, Equatable {
+    public let ballot: Ballot
+    public let scope: PrepareScope
+    /// Report accepted values from this slot on (nil: from the scope's first): a Scout asks again from where an
+    /// acceptor's size-bounded Promise stopped (`Promise.more`).
+    public var reportFrom: Slot? = nil
+}
 /// Phase 1b: the acceptor's promised ballot (equal to the asked one when granted) and what it accepted in scope.
 /// Acceptor → Scout.
 public struct Promise: Sendable, Equatable {
@@ -119,6 +125,12 @@ public struct Promise: Sendable, Equatable {
     public let trimmedBelow: Slot
     /// One past the highest slot this acceptor has accepted anything in.
     public let slotsEnd: Slot
+    /// The slot from which `accepted` was reported (the Prepare's `reportFrom`, or the scope's first).
+    public var reportFrom: Slot? = nil
+    /// nil when `accepted` holds every value in scope from `reportFrom` on; otherwise the first slot it left out
+    /// to keep the message within `ClusterConfiguration.promiseBytes`: the Scout asks again from there, and
+    /// counts the acceptor only once its report is whole.
+    public var more: Slot? = nil
 }
 /// Phase 1 succeeded: a majority promised. Scout → Leader, always local.
 public struct Adopted: Sendable, Equatable {

@@ -68,6 +68,8 @@ public final class ServedNode: Sendable {
                                                initialVoters: configuration.voters))
                 if file.wasEmpty && configuration.rejoin { file.state.membership = .learner }
                 try file.persist(always: file.wasEmpty)
+                // Snapshots are written off the node loop: a large state must never hold up heartbeats.
+                file.writesSnapshotsInBackground = true
                 storage = file
                 state = file.state
             } catch {
@@ -106,6 +108,7 @@ public final class ServedNode: Sendable {
         defer {
             metricsServer?.stop()
             transport.stop()
+            storage?.finishSnapshots()
         }
         let me = configuration.id
         let executor = QueueExecutor(label: "multipaxos.node\(me.value)", runsTasks: true)
@@ -115,6 +118,7 @@ public final class ServedNode: Sendable {
                                                nonce: UInt64.random(in: 1...UInt64.max))
         log("node \(me) starting as \(state.membership) in \(configuration.mode.rawValue) mode, \(cluster.members.count) members")
         var calls = CallTable()
+        var turns = LoopTurns()
         var transferWaits = TransferWaits()
         var voterWaits = VoterChangeWaits()
         // The loop prefers the node's executor: it runs on the node's queue beside the roles, so delivering a
@@ -134,6 +138,7 @@ public final class ServedNode: Sendable {
                     }
                 }
                 while let batch = await inbox.next() {
+                    let turnStart = ContinuousClock.now
                     var inputs: [Input] = []
                     inputs.reserveCapacity(batch.count)
                     for input in batch {
@@ -175,8 +180,12 @@ public final class ServedNode: Sendable {
                         outputs += more
                     }
                     if !local.isEmpty { inbox.post(local.map { .message($0, from: me) }) }
+                    let persistStart = ContinuousClock.now
                     try storage?.persist()  // one sync for the whole batch, before anything it produced is sent
+                    let persistEnd = ContinuousClock.now
                     carryOut(outputs, calls: &calls, timers: &timers)
+                    turns.record(total: persistEnd - turnStart, persist: persistEnd - persistStart, inputs: batch.count,
+                                 at: persistEnd, log: log)
                     if !transferWaits.isEmpty { await checkTransfers(&transferWaits, node: node) }
                     if !voterWaits.isEmpty {
                         let again = await checkVoterChanges(&voterWaits, node: node)
@@ -377,3 +386,27 @@ struct CallTable {
     }
 }
 
+
+/// How long the node loop's turns take: a turn that runs past a heartbeat interval delays heartbeats and their
+/// replies, so the longest is kept (for `INFO`) and a slow one is logged, at most once a second.
+struct LoopTurns {
+    /// The longest turn so far, and what the sync took of it.
+    private(set) var longest: Duration = .zero
+    private(set) var longestPersist: Duration = .zero
+    private var lastLine: ContinuousClock.Instant?
+    /// A turn longer than this is logged.
+    static let slow: Duration = .milliseconds(100)
+
+    mutating func record(total: Duration, persist: Duration, inputs: Int, at now: ContinuousClock.Instant,
+                         log: (String) -> Void) {
+        if total > longest { (longest, longestPersist) = (total, persist) }
+        guard total >= Self.slow, lastLine.map({ now - $0 >= .seconds(1) }) ?? true else { return }
+        lastLine = now
+        log("slow node-loop turn: \(Self.ms(total)) ms (\(Self.ms(persist)) ms of it writing to disk) for \(inputs) "
+            + "input(s); longest so far \(Self.ms(longest)) ms")
+    }
+
+    static func ms(_ d: Duration) -> Int {
+        Int(d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000)
+    }
+}

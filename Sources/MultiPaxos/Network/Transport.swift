@@ -326,8 +326,9 @@ final class Transport: @unchecked Sendable {  // the loop state is touched only 
                     }
                     let message = try WireCodec.decode(payload)
                     switch message {
-                    case .startPhase1, .adopted, .preempted:
+                    case .startPhase1, .adopted:
                         // A node's Scout and Leader say these to each other only: a peer that sends one is broken.
+                        // (Preempted does cross: an acceptor tells a stale leader that heartbeats it.)
                         throw PeerRefusal("it sent \(message.kind), which never crosses the network")
                     default:
                         pending.append(.message(message, from: peer.node!))

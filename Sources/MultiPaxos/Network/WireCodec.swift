@@ -22,8 +22,8 @@
 /// | 6 | CatchUpRequest | from slot |
 /// | 7 | CatchUpReply | optional snapshot, first slot, values |
 /// | 8 | StartPhase1 (local only) | ballot, scope |
-/// | 9 | Prepare | ballot, scope |
-/// | 10 | Promise | ballot, promised ballot, scope, pvalues (ballot, slot, value), trimmed-below slot, slots end |
+/// | 9 | Prepare | ballot, scope, optional report-from slot |
+/// | 10 | Promise | ballot, promised ballot, scope, pvalues (ballot, slot, value), trimmed-below slot, slots end, optional report-from slot, optional more slot |
 /// | 11 | Adopted (local only) | ballot, scope, pvalues, trimmed-below slot, slots end |
 /// | 12 | Preempted (local only) | ballot, by ballot |
 /// | 13 | Accept | ballot, slot, value |
@@ -120,11 +120,15 @@ public enum WireCodec {
             w.uint32(UInt32(m.values.count))
             for v in m.values { w.value(v) }
         case .startPhase1(let m): w.scoped(m.ballot, m.scope)
-        case .prepare(let m): w.scoped(m.ballot, m.scope)
+        case .prepare(let m):
+            w.scoped(m.ballot, m.scope)
+            w.optionalSlot(m.reportFrom)
         case .promise(let m):
             w.ballot(m.ballot)
             w.ballot(m.promised)
             w.phase1(m.scope, m.accepted, m.trimmedBelow, m.slotsEnd)
+            w.optionalSlot(m.reportFrom)
+            w.optionalSlot(m.more)
         case .adopted(let m):
             w.ballot(m.ballot)
             w.phase1(m.scope, m.accepted, m.trimmedBelow, m.slotsEnd)
@@ -216,6 +220,9 @@ extension ByteWriter {
         self.slot(slot)
         self.value(value)
     }
+    fileprivate mutating func optionalSlot(_ slot: Slot?) {
+        if let slot { byte(1); self.slot(slot) } else { byte(0) }
+    }
     fileprivate mutating func scoped(_ ballot: Ballot, _ scope: PrepareScope) {
         self.ballot(ballot)
         self.scope(scope)
@@ -258,12 +265,14 @@ extension ByteReader {
             for _ in 0..<count { values.append(try value()) }
             return .catchUpReply(CatchUpReply(snapshot: snapshot, first: first, values: values))
         case .startPhase1: return .startPhase1(StartPhase1(ballot: try ballot(), scope: try scope()))
-        case .prepare: return .prepare(Prepare(ballot: try ballot(), scope: try scope()))
+        case .prepare:
+            return .prepare(Prepare(ballot: try ballot(), scope: try scope(), reportFrom: try optionalSlot("report-from flag")))
         case .promise:
             let (ballot, promised) = (try ballot(), try ballot())
             let (scope, accepted, trimmed, end) = try phase1()
             return .promise(Promise(ballot: ballot, promised: promised, scope: scope, accepted: accepted,
-                                    trimmedBelow: trimmed, slotsEnd: end))
+                                    trimmedBelow: trimmed, slotsEnd: end, reportFrom: try optionalSlot("report-from flag"),
+                                    more: try optionalSlot("more flag")))
         case .adopted:
             let ballot = try ballot()
             let (scope, accepted, trimmed, end) = try phase1()
@@ -320,6 +329,11 @@ extension ByteReader {
             throw ByteDecodingError("\(field) \(value) at offset \(at) is not a node id (0..<\(NodeSet.capacity))")
         }
         return NodeID(Int(value))
+    }
+
+    /// A slot behind a flag byte (0: none, 1: a slot follows).
+    fileprivate mutating func optionalSlot(_ field: String) throws -> Slot? {
+        try bool(field) ? try valueSlot() : nil
     }
 
     /// A slot that holds a value: below `Int64.max`, so that the roles can take its successor.

@@ -74,12 +74,13 @@ public actor Acceptor: Role {
     private func prepare(_ p: Prepare, from: NodeID) -> [Effect] {
         let current: Ballot
         var reported: [PValue] = []
+        var more: Slot?
         switch p.scope {
         case .from(let first):
             if p.ballot >= storage.acceptor.promised { storage.updateAcceptor { $0.promised = p.ballot } }
             current = storage.acceptor.promised
             if current == p.ballot {
-                reported = storage.acceptor.accepted.values.filter { $0.slot >= first }.sorted { $0.slot < $1.slot }
+                (reported, more) = report(from: max(first, p.reportFrom ?? first))
             }
         case .only(let slot) where slot < storage.acceptor.trimmedBelow:
             // Decided and trimmed: the promise says so (its watermark is above the slot) and carries nothing.
@@ -91,8 +92,25 @@ public actor Acceptor: Role {
         }
         storage.updateAcceptor { $0.highestPromised = max($0.highestPromised, current) }
         let promise = Promise(ballot: p.ballot, promised: current, scope: p.scope, accepted: reported,
-                              trimmedBelow: storage.acceptor.trimmedBelow, slotsEnd: storage.acceptor.slotsEnd)
+                              trimmedBelow: storage.acceptor.trimmedBelow, slotsEnd: storage.acceptor.slotsEnd,
+                              reportFrom: p.reportFrom, more: more)
         return [.send(.promise(promise), to: from)]
+    }
+
+    /// The values accepted from `first` on, in slot order, up to about `promiseBytes` (at least one); and the
+    /// first slot left out, if any. What a Promise carries never grows with the log: a new leader asks for the
+    /// rest in further Prepares rather than receive one message beyond what a peer frame may hold.
+    private func report(from first: Slot) -> ([PValue], more: Slot?) {
+        let all = storage.acceptor.accepted.values.filter { $0.slot >= first }.sorted { $0.slot < $1.slot }
+        var bytes = 0
+        for (i, pv) in all.enumerated() {
+            let size = pv.value.encodedSizeEstimate
+            if i > 0, bytes + size > config.promiseBytes, !config.flaws.contains(.promiseIgnoresSizeBound) {
+                return (Array(all[..<i]), pv.slot)
+            }
+            bytes += size
+        }
+        return (all, nil)
     }
 
     private func accept(_ a: Accept, from: NodeID) -> [Effect] {

@@ -20,9 +20,11 @@ extension Leader {
             scouting = true
             phase1Configuration = view.latest(initial: config.memberSet).number
             // Below the configuration before the latest, slots are decided and their voters may not overlap a
-            // majority of the latest: Phase 1 never covers them.
+            // majority of the latest: Phase 1 never covers them. Nor does it cover what this node's replica has
+            // applied: those slots are decided (replicas that lack them catch up from peers), so what a new
+            // leader gathers and drives again is the slots in flight, never the log since the last trim.
             return [
-                .send(.startPhase1(StartPhase1(ballot: ballot, scope: .from(max(floor, view.phase1Floor)))), to: node),
+                .send(.startPhase1(StartPhase1(ballot: ballot, scope: .from(max(floor, view.phase1Floor, view.applied)))), to: node),
                 armLeaderCheck(jitter: config.timing.backoffMax),
             ]
         case .perSlot:

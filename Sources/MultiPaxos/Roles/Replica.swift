@@ -133,7 +133,7 @@ public actor Replica: Role {
                         bytesSinceSnapshot = 0
                         lastSnapshotBytes = snap.machine.count
                     }
-                    durable = storage.replicaSnapshot?.nextSlot ?? .zero
+                    durable = storage.durableSnapshotSlot
                 }
                 let reply = Effect.send(.heartbeatReply(HeartbeatReply(ballot: h.ballot, applied: durable,
                                                                          acceptedEnd: storage.acceptor.slotsEnd)), to: from)

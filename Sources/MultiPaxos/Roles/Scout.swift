@@ -13,6 +13,9 @@ public actor Scout: Role {
         /// The latest voters when the round began: a majority of them must promise.
         let voters: VoterConfiguration
         var promisedBy = NodeSet()
+        /// Acceptors that granted the ballot but whose report is not whole yet: the slot their parts reach (from
+        /// the scope's first), where the next part starts.
+        var reportedTo: [NodeID: Slot] = [:]
         /// Promises counted (the test-only flaw `scoutCountsDuplicatePromises` counts repeats too).
         var promises = 0
         var best: [Slot: PValue] = [:]
@@ -97,8 +100,7 @@ public actor Scout: Role {
                                   slotsEnd: p.slotsEnd)
             return [.send(.adopted(settled), to: node)]
         }
-        guard round.promisedBy.insert(from) || config.flaws.contains(.scoutCountsDuplicatePromises) else { return [] }
-        round.promises += 1
+        // Every value reported is one the acceptor accepted: kept, even from a part of a report.
         for pv in p.accepted where round.scope.covers(pv.slot) {
             if let known = round.best[pv.slot] {
                 precondition(known.ballot != pv.ballot || known.value == pv.value,
@@ -111,6 +113,30 @@ public actor Scout: Role {
         }
         round.trimmedBelow = max(round.trimmedBelow, p.trimmedBelow)
         round.slotsEnd = max(round.slotsEnd, p.slotsEnd)
+        // A report comes in parts when it would not fit one message (`Promise.more`): the acceptor counts once
+        // its parts reach the end without a gap. A part that starts past what the earlier ones reached (a stale
+        // or reordered one) extends nothing; its values were kept above all the same.
+        let start = p.reportFrom ?? round.scope.firstSlot
+        let reached = round.reportedTo[from] ?? round.scope.firstSlot
+        if let more = p.more {
+            guard !round.promisedBy.contains(from), start <= reached, more > reached else {
+                rounds[p.scope] = round
+                return []
+            }
+            round.reportedTo[from] = more
+            rounds[p.scope] = round
+            return [.send(.prepare(Prepare(ballot: round.ballot, scope: round.scope, reportFrom: more)), to: from)]
+        }
+        guard start <= reached else {
+            rounds[p.scope] = round
+            return []
+        }
+        round.reportedTo[from] = nil
+        guard round.promisedBy.insert(from) || config.flaws.contains(.scoutCountsDuplicatePromises) else {
+            rounds[p.scope] = round
+            return []
+        }
+        round.promises += 1
         let needed = config.flaws.contains(.smallPhase1Quorum) ? round.voters.quorum - 1 : round.voters.quorum
         guard round.promises >= needed else {
             rounds[p.scope] = round
@@ -134,7 +160,12 @@ public actor Scout: Role {
         where round.sentAtTick < tick - 1 {
             round.sentAtTick = tick
             rounds[round.scope] = round
-            let missing = round.voters.voters.subtracting(round.promisedBy)
+            var missing = round.voters.voters.subtracting(round.promisedBy)
+            // Acceptors part of whose report is in are asked for the rest only.
+            for (acceptor, reached) in round.reportedTo.sorted(by: { $0.key < $1.key }) where missing.contains(acceptor) {
+                missing.remove(acceptor)
+                effects.append(.send(.prepare(Prepare(ballot: round.ballot, scope: round.scope, reportFrom: reached)), to: acceptor))
+            }
             effects.append(.broadcast(.prepare(Prepare(ballot: round.ballot, scope: round.scope)), to: missing))
         }
         effects.append(.setTimer(.scoutRetransmit, after: config.timing.retransmitInterval, jitter: 0))

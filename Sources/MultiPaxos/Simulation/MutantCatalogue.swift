@@ -4,7 +4,7 @@ extension Mutant {
         Mutant("scout-adopts-lowest-ballot", "the Scout adopts, per slot, the value accepted at the lowest ballot",
                .scoutAdoptsLowestBallot, schedule: .contention, ciSeeds: 200),
         Mutant("scout-counts-duplicate-promises", "the Scout counts a repeated promise of one acceptor again",
-               .scoutCountsDuplicatePromises, schedule: .contention, ciSeeds: 20),
+               .scoutCountsDuplicatePromises, schedule: .contention, ciSeeds: 40),
         Mutant("acceptor-acks-below-trim", "the acceptor acknowledges Accepts below its trim watermark",
                .acceptorAcksBelowTrim, modes: [.perSlot], schedule: .lateDelivery, ciSeeds: 200),
         Mutant("rejoin-fence-reads-one-fewer", "a rejoining node reads one node fewer at its fence",
@@ -47,6 +47,8 @@ extension Mutant {
                .leaderSkipsQuorumCheck, schedule: .asymmetricLinks, faultDuration: 6_000_000, ciSeeds: 40),
         Mutant("transfer-without-phase-1", "a transfer target takes over without Phase 1 while the old leader assigns on",
                .transferWithoutPhase1, modes: [.stableLeader], requests: 40, transfers: true, ciSeeds: 60),
+        Mutant("promise-ignores-size-bound", "an acceptor's Promise carries every value it accepted, however many bytes",
+               .promiseIgnoresSizeBound, modes: [.stableLeader], schedule: .laggingReplicas, requests: 60, ciSeeds: 60).withLargeState(),
         Mutant("phase-1-keeps-old-voters", "a stable leader keeps its ballot's promises when the voters change",
                .phase1KeepsOldVoters, modes: [.stableLeader], requests: 40, reconfigure: true, ciSeeds: 60),
     ]

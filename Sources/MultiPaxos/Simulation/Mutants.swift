@@ -29,6 +29,9 @@ public struct Mutant: Sendable, CustomStringConvertible {
     let reads: ReadConsistency
     /// Whether every seed of its sweep replaces members through the log.
     let reconfigure: Bool
+    /// Runs keep many accepted values between trims (replicas snapshot every 64 slots) and bound messages
+    /// tightly (Promises of 256 bytes in frames of 2 KiB), with no disk wiped.
+    var largeState = false
 
     init(_ name: String, _ summary: String, _ flaws: Flaws, modes: [Mode] = Mode.allCases,
          schedule: FaultSchedule? = nil, requests: Int = 20, slowDisks: Bool = false, nodes: Int = 5,
@@ -57,7 +60,14 @@ public struct Mutant: Sendable, CustomStringConvertible {
         Mutant(name, summary, flaws, modes: modes, schedule: schedule ?? self.schedule,
                requests: requests ?? requestsPerClient, slowDisks: slowDisks, nodes: nodes ?? self.nodes,
                faultDuration: faultDuration, transfers: transfers, reads: reads, clients: clients ?? self.clients,
-               reconfigure: reconfigure, ciSeeds: ciSeeds)
+               reconfigure: reconfigure, ciSeeds: ciSeeds).withLargeState(largeState)
+    }
+
+    /// The same mutant, hunted with large states (see `largeState`).
+    func withLargeState(_ on: Bool = true) -> Mutant {
+        var copy = self
+        copy.largeState = on
+        return copy
     }
 
     /// The options of one seed of its sweep: the seed's own faults plus the mutant's family, with the bug in.
@@ -68,6 +78,11 @@ public struct Mutant: Sendable, CustomStringConvertible {
         options.flaws = flaws
         options.reads = reads
         if slowDisks { options.syncLatency = 5_000 + options.syncLatency * 10 }
+        if largeState {
+            options.snapshotIntervalSlots = 64
+            (options.promiseBytes, options.frameBytes) = (256, 2_048)
+            options.faults.nodeFaults.removeAll { if case .wipe = $0.kind { true } else { false } }
+        }
         return options
     }
 }

@@ -111,6 +111,8 @@ public actor Simulation {
                                           timing: options.timing)
         config.flaws = options.flaws
         config.retainedSlots = options.retainedSlots
+        config.promiseBytes = options.promiseBytes
+        config.snapshotIntervalSlots = options.snapshotIntervalSlots
         config.batching = options.batching
         config.reads = options.reads
         config.contenders = NodeSet(options.contenders)

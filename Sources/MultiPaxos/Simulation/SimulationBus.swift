@@ -69,6 +69,14 @@ extension Simulation {
         let kind = message.kind.rawValue
         if wiped.contains(from) { checker.sentWhileWiped(from, message.kind) }
         checker.transmitted(message, from: from)
+        if case .promise(let p) = message {
+            // The values dominate a Promise's size; the network would drop one past a frame.
+            let bytes = p.accepted.reduce(64) { $0 + $1.value.encodedSizeEstimate + 24 }
+            if bytes > options.frameBytes {
+                checker.violation("frame: \(from)'s Promise of \(p.accepted.count) values (about \(bytes) bytes) for ballot "
+                                  + "\(p.ballot) is past the frame limit of \(options.frameBytes) bytes")
+            }
+        }
         var line = trace == nil ? nil : "\(message) →"
         let faulty = faultPhase
         for to in destinations {

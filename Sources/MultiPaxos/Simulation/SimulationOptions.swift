@@ -69,6 +69,15 @@ public struct SimulationOptions: Sendable {
     /// How many applied slots replicas keep below the trim watermark for lagging peers (see
     /// `ClusterConfiguration.retainedSlots`); a small window makes lagging replicas catch up from snapshots.
     public var retainedSlots: Int64 = 1024
+    /// The bound on the accepted values one Promise carries (see `ClusterConfiguration.promiseBytes`).
+    public var promiseBytes = 4 << 20
+    /// The largest message a node may send, as a peer frame bounds it on the network: a Promise past it is a
+    /// failed check (the network would drop it, and a Phase 1 waiting for it would never end).
+    public var frameBytes = 16 << 20
+    /// Replicas snapshot (and let the cluster trim) once they applied this many slots past their last snapshot
+    /// (see `ClusterConfiguration.snapshotIntervalSlots`): 1 trims about every heartbeat; more keeps more
+    /// accepted values for a new leader's Phase 1 to gather, as the real-time shells (512) do.
+    public var snapshotIntervalSlots: Int64 = 1
     /// How leaders batch and pipeline (off by default: one command per slot, as the demo's trace shows).
     public var batching = Batching.off
     /// How the clients' gets are served: through the log (the default), by read index, or by leader lease
@@ -148,6 +157,13 @@ public struct SimulationOptions: Sendable {
             var draws = SeededGenerator(seed: seed ^ 0x7A4E_5FE4_0000_0002)
             options.faults.addTransfers(&draws, nodes: nodes)
         }
+        // A third of the seeds bound messages tightly (small Promises, a small frame), drawn apart from the rest so
+        // the plan is otherwise the same: a new leader's Phase 1 then gathers its reports in parts.
+        var sizes = SeededGenerator(seed: seed ^ 0x512E_B0DE_0000_0004)
+        if sizes.upTo(2) == 0 {
+            options.promiseBytes = 128 + Int(sizes.upTo(896))
+            options.frameBytes = 8 * options.promiseBytes
+        }
         if reconfigure, nodes > 1 {
             // One or two members replaced (a spare added, then the member removed), from a time drawn apart from
             // the rest, so the plan is otherwise the same.
@@ -171,6 +187,8 @@ public struct SimulationOptions: Sendable {
         if let schedule { text += ", schedule \(schedule)" }
         if !contenders.isEmpty { text += ", contenders \(NodeSet(contenders))" }
         if retainedSlots != 1024 { text += ", \(retainedSlots) slots retained" }
+        if promiseBytes != 4 << 20 || frameBytes != 16 << 20 { text += ", promises of \(promiseBytes) B in frames of \(frameBytes) B" }
+        if snapshotIntervalSlots != 1 { text += ", snapshots every \(snapshotIntervalSlots) slots" }
         if batching != .off { text += ", \(batching)" }
         if reads != .log { text += ", reads by \(reads)" }
         if reads == .lease {

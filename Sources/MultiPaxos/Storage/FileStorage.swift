@@ -31,6 +31,21 @@ public final class FileStorage: @unchecked Sendable {  // used by one node loop 
     private var persistedSnapshot: UInt64
     private var persistedIdentity: UInt64
     private var appendedSinceCompaction = 0
+    /// Writes snapshots off the caller's thread, once `writesSnapshotsInBackground` is on.
+    private var writer: SnapshotWriter?
+    /// The voters of the last snapshot written or handed to the writer: a snapshot that changes them is written
+    /// before `persist()` returns (the voters are durable only in the snapshot).
+    private var writtenVoters: [VoterConfiguration]?
+    /// Whether `persist()` hands new snapshots to a writer of their own and returns without waiting for them;
+    /// the state's `snapshotWrittenThrough` says how far they are on disk. The real-time shells turn it on, so
+    /// that a large state never holds up their node loop.
+    public var writesSnapshotsInBackground = false {
+        didSet {
+            guard writesSnapshotsInBackground, state.snapshotWrittenThrough == nil else { return }
+            state.snapshotWrittenThrough = snapshotOnlyInLog ? .zero : state.replicaSnapshot?.nextSlot ?? .zero
+            writtenVoters = snapshotOnlyInLog ? nil : state.replicaSnapshot?.voters ?? []
+        }
+    }
     /// Once this many bytes were appended since the last compaction, the log is looked at for compacting.
     private var compactionCheck = FileStorage.compactionFloorBytes
 
@@ -98,12 +113,16 @@ public final class FileStorage: @unchecked Sendable {  // used by one node loop 
     /// Writes the state if it changed since the last write (or `always`), and returns once it is on disk: a new
     /// snapshot first (to its own file, atomically), then the core's changes (appended, or the log compacted).
     public func persist(always: Bool = false) throws(ClusterError) {
+        if let writer {
+            if let failure = writer.failure { throw .storage(failure) }
+            if let written = writer.writtenThrough { state.snapshotWrittenThrough = max(state.snapshotWrittenThrough ?? .zero, written) }
+        }
         let core = always || state.coreChanges != persistedCore
         let snapshot = state.snapshotChanges != persistedSnapshot || snapshotOnlyInLog
         let identity = state.identityChanges != persistedIdentity && state.identity != nil
         guard core || snapshot || identity else { return }
         do {
-            if snapshot, state.replicaSnapshot != nil {
+            if snapshot, let made = state.replicaSnapshot {
                 let snapshotLog: FileLog
                 if let open = self.snapshotLog {
                     snapshotLog = open
@@ -111,7 +130,19 @@ public final class FileStorage: @unchecked Sendable {  // used by one node loop 
                     snapshotLog = try FileLog(path: snapshotPath)
                     self.snapshotLog = snapshotLog
                 }
-                try snapshotLog.compact(toRecords: [state.encodedSnapshot()])
+                if writesSnapshotsInBackground {
+                    let writer = self.writer ?? SnapshotWriter(log: snapshotLog, label: "multipaxos.snapshots")
+                    self.writer = writer
+                    if !snapshotOnlyInLog && made.voters == writtenVoters {
+                        writer.submit(made)
+                    } else {
+                        try writer.write(made)
+                        state.snapshotWrittenThrough = max(state.snapshotWrittenThrough ?? .zero, made.nextSlot)
+                    }
+                    writtenVoters = made.voters
+                } else {
+                    try snapshotLog.compact(toRecords: [state.encodedSnapshot()])
+                }
                 snapshotOnlyInLog = false
             }
             var compacted = false
@@ -142,13 +173,18 @@ public final class FileStorage: @unchecked Sendable {  // used by one node loop 
                 }
                 try log.sync()
             }
+        } catch let error as ClusterError {
+            throw error
         } catch {
-            throw .storage(error.description)
+            throw .storage("\(error)")
         }
         persistedCore = state.coreChanges
         persistedSnapshot = state.snapshotChanges
         persistedIdentity = state.identityChanges
     }
+
+    /// Returns once the snapshots handed to the background writer are on disk (at shutdown, and for tests).
+    public func finishSnapshots() { writer?.finish() }
 
     /// The log is never compacted before this many bytes were appended since the last compaction.
     static let compactionFloorBytes = 4 << 20
