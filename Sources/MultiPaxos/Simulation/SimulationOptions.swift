@@ -157,12 +157,14 @@ public struct SimulationOptions: Sendable {
             var draws = SeededGenerator(seed: seed ^ 0x7A4E_5FE4_0000_0002)
             options.faults.addTransfers(&draws, nodes: nodes)
         }
-        // A third of the seeds bound messages tightly (small Promises, a small frame), drawn apart from the rest so
-        // the plan is otherwise the same: a new leader's Phase 1 then gathers its reports in parts.
+        // A third of the seeds bound messages tightly (small Promises, a small frame) and snapshot every 8-127
+        // slots rather than every heartbeat, drawn apart from the rest so the plan is otherwise the same: acceptors
+        // then keep many values between trims, and a new leader's Phase 1 or a fence read gathers them in parts.
         var sizes = SeededGenerator(seed: seed ^ 0x512E_B0DE_0000_0004)
         if sizes.upTo(2) == 0 {
             options.promiseBytes = 128 + Int(sizes.upTo(896))
             options.frameBytes = 8 * options.promiseBytes
+            options.snapshotIntervalSlots = 8 + Int64(sizes.upTo(120))
         }
         if reconfigure, nodes > 1 {
             // One or two members replaced (a spare added, then the member removed), from a time drawn apart from
