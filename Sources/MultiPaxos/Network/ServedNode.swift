@@ -388,18 +388,17 @@ struct CallTable {
 
 
 /// How long the node loop's turns take: a turn that runs past a heartbeat interval delays heartbeats and their
-/// replies, so the longest is kept (for `INFO`) and a slow one is logged, at most once a second.
+/// replies, so a slow one is logged (at most once a second) with the longest so far.
 struct LoopTurns {
-    /// The longest turn so far, and what the sync took of it.
+    /// The longest turn so far.
     private(set) var longest: Duration = .zero
-    private(set) var longestPersist: Duration = .zero
     private var lastLine: ContinuousClock.Instant?
     /// A turn longer than this is logged.
     static let slow: Duration = .milliseconds(100)
 
     mutating func record(total: Duration, persist: Duration, inputs: Int, at now: ContinuousClock.Instant,
                          log: (String) -> Void) {
-        if total > longest { (longest, longestPersist) = (total, persist) }
+        longest = max(longest, total)
         guard total >= Self.slow, lastLine.map({ now - $0 >= .seconds(1) }) ?? true else { return }
         lastLine = now
         log("slow node-loop turn: \(Self.ms(total)) ms (\(Self.ms(persist)) ms of it writing to disk) for \(inputs) "

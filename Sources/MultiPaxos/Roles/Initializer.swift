@@ -33,8 +33,9 @@ public actor Initializer: Role {
     private var stage = Stage.joining
     /// Granted reads during the fence, by node.
     private var reads: [NodeID: Promise] = [:]
-    /// Reads that came in part (`Promise.more`): the ballot, the values so far, and the slot the parts reach.
-    private var partialReads: [NodeID: (ballot: Ballot, accepted: [PValue], reached: Slot)] = [:]
+    /// Reads that came in part (`Promise.more`): how far each reaches, and its ballot and values so far.
+    private var parts = PromiseParts()
+    private var partialReads: [NodeID: (ballot: Ballot, accepted: [PValue])] = [:]
 
     /// Makes the initializer of `node`; a restarted node passes the durable state it kept, and a node that
     /// lost its storage a random `nonce` for its rejoin.
@@ -150,9 +151,10 @@ public actor Initializer: Role {
         case (.fencing(let fence, _), .timer(.joinRetry)):
             var unread = others.subtracting(NodeSet(reads.keys))
             var effects: [Effect] = []
-            for (reader, part) in partialReads.sorted(by: { $0.key < $1.key }) where unread.contains(reader) {
+            for (reader, reached) in parts.reached.sorted(by: { $0.key < $1.key }) where unread.contains(reader) {
                 unread.remove(reader)
-                effects.append(.send(.prepare(Prepare(ballot: part.ballot, scope: .from(.zero), reportFrom: part.reached)), to: reader))
+                let ballot = partialReads[reader]?.ballot ?? fence
+                effects.append(.send(.prepare(Prepare(ballot: ballot, scope: .from(.zero), reportFrom: reached)), to: reader))
             }
             return effects + [
                 .broadcast(.prepare(Prepare(ballot: fence, scope: .from(.zero))), to: unread),
@@ -164,11 +166,22 @@ public actor Initializer: Role {
                 // It promised a higher ballot already (which blocks the old epochs just as well): read at that one.
                 return [.send(.prepare(Prepare(ballot: p.promised, scope: .from(.zero))), to: from)]
             }
-            guard reads[from] == nil, let whole = assemble(p, from: from) else { return [] }
-            if whole.more != nil {
-                return [.send(.prepare(Prepare(ballot: p.ballot, scope: .from(.zero), reportFrom: whole.more)), to: from)]
+            guard reads[from] == nil else { return [] }
+            if partialReads[from].map({ $0.ballot != p.ballot }) ?? false {
+                parts.reset(from)  // a read at another ballot begins again
+                partialReads[from] = nil
             }
-            reads[from] = whole
+            let outcome = parts.add(p, from: from, first: .zero)
+            guard outcome != .stale else { return [] }
+            var read = partialReads[from] ?? (p.ballot, [])
+            read.accepted += p.accepted
+            guard outcome == .whole else {
+                partialReads[from] = read
+                return outcome.askFrom.map { [.send(.prepare(Prepare(ballot: p.ballot, scope: .from(.zero), reportFrom: $0)), to: from)] } ?? []
+            }
+            partialReads[from] = nil
+            reads[from] = Promise(ballot: p.ballot, promised: p.promised, scope: p.scope, accepted: read.accepted,
+                                  trimmedBelow: p.trimmedBelow, slotsEnd: p.slotsEnd)
             return fenceIsRead(by: NodeSet(reads.keys)) ? rejoined(fence: fence, epoch: epoch) : []
         case (_, .message), (_, .timer):
             return []
@@ -207,23 +220,6 @@ public actor Initializer: Role {
 
     private func askToRejoin() -> [Effect] {
         [rejoinRequest, .setTimer(.joinRetry, after: 4 * config.timing.joinRetryInterval, jitter: 0)]
-    }
-
-    /// A reader's report so far, with `p` added: whole (`more` nil) once its parts reach the end without a gap; a
-    /// part that starts past what the earlier ones reached, or at another ballot than they, adds nothing (nil).
-    private func assemble(_ p: Promise, from: NodeID) -> Promise? {
-        var part = partialReads[from].flatMap { $0.ballot == p.ballot ? $0 : nil } ?? (p.ballot, [], .zero)
-        guard p.reportFrom ?? .zero <= part.reached else { return nil }
-        part.accepted += p.accepted
-        if let more = p.more {
-            guard more > part.reached else { return nil }
-            part.reached = more
-            partialReads[from] = part
-        } else {
-            partialReads[from] = nil
-        }
-        return Promise(ballot: p.ballot, promised: p.promised, scope: p.scope, accepted: part.accepted,
-                       trimmedBelow: p.trimmedBelow, slotsEnd: p.slotsEnd, reportFrom: nil, more: p.more)
     }
 
     /// Enough nodes promised the fence: become a voting member with what they reported.

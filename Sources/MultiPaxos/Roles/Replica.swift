@@ -308,7 +308,7 @@ public actor Replica: Role {
         // At most catchUpBatch values, and about 4 MiB of operations (batches can be large; a frame holds 16).
         var end = offset, bytes = 0
         while end < min(log.count, offset + config.catchUpBatch), end == offset || bytes < Self.catchUpBytes {
-            bytes += log[end].commands.reduce(0) { $0 + $1.operation.count + 32 }
+            bytes += log[end].encodedSizeEstimate
             end += 1
         }
         let values = Array(log[offset..<end])

@@ -13,9 +13,8 @@ public actor Scout: Role {
         /// The latest voters when the round began: a majority of them must promise.
         let voters: VoterConfiguration
         var promisedBy = NodeSet()
-        /// Acceptors that granted the ballot but whose report is not whole yet: the slot their parts reach (from
-        /// the scope's first), where the next part starts.
-        var reportedTo: [NodeID: Slot] = [:]
+        /// Acceptors that granted the ballot but whose report is not whole yet.
+        var parts = PromiseParts()
         /// Promises counted (the test-only flaw `scoutCountsDuplicatePromises` counts repeats too).
         var promises = 0
         var best: [Slot: PValue] = [:]
@@ -113,25 +112,17 @@ public actor Scout: Role {
         }
         round.trimmedBelow = max(round.trimmedBelow, p.trimmedBelow)
         round.slotsEnd = max(round.slotsEnd, p.slotsEnd)
-        // A report comes in parts when it would not fit one message (`Promise.more`): the acceptor counts once
-        // its parts reach the end without a gap. A part that starts past what the earlier ones reached (a stale
-        // or reordered one) extends nothing; its values were kept above all the same.
-        let start = p.reportFrom ?? round.scope.firstSlot
-        let reached = round.reportedTo[from] ?? round.scope.firstSlot
-        if let more = p.more {
-            guard !round.promisedBy.contains(from), start <= reached, more > reached else {
-                rounds[p.scope] = round
-                return []
-            }
-            round.reportedTo[from] = more
-            rounds[p.scope] = round
-            return [.send(.prepare(Prepare(ballot: round.ballot, scope: round.scope, reportFrom: more)), to: from)]
-        }
-        guard start <= reached else {
+        // A report in parts counts once they reach the end; the values of a stale part were kept all the same.
+        switch round.promisedBy.contains(from) && p.more != nil ? .stale : round.parts.add(p, from: from, first: round.scope.firstSlot) {
+        case .stale:
             rounds[p.scope] = round
             return []
+        case .askFrom(let slot):
+            rounds[p.scope] = round
+            return [.send(.prepare(Prepare(ballot: round.ballot, scope: round.scope, reportFrom: slot)), to: from)]
+        case .whole:
+            break
         }
-        round.reportedTo[from] = nil
         guard round.promisedBy.insert(from) || config.flaws.contains(.scoutCountsDuplicatePromises) else {
             rounds[p.scope] = round
             return []
@@ -162,7 +153,7 @@ public actor Scout: Role {
             rounds[round.scope] = round
             var missing = round.voters.voters.subtracting(round.promisedBy)
             // Acceptors part of whose report is in are asked for the rest only.
-            for (acceptor, reached) in round.reportedTo.sorted(by: { $0.key < $1.key }) where missing.contains(acceptor) {
+            for (acceptor, reached) in round.parts.reached.sorted(by: { $0.key < $1.key }) where missing.contains(acceptor) {
                 missing.remove(acceptor)
                 effects.append(.send(.prepare(Prepare(ballot: round.ballot, scope: round.scope, reportFrom: reached)), to: acceptor))
             }

@@ -14,8 +14,6 @@ final class SnapshotWriter: @unchecked Sendable {  // `log` is touched only on `
         var busy = false
         var writtenThrough: Slot?
         var failure: String?
-        var bytesWritten = 0
-        var fsyncs = 0
     }
     private let state = Mutex(State())
 
@@ -49,8 +47,6 @@ final class SnapshotWriter: @unchecked Sendable {  // `log` is touched only on `
     var writtenThrough: Slot? { state.withLock { $0.writtenThrough } }
     /// Why a write failed, if one did: the node must stop, as when a sync fails.
     var failure: String? { state.withLock { $0.failure } }
-    /// Bytes and fsyncs of the writes so far.
-    var counts: (bytes: Int, fsyncs: Int) { state.withLock { ($0.bytesWritten, $0.fsyncs) } }
 
     /// Returns once nothing is being written or waits (for shutdown and tests).
     func finish() { queue.sync {} }
@@ -69,10 +65,8 @@ final class SnapshotWriter: @unchecked Sendable {  // `log` is touched only on `
     private func writeOne(_ snapshot: Snapshot) {
         do {
             try log.compact(toRecords: [DurableState.encodedSnapshotRecord(snapshot)])
-            let (bytes, fsyncs) = (log.bytesWritten, log.fsyncCount)
             state.withLock { s in
                 if snapshot.nextSlot > s.writtenThrough ?? .zero { s.writtenThrough = snapshot.nextSlot }
-                (s.bytesWritten, s.fsyncs) = (bytes, fsyncs)
             }
         } catch {
             state.withLock { $0.failure = "\(error)" }
