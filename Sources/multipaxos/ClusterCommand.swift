@@ -31,6 +31,11 @@ func clusterCommand(_ args: [String]) async -> Int32 {
             return 1
         }
     }
+    if gitTracks(options.keyFile) {
+        complain("cluster: the cluster key file \(options.keyFile) is tracked by git, so every clone holds it: it is no "
+                 + "secret; git rm --cached it, add it to .gitignore, and make a new one (multipaxos keygen FILE)")
+        return 1
+    }
     var children: [Process] = []
     let (exits, exited) = AsyncStream<(Int, Int32)>.makeStream()
     for i in 0..<options.nodes {
@@ -76,4 +81,21 @@ func clusterCommand(_ args: [String]) async -> Int32 {
         if remaining == 0 { break }
     }
     return status
+}
+
+/// Whether git tracks the file at `path` (false when git is not installed or the file is in no repository): a
+/// key file in a repository reaches everyone who clones it.
+func gitTracks(_ path: String) -> Bool {
+    let git = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
+        .map { "\($0)/git" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    guard let git else { return false }
+    let file = URL(fileURLWithPath: path)
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: git)
+    process.arguments = ["-C", file.deletingLastPathComponent().path, "ls-files", "--error-unmatch", "--", file.lastPathComponent]
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    do { try process.run() } catch { return false }
+    process.waitUntilExit()
+    return process.terminationStatus == 0
 }

@@ -65,7 +65,7 @@ public final class FileLog: @unchecked Sendable {  // every use of `fd` is under
     /// Opens (or creates) the log at `path` and recovers its records.
     public init(path: String) throws(FileLogError) {
         self.path = path
-        let fd = open(path, O_RDWR | O_CREAT, 0o644)
+        let fd = open(path, O_RDWR | O_CREAT, 0o600)
         guard fd >= 0 else { throw .io(path: path, operation: "open", errno: errno) }
         // `self.fd` is set only after the last throw: a class whose initializer throws once every stored property
         // is set runs its deinit, which would close the number a second time (by then maybe another thread's).
@@ -137,7 +137,7 @@ public final class FileLog: @unchecked Sendable {  // every use of `fd` is under
 
     private func compactLocked(to bytes: [UInt8]) throws(FileLogError) {
         let temporary = path + ".compacting"
-        let tfd = open(temporary, O_RDWR | O_CREAT | O_TRUNC, 0o644)
+        let tfd = open(temporary, O_RDWR | O_CREAT | O_TRUNC, 0o600)
         guard tfd >= 0 else { throw .io(path: temporary, operation: "open", errno: errno) }
         do {
             try Self.writeAll(tfd, bytes, path: temporary)

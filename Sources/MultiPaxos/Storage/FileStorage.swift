@@ -218,7 +218,7 @@ func makeDirectory(_ directory: String) throws(ClusterError) {
             guard info.st_mode & S_IFMT == S_IFDIR else { throw .storage("\(path) is not a directory") }
             continue
         }
-        guard mkdir(path, 0o755) == 0 || errno == EEXIST else {
+        guard mkdir(path, 0o700) == 0 || errno == EEXIST else {
             throw .storage("\(path): cannot create the directory: \(String(cString: strerror(errno)))")
         }
     }
