@@ -37,6 +37,8 @@ extension ProcessTests {
         #expect(try cluster.call(1, ["SET", "before", "change"]) == .ok)
         // The spare, n3, joined as a non-voter; a voter is asked to add it, then to remove n0.
         #expect(try cluster.call(1, ["MPX.ADDVOTER", "n3"], seconds: 20) == .ok)
+        // n3 is asked next: on a loaded machine (the whole suite in parallel) its own join may still be under way.
+        try cluster.waitUntilServing(3)
         #expect(try cluster.call(3, ["MPX.REMOVEVOTER", "0"], seconds: 20) == .ok)
         guard case .bulkString(let after) = try cluster.call(3, ["MPX.VOTERS"]) else {
             Issue.record("MPX.VOTERS answered no text")
