@@ -84,7 +84,7 @@ import Testing
         c.batching.maxBytes = 100
         let leader = await elected(c)
         _ = await propose(leader, command(1, 1))
-        let big = command(2, 1, .put("k", String(repeating: "x", count: 300)))
+        let big = command(2, 1, .put("k", ByteString(String(repeating: "x", count: 300))))
         _ = await propose(leader, big)
         _ = await propose(leader, command(3, 1))
         let next = sent(await acceptAll(leader, 0)).compactMap { $0.0.accept }

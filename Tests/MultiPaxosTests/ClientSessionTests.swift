@@ -34,7 +34,7 @@ import Testing
             offset = end
         }
         let call = try #require(s.nextCall()?.command)
-        #expect(try KeyValueOperation(decoding: call.operation) == .put("big", value))
+        #expect(try KeyValueOperation(decoding: call.operation) == .put("big", ByteString(value)))
     }
 
     @Test func withAPasswordEveryCommandButAuthHelloAndQuitGetsNoauth() throws {

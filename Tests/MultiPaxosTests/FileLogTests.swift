@@ -264,7 +264,7 @@ import Foundation
             return
         }
         await cluster.shutdown()
-        let entries = log.split(separator: ";").map(String.init)
+        let entries = (log.text ?? "").split(separator: ";").map(String.init)
         for tag in ["a", "b", "c"] {
             let mine = entries.filter { $0.hasPrefix("\(tag)-") }.map { Int($0.dropFirst(2))! }
             let acknowledged = acked[tag] ?? 0

@@ -9,10 +9,10 @@ struct HistoryGenerator {
     private struct Op {
         let client: Int
         let function: HistoryEvent.Function
-        let key: String
-        let value: String?
+        let key: ByteString
+        let value: ByteString?
         let call: UInt64, effect: UInt64, completion: UInt64
-        var read: String?
+        var read: ByteString?
     }
 
     private var ops: [Op] = []
@@ -34,7 +34,7 @@ struct HistoryGenerator {
             }
         }
         // Apply in the order the operations take effect; ties cannot matter, as no two share an instant below.
-        var state: [String: String] = [:]
+        var state: [ByteString: ByteString] = [:]
         for i in ops.indices.sorted(by: { (ops[$0].effect, $0) < (ops[$1].effect, $1) }) {
             let op = ops[i]
             switch op.function {
@@ -64,7 +64,7 @@ struct HistoryGenerator {
     /// earlier read R saw before a write W that completed before this read was called. Every write is unique, so
     /// once W is placed (after R, before this read, by real time) the key never holds that value again, and the
     /// history is not linearizable. Returns the read's key.
-    mutating func breakARead() -> String {
+    mutating func breakARead() -> ByteString {
         let reads = ops.indices.filter { ops[$0].function == .get && ops[$0].read != nil }
             .sorted { ops[$0].completion < ops[$1].completion }
         for target in reads[(reads.count * 3 / 4)...] {

@@ -24,7 +24,7 @@ import Testing
 
     /// `n` appends to `key` all at once, then a read of a value they cannot make: every order of the appends is
     /// a different value, so the search must try them all (n! of them) before it gives up on the key.
-    func intractable(_ key: String, appends n: Int, firstProcess: Int = 0) -> [HistoryEvent] {
+    func intractable(_ key: ByteString, appends n: Int, firstProcess: Int = 0) -> [HistoryEvent] {
         var events: [HistoryEvent] = []
         for i in 0..<n { events.append(HistoryEvent(process: firstProcess + i, kind: .invoke, function: .append, key: key, value: "<\(i)>")) }
         for i in 0..<n { events.append(HistoryEvent(process: firstProcess + i, kind: .ok, function: .append, key: key)) }
@@ -34,7 +34,7 @@ import Testing
     }
 
     /// A stale read on `key`: found at once.
-    func staleRead(_ key: String, process: Int) -> [HistoryEvent] {
+    func staleRead(_ key: ByteString, process: Int) -> [HistoryEvent] {
         [HistoryEvent(process: process, kind: .invoke, function: .put, key: key, value: "1"),
          HistoryEvent(process: process, kind: .ok, function: .put, key: key),
          HistoryEvent(process: process, kind: .invoke, function: .get, key: key),

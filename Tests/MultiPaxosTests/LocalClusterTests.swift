@@ -27,7 +27,7 @@ import Testing
                     for i in 0..<perTask {
                         // Ten shared keys, five clients on each: real contention, and a history the
                         // linearizability search can decide (it is exponential in concurrency per key).
-                        let shared = "shared\(t % 10)"
+                        let shared: ByteString = "shared\(t % 10)"
                         let op: KeyValueOperation = switch i % 4 {
                         case 0: .append(shared, "\(t).\(i);")
                         case 1: .get(shared)
@@ -60,7 +60,7 @@ import Testing
                 Issue.record("shared\(k) holds no value")
                 continue
             }
-            tokens += shared.split(separator: ";")
+            tokens += (shared.text ?? "").split(separator: ";")
         }
         return tokens
     }

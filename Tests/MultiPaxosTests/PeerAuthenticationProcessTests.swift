@@ -106,7 +106,7 @@ extension ProcessTests {
             }
         }
         let expected = (0..<written).map { "\($0);" }.joined()
-        #expect(try await client.run(.get("log")) == .value(expected))
+        #expect(try await client.run(.get("log")) == .value(ByteString(expected)))
         #expect(!cluster.log(0).contains("failed authentication"), "\(cluster.log(0))")
     }
 }

@@ -25,8 +25,12 @@ import Testing
         #expect(action("DEL", "k") == .replicate(.delete("k"), .result))
         #expect(action("APPEND", "k", "é") == .replicate(.append("k", "é"), .result))
         #expect(action("EXISTS", "k") == .replicate(.get("k"), .existence))
-        // Bytes that are not UTF-8 are stored as text, with U+FFFD in their place.
-        #expect(RESPCommands.action(for: [Array("GET".utf8), [0x61, 0xFF]], protocolVersion: 2) == .replicate(.get("a\u{FFFD}"), .result))
+        // Keys and values are bytes, passed on exactly as sent: never decoded as text.
+        #expect(RESPCommands.action(for: [Array("GET".utf8), [0x61, 0xFF]], protocolVersion: 2)
+                == .replicate(.get(ByteString([0x61, 0xFF])), .result))
+        #expect(RESPCommands.action(for: [Array("SET".utf8), [0xFF], [0xFE, 0x00], Array("IFEQ".utf8), [0x80]], protocolVersion: 3)
+                == .replicate(.compareAndSet(ByteString([0xFF]), expected: ByteString([0x80]), new: ByteString([0xFE, 0x00])), .result))
+        #expect(RESPReplyForm.result.reply(to: .value(ByteString([0xFF, 0x00]))) == .bulkString([0xFF, 0x00]))
     }
 
     @Test func wrongArityIsWordedAsRedisWordsIt() {

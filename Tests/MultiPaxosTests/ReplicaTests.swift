@@ -28,7 +28,7 @@ import Testing
         var slot: Int64 = 0, request: UInt64 = 0
         func put(_ value: String) async {
             request += 1
-            _ = await decide(r, slot, .command(command(1, request, .put("k\(slot)", value))))
+            _ = await decide(r, slot, .command(command(1, request, .put("k\(slot)", ByteString(value)))))
             slot += 1
         }
         // What the replica reports as durable is its persisted snapshot's next slot.

@@ -18,8 +18,8 @@ import Testing
         #expect(stable.commandsCommitted == 100 && perSlot.commandsCommitted == 100)
         // Each client's own keys end the same; the shared journal holds the same appends, perhaps in another order.
         var a = stable.finalState, b = perSlot.finalState
-        let journalA = a.removeValue(forKey: Workload.sharedKey)?.split(separator: ";").sorted()
-        let journalB = b.removeValue(forKey: Workload.sharedKey)?.split(separator: ";").sorted()
+        let journalA = a.removeValue(forKey: Workload.sharedKey)?.text?.split(separator: ";").sorted()
+        let journalB = b.removeValue(forKey: Workload.sharedKey)?.text?.split(separator: ";").sorted()
         #expect(a == b)
         #expect(journalA == journalB)
     }

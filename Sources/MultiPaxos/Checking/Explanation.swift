@@ -9,7 +9,7 @@ extension Linearizability {
         /// Indices into `operations` of those that could come next in real time but contradict the key's value.
         public let unplaceable: [Int]
         /// The key's value after the prefix (nil: absent).
-        public let valueAfterPrefix: String?
+        public let valueAfterPrefix: ByteString?
 
         /// Explains a failed search.
         init(search: KeySearch) {
@@ -21,7 +21,7 @@ extension Linearizability {
         init(operations: [KeyOperation], linearized: [Int]) {
             self.operations = operations
             self.linearized = linearized
-            var value: String? = nil
+            var value: ByteString? = nil
             for i in linearized { value = Self.apply(value, operations[i]) ?? value }
             valueAfterPrefix = value
             var placed = [Bool](repeating: false, count: operations.count)
@@ -39,12 +39,12 @@ extension Linearizability {
         }
 
         /// The model: the key's value after `op` from `value`; nil when the observed outcome is impossible there.
-        static func apply(_ value: String?, _ op: KeyOperation) -> String?? {
+        static func apply(_ value: ByteString?, _ op: KeyOperation) -> ByteString?? {
             switch op.function {
             case .get: return op.isUnknown || op.output == value ? .some(value) : nil
             case .put: return .some(op.value)
             case .delete: return .some(nil)
-            case .append: return .some((value ?? "") + (op.value ?? ""))
+            case .append: return .some((value ?? ByteString()) + (op.value ?? ByteString()))
             case .cas:
                 switch op.outcome {
                 case .ok: return value == op.expected ? .some(op.value) : nil
@@ -60,7 +60,7 @@ extension Linearizability {
         }
 
         /// Why `op` cannot follow a prefix that leaves the key at `value`.
-        static func conflict(_ op: KeyOperation, _ value: String?) -> String {
+        static func conflict(_ op: KeyOperation, _ value: ByteString?) -> String {
             switch (op.function, op.outcome) {
             case (.cas, .ok): "\(holds(value)), not the expected value"
             case (.cas, .fail): "the key holds the expected value, so the cas would have applied"
@@ -69,7 +69,7 @@ extension Linearizability {
         }
 
         /// `the key holds "v"`, or `the key is absent`.
-        static func holds(_ value: String?) -> String {
+        static func holds(_ value: ByteString?) -> String {
             value == nil ? "the key is absent" : "the key holds \(KeyOperation.show(value))"
         }
 

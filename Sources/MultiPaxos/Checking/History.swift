@@ -14,14 +14,15 @@ public struct HistoryEvent: Hashable, Sendable {
     /// The operation.
     public var function: Function
     /// The key.
-    public var key: String
+    public var key: ByteString
     /// Written value (invoke of put/append/cas) or read value (ok of get; nil when absent).
-    public var value: String?
+    public var value: ByteString?
     /// What a cas expects the key to hold (nil: absent).
-    public var expected: String?
+    public var expected: ByteString?
 
     /// Makes an event.
-    public init(process: Int, kind: Kind, function: Function, key: String, value: String? = nil, expected: String? = nil) {
+    public init(process: Int, kind: Kind, function: Function, key: ByteString, value: ByteString? = nil,
+                expected: ByteString? = nil) {
         self.process = process
         self.kind = kind
         self.function = function
@@ -54,9 +55,31 @@ public struct History: Sendable, Equatable {
         let process: Double
         let type: String
         let f: String?
-        let key: String?
-        let value: String?
-        let expected: String?
+        let key: Bytes?
+        let value: Bytes?
+        let expected: Bytes?
+    }
+
+    /// A key or value in a line: a JSON string (its UTF-8 bytes), or `{"hex": "…"}` for bytes that are not
+    /// valid UTF-8.
+    private struct Bytes: Decodable {
+        let value: ByteString
+        private enum Keys: String, CodingKey { case hex }
+        init(from decoder: any Decoder) throws {
+            if let text = try? decoder.singleValueContainer().decode(String.self) {
+                value = ByteString(text)
+                return
+            }
+            guard let object = try? decoder.container(keyedBy: Keys.self) else {
+                throw DecodingError.typeMismatch(String.self, DecodingError.Context(
+                    codingPath: decoder.codingPath, debugDescription: "neither a string nor {\"hex\": …}"))
+            }
+            let hex = try object.decode(String.self, forKey: .hex)
+            guard let bytes = ByteString(hex: hex) else {
+                throw DecodingError.dataCorruptedError(forKey: .hex, in: object, debugDescription: "'\(hex)' is not hex")
+            }
+            value = bytes
+        }
     }
 
     /// Parses JSON lines (LF or CRLF endings); blank lines are skipped. Throws naming the first bad line.
@@ -77,8 +100,8 @@ public struct History: Sendable, Equatable {
             guard let process = Int(exactly: decoded.process) else {
                 throw HistoryError(line: number, message: "process \(decoded.process) is not an integer")
             }
-            let line = (process: process, type: decoded.type, f: decoded.f, key: decoded.key, value: decoded.value,
-                        expected: decoded.expected)
+            let line = (process: process, type: decoded.type, f: decoded.f, key: decoded.key?.value, value: decoded.value?.value,
+                        expected: decoded.expected?.value)
             guard let kind = HistoryEvent.Kind(rawValue: line.type) else {
                 throw HistoryError(line: number, message: "unknown type '\(line.type)'")
             }
@@ -117,6 +140,8 @@ public struct History: Sendable, Equatable {
         case Swift.DecodingError.typeMismatch(_, let c) where c.codingPath.isEmpty: "the line is not a JSON object"
         case Swift.DecodingError.typeMismatch(let type, let c), Swift.DecodingError.valueNotFound(let type, let c):
             "\(c.codingPath.map(\.stringValue).joined(separator: ".")) has the wrong type, expected \(Self.jsonName(type))"
+        case Swift.DecodingError.dataCorrupted(let c) where !c.codingPath.isEmpty:
+            "\(c.codingPath.map(\.stringValue).joined(separator: ".")): \(c.debugDescription)"
         default: "malformed JSON"
         }
     }
@@ -142,6 +167,12 @@ public struct History: Sendable, Equatable {
             }
             return "{" + fields.joined(separator: ",") + "}\n"
         }.joined()
+    }
+
+    /// A key or value as JSON: a string when the bytes are valid UTF-8, else `{"hex":"…"}`.
+    private static func quote(_ bytes: ByteString) -> String {
+        guard let text = bytes.text else { return "{\"hex\":\"\(bytes.hex)\"}" }
+        return quote(text)
     }
 
     private static func quote(_ s: String) -> String {

@@ -12,7 +12,7 @@ public enum HistorySVG {
     static let top = 74
 
     /// The SVG document for `key`, whose search stopped as `explanation` says.
-    public static func render(key: String, explanation: Linearizability.Explanation) -> String {
+    public static func render(key: ByteString, explanation: Linearizability.Explanation) -> String {
         let ops = explanation.operations
         let processes = Array(Set(ops.map(\.process))).sorted()
         var row: [Int: Int] = [:]

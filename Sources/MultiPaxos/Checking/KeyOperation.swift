@@ -6,21 +6,21 @@ public struct KeyOperation: Sendable, Equatable, CustomStringConvertible {
     /// The operation.
     public let function: HistoryEvent.Function
     /// Written or appended value (put, append, cas).
-    public let value: String?
+    public let value: ByteString?
     /// What a cas expects the key to hold (nil: absent).
-    public let expected: String?
+    public let expected: ByteString?
     /// `.ok`, `.fail` (a cas that found another value) or `.info` (unknown: it may take effect late or never).
     public let outcome: HistoryEvent.Kind
     /// What a get read (nil: absent).
-    public let output: String?
+    public let output: ByteString?
     /// Index of the call in the history's events.
     public let callEvent: Int
     /// Index of the completion in the history's events; nil when it never completed.
     public let returnEvent: Int?
 
     /// Makes an operation.
-    public init(process: Int, function: HistoryEvent.Function, value: String? = nil, expected: String? = nil,
-                outcome: HistoryEvent.Kind, output: String? = nil, callEvent: Int, returnEvent: Int?) {
+    public init(process: Int, function: HistoryEvent.Function, value: ByteString? = nil, expected: ByteString? = nil,
+                outcome: HistoryEvent.Kind, output: ByteString? = nil, callEvent: Int, returnEvent: Int?) {
         self.process = process
         self.function = function
         self.value = value
@@ -48,16 +48,17 @@ public struct KeyOperation: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// A value as the explanation prints it: quoted, or `absent`; long values are cut in the middle.
-    static func show(_ value: String?) -> String {
+    static func show(_ value: ByteString?) -> String {
         guard let value else { return "absent" }
-        guard value.count > 60 else { return "\"\(value)\"" }
-        return "\"\(value.prefix(28))…\(value.suffix(28))\" (\(value.count) characters)"
+        let text = value.description
+        guard text.count > 60 else { return "\"\(text)\"" }
+        return "\"\(text.prefix(28))…\(text.suffix(28))\" (\(value.count) bytes)"
     }
 
     /// The history split by key, each key's operations in call order. A failed operation other than cas certainly
     /// did not take effect and is left out; a call never completed counts as unknown.
-    static func partition(_ history: History) -> [(key: String, operations: [KeyOperation])] {
-        var perKey: [String: [KeyOperation]] = [:]
+    static func partition(_ history: History) -> [(key: ByteString, operations: [KeyOperation])] {
+        var perKey: [ByteString: [KeyOperation]] = [:]
         var open: [Int: (index: Int, event: HistoryEvent)] = [:]
         for (index, event) in history.events.enumerated() {
             if event.kind == .invoke {

@@ -63,7 +63,7 @@ struct KeySearch {
             case (.get, _): (e, a, b) = (.readAny, 0, 0)
             case (.put, _): (e, a, b) = (.write, states.value(op.value), 0)
             case (.delete, _): (e, a, b) = (.remove, 0, 0)
-            case (.append, _): (e, a, b) = (.append, states.piece(op.value ?? ""), 0)
+            case (.append, _): (e, a, b) = (.append, states.piece(op.value ?? ByteString()), 0)
             case (.cas, .ok): (e, a, b) = (.swap, states.value(op.expected), states.value(op.value))
             case (.cas, .fail): (e, a, b) = (.swapFailed, states.value(op.expected), 0)
             case (.cas, _): (e, a, b) = (.swapMaybe, states.value(op.expected), states.value(op.value))

@@ -5,8 +5,8 @@
 /// strings are compared byte by byte only when two values' lengths and hashes agree.
 struct KeyStates {
     /// The distinct strings of the history (written, appended, read, expected).
-    private var pieces: [String] = []
-    private var pieceIDs: [String: Int32] = [:]
+    private var pieces: [ByteString] = []
+    private var pieceIDs: [ByteString: Int32] = [:]
     private var pieceLength: [Int] = []
     private var pieceHash: [UInt64] = []
     /// `base` to the power of the piece's length (for extending a hash).
@@ -45,24 +45,24 @@ struct KeyStates {
     }
 
     /// The id of the whole value `value` (nil: absent).
-    mutating func value(_ value: String?) -> Int32 {
+    mutating func value(_ value: ByteString?) -> Int32 {
         guard let value else { return 0 }
         return intern(parent: 0, piece: piece(value))
     }
 
     /// The id of the piece `string`, adding it if new.
-    mutating func piece(_ string: String) -> Int32 {
+    mutating func piece(_ string: ByteString) -> Int32 {
         if let id = pieceIDs[string] { return id }
         let id = Int32(truncatingIfNeeded: pieces.count)
         pieces.append(string)
         pieceIDs[string] = id
         var h: UInt64 = 0, power: UInt64 = 1
-        for byte in string.utf8 {
+        for byte in string.bytes {
             h = h &* Self.base &+ UInt64(byte)
             power = power &* Self.base
         }
-        pieceLength.append(string.utf8.count)
-        pieceBytes += string.utf8.count + 64
+        pieceLength.append(string.count)
+        pieceBytes += string.count + 64
         pieceHash.append(h)
         piecePower.append(power)
         return id
@@ -89,7 +89,7 @@ struct KeyStates {
         while candidate >= 0 {
             let c = Int(candidate)
             if length[c] == newLength && hash[c] == newHash {
-                if bytes == nil { bytes = self.bytes(up) + Array(pieces[Int(p)].utf8) }
+                if bytes == nil { bytes = self.bytes(up) + pieces[Int(p)].bytes }
                 if self.bytes(candidate) == bytes { return candidate }
             }
             candidate = sameHash[c]
@@ -119,7 +119,7 @@ struct KeyStates {
         }
         var out: [UInt8] = []
         out.reserveCapacity(length[Int(state)])
-        for p in parts.reversed() { out += pieces[Int(p)].utf8 }
+        for p in parts.reversed() { out += pieces[Int(p)].bytes }
         return out
     }
 
@@ -129,9 +129,9 @@ struct KeyStates {
     /// The polynomial hash of value `state`'s bytes (0 for absent).
     func hash(_ state: Int32) -> UInt64 { hash[Int(state)] }
 
-    /// The string of value `state` (nil: absent).
-    func string(_ state: Int32) -> String? {
-        state == 0 ? nil : String(decoding: bytes(state), as: UTF8.self)
+    /// The bytes of value `state` as a byte string (nil: absent).
+    func string(_ state: Int32) -> ByteString? {
+        state == 0 ? nil : ByteString(bytes(state))
     }
 }
 

@@ -9,14 +9,14 @@ public enum Linearizability {
         /// Every key's operations admit a linearization.
         case linearizable
         /// `key`'s operations admit none; `explanation` says how far a linearization got and what stopped it.
-        case notLinearizable(key: String, explanation: Explanation)
+        case notLinearizable(key: ByteString, explanation: Explanation)
         /// The budget ran out first; `reason` says which limit.
         case unknown(reason: String)
 
         /// Whether the history was found linearizable (false also when undecided).
         public var isLinearizable: Bool { if case .linearizable = self { true } else { false } }
         /// The key that fails, if one was found.
-        public var failingKey: String? { if case .notLinearizable(let key, _) = self { key } else { nil } }
+        public var failingKey: ByteString? { if case .notLinearizable(let key, _) = self { key } else { nil } }
         /// Whether the search finished within its budget.
         public var isDecided: Bool { if case .unknown = self { false } else { true } }
     }

@@ -45,10 +45,10 @@ struct ReadDeadlines {
                 length.append(-1)
                 continue
             }
-            length.append(value.utf8.count)
+            length.append(value.count)
             var h: UInt64 = 0
             hashes.append(h)
-            for byte in value.utf8 {
+            for byte in value.bytes {
                 h = h &* KeyStates.base &+ UInt64(byte)
                 hashes.append(h)
             }

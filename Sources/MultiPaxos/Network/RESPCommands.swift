@@ -32,7 +32,7 @@ public enum RESPReplyForm: Equatable, Sendable {
     public func reply(to result: KeyValueResult) -> RESPValue {
         switch (self, result) {
         case (.existence, .value(let v)): .integer(v == nil ? 0 : 1)
-        case (_, .value(let v?)): .bulk(v)
+        case (_, .value(let v?)): .bulkString(v.bytes)
         case (_, .value(nil)), (_, .mismatch): .null
         case (_, .ok): .ok
         case (_, .integer(let n)): .integer(n)
@@ -62,8 +62,8 @@ public enum RESPAction: Equatable, Sendable {
 
 /// The Redis commands this server understands, mapped from a request's arguments to a `RESPAction`.
 ///
-/// Names are case-insensitive. Keys and values are UTF-8 text: the store is `String`-keyed, so bytes that are
-/// not valid UTF-8 are stored with U+FFFD in their place. DEL and EXISTS take one key (several keys get an
+/// Names are case-insensitive. Keys and values are bytes, stored and answered exactly as sent (never decoded as
+/// text). DEL and EXISTS take one key (several keys get an
 /// error, since one request is one replicated operation). SET takes `IFEQ expected` (Valkey 8.1 / Redis 8.4
 /// compare-and-set) or `NX` (set only if absent); both reply null when nothing was set.
 public enum RESPCommands {
@@ -95,6 +95,7 @@ public enum RESPCommands {
         let name = lowercased(first)
         let n = args.count
         func text(_ i: Int) -> String { String(decoding: args[i], as: UTF8.self) }
+        func bytes(_ i: Int) -> ByteString { ByteString(args[i]) }
         func arity() -> RESPAction { .reply(wrongArity(name)) }
         switch name {
         case "ping":
@@ -102,15 +103,15 @@ public enum RESPCommands {
         case "echo":
             return n == 2 ? .reply(.bulkString(args[1])) : arity()
         case "get":
-            return n == 2 ? .replicate(.get(text(1)), .result) : arity()
+            return n == 2 ? .replicate(.get(bytes(1)), .result) : arity()
         case "set":
             return n >= 3 ? set(args) : arity()
         case "del", "exists":
             guard n >= 2 else { return arity() }
             guard n == 2 else { return .reply(.error("ERR only one key per \(name.uppercased()) is supported")) }
-            return name == "del" ? .replicate(.delete(text(1)), .result) : .replicate(.get(text(1)), .existence)
+            return name == "del" ? .replicate(.delete(bytes(1)), .result) : .replicate(.get(bytes(1)), .existence)
         case "append":
-            return n == 3 ? .replicate(.append(text(1), text(2)), .result) : arity()
+            return n == 3 ? .replicate(.append(bytes(1), bytes(2)), .result) : arity()
         case "hello":
             return hello(args, protocolVersion: protocolVersion, connection: connection)
         case "auth":
@@ -142,14 +143,14 @@ public enum RESPCommands {
 
     /// `SET key value [IFEQ expected | NX]`.
     private static func set(_ args: [[UInt8]]) -> RESPAction {
-        let key = String(decoding: args[1], as: UTF8.self), value = String(decoding: args[2], as: UTF8.self)
-        var expected: String??  // nil: plain SET; .some(nil): NX; .some(v): IFEQ v
+        let key = ByteString(args[1]), value = ByteString(args[2])
+        var expected: ByteString??  // nil: plain SET; .some(nil): NX; .some(v): IFEQ v
         var i = 3
         while i < args.count {
             let option = lowercased(args[i])
             switch option {
             case "ifeq" where expected == nil && i + 1 < args.count:
-                expected = .some(String(decoding: args[i + 1], as: UTF8.self))
+                expected = .some(ByteString(args[i + 1]))
                 i += 2
             case "nx" where expected == nil:
                 expected = .some(nil)

@@ -24,7 +24,7 @@ public enum LocalLoad {
         let clock = ContinuousClock()
         let start = clock.now
         let end = start + .milliseconds(Int64(options.seconds * 1000))
-        let value = String(repeating: "x", count: options.valueBytes)
+        let value = ByteString(Array(repeating: UInt8(ascii: "x"), count: options.valueBytes))
         var clients: [ClusterClient] = []
         for _ in 0..<options.clients { clients.append(await cluster.makeClient(giveUpAfter: .seconds(30))) }
         let results = await withTaskGroup(of: (Int, Int, [Int64]).self) { group in
@@ -37,7 +37,7 @@ public enum LocalLoad {
                         var operations: [KeyValueOperation] = []
                         for _ in 0..<options.pipeline {
                             rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17
-                            let key = "key:\(rng % UInt64(options.keys))"
+                            let key: ByteString = "key:\(rng % UInt64(options.keys))"
                             let isGet = Double(rng >> 11) / Double(1 << 53) < options.getRatio
                             operations.append(isGet ? .get(key) : .put(key, value))
                         }

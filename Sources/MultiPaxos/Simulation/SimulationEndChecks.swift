@@ -38,13 +38,15 @@ extension Simulation {
         }
         report.finalState = store.entries
         // Exactly once: each completed append to the shared key is there once; an unanswered one at most once.
-        var counts: [Substring: Int] = [:]
-        for entry in (store.entries[Workload.sharedKey] ?? "").split(separator: ";") { counts[entry, default: 0] += 1 }
+        var counts: [ByteString: Int] = [:]
+        for entry in (store.entries[Workload.sharedKey] ?? ByteString()).bytes.split(separator: UInt8(ascii: ";")) {
+            counts[ByteString(entry), default: 0] += 1
+        }
         for script in scripts {
             let answered = resultsSeen[script.client] ?? 0
             for i in 0..<script.sharedTokens.count {
                 guard let token = script.token(i) else { continue }
-                let occurrences = counts[Substring(token.dropLast()), default: 0]
+                let occurrences = counts[ByteString(String(token.dropLast())), default: 0]
                 if i < answered ? occurrences != 1 : occurrences > 1 {
                     checker.violation("exactly-once: token \(token) appears \(occurrences) times in \(Workload.sharedKey)")
                 }

@@ -55,7 +55,7 @@ public struct SimulationReport: Sendable {
     /// Whether every live replica ended in the same state at the same slot.
     public var replicasAgree = false
     /// The key-value contents the live replicas ended with (empty if none was a member).
-    public var finalState: [String: String] = [:]
+    public var finalState: [ByteString: ByteString] = [:]
     /// What the clients saw, in the format the linearizability checker reads.
     public var history = History()
     /// Why the linearizability check ran out of budget before deciding, if it did (its own outcome, not a failure).

@@ -39,7 +39,7 @@ public struct ClientScript: Sendable {
         if !operations.isEmpty { return operations[i] }
         // A benchmark client writes and reads a few keys of its own: cheap, and every answer is checkable.
         let period = readsPerWrite + 1
-        let key = "\(client).k\((i / period) % 4)"
+        let key: ByteString = "\(client).k\((i / period) % 4)"
         return i % period == 0 ? .put(key, "v\(i)") : .get(key)
     }
 
@@ -67,9 +67,9 @@ enum Workload {
     }
 
     /// The key every client appends to.
-    static let sharedKey = "journal"
+    static let sharedKey: ByteString = "journal"
     /// The register every client reads, writes and compare-and-sets.
-    static let registerKey = "register"
+    static let registerKey: ByteString = "register"
 
     static func make(placements: [NodeID], requestsPerClient: Int, random: inout SeededGenerator) -> [ClientScript] {
         placements.enumerated().map { index, node in
@@ -79,8 +79,8 @@ enum Workload {
             var expected: [KeyValueResult?] = []
             var tokens: [String?] = []
             for i in 0..<requestsPerClient {
-                let key = "\(client).k\(random.upTo(2))"
-                let value = "v\(random.upTo(99))"
+                let key: ByteString = "\(client).k\(random.upTo(2))"
+                let value: ByteString = "v\(random.upTo(99))"
                 let op: KeyValueOperation
                 var token: String?
                 var shared = false
@@ -93,7 +93,7 @@ enum Workload {
                 case 5: op = .compareAndSet(key, expected: "stale", new: value)
                 case 6:
                     token = "\(client).\(i + 1);"
-                    op = .append(sharedKey, token!)
+                    op = .append(sharedKey, ByteString(token!))
                 case 7:
                     shared = true
                     op = random.upTo(1) == 0 ? .get(registerKey) : .put(registerKey, value)

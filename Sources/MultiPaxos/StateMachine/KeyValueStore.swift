@@ -2,25 +2,25 @@
 /// broadcast builds, with more verbs).
 public enum KeyValueOperation: Hashable, Sendable, CustomStringConvertible {
     /// Read a key.
-    case get(String)
+    case get(ByteString)
     /// Set a key.
-    case put(String, String)
+    case put(ByteString, ByteString)
     /// Remove a key.
-    case delete(String)
+    case delete(ByteString)
     /// Concatenate onto a key's value (an absent key counts as empty).
-    case append(String, String)
+    case append(ByteString, ByteString)
     /// Set `key` to `new` if it holds `expected` (nil: absent); otherwise change nothing.
-    case compareAndSet(String, expected: String?, new: String)
+    case compareAndSet(ByteString, expected: ByteString?, new: ByteString)
 
     /// The operation's bytes, as the replicated log carries them.
     public var encoded: [UInt8] {
         var w = ByteWriter()
         switch self {
-        case .get(let k): w.byte(0); w.string(k)
-        case .put(let k, let v): w.byte(1); w.string(k); w.string(v)
-        case .delete(let k): w.byte(2); w.string(k)
-        case .append(let k, let v): w.byte(3); w.string(k); w.string(v)
-        case .compareAndSet(let k, let e, let n): w.byte(4); w.string(k); w.optionalString(e); w.string(n)
+        case .get(let k): w.byte(0); w.byteString(k)
+        case .put(let k, let v): w.byte(1); w.byteString(k); w.byteString(v)
+        case .delete(let k): w.byte(2); w.byteString(k)
+        case .append(let k, let v): w.byte(3); w.byteString(k); w.byteString(v)
+        case .compareAndSet(let k, let e, let n): w.byte(4); w.byteString(k); w.optionalByteString(e); w.byteString(n)
         }
         return w.bytes
     }
@@ -29,18 +29,18 @@ public enum KeyValueOperation: Hashable, Sendable, CustomStringConvertible {
     public init(decoding bytes: [UInt8]) throws {
         var r = ByteReader(bytes)
         switch try r.byte() {
-        case 0: self = .get(try r.string())
-        case 1: self = .put(try r.string(), try r.string())
-        case 2: self = .delete(try r.string())
-        case 3: self = .append(try r.string(), try r.string())
-        case 4: self = .compareAndSet(try r.string(), expected: try r.optionalString(), new: try r.string())
+        case 0: self = .get(try r.byteString())
+        case 1: self = .put(try r.byteString(), try r.byteString())
+        case 2: self = .delete(try r.byteString())
+        case 3: self = .append(try r.byteString(), try r.byteString())
+        case 4: self = .compareAndSet(try r.byteString(), expected: try r.optionalByteString(), new: try r.byteString())
         case let tag: throw ByteDecodingError("unknown key-value operation tag \(tag)")
         }
         guard r.isAtEnd else { throw ByteDecodingError("\(bytes.count - r.offset) stray bytes after operation") }
     }
 
     /// The key the operation touches.
-    public var key: String {
+    public var key: ByteString {
         switch self {
         case .get(let k), .put(let k, _), .delete(let k), .append(let k, _), .compareAndSet(let k, _, _): k
         }
@@ -60,22 +60,22 @@ public enum KeyValueOperation: Hashable, Sendable, CustomStringConvertible {
 /// The result of a key-value operation.
 public enum KeyValueResult: Hashable, Sendable, CustomStringConvertible {
     /// A get's value; nil when the key is absent.
-    case value(String?)
+    case value(ByteString?)
     /// A put or successful compare-and-set took effect (in results recorded by earlier versions, a delete or
     /// append too).
     case ok
     /// A compare-and-set found another value (nil: absent) and changed nothing.
-    case mismatch(current: String?)
-    /// A count: a delete's number of keys removed (1 or 0), an append's new value length in UTF-8 bytes.
+    case mismatch(current: ByteString?)
+    /// A count: a delete's number of keys removed (1 or 0), an append's new value length in bytes.
     case integer(Int64)
 
     /// The result's bytes, as replies carry them.
     public var encoded: [UInt8] {
         var w = ByteWriter()
         switch self {
-        case .value(let v): w.byte(0); w.optionalString(v)
+        case .value(let v): w.byte(0); w.optionalByteString(v)
         case .ok: w.byte(1)
-        case .mismatch(let c): w.byte(2); w.optionalString(c)
+        case .mismatch(let c): w.byte(2); w.optionalByteString(c)
         case .integer(let n): w.byte(3); w.uint64(UInt64(bitPattern: n))
         }
         return w.bytes
@@ -85,9 +85,9 @@ public enum KeyValueResult: Hashable, Sendable, CustomStringConvertible {
     public init(decoding bytes: [UInt8]) throws {
         var r = ByteReader(bytes)
         switch try r.byte() {
-        case 0: self = .value(try r.optionalString())
+        case 0: self = .value(try r.optionalByteString())
         case 1: self = .ok
-        case 2: self = .mismatch(current: try r.optionalString())
+        case 2: self = .mismatch(current: try r.optionalByteString())
         case 3: self = .integer(Int64(bitPattern: try r.uint64()))
         case let tag: throw ByteDecodingError("unknown key-value result tag \(tag)")
         }
@@ -103,10 +103,10 @@ public enum KeyValueResult: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
-/// The built-in replicated key-value store: get, put, delete, append and compare-and-set on string keys.
+/// The built-in replicated key-value store: get, put, delete, append and compare-and-set on byte-string keys and values.
 public struct KeyValueStore: StateMachine, Equatable {
     /// The current contents.
-    public private(set) var entries: [String: String] = [:]
+    public private(set) var entries: [ByteString: ByteString] = [:]
 
     /// An empty store.
     public init() {}
@@ -122,8 +122,8 @@ public struct KeyValueStore: StateMachine, Equatable {
         case .delete(let k):
             return .integer(entries.removeValue(forKey: k) == nil ? 0 : 1)
         case .append(let k, let v):
-            entries[k, default: ""] += v
-            return .integer(Int64(entries[k, default: ""].utf8.count))
+            entries[k, default: ByteString()].bytes.append(contentsOf: v.bytes)
+            return .integer(Int64(entries[k]?.count ?? 0))
         case .compareAndSet(let k, let expected, let new):
             guard entries[k] == expected else { return .mismatch(current: entries[k]) }
             entries[k] = new
@@ -191,8 +191,8 @@ public struct KeyValueStore: StateMachine, Equatable {
         var w = ByteWriter()
         w.uint32(UInt32(entries.count))
         for key in entries.keys.sorted() {
-            w.string(key)
-            w.string(entries[key]!)
+            w.byteString(key)
+            w.byteString(entries[key]!)
         }
         return w.bytes
     }
@@ -200,10 +200,10 @@ public struct KeyValueStore: StateMachine, Equatable {
     public mutating func restore(from snapshot: [UInt8]) throws {
         var r = ByteReader(snapshot)
         let count = try r.uint32()
-        var restored: [String: String] = [:]
+        var restored: [ByteString: ByteString] = [:]
         for _ in 0..<count {
-            let k = try r.string()
-            restored[k] = try r.string()
+            let k = try r.byteString()
+            restored[k] = try r.byteString()
         }
         guard r.isAtEnd else { throw ByteDecodingError("\(snapshot.count - r.offset) stray bytes after key-value snapshot") }
         entries = restored

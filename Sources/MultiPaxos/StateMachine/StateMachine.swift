@@ -42,6 +42,10 @@ struct ByteWriter {
     mutating func optionalString(_ s: String?) {
         if let s { byte(1); string(s) } else { byte(0) }
     }
+    mutating func byteString(_ s: ByteString) { blob(s.bytes) }
+    mutating func optionalByteString(_ s: ByteString?) {
+        if let s { byte(1); byteString(s) } else { byte(0) }
+    }
     mutating func uint64(_ v: UInt64) {
         for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: v >> UInt64(shift))) }
     }
@@ -104,6 +108,14 @@ struct ByteReader {
         case 0: return false
         case 1: return true
         case let b: throw ByteDecodingError("\(field) \(b) at offset \(at) is neither 0 nor 1")
+        }
+    }
+    mutating func byteString() throws -> ByteString { ByteString(try blob()) }
+    mutating func optionalByteString() throws -> ByteString? {
+        switch try byte() {
+        case 0: return nil
+        case 1: return try byteString()
+        case let tag: throw ByteDecodingError("optional tag \(tag) at offset \(offset - 1) is neither 0 nor 1")
         }
     }
     mutating func optionalString() throws -> String? {

@@ -164,7 +164,7 @@ public final class Torture: Sendable {
 
         // The final reads: every key from every node, recorded as operations of their own.
         let keys = c.registerKeys + c.logKeys
-        var values: [[String?]?] = Array(repeating: nil, count: c.nodes)  // by node, by key
+        var values: [[ByteString?]?] = Array(repeating: nil, count: c.nodes)  // by node, by key
         var finalProcess = TortureConfiguration.finalProcesses
         let readsDeadline = ContinuousClock.now + c.convergenceTimeout  // for all of them: a node may stall again
         for i in 0..<c.nodes where late == nil {
@@ -184,7 +184,7 @@ public final class Torture: Sendable {
         // The checks.
         let entries = recorder.entries
         report.checks.append(TortureChecks.linearizable(recorder.history, budget: c.effectiveCheckBudget))
-        var finalValues: [String: String?] = [:]
+        var finalValues: [ByteString: ByteString?] = [:]
         if let first = values[0] { for (k, key) in keys.enumerated() { finalValues[key] = first[k] } }
         report.checks.append(TortureChecks.appendsPresent(entries, logs: c.logKeys, finalValues: finalValues))
         report.checks.append(agreement(values, keys: keys, late: late, converged: converged))
@@ -201,7 +201,7 @@ public final class Torture: Sendable {
     }
 
     /// Every node answered the final reads with the same values.
-    private func agreement(_ values: [[String?]?], keys: [String], late: String?, converged: Duration) -> TortureReport.Check {
+    private func agreement(_ values: [[ByteString?]?], keys: [ByteString], late: String?, converged: Duration) -> TortureReport.Check {
         let name = "nodes agree"
         if let late { return .init(name: name, holds: false, detail: "not every node served after healing: \(late)") }
         guard let first = values[0], values.allSatisfy({ $0 != nil }) else {
@@ -210,7 +210,7 @@ public final class Torture: Sendable {
         var differences: [String] = []
         for (i, v) in values.enumerated() {
             for (k, key) in keys.enumerated() where v![k] != first[k] {
-                differences.append("\(key): n0 \(first[k].map { "\"\($0.suffix(40))\"" } ?? "absent"), n\(i) \(v![k].map { "\"\($0.suffix(40))\"" } ?? "absent")")
+                differences.append("\(key): n0 \(KeyOperation.show(first[k])), n\(i) \(KeyOperation.show(v![k]))")
             }
         }
         guard differences.isEmpty else { return .init(name: name, holds: false, detail: differences.prefix(4).joined(separator: "; ")) }
@@ -220,14 +220,14 @@ public final class Torture: Sendable {
 
     /// Reads `key` from one node, retrying `-TRYAGAIN` and broken connections until `deadline`; the read is
     /// recorded as an operation of `process`. The value (`.some(nil)`: absent), or nil if none came.
-    private func finalRead(_ key: String, node: Int, address: PeerAddress, connection: inout RESPConnection?, process: Int,
-                           recorder: TortureRecorder, deadline: ContinuousClock.Instant) -> String?? {
+    private func finalRead(_ key: ByteString, node: Int, address: PeerAddress, connection: inout RESPConnection?, process: Int,
+                           recorder: TortureRecorder, deadline: ContinuousClock.Instant) -> ByteString?? {
         while ContinuousClock.now < deadline && !isStopped {
             recorder.record(HistoryEvent(process: process, kind: .invoke, function: .get, key: key), node: node)
-            var value: String??
+            var value: ByteString??
             if connection == nil { connection = try? RESPConnection(to: address, deadline: .now + .seconds(2)) }
-            if let reply = try? connection?.call(["GET", key], deadline: .now + configuration.replyTimeout) {
-                if case .bulkString(let bytes) = reply { value = .some(String(decoding: bytes, as: UTF8.self)) }
+            if let reply = try? connection?.call([Array("GET".utf8), key.bytes], deadline: .now + configuration.replyTimeout) {
+                if case .bulkString(let bytes) = reply { value = .some(ByteString(bytes)) }
                 if case .null = reply { value = .some(nil) }
             } else {
                 connection = nil

@@ -51,19 +51,20 @@ enum TortureChecks {
     }
 
     /// Every acknowledged append to a log is in its final value exactly once, and every token there was appended.
-    static func appendsPresent(_ entries: [TortureRecorder.Entry], logs: [String], finalValues: [String: String?]) -> TortureReport.Check {
+    static func appendsPresent(_ entries: [TortureRecorder.Entry], logs: [ByteString], finalValues: [ByteString: ByteString?])
+        -> TortureReport.Check {
         var problems: [String] = []
         var acknowledged = 0, unknown = 0, unknownApplied = 0
-        var byKey: [String: [TortureRecorder.Entry]] = [:]
+        var byKey: [ByteString: [TortureRecorder.Entry]] = [:]
         for entry in entries where entry.event.function == .append { byKey[entry.event.key, default: []].append(entry) }
         for key in logs {
-            var invoked: [Int: String] = [:]  // by process: the token of its open append
-            var appended: Set<String> = [], acked: Set<String> = [], unsure: Set<String> = []
+            var invoked: [Int: ByteString] = [:]  // by process: the token of its open append
+            var appended: Set<ByteString> = [], acked: Set<ByteString> = [], unsure: Set<ByteString> = []
             for entry in byKey[key] ?? [] {
                 let token = entry.event.value.map(token)
                 switch entry.event.kind {
                 case .invoke:
-                    invoked[entry.event.process] = token ?? ""
+                    invoked[entry.event.process] = token ?? ByteString()
                     if let token { appended.insert(token) }
                 case .ok: if let t = invoked.removeValue(forKey: entry.event.process) { acked.insert(t) }
                 case .info: if let t = invoked.removeValue(forKey: entry.event.process) { unsure.insert(t) }
@@ -74,8 +75,8 @@ enum TortureChecks {
                 problems.append("\(key) was not read back")
                 continue
             }
-            let present = (value ?? "").split(separator: TortureWorkload.tokenEnd).map(String.init)
-            var seen: Set<String> = []
+            let present = (value ?? ByteString()).bytes.split(separator: TortureWorkload.tokenEnd).map(ByteString.init)
+            var seen: Set<ByteString> = []
             let twice = present.filter { !seen.insert($0).inserted }
             let missing = acked.subtracting(seen)
             let phantoms = seen.subtracting(appended)
@@ -94,12 +95,12 @@ enum TortureChecks {
     }
 
     /// An appended value without its end mark.
-    private static func token(_ value: String) -> String {
-        value.last == TortureWorkload.tokenEnd ? String(value.dropLast()) : value
+    private static func token(_ value: ByteString) -> ByteString {
+        value.bytes.last == TortureWorkload.tokenEnd ? ByteString(value.bytes.dropLast()) : value
     }
 
-    private static func sample(_ tokens: Set<String>) -> String {
-        let shown = tokens.sorted().prefix(5).joined(separator: ", ")
+    private static func sample(_ tokens: Set<ByteString>) -> String {
+        let shown = tokens.sorted().prefix(5).map(\.description).joined(separator: ", ")
         return tokens.count > 5 ? shown + ", ..." : shown
     }
 }

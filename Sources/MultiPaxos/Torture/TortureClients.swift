@@ -26,8 +26,11 @@ struct TortureWorkload: Sendable {
     /// The run's seed (each client draws from its own generator seeded from it).
     let seed: UInt64
 
+    /// What every put and compare-and-set value ends with: bytes that are not UTF-8 (and a NUL), so that a store
+    /// or front end that decoded values as text would answer reads with other bytes and fail the checks.
+    static let binaryTail = ByteString([0xFF, 0xFE, 0x00])
     /// The separator after every appended token.
-    static let tokenEnd: Character = ";"
+    static let tokenEnd = UInt8(ascii: ";")
 }
 
 /// One closed-loop client of a torture run, on a thread of its own: it records each invocation before sending it
@@ -50,7 +53,7 @@ struct TortureClient {
         var process = index
         var counter = 0
         var connections: [Int: (connection: RESPConnection, generation: Int)] = [:]
-        var known: [String: String] = [:]  // the last value this client saw per register
+        var known: [ByteString: ByteString] = [:]  // the last value this client saw per register
         var pick = 0
         while ContinuousClock.now < end && !stopped() {
             if workload.pause > .zero { usleep(UInt32(workload.pause.seconds * 1_000_000)) }
@@ -71,22 +74,23 @@ struct TortureClient {
                 }
             }
             counter += 1
-            let token = "c\(index)-\(counter)"
+            let token: ByteString = "c\(index)-\(counter)"
             let roll = rng.upTo(99)
             let event: HistoryEvent
             if isLog {
                 event = roll < 60 ? HistoryEvent(process: process, kind: .invoke, function: .append, key: key,
-                                                 value: token + String(TortureWorkload.tokenEnd))
+                                                 value: token + ByteString([TortureWorkload.tokenEnd]))
                                   : HistoryEvent(process: process, kind: .invoke, function: .get, key: key)
             } else if roll < 35 || (roll >= 75 && known[key] == nil) {
                 event = HistoryEvent(process: process, kind: .invoke, function: .get, key: key)
             } else if roll < 55 {
-                event = HistoryEvent(process: process, kind: .invoke, function: .put, key: key, value: token)
+                event = HistoryEvent(process: process, kind: .invoke, function: .put, key: key, value: token + TortureWorkload.binaryTail)
             } else if roll < 75 {
                 event = HistoryEvent(process: process, kind: .invoke, function: .append, key: key,
-                                     value: token + String(TortureWorkload.tokenEnd))
+                                     value: token + ByteString([TortureWorkload.tokenEnd]))
             } else {
-                event = HistoryEvent(process: process, kind: .invoke, function: .cas, key: key, value: token, expected: known[key])
+                event = HistoryEvent(process: process, kind: .invoke, function: .cas, key: key, value: token + TortureWorkload.binaryTail,
+                                     expected: known[key])
             }
             let (outcome, broken) = call(event, on: node, connection: connections[node]!.connection)
             recorder.record(outcome, node: node)
@@ -106,11 +110,12 @@ struct TortureClient {
     /// Sends one operation and returns its outcome (after recording the invocation), and whether the connection
     /// is no longer usable.
     private func call(_ event: HistoryEvent, on node: Int, connection: RESPConnection) -> (HistoryEvent, broken: Bool) {
-        var args = [event.function == .get ? "GET" : event.function == .append ? "APPEND" : "SET", event.key]
-        if let value = event.value { args.append(value) }
-        if event.function == .cas, let expected = event.expected { args += ["IFEQ", expected] }
+        let verb = event.function == .get ? "GET" : event.function == .append ? "APPEND" : "SET"
+        var args: [[UInt8]] = [Array(verb.utf8), event.key.bytes]
+        if let value = event.value { args.append(value.bytes) }
+        if event.function == .cas, let expected = event.expected { args += [Array("IFEQ".utf8), expected.bytes] }
         recorder.record(event, node: node)
-        func outcome(_ kind: HistoryEvent.Kind, _ value: String? = nil) -> HistoryEvent {
+        func outcome(_ kind: HistoryEvent.Kind, _ value: ByteString? = nil) -> HistoryEvent {
             // A read that got no value changed nothing: `fail`, never `info`.
             let kind = event.function == .get && kind == .info ? .fail : kind
             return HistoryEvent(process: event.process, kind: kind, function: event.function, key: event.key,
@@ -126,7 +131,7 @@ struct TortureClient {
             return (outcome(event.function == .cas ? .info : .fail), true)
         }
         switch (event.function, reply) {
-        case (.get, .bulkString(let bytes)): return (outcome(.ok, String(decoding: bytes, as: UTF8.self)), false)
+        case (.get, .bulkString(let bytes)): return (outcome(.ok, ByteString(bytes)), false)
         case (.get, .null): return (outcome(.ok, nil), false)
         case (.put, .simpleString("OK")), (.cas, .simpleString("OK")): return (outcome(.ok), false)
         case (.cas, .null): return (outcome(.fail), false)
@@ -134,7 +139,7 @@ struct TortureClient {
         case (_, .error(let message)) where message.hasPrefix("TRYAGAIN"):
             return (outcome(.info), false)
         default:
-            anomalies.append("\(args.joined(separator: " ")) on n\(node) answered \(reply)")
+            anomalies.append("\(args.map { ByteString($0).description }.joined(separator: " ")) on n\(node) answered \(reply)")
             return (outcome(.info), true)
         }
     }

@@ -43,17 +43,17 @@ public struct TortureConfiguration: Sendable {
     /// append.
     public static let rotation: Duration = .seconds(5)
     /// The key of register `i` (`log` false) or log `i` at `elapsed` after the clients started.
-    static func key(_ i: Int, log: Bool, at elapsed: Duration) -> String {
+    static func key(_ i: Int, log: Bool, at elapsed: Duration) -> ByteString {
         "\(log ? "log" : "r")\(i).\(Int(max(elapsed, .zero) / rotation))"
     }
     /// The key generations a run of `seconds` may use (the clients may run a little past the end).
     private var generations: Int { Int(seconds / Self.rotation.seconds) + 2 }
     /// Every register key the run's clients may write.
-    public var registerKeys: [String] {
+    public var registerKeys: [ByteString] {
         (0..<generations).flatMap { g in (0..<keys).map { "r\($0).\(g)" } }
     }
     /// Every log key the run's clients may write.
-    public var logKeys: [String] {
+    public var logKeys: [ByteString] {
         (0..<generations).flatMap { g in (0..<Self.logs).map { "log\($0).\(g)" } }
     }
     /// Process numbers from here on are the final reads, not clients.
