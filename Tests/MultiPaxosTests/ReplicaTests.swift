@@ -80,7 +80,67 @@ import Testing
         _ = await r.handle(.message(.heartbeat(Heartbeat(ballot: ballot, nextSlot: Slot(5), trimBelow: Slot(4))), from: n(0)))
         #expect(await r.retainedLogCount == 1)
         let old = sent(await r.handle(.message(.catchUpRequest(CatchUpRequest(from: Slot(1))), from: n(2))))[0].0.catchUpReply
-        #expect(old?.snapshot?.nextSlot == Slot(5))
+        #expect(old?.snapshot == nil && old?.chunk?.nextSlot == Slot(5) && old?.chunk?.offset == 0 && old?.chunk?.header != nil,
+                "a snapshot, as its first chunk")
+    }
+
+    @Test func aSnapshotTravelsInChunksAskedForOneAtATimeAndIsInstalledWhole() async throws {
+        // The sender: 40 appends of 10 bytes, then everything trimmed; chunks of 64 bytes.
+        var c = config()
+        c.retainedSlots = 0
+        c.snapshotChunkBytes = 64
+        let sender = try Replica(node: n(1), config: c, executor: testExecutor, machine: KeyValueStore(),
+                                 snapshot: emptySnapshot, leader: ballot)
+        for i in 0..<40 {
+            _ = await decide(sender, Int64(i), .command(command(1, UInt64(i + 1), .append(ByteString([0xFF]), "0123456789"))))
+        }
+        _ = await sender.handle(.message(.heartbeat(Heartbeat(ballot: ballot, nextSlot: Slot(40), trimBelow: Slot(40))), from: n(0)))
+        let receiver = try replica(2)
+        // The receiver learns it is behind and asks; every answer is one chunk, and it asks for the next.
+        var request: Message? = .catchUpRequest(CatchUpRequest(from: .zero))
+        var chunks: [SnapshotChunk] = []
+        var installed: [Effect] = []
+        while let asked = request, chunks.count < 100 {
+            let answer = sent(await sender.handle(.message(asked, from: n(2))))
+            guard let reply = answer.first?.0, case .catchUpReply(let r) = reply, let chunk = r.chunk else { break }
+            chunks.append(chunk)
+            #expect(chunk.bytes.count <= 64)
+            #expect(await receiver.nextSlot == .zero || chunk == chunks.last, "nothing installed before the last chunk")
+            let effects = await receiver.handle(.message(reply, from: n(1)))
+            request = sent(effects).first { if case .catchUpRequest = $0.0 { true } else { false } }?.0
+            installed = effects
+        }
+        let total = try #require(chunks.first?.total)
+        #expect(chunks.count == Int((total + 63) / 64) && chunks.count > 5, "\(chunks.count) chunks for \(total) bytes")
+        #expect(events(installed).contains { if case .installedSnapshot(Slot(40)) = $0 { true } else { false } })
+        #expect(await receiver.nextSlot == Slot(40))
+        var store = KeyValueStore()
+        try store.restore(from: await receiver.snapshot().machine)
+        #expect(store.entries[ByteString([0xFF])] == ByteString(Array(String(repeating: "0123456789", count: 40).utf8)))
+        // The reply cache came with the first chunk: a retried request is answered, not run again.
+        let retry = sent(await receiver.handle(.message(.request(Request(command: command(1, 40, .append(ByteString([0xFF]), "0123456789")))), from: n(2))))
+        #expect(retry.first?.0.reply?.result == KeyValueResult.integer(400).encoded)
+    }
+
+    @Test func aChunkOutOfOrderIsIgnoredAndAStalledTransferIsAskedAgainWhereItStopped() async throws {
+        let receiver = try replica(2)
+        let header = Snapshot(nextSlot: Slot(9), machine: [], replies: [])
+        let first = SnapshotChunk(nextSlot: Slot(9), total: 6, offset: 0, bytes: [1, 2], header: header)
+        let asked = sent(await receiver.handle(.message(.catchUpReply(CatchUpReply(snapshot: nil, first: Slot(9), values: [], chunk: first)), from: n(0))))
+        #expect(asked.first?.0 == .catchUpRequest(CatchUpRequest(from: .zero, resume: SnapshotCursor(nextSlot: Slot(9), offset: 2))))
+        // A chunk from elsewhere in the snapshot, or from another peer, changes nothing.
+        let skipped = SnapshotChunk(nextSlot: Slot(9), total: 6, offset: 4, bytes: [5, 6], header: nil)
+        #expect(sent(await receiver.handle(.message(.catchUpReply(CatchUpReply(snapshot: nil, first: Slot(9), values: [], chunk: skipped)), from: n(0)))).isEmpty)
+        #expect(await receiver.nextSlot == .zero)
+        // Catch-up checks: the first sees progress; the next two, none, and ask again where it stopped; then it gives up.
+        _ = await receiver.handle(.timer(.catchUp))
+        for _ in 0..<2 {
+            let again = sent(await receiver.handle(.timer(.catchUp)))
+            #expect(again.first?.0 == .catchUpRequest(CatchUpRequest(from: .zero, resume: SnapshotCursor(nextSlot: Slot(9), offset: 2))))
+        }
+        #expect(await receiver.incoming != nil)
+        _ = await receiver.handle(.timer(.catchUp))
+        #expect(await receiver.incoming == nil, "dropped after three checks without progress")
     }
 
     @Test func keepsSomeAppliedValuesBelowTheWatermarkForSlightlyLaggingPeers() async throws {

@@ -28,6 +28,12 @@ let wireSamples: [Message] = {
         .decision(Decision(ballot: ballot, slot: Slot(40), value: .command(cas))),
         .decision(Decision(ballot: ballot, slot: Slot(Int64.max - 1), value: .noop)),
         .catchUpRequest(CatchUpRequest(from: Slot(3))),
+        .catchUpRequest(CatchUpRequest(from: Slot(3), resume: SnapshotCursor(nextSlot: Slot(90), offset: 1 << 20))),
+        .catchUpReply(CatchUpReply(snapshot: nil, first: Slot(90), values: [],
+                                   chunk: SnapshotChunk(nextSlot: Slot(90), total: 9, offset: 0, bytes: [0xFF, 0],
+                                                        header: Snapshot(nextSlot: Slot(90), machine: [], replies: [])))),
+        .catchUpReply(CatchUpReply(snapshot: nil, first: Slot(90), values: [],
+                                   chunk: SnapshotChunk(nextSlot: Slot(90), total: 9, offset: 2, bytes: [1, 2, 3, 4, 5, 6, 7], header: nil))),
         .catchUpReply(CatchUpReply(snapshot: snapshot, first: Slot(41), values: [.command(put), .noop])),
         .catchUpReply(CatchUpReply(snapshot: nil, first: Slot(7), values: [.noop, .command(cas), .command(put)])),
         .startPhase1(StartPhase1(ballot: ballot, scope: .from(Slot(5)))),
@@ -180,11 +186,11 @@ func drain(_ decoder: inout FrameDecoder) throws(WireError) -> [[UInt8]] {
         propose[propose.count - 1] = 2
         #expect(thrown { try WireCodec.decode(propose) }
             == .malformed("Propose: forwarded flag 2 at offset \(propose.count - 1) is neither 0 nor 1"))
-        // CatchUpReply without snapshot: tag, flag, first slot (8), value count (4) at offset 10.
+        // CatchUpReply without snapshot: tag, flag, first slot (8), value count (4) at offset 10, chunk flag.
         var reply = WireCodec.encode(.catchUpReply(CatchUpReply(snapshot: nil, first: Slot(5), values: [.noop])))
         reply[10...13] = [0x40, 0x42, 0x0F, 0x00]  // a million values in one byte
         #expect(thrown { try WireCodec.decode(reply) }
-            == .malformed("CatchUpReply: value count 1000000 at offset 10 needs more than the 1 bytes left"))
+            == .malformed("CatchUpReply: value count 1000000 at offset 10 needs more than the 2 bytes left"))
         let pastEnd = [WireCodec.tag(of: .catchUpReply), 0] + le64(UInt64(Int64.max)) + [1, 0, 0, 0, 0]
         #expect(thrown { try WireCodec.decode(pastEnd) }
             == .malformed("CatchUpReply: 1 values from slot 9223372036854775807 at offset 2 run past Int64.max"))

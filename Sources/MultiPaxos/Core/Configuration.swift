@@ -62,6 +62,10 @@ public struct ClusterConfiguration: Sendable {
     /// A Promise carries about this many bytes of accepted values at most (at least one value); the Scout asks
     /// the acceptor again for the rest. Far below a peer frame (16 MiB), so that no Promise is ever dropped.
     public var promiseBytes = 4 << 20
+    /// A snapshot sent to a lagging peer travels in chunks of this many bytes of its state machine, one at a
+    /// time as the peer asks for the next: far below a peer frame (16 MiB), so that a snapshot of any size
+    /// arrives and neither side holds more than a chunk in flight.
+    public var snapshotChunkBytes = 1 << 20
     /// Deliberate protocol bugs, for showing that the checkers catch them; always empty outside tests.
     var flaws: Flaws = []
     /// Nodes whose leaders never defer to another (benchmarks of contention): each proposes the commands of its

@@ -89,16 +89,45 @@ public struct Propose: Sendable, Equatable {
 public struct FillHole: Sendable, Equatable { public let slot: Slot }
 /// A slot's value is chosen. Leader → Replica.
 public struct Decision: Sendable, Equatable { public let ballot: Ballot; public let slot: Slot; public let value: Value }
-/// A lagging replica asks a peer for the decisions from `from` on. Replica → Replica.
-public struct CatchUpRequest: Sendable, Equatable { public let from: Slot }
+/// A lagging replica asks a peer for the decisions from `from` on, or for the next chunk of a snapshot it is
+/// receiving from that peer. Replica → Replica.
+public struct CatchUpRequest: Sendable, Equatable {
+    public let from: Slot
+    /// Go on with the snapshot up to this cursor's slot from its byte offset (nil: send decisions, or start a
+    /// snapshot if they were trimmed).
+    public var resume: SnapshotCursor? = nil
+}
+/// Where a snapshot transfer stands: the snapshot (named by its `nextSlot`) and how many of its state machine's
+/// bytes the receiver holds.
+public struct SnapshotCursor: Sendable, Equatable {
+    public let nextSlot: Slot
+    public let offset: Int64
+}
+/// One chunk of a snapshot's state-machine bytes, sent because the slots asked for were trimmed. A snapshot of
+/// any size travels as chunks of bounded size, one at a time as the receiver asks for them (so that neither side
+/// holds more than a chunk in flight); the first chunk carries everything else the snapshot holds.
+public struct SnapshotChunk: Sendable, Equatable {
+    /// The snapshot's `nextSlot`: which snapshot this is a chunk of.
+    public let nextSlot: Slot
+    /// The total length of the state machine's encoding.
+    public let total: Int64
+    /// Where in it `bytes` start.
+    public let offset: Int64
+    /// The bytes.
+    public let bytes: [UInt8]
+    /// With the first chunk (offset 0): the snapshot without its state machine's bytes.
+    public let header: Snapshot?
+}
 /// Decided values starting at `first`, or a snapshot when the asked-for slots were already trimmed. Replica → Replica.
 public struct CatchUpReply: Sendable, Equatable {
-    /// The sender's state, when it has trimmed the slots asked for.
+    /// The sender's state, whole, when it has trimmed the slots asked for (earlier versions; now sent as `chunk`s).
     public let snapshot: Snapshot?
     /// The slot of the first value.
     public let first: Slot
     /// Decided values of consecutive slots from `first`.
     public let values: [Value]
+    /// A chunk of the sender's snapshot, when it has trimmed the slots asked for.
+    public var chunk: SnapshotChunk? = nil
 }
 /// A leader asks its own node's Scout to run Phase 1. Leader → Scout, always local.
 public struct StartPhase1: Sendable, Equatable { public let ballot: Ballot; public let scope: PrepareScope }
@@ -288,9 +317,12 @@ public enum Message: Sendable, Equatable, CustomStringConvertible {
         case .propose(let m): "Propose(\(m.command))"
         case .fillHole(let m): "FillHole(\(m.slot))"
         case .decision(let m): "Decision(\(m.slot)=\(m.value) b=\(m.ballot))"
-        case .catchUpRequest(let m): "CatchUpRequest(from \(m.from))"
+        case .catchUpRequest(let m):
+            m.resume.map { "CatchUpRequest(from \(m.from), snapshot to \($0.nextSlot) from byte \($0.offset))" }
+                ?? "CatchUpRequest(from \(m.from))"
         case .catchUpReply(let m):
-            m.snapshot.map { "CatchUpReply(snapshot to \($0.nextSlot), \(m.values.count) more)" }
+            m.chunk.map { "CatchUpReply(snapshot to \($0.nextSlot), bytes \($0.offset)+\($0.bytes.count) of \($0.total))" }
+                ?? m.snapshot.map { "CatchUpReply(snapshot to \($0.nextSlot), \(m.values.count) more)" }
                 ?? "CatchUpReply(\(m.first)+\(m.values.count))"
         case .startPhase1(let m): "StartPhase1(b=\(m.ballot) \(m.scope))"
         case .prepare(let m): "Prepare(b=\(m.ballot) \(m.scope))"

@@ -280,8 +280,9 @@ public final class ServedNode: Sendable {
     /// catch-up (at most one line a second, since a lagging replica asks every catch-up interval).
     private func note(_ message: Message, to peer: NodeID) {
         switch message {
-        case .catchUpReply(let reply) where reply.snapshot != nil:
-            log("sent a snapshot up to \(reply.snapshot!.nextSlot) to \(peer), which asked for trimmed slots")
+        case .catchUpReply(let reply) where reply.chunk?.offset == 0:
+            let chunk = reply.chunk!
+            log("sending a snapshot up to \(chunk.nextSlot) (\(chunk.total) bytes, in chunks of at most \(chunk.bytes.count)) to \(peer), which asked for trimmed slots")
         case .catchUpRequest(let request):
             let now = ContinuousClock.now
             let due = lastCatchUpLine.withLock { last -> Bool in

@@ -19,8 +19,8 @@
 /// | 3 | Propose | command, forwarded flag |
 /// | 4 | FillHole | slot |
 /// | 5 | Decision | ballot, slot, value |
-/// | 6 | CatchUpRequest | from slot |
-/// | 7 | CatchUpReply | optional snapshot, first slot, values |
+/// | 6 | CatchUpRequest | from slot, optional resume cursor (snapshot slot, byte offset) |
+/// | 7 | CatchUpReply | optional snapshot, first slot, values, optional chunk (snapshot slot, total, offset, bytes, optional header snapshot) |
 /// | 8 | StartPhase1 (local only) | ballot, scope |
 /// | 9 | Prepare | ballot, scope, optional report-from slot |
 /// | 10 | Promise | ballot, promised ballot, scope, pvalues (ballot, slot, value), trimmed-below slot, slots end, optional report-from slot, optional more slot |
@@ -108,7 +108,13 @@ public enum WireCodec {
             w.byte(m.forwarded ? 1 : 0)
         case .fillHole(let m): w.slot(m.slot)
         case .decision(let m): w.decided(m.ballot, m.slot, m.value)
-        case .catchUpRequest(let m): w.slot(m.from)
+        case .catchUpRequest(let m):
+            w.slot(m.from)
+            if let cursor = m.resume {
+                w.byte(1); w.slot(cursor.nextSlot); w.uint64(UInt64(bitPattern: cursor.offset))
+            } else {
+                w.byte(0)
+            }
         case .catchUpReply(let m):
             if let snapshot = m.snapshot {
                 w.byte(1)
@@ -119,6 +125,16 @@ public enum WireCodec {
             w.slot(m.first)
             w.uint32(UInt32(m.values.count))
             for v in m.values { w.value(v) }
+            if let chunk = m.chunk {
+                w.byte(1)
+                w.slot(chunk.nextSlot)
+                w.uint64(UInt64(bitPattern: chunk.total))
+                w.uint64(UInt64(bitPattern: chunk.offset))
+                w.blob(chunk.bytes)
+                if let header = chunk.header { w.byte(1); w.snapshot(header) } else { w.byte(0) }
+            } else {
+                w.byte(0)
+            }
         case .startPhase1(let m): w.scoped(m.ballot, m.scope)
         case .prepare(let m):
             w.scoped(m.ballot, m.scope)
@@ -251,7 +267,11 @@ extension ByteReader {
         case .fillHole: return .fillHole(FillHole(slot: try valueSlot()))
         case .decision:
             return .decision(Decision(ballot: try ballot(), slot: try valueSlot(), value: try value()))
-        case .catchUpRequest: return .catchUpRequest(CatchUpRequest(from: try slot()))
+        case .catchUpRequest:
+            let from = try slot()
+            guard try bool("resume flag") else { return .catchUpRequest(CatchUpRequest(from: from)) }
+            let cursor = SnapshotCursor(nextSlot: try slot(), offset: try nonNegative("snapshot offset"))
+            return .catchUpRequest(CatchUpRequest(from: from, resume: cursor))
         case .catchUpReply:
             let snapshot = try bool("snapshot flag") ? try self.snapshot() : nil
             let at = offset
@@ -263,7 +283,17 @@ extension ByteReader {
             var values: [Value] = []
             values.reserveCapacity(count)
             for _ in 0..<count { values.append(try value()) }
-            return .catchUpReply(CatchUpReply(snapshot: snapshot, first: first, values: values))
+            var chunk: SnapshotChunk?
+            if try bool("chunk flag") {
+                let slot = try self.slot(), total = try nonNegative("snapshot total"), at = try nonNegative("chunk offset")
+                let bytes = try blob()
+                guard at <= total, Int64(bytes.count) <= total - at else {
+                    throw ByteDecodingError("chunk of \(bytes.count) bytes at \(at) runs past the snapshot's \(total)")
+                }
+                let header = try bool("header flag") ? try self.snapshot() : nil
+                chunk = SnapshotChunk(nextSlot: slot, total: total, offset: at, bytes: bytes, header: header)
+            }
+            return .catchUpReply(CatchUpReply(snapshot: snapshot, first: first, values: values, chunk: chunk))
         case .startPhase1: return .startPhase1(StartPhase1(ballot: try ballot(), scope: try scope()))
         case .prepare:
             return .prepare(Prepare(ballot: try ballot(), scope: try scope(), reportFrom: try optionalSlot("report-from flag")))
@@ -329,6 +359,14 @@ extension ByteReader {
             throw ByteDecodingError("\(field) \(value) at offset \(at) is not a node id (0..<\(NodeSet.capacity))")
         }
         return NodeID(Int(value))
+    }
+
+    /// A 64-bit count or offset that must not be negative.
+    fileprivate mutating func nonNegative(_ field: String) throws -> Int64 {
+        let at = offset
+        let v = Int64(bitPattern: try uint64())
+        guard v >= 0 else { throw ByteDecodingError("\(field) \(v) at offset \(at) is negative") }
+        return v
     }
 
     /// A slot behind a flag byte (0: none, 1: a slot follows).

@@ -9,16 +9,16 @@ public actor Replica: Role {
 
     let node: NodeID
     let config: ClusterConfiguration
-    private var machine: any StateMachine
+    var machine: any StateMachine
     /// The next slot to apply.
-    public private(set) var nextSlot: Slot
+    public internal(set) var nextSlot: Slot
     /// Decided values of slots not applied yet.
-    private var pending: [Slot: Value] = [:]
+    var pending: [Slot: Value] = [:]
     /// Applied values of slots from `logStart` on, kept to help lagging peers.
-    private var log: [Value] = []
-    private var logStart: Slot
+    var log: [Value] = []
+    var logStart: Slot
     /// Per client: the latest applied request and its result.
-    private var replies: [ClientID: (request: RequestNumber, result: [UInt8])] = [:]
+    var replies: [ClientID: (request: RequestNumber, result: [UInt8])] = [:]
     /// How many rejoins the applied log holds, and the epoch each attempt (node, nonce) was given: a retried
     /// attempt decided again, even after a later one, counts once. One entry per attempt the cluster ever saw.
     public internal(set) var membershipEpoch: UInt64
@@ -28,7 +28,7 @@ public actor Replica: Role {
     /// The ballot of the leader this replica believes in.
     public private(set) var leaderHint: Ballot
     /// One past the highest slot known to be assigned.
-    private var knownEnd: Slot
+    var knownEnd: Slot
     private var lastCheckedSlot: Slot
     private var stalledChecks = 0
     private var peerCursor = 0
@@ -41,6 +41,10 @@ public actor Replica: Role {
     private var lateSnapshot: Snapshot?
     /// Reads served by read index, waiting for their index or for this replica to apply that far.
     private var reads = PendingReads()
+    /// The snapshot this replica sends lagging peers in chunks (see `ReplicaSnapshotTransfer.swift`), and the one
+    /// it receives from a peer.
+    var outgoing: Snapshot?
+    var incoming: IncomingSnapshot?
     /// A change of voters was applied: the snapshot is persisted at once, not at the next interval, so that a
     /// node that restarts knows the voters (a restart with none of the old ones up could elect no one).
     var votersChanged = false
@@ -141,6 +145,7 @@ public actor Replica: Role {
             case .catchUpRequest(let c):
                 return catchUpRequest(c, from: from)
             case .catchUpReply(let r):
+                if let chunk = r.chunk { return receive(chunk, from: from) }
                 return catchUpReply(r)
             case .join where from != node:
                 return [.send(.welcome(Welcome(snapshot: snapshot(), leader: leaderHint)), to: from)]
@@ -233,7 +238,7 @@ public actor Replica: Role {
         }
     }
 
-    private func applyReady() -> [Effect] {
+    func applyReady() -> [Effect] {
         var effects: [Effect] = []
         if config.flaws.contains(.replicaSkipsHoles), pending[nextSlot] == nil, let next = pending.keys.min() {
             // Takes the slots it has not learned for no-ops.
@@ -296,12 +301,16 @@ public actor Replica: Role {
         guard drop > 0 else { return }
         log.removeFirst(Int(drop))
         logStart = Slot(logStart.index + drop)
+        if let out = outgoing, out.nextSlot < logStart { outgoing = nil }  // too old to serve: a peer would need trimmed slots
     }
 
     private func catchUpRequest(_ c: CatchUpRequest, from: NodeID) -> [Effect] {
+        if let cursor = c.resume, let chunk = chunk(resuming: cursor) {
+            return [.send(.catchUpReply(CatchUpReply(snapshot: nil, first: nextSlot, values: [], chunk: chunk)), to: from)]
+        }
         guard c.from < nextSlot else { return [] }
         if c.from < logStart {
-            let reply = CatchUpReply(snapshot: snapshot(), first: nextSlot, values: [])
+            let reply = CatchUpReply(snapshot: nil, first: nextSlot, values: [], chunk: firstChunk(after: c.from))
             return [.send(.catchUpReply(reply), to: from)]
         }
         let offset = Int(c.from.index - logStart.index)
@@ -318,26 +327,8 @@ public actor Replica: Role {
     private func catchUpReply(_ r: CatchUpReply) -> [Effect] {
         var effects: [Effect] = []
         if let snap = r.snapshot, snap.nextSlot > nextSlot {
-            do {
-                try machine.restore(from: snap.machine)
-            } catch {
-                return []  // a snapshot this machine cannot read is ignored; another peer will be asked
-            }
-            replies = [:]
-            for entry in snap.replies { replies[entry.client] = (entry.request, entry.result) }
-            membershipEpoch = snap.membershipEpoch
-            rejoins = [:]
-            for entry in snap.rejoins { rejoins[entry.key] = entry }
-            nextSlot = snap.nextSlot
-            logStart = snap.nextSlot
-            log = []
-            view.history = snap.voters
-            view.applied = snap.nextSlot
-            pending = pending.filter { $0.key >= snap.nextSlot }
-            effects.append(.event(.installedSnapshot(snap.nextSlot)))
-            for key in waiting.keys.sorted(by: { ($0.client, $0.request) < ($1.client, $1.request) }) {
-                effects += answer(key)
-            }
+            guard let installed = install(snap) else { return [] }
+            effects = installed
         }
         for (i, value) in r.values.enumerated() {
             let slot = Slot(r.first.index + Int64(i))
@@ -351,6 +342,7 @@ public actor Replica: Role {
     /// the leader first); after a few fruitless tries, ask the leader to settle the slot.
     private func checkProgress() -> [Effect] {
         var effects: [Effect] = [.setTimer(.catchUp, after: config.timing.catchUpInterval, jitter: 0)]
+        if let resume = checkIncomingSnapshot() { return effects + resume }
         let behind = nextSlot < knownEnd || !pending.isEmpty
         defer { lastCheckedSlot = nextSlot }
         guard behind, nextSlot == lastCheckedSlot else {

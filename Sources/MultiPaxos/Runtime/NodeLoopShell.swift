@@ -76,8 +76,8 @@ struct NodeLoopShell {
                         hub.publish(ClusterEvent(node: id, kind: .catchUpStarted(from: request.from, peer: to)))
                     }
                 case .catchUpReply(let reply):
-                    if let snapshot = reply.snapshot {
-                        hub.publish(ClusterEvent(node: id, kind: .snapshotSent(upTo: snapshot.nextSlot, to: to)))
+                    if let chunk = reply.chunk, chunk.offset == 0 {
+                        hub.publish(ClusterEvent(node: id, kind: .snapshotSent(upTo: chunk.nextSlot, to: to)))
                     }
                 default:
                     break

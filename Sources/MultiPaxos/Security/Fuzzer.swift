@@ -127,7 +127,9 @@ public enum Fuzzer {
         case 2: return .heartbeat(Heartbeat(ballot: ballot, nextSlot: slot, trimBelow: .zero))
         case 3: return .decision(Decision(ballot: ballot, slot: slot, value: rng.chance(0.5) ? .noop : .command(command)))
         case 4: return .catchUpReply(CatchUpReply(snapshot: Snapshot(nextSlot: slot, machine: [1, 2, 3], replies: []),
-                                                  first: slot, values: [.noop, .command(command)]))
+                                                  first: slot, values: [.noop, .command(command)],
+                                                  chunk: SnapshotChunk(nextSlot: slot, total: 5, offset: 0, bytes: [1, 2],
+                                                                       header: Snapshot(nextSlot: slot, machine: [], replies: []))))
         case 5: return .readIndexReply(ReadIndexReply(key: command.key, index: rng.chance(0.5) ? slot : nil, leader: ballot))
         case 6: return .readConfirmReply(ReadConfirmReply(ballot: ballot, round: ReadRound(rng.next()), promised: ballot,
                                                           acceptedEnd: slot))

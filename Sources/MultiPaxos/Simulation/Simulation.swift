@@ -112,6 +112,7 @@ public actor Simulation {
         config.flaws = options.flaws
         config.retainedSlots = options.retainedSlots
         config.promiseBytes = options.promiseBytes
+        config.snapshotChunkBytes = options.snapshotChunkBytes
         config.snapshotIntervalSlots = options.snapshotIntervalSlots
         config.batching = options.batching
         config.reads = options.reads

@@ -77,6 +77,13 @@ extension Simulation {
                                   + "\(p.ballot) is past the frame limit of \(options.frameBytes) bytes")
             }
         }
+        if case .catchUpReply(let r) = message {
+            // A snapshot crosses the network in chunks only: a whole one could be past any frame.
+            if r.snapshot != nil { checker.violation("frame: \(from) sent a whole snapshot in one message") }
+            if let chunk = r.chunk, chunk.bytes.count > options.snapshotChunkBytes {
+                checker.violation("frame: \(from) sent a snapshot chunk of \(chunk.bytes.count) bytes, past the chunk size \(options.snapshotChunkBytes)")
+            }
+        }
         var line = trace == nil ? nil : "\(message) →"
         let faulty = faultPhase
         for to in destinations {

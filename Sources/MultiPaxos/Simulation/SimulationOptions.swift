@@ -74,6 +74,10 @@ public struct SimulationOptions: Sendable {
     /// The largest message a node may send, as a peer frame bounds it on the network: a Promise past it is a
     /// failed check (the network would drop it, and a Phase 1 waiting for it would never end).
     public var frameBytes = 16 << 20
+    /// Snapshots sent to lagging replicas travel in chunks of this many bytes (see
+    /// `ClusterConfiguration.snapshotChunkBytes`): small, so that the simulation's small states still cross the
+    /// network in several chunks, each exposed to drops, duplicates, delays and crashes.
+    public var snapshotChunkBytes = 64
     /// Replicas snapshot (and let the cluster trim) once they applied this many slots past their last snapshot
     /// (see `ClusterConfiguration.snapshotIntervalSlots`): 1 trims about every heartbeat; more keeps more
     /// accepted values for a new leader's Phase 1 to gather, as the real-time shells (512) do.
@@ -165,6 +169,7 @@ public struct SimulationOptions: Sendable {
             options.promiseBytes = 128 + Int(sizes.upTo(896))
             options.frameBytes = 8 * options.promiseBytes
             options.snapshotIntervalSlots = 8 + Int64(sizes.upTo(120))
+            options.snapshotChunkBytes = 1 + Int(sizes.upTo(254))
         }
         if reconfigure, nodes > 1 {
             // One or two members replaced (a spare added, then the member removed), from a time drawn apart from
@@ -191,6 +196,7 @@ public struct SimulationOptions: Sendable {
         if retainedSlots != 1024 { text += ", \(retainedSlots) slots retained" }
         if promiseBytes != 4 << 20 || frameBytes != 16 << 20 { text += ", promises of \(promiseBytes) B in frames of \(frameBytes) B" }
         if snapshotIntervalSlots != 1 { text += ", snapshots every \(snapshotIntervalSlots) slots" }
+        if snapshotChunkBytes != 64 { text += ", snapshot chunks of \(snapshotChunkBytes) B" }
         if batching != .off { text += ", \(batching)" }
         if reads != .log { text += ", reads by \(reads)" }
         if reads == .lease {

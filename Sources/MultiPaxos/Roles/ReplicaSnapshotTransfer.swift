@@ -1,0 +1,128 @@
+/// A snapshot being received from a peer, chunk by chunk: its header (the snapshot without its state machine's
+/// bytes), the bytes so far, and how far they had come at the last catch-up check.
+struct IncomingSnapshot {
+    let peer: NodeID
+    let header: Snapshot
+    let total: Int64
+    var machine: [UInt8] = []
+    var checkedBytes = -1
+    var stalledChecks = 0
+}
+
+/// Snapshots of any size reach a lagging replica in chunks (as Raft's InstallSnapshot does): the sender answers
+/// a request for trimmed slots with the first chunk of a snapshot, and each later chunk only when the receiver
+/// asks for it, naming the snapshot and the offset it holds, so one chunk is in flight per transfer. The
+/// receiver installs the snapshot once it holds every byte; until then its state is untouched, so a crash
+/// mid-transfer leaves the old state whole and the transfer starts again. A stalled transfer is asked again
+/// where it stopped, and dropped after a few catch-up checks without progress.
+extension Replica {
+    /// The first chunk of a snapshot for a peer that asked for slots from `from` on, which are trimmed: the
+    /// snapshot already being sent if it is still servable, else the persisted one if it is, else a new one.
+    func firstChunk(after from: Slot) -> SnapshotChunk {
+        let servable = { (s: Snapshot) in s.nextSlot >= self.logStart && s.nextSlot > from }
+        if let out = outgoing, servable(out) {
+            // Go on serving it.
+        } else if let persisted = storage.replicaSnapshot, servable(persisted) {
+            outgoing = persisted  // shares the persisted bytes: no copy of the state
+        } else {
+            outgoing = snapshot()
+        }
+        return chunk(of: outgoing!, at: 0)
+    }
+
+    /// The chunk at `cursor` of the snapshot being sent, or nil when that snapshot is no longer held (the peer
+    /// then gets the first chunk of another) or the cursor is not inside it.
+    func chunk(resuming cursor: SnapshotCursor) -> SnapshotChunk? {
+        guard let out = outgoing, out.nextSlot == cursor.nextSlot, cursor.offset > 0,
+              cursor.offset < Int64(out.machine.count) else { return nil }
+        return chunk(of: out, at: cursor.offset)
+    }
+
+    private func chunk(of snap: Snapshot, at offset: Int64) -> SnapshotChunk {
+        let start = Int(offset), end = min(snap.machine.count, start + max(1, config.snapshotChunkBytes))
+        precondition(start >= 0 && start <= end, "chunk at \(offset) outside a snapshot of \(snap.machine.count) bytes")
+        let header = offset == 0
+            ? Snapshot(nextSlot: snap.nextSlot, machine: [], replies: snap.replies, membershipEpoch: snap.membershipEpoch,
+                       rejoins: snap.rejoins, voters: snap.voters)
+            : nil
+        return SnapshotChunk(nextSlot: snap.nextSlot, total: Int64(snap.machine.count), offset: offset,
+                             bytes: Array(snap.machine[start..<end]), header: header)
+    }
+
+    /// Takes a chunk from `peer`: the first starts a transfer (replacing one from another peer only if newer),
+    /// the next in order is kept and the one after it asked for; the last installs the snapshot.
+    func receive(_ chunk: SnapshotChunk, from peer: NodeID) -> [Effect] {
+        guard chunk.nextSlot > nextSlot else { return [] }
+        if chunk.offset == 0, let header = chunk.header, chunk.total >= 0 {
+            let current = incoming
+            if current == nil || current!.peer == peer || header.nextSlot > current!.header.nextSlot {
+                incoming = IncomingSnapshot(peer: peer, header: header, total: chunk.total)
+            }
+        }
+        guard var transfer = incoming, transfer.peer == peer, transfer.header.nextSlot == chunk.nextSlot,
+              transfer.total == chunk.total, Int64(transfer.machine.count) == chunk.offset,
+              Int64(chunk.bytes.count) <= transfer.total - chunk.offset else { return [] }
+        transfer.machine += chunk.bytes
+        guard Int64(transfer.machine.count) == transfer.total else {
+            incoming = transfer
+            return [resumeRequest(transfer)]
+        }
+        incoming = nil
+        let h = transfer.header
+        let whole = Snapshot(nextSlot: h.nextSlot, machine: transfer.machine, replies: h.replies,
+                             membershipEpoch: h.membershipEpoch, rejoins: h.rejoins, voters: h.voters)
+        guard let effects = install(whole) else { return [] }  // unreadable: another peer will be asked
+        return effects + applyReady()
+    }
+
+    private func resumeRequest(_ transfer: IncomingSnapshot) -> Effect {
+        let cursor = SnapshotCursor(nextSlot: transfer.header.nextSlot, offset: Int64(transfer.machine.count))
+        return .send(.catchUpRequest(CatchUpRequest(from: nextSlot, resume: cursor)), to: transfer.peer)
+    }
+
+    /// At a catch-up check: nil when no transfer is under way (the usual check runs); else what to do about it
+    /// (nothing while it progresses; ask again where it stopped; after three checks without progress, drop it).
+    func checkIncomingSnapshot() -> [Effect]? {
+        guard var transfer = incoming else { return nil }
+        if transfer.machine.count > transfer.checkedBytes {
+            transfer.checkedBytes = transfer.machine.count
+            transfer.stalledChecks = 0
+            incoming = transfer
+            return []
+        }
+        transfer.stalledChecks += 1
+        guard transfer.stalledChecks < 3 else {
+            incoming = nil
+            return nil
+        }
+        incoming = transfer
+        return [resumeRequest(transfer)]
+    }
+
+    /// Replaces the state with `snap` (newer than it); nil, changing nothing, if the machine cannot read it.
+    func install(_ snap: Snapshot) -> [Effect]? {
+        precondition(snap.nextSlot > nextSlot, "installing a snapshot to \(snap.nextSlot) at \(nextSlot)")
+        do {
+            try machine.restore(from: snap.machine)
+        } catch {
+            return nil
+        }
+        replies = [:]
+        for entry in snap.replies { replies[entry.client] = (entry.request, entry.result) }
+        membershipEpoch = snap.membershipEpoch
+        rejoins = [:]
+        for entry in snap.rejoins { rejoins[entry.key] = entry }
+        nextSlot = snap.nextSlot
+        logStart = snap.nextSlot
+        log = []
+        view.history = snap.voters
+        view.applied = snap.nextSlot
+        pending = pending.filter { $0.key >= snap.nextSlot }
+        if let transfer = incoming, transfer.header.nextSlot <= snap.nextSlot { incoming = nil }
+        var effects: [Effect] = [.event(.installedSnapshot(snap.nextSlot))]
+        for key in waiting.keys.sorted(by: { ($0.client, $0.request) < ($1.client, $1.request) }) {
+            effects += answer(key)
+        }
+        return effects
+    }
+}
