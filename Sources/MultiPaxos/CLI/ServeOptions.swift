@@ -50,6 +50,8 @@ public struct ServeOptions: Sendable {
           --client-timeout-ms N           a command waiting longer gets -TRYAGAIN (default 5000)
           --max-request-bytes N           the largest client request (default 1572864)
           --max-clients N                 the most client connections (default 10000)
+          --snapshot-chunk-bytes N        a snapshot for a lagging peer travels in chunks of N bytes (4096...
+                                          8388608, default 1048576), one at a time as the peer asks for the next
           --password-file FILE            clients must AUTH with the first line of FILE (never a flag: flags show
                                           in ps); without one, --client must be a loopback address
           --no-auth                       serve clients on any address without a password (not recommended)
@@ -123,6 +125,7 @@ public struct ServeOptions: Sendable {
             case "--client-timeout-ms": rest.clientTimeout = .milliseconds(try cursor.integer(arg, 1...3_600_000))
             case "--max-request-bytes": rest.limits.maxRequestBytes = try cursor.integer(arg, 64...(512 << 20))
             case "--max-clients": rest.limits.maxClients = try cursor.integer(arg, 1...1_000_000)
+            case "--snapshot-chunk-bytes": rest.snapshotChunkBytes = try cursor.integer(arg, 4096...(8 << 20))
             case "--quiet": quiet = true
             case "--password-file":
                 let path = try cursor.value(arg)

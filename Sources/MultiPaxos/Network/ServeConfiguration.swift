@@ -28,6 +28,8 @@ public struct ServeConfiguration: Sendable {
     public var rejoin = false
     /// Socket limits.
     public var limits = TransportLimits()
+    /// The size of the chunks a snapshot for a lagging peer travels in (see `ClusterConfiguration.snapshotChunkBytes`).
+    public var snapshotChunkBytes = 1 << 20
     /// The password clients must give (`AUTH`); nil: none (then the client listener must be on loopback,
     /// unless `allowUnauthenticatedClients`).
     public var password: [UInt8]?

@@ -57,6 +57,7 @@ public final class ServedNode: Sendable {
         cluster.snapshotIntervalSlots = LocalCluster.snapshotIntervalSlots
         cluster.snapshotIntervalBytes = LocalCluster.snapshotIntervalBytes
         cluster.snapshotGrowth = LocalCluster.snapshotGrowth
+        cluster.snapshotChunkBytes = configuration.snapshotChunkBytes
         self.cluster = cluster
         if let directory = configuration.dataDirectory {
             do {
