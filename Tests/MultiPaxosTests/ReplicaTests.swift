@@ -4,9 +4,10 @@ import Testing
 @Suite struct ReplicaTests {
     let ballot = Ballot(round: 1, leader: NodeID(0))
 
-    func replica(_ node: Int = 1, retainedSlots: Int64 = 0) throws -> Replica {
+    func replica(_ node: Int = 1, retainedSlots: Int64 = 0, snapshotChunkBytes: Int = 1 << 20) throws -> Replica {
         var c = config()
         c.retainedSlots = retainedSlots
+        c.snapshotChunkBytes = snapshotChunkBytes
         return try Replica(node: n(node), config: c, executor: testExecutor, machine: KeyValueStore(),
                            snapshot: emptySnapshot, leader: ballot)
     }
@@ -86,11 +87,7 @@ import Testing
 
     @Test func aSnapshotTravelsInChunksAskedForOneAtATimeAndIsInstalledWhole() async throws {
         // The sender: 40 appends of 10 bytes, then everything trimmed; chunks of 64 bytes.
-        var c = config()
-        c.retainedSlots = 0
-        c.snapshotChunkBytes = 64
-        let sender = try Replica(node: n(1), config: c, executor: testExecutor, machine: KeyValueStore(),
-                                 snapshot: emptySnapshot, leader: ballot)
+        let sender = try replica(1, snapshotChunkBytes: 64)
         for i in 0..<40 {
             _ = await decide(sender, Int64(i), .command(command(1, UInt64(i + 1), .append(ByteString([0xFF]), "0123456789"))))
         }
