@@ -62,6 +62,7 @@ extension Replica {
         guard var transfer = incoming, transfer.peer == peer, transfer.header.nextSlot == chunk.nextSlot,
               transfer.total == chunk.total, Int64(transfer.machine.count) == chunk.offset,
               Int64(chunk.bytes.count) <= transfer.total - chunk.offset else { return [] }
+        incoming = nil  // the bytes have one owner while they grow: appending never copies what came before
         transfer.machine += chunk.bytes
         guard Int64(transfer.machine.count) == transfer.total else {
             incoming = transfer
