@@ -51,6 +51,8 @@ extension Message {
     var catchUpRequest: CatchUpRequest? { if case .catchUpRequest(let m) = self { m } else { nil } }
     var welcome: Welcome? { if case .welcome(let m) = self { m } else { nil } }
     var request: Request? { if case .request(let m) = self { m } else { nil } }
+    var preVote: PreVote? { if case .preVote(let m) = self { m } else { nil } }
+    var preVoteGrant: PreVoteGrant? { if case .preVoteGrant(let m) = self { m } else { nil } }
 }
 
 /// Runs a simulation and returns its report and trace.

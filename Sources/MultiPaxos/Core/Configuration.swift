@@ -209,4 +209,10 @@ struct Flaws: OptionSet, Sendable {
     /// An acceptor's Promise carries every value it accepted in scope, however many bytes: past a peer frame
     /// such a Promise is dropped, and a new leader's Phase 1 never ends.
     static let promiseIgnoresSizeBound = Flaws(rawValue: 1 << 25)
+    /// A stable leader that a change removed keeps its ballot through further changes (it would hand leadership
+    /// over): two changes past its Phase 1, a majority of the voters it drives slots with need not have promised.
+    static let removedLeaderKeepsBallot = Flaws(rawValue: 1 << 26)
+    /// A per-slot leader drives a slot whose Phase 1 it adopted though its replica applied, meanwhile, a change
+    /// that put the slot below the Phase-1 floor (the Scout asked voters two changes past the slot's).
+    static let perSlotAdoptsBelowPhase1Floor = Flaws(rawValue: 1 << 27)
 }

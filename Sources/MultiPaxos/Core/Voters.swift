@@ -125,6 +125,12 @@ public final class VoterView: @unchecked Sendable {
         history.last { $0.from <= slot } ?? VoterConfiguration(number: 0, from: .zero, voters: initial)
     }
 
+    /// Whether the configuration governing `slot` is still kept (false for a slot below the oldest one kept,
+    /// which this node applied and whose voters it may have forgotten).
+    public func retains(_ slot: Slot) -> Bool {
+        history.first.map { $0.from <= slot } ?? true
+    }
+
     /// The latest configuration applied (it may govern only slots to come).
     public func latest(initial: NodeSet) -> VoterConfiguration {
         history.last ?? VoterConfiguration(number: 0, from: .zero, voters: initial)

@@ -185,7 +185,11 @@ public actor Leader: Role {
     /// Ends the hold and proposes what waits, packed, in as many slots as the window has room for.
     func releaseProposals() -> [Effect] {
         holdingProposals = false
-        return fillWindow()
+        // The batch's last inputs may have been the replica's: voters it applied since this role last ran must
+        // be heeded before any slot is assigned, as `handle` does.
+        syncVoters()
+        let renewal = renewPhase1()
+        return renewal.isEmpty ? fillWindow() : renewal
     }
 
     /// Proposes the waiting commands, packed up to the batch limits, in as many slots as the window has room for.
@@ -224,6 +228,12 @@ public actor Leader: Role {
 
     func startCommander(_ slot: Slot, _ value: Value) -> [Effect] {
         precondition(slot < horizon, "leader \(node): slot \(slot) is past the horizon \(horizon): its voters are unknown")
+        if config.mode == .stableLeader, view.retains(slot), config.flaws.isDisjoint(with: [.removedLeaderKeepsBallot, .phase1KeepsOldVoters]) {
+            // A majority of the Phase-1 voters overlaps every majority of the configurations one change away only.
+            let governing = view.configuration(at: slot, initial: config.memberSet).number
+            precondition(governing + 1 >= phase1Configuration && governing <= phase1Configuration + 1,
+                         "leader \(node): slot \(slot) is governed by #\(governing), but Phase 1 of \(ballot) asked #\(phase1Configuration)")
+        }
         let commander = Commander(ballot: ballot, slot: slot, value: value, tick: tick)
         inFlight[slot] = commander
         for c in value.commands { proposedKeys.insert(c.key) }
@@ -274,8 +284,12 @@ public actor Leader: Role {
             nextSlot = max(nextSlot, a.slotsEnd)
             let chosen = a.accepted.first?.value ?? mine
             let skipped = chosen != mine && config.flaws.contains(.leaderSkipsRedrive)
-            var effects = slot >= floor && !skipped ? startCommander(slot, chosen) : []
-            if chosen != mine || slot < floor, !mine.commands.isEmpty {
+            // The Scout asked the voters that were latest when it began, which may be two changes past the slot's
+            // if this node's replica applied a change since the slot was proposed: below the Phase-1 floor now,
+            // the slot is decided (this node applied it) and those voters need not overlap the ones that decided.
+            let settled = slot < floor || (slot < view.phase1Floor && !config.flaws.contains(.perSlotAdoptsBelowPhase1Floor))
+            var effects = !settled && !skipped ? startCommander(slot, chosen) : []
+            if chosen != mine || settled, !mine.commands.isEmpty {
                 // The slot was taken by another value: propose these commands again in a later slot, first.
                 queued.putBack(mine.commands.filter { proposedKeys.remove($0.key) != nil })
                 effects += fillWindow()
@@ -288,7 +302,9 @@ public actor Leader: Role {
         if a.promised > ballot { return stepDown(by: a.promised) }
         if isActive, a.ballot == ballot { election.heard(from: from) }
         guard a.promised == a.ballot, var commander = inFlight[a.slot], commander.ballot == a.ballot else { return [] }
-        // Only the voters of the slot count, a majority of them.
+        // Only the voters of the slot count, a majority of them. (A slot before the configurations this node
+        // keeps is one its replica applied: decided already.)
+        guard view.retains(a.slot) else { return [] }
         let deciding = view.configuration(at: a.slot, initial: config.memberSet)
         guard deciding.voters.contains(from) else { return [] }
         let quorum = config.flaws.contains(.smallPhase2Quorum) ? deciding.quorum - 1 : deciding.quorum
@@ -337,14 +353,22 @@ public actor Leader: Role {
     /// The commands in flight go back to the queue (Phase 1 brings back any value they were accepted with, and
     /// a command decided twice runs once).
     func renewPhase1() -> [Effect] {
-        // A node the change removed keeps its ballot only to hand leadership over (its promises still cover the
-        // voters one change away); see onTick.
         guard config.mode == .stableLeader, isActive || scouting, !config.flaws.contains(.phase1KeepsOldVoters),
-              view.latest(initial: config.memberSet).number > phase1Configuration, voters.contains(node) else { return [] }
+              view.latest(initial: config.memberSet).number > phase1Configuration else { return [] }
         let pending = inFlight.keys.sorted().flatMap { inFlight[$0]!.value.commands }
+        if voters.contains(node) {
+            resign()
+            queued.putBack(pending)
+            return startElection()
+        }
+        // A node the change removed keeps its ballot only to hand leadership over: its promises still cover the
+        // voters one change away (see onTick). Two changes away they need not: a slot the second one governs may
+        // hold a value chosen by voters none of whom promised, so it stops (and, no voter, never competes again).
+        guard view.latest(initial: config.memberSet).number > phase1Configuration + 1,
+              !config.flaws.contains(.removedLeaderKeepsBallot) else { return [] }
         resign()
         queued.putBack(pending)
-        return startElection()
+        return [.event(.preempted(ballot, by: leaderBallot)), armLeaderCheck(jitter: config.timing.backoffMax)] + forwardQueue()
     }
 
     /// Drives again, in slot order and up to the horizon, the values Phase 1 reported (no-ops where none was).

@@ -1,0 +1,168 @@
+import Testing
+@testable import MultiPaxos
+
+/// The schedules a review of the membership protocol found (issue 32), driven message by message through the
+/// real roles on a `ScriptedCluster`.
+@Suite struct MembershipScheduleTests {
+    static func change(_ base: UInt64, to voters: [Int], nonce: UInt64) -> Command {
+        Reconfiguration.command(base: base, voters: NodeSet(voters.map(NodeID.init)), nonce: nonce)
+    }
+
+    /// Asks leader `at` for a change and runs heartbeats among `group` until every node of it has the change in
+    /// force.
+    static func reconfigure(_ cluster: ScriptedCluster, _ command: Command, at leader: NodeID, group: NodeSet) async {
+        await cluster.request(command, at: leader)
+        let change = Reconfiguration.change(of: command)!
+        let checked = NodeSet(group.filter(change.voters.contains))
+        for _ in 0..<20 {
+            await cluster.heartbeats(group)
+            for id in group { await cluster.fire(at: id) { $0 == .catchUp } }
+            await cluster.deliver(among: group)
+            let views = checked.map { cluster.view($0) }
+            if let number = views.first?.history.last?.number, views.allSatisfy({
+                $0.history.last?.number == number && $0.applied >= $0.history.last!.from
+            }), number == change.base + 1 { return }
+        }
+        Issue.record("the change \(Reconfiguration.change(of: command)!) is not in force at \(group)")
+    }
+
+    /// Schedule 1: voters {0..4}, leader 3; remove 0 (#1), add 5 (#2); 0 keeps running, cut off and behind,
+    /// and 1, 2 and 4 lag in applying (so they still keep #0 and answer 0). Leader 3 gets `v` chosen in slot t
+    /// by {3,4,5}. Then 3 and 5 are cut off; 0, still in configuration #0, wins a pre-vote and Phase 1 with 1
+    /// and 2 (neither accepted t), learns both changes by catching up, and goes on driving slot t (a no-op,
+    /// since nothing was reported there) with the ballot its Phase 1 under #0 won: {1,2,4} accept, a majority
+    /// of #2.
+    @Test(arguments: [false, true])
+    func aLeaderTwoChangesPastItsPhase1DrivesNoSlot(flawed: Bool) async throws {
+        let cluster = try await ScriptedCluster(voters: 5, spares: 1, eager: n(3)) {
+            if flawed { $0.flaws.insert(.removedLeaderKeepsBallot) }
+        }
+        let all = NodeSet((0...5).map(NodeID.init))
+        let without0 = all.subtracting(NodeSet([n(0)]))
+        await cluster.deliver(among: all)
+        #expect(await cluster.leader(n(3)).isActive)
+        await cluster.heartbeats(all)
+        // Node 0 is cut off from here on; #1 removes it.
+        cluster.drop { $0.from == n(0) || $0.to == n(0) }
+        await Self.reconfigure(cluster, Self.change(0, to: [1, 2, 3, 4], nonce: 1), at: n(3), group: without0)
+        cluster.drop { $0.from == n(0) || $0.to == n(0) }
+        // #2 adds 5; 1, 2 and 4 apply it but learn no decision from 16 slots past #1's start on.
+        let lagFrom = Slot(cluster.view(n(3)).latest(initial: cluster.config.memberSet).from.index + 16)
+        let lags: (ScriptedCluster.Envelope) -> Bool = {
+            [n(1), n(2), n(4)].contains($0.to) && ($0.message.decision?.slot ?? .zero) >= lagFrom
+        }
+        await cluster.request(Self.change(1, to: [1, 2, 3, 4, 5], nonce: 2), at: n(3))
+        for _ in 0..<6 {
+            await cluster.fire(at: n(3)) { $0 == .heartbeat }
+            await cluster.deliver { without0.contains($0.from) && without0.contains($0.to) && !lags($0) }
+            cluster.drop(where: lags)
+        }
+        cluster.drop { $0.from == n(0) || $0.to == n(0) }
+        let second = cluster.view(n(3)).latest(initial: cluster.config.memberSet)
+        #expect(second.number == 2 && cluster.view(n(3)).applied >= second.from)
+        for id in [n(1), n(2), n(4)] {
+            #expect(cluster.view(id).latest(initial: cluster.config.memberSet).number == 2)
+            #expect(cluster.view(id).applied < second.from)
+        }
+        let leader3 = await cluster.leader(n(3))
+        #expect(await leader3.isActive)
+        // Slot t: v, accepted by 3, 4, 5 only; slot t+1: w, accepted by 1 only.
+        let v = command(100, 1, .put("k", "v")), w = command(101, 1, .put("k", "w"))
+        await cluster.input(.message(.propose(Propose(command: v, forwarded: false)), from: n(3)), at: n(3))
+        await cluster.input(.message(.propose(Propose(command: w, forwarded: false)), from: n(3)), at: n(3))
+        let t = try #require(cluster.pending.compactMap(\.message.accept).first { $0.value == .command(v) }?.slot)
+        #expect(t >= second.from)
+        await cluster.deliver { $0.message.accept?.slot == t && [n(3), n(4), n(5)].contains($0.to) }
+        await cluster.deliver { $0.message.accept?.slot == t.next && $0.to == n(1) }
+        await cluster.deliver { $0.message.accepted != nil && $0.to == n(3) }
+        #expect(cluster.chosen[t] == [.command(v)])
+        cluster.drop { _ in true }
+        // Now 3 and 5 are cut off, and 0 is back with 1, 2 and 4 (4 hears no Prepare from 0).
+        let cut: (ScriptedCluster.Envelope) -> Bool = { [n(3), n(5)].contains($0.from) || [n(3), n(5)].contains($0.to) }
+        for _ in 0..<2 {
+            for id in [n(0), n(1), n(2)] { await cluster.leaderTimeout(at: id) }
+        }
+        cluster.drop(where: cut)
+        // The pre-vote: 1 and 2 lost their leader too, and grant 0's (their own go unanswered).
+        cluster.drop { $0.message.preVote != nil && $0.from != n(0) }
+        await cluster.deliver { !cut($0) && ($0.message.preVote != nil || $0.message.preVoteGrant != nil) }
+        await cluster.deliver { !cut($0) && !($0.message.prepare != nil && $0.to == n(4)) }
+        for _ in 0..<3 {
+            await cluster.fire(at: n(0)) { $0 == .heartbeat || $0 == .catchUp }
+            await cluster.deliver { !cut($0) && !($0.message.prepare != nil && $0.to == n(4)) }
+        }
+        // Node 0 led, and it caught up past both changes (in one reply).
+        #expect(cluster.view(n(0)).latest(initial: cluster.config.memberSet).number == 2)
+        #expect(cluster.elected[n(0)]?.isEmpty == false, "node 0 never led")
+        let twice = cluster.chosen.filter { $0.value.count > 1 }
+        if flawed {
+            #expect(twice[t] == [.command(v), .noop], "the flaw did not choose a second value in \(t)")
+        } else {
+            #expect(twice.isEmpty, "two values chosen: \(twice)")
+            #expect(await cluster.leader(n(0)).isActive == false)
+        }
+    }
+}
+
+/// The schedules of issue 32 that need one role only, driven on the real Leader.
+@Suite struct MembershipLeaderScheduleTests {
+    /// Configurations #1 = {0,1,2,3} from s32 and #2 = {1,2,3} from s64 on top of the initial {0,1,2}.
+    static func twoChanges(_ view: VoterView) {
+        view.append(VoterConfiguration(number: 1, from: Slot(32), voters: NodeSet([n(0), n(1), n(2), n(3)])), initial: NodeSet([n(0), n(1), n(2)]))
+        view.append(VoterConfiguration(number: 2, from: Slot(64), voters: NodeSet([n(1), n(2), n(3)])), initial: NodeSet([n(0), n(1), n(2)]))
+    }
+
+    /// Schedule 2: a per-slot leader proposes in slot 0 (governed by the initial {0,1,2}); before its Scout
+    /// begins, its replica applies two changes, so the Scout asks #2 = {1,2,3}, of which {2,3} need not have
+    /// seen the value {0,1} chose there. Adopted, the slot is below the Phase-1 floor now: nothing is driven
+    /// there, and the command is proposed again past the floor.
+    @Test(arguments: [false, true])
+    func aPerSlotLeaderDrivesNoSlotBelowThePhase1FloorItsScoutMissed(flawed: Bool) async {
+        var configuration = config(3, mode: .perSlot)
+        if flawed { configuration.flaws.insert(.perSlotAdoptsBelowPhase1Floor) }
+        let storage = DurableState()
+        storage.voters.applied = Slot(40)
+        let leader = Leader(node: n(1), config: configuration, executor: testExecutor, eager: true, storage: storage)
+        _ = await leader.start()
+        let ballot = await leader.ballot
+        let c = command(1, 1)
+        let proposed = sent(await leader.handle(.message(.propose(Propose(command: c, forwarded: false)), from: n(1))))
+        #expect(proposed.compactMap { $0.0.startPhase1?.scope } == [.only(.zero)])
+        Self.twoChanges(storage.voters)
+        storage.voters.applied = Slot(64)
+        let adopted = Adopted(ballot: ballot, scope: .only(.zero), accepted: [], trimmedBelow: .zero, slotsEnd: .zero)
+        let out = sent(await leader.handle(.message(.adopted(adopted), from: n(1))))
+        let accepts = out.compactMap { $0.0.accept }
+        if flawed {
+            #expect(accepts.contains { $0.slot == .zero && $0.value == .command(c) })
+        } else {
+            #expect(accepts.isEmpty, "drove \(accepts.map(\.slot))")
+            let again = out.compactMap { $0.0.startPhase1?.scope.firstSlot }
+            #expect(again.count == 1 && again.allSatisfy { $0 >= storage.voters.phase1Floor }, "proposed again in \(again)")
+        }
+    }
+
+    /// The real-time shells' batches: a stable leader holds a batch's commands until its end. If its replica
+    /// applied two changes within the batch, the release must not assign slots with the old ballot: it runs
+    /// Phase 1 again with the latest voters first, as `handle` does.
+    @Test func aBatchThatAppliedChangesRenewsPhase1BeforeAssigning() async {
+        let storage = DurableState()
+        var configuration = config(3)
+        configuration.batching = .standard
+        let leader = Leader(node: n(1), config: configuration, executor: testExecutor, eager: true, storage: storage)
+        let first = sent(await leader.start()).compactMap { $0.0.startPhase1 }
+        let ballot = try! #require(first.first?.ballot)
+        _ = await leader.handle(.message(.adopted(Adopted(ballot: ballot, scope: .from(.zero), accepted: [],
+                                                          trimmedBelow: .zero, slotsEnd: .zero)), from: n(1)))
+        #expect(await leader.isActive)
+        await leader.holdProposals()
+        #expect(sent(await leader.handle(.message(.propose(Propose(command: command(1, 1), forwarded: false)), from: n(1)))).isEmpty)
+        // The replica applies both changes within the same batch (a catch-up reply), then the batch ends.
+        Self.twoChanges(storage.voters)
+        storage.voters.applied = Slot(64)
+        let released = sent(await leader.releaseProposals())
+        #expect(released.compactMap { $0.0.accept }.isEmpty, "assigned a slot with the ballot of #0's Phase 1")
+        #expect(released.compactMap { $0.0.startPhase1?.ballot }.allSatisfy { $0 > ballot })
+        #expect(released.contains { $0.0.startPhase1 != nil }, "no new Phase 1")
+    }
+}
