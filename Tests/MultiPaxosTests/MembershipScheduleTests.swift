@@ -166,3 +166,98 @@ import Testing
         #expect(released.contains { $0.0.startPhase1 != nil }, "no new Phase 1")
     }
 }
+
+/// Schedule 5 of issue 32: a read-index round whose voters change while it is out.
+@Suite struct ReadIndexMembershipTests {
+    /// Voters {0..4}; a round is confirmed by 0 and 1; a change removes 0 ({1..4}, majority 3); then 2
+    /// confirms. {0,1,2} is a majority of the old voters only by counting 0, and {1,2} is no majority of the new:
+    /// the read waits for a third current voter.
+    @Test(arguments: [false, true])
+    func aRoundCountsOnlyTheCurrentVoters(flawed: Bool) {
+        var configuration = config(5)
+        if flawed { configuration.flaws.insert(.readIndexMixesVoters) }
+        var reads = ReadIndex(node: n(1), config: configuration)
+        let ballot = Ballot(round: 1, leader: n(1))
+        let view = ReadIndex.LeaderView(active: true, ballot: ballot, believed: ballot, nextSlot: Slot(7), tick: 0)
+        let started = reads.arrived(ReadIndexRequest(key: RequestKey(client: ClientID(9), request: RequestNumber(1))),
+                                    from: n(1), leader: view)
+        let round = try! #require(sent(started).first { if case .readConfirm = $0.0 { true } else { false } }).0
+        guard case .readConfirm(let confirm) = round else { return }
+        func reply(_ from: Int) -> [Effect] {
+            reads.confirmed(ReadConfirmReply(ballot: ballot, round: confirm.round, promised: ballot, acceptedEnd: .zero),
+                            from: n(from), ballot: ballot, tick: 0)
+        }
+        #expect(reply(0).isEmpty && reply(1).isEmpty)
+        reads.members = NodeSet([n(1), n(2), n(3), n(4)])
+        let answered = sent(reply(2)).contains { if case .readIndexReply = $0.0 { true } else { false } }
+        #expect(answered == flawed, flawed ? "the flaw waited" : "answered on {0,1,2}, no majority of {1,2,3,4}")
+        if !flawed {
+            #expect(sent(reply(3)).contains { if case .readIndexReply(let r) = $0.0 { r.index == Slot(7) } else { false } })
+        }
+    }
+}
+
+/// Schedule 3 of issue 32: a rejoin across several changes, and a leader that lags them.
+@Suite struct RejoinAcrossChangesTests {
+    /// #0 = {0,1,2} (A = 0, B = 1, N = 2); #1 = +3 (C) from s32; #2 = −0 from s64. Slot 5, under #0, was chosen
+    /// by {N, A}. N loses its disk; its learner applies to s70, so it keeps only #1 and #2, and its fence reads
+    /// B and C, neither of which accepted in s5. C, which missed #2, may still lead with {N, B, C} (a majority of
+    /// #1) and drive s5 under #0, where N's new vote and B's would make a majority of #0 for a second value. The
+    /// rejoined acceptor therefore never votes below what its replica applied, and says so in its promises.
+    @Test(arguments: [false, true])
+    func aRejoinedAcceptorNeverVotesBelowWhatItsReplicaApplied(flawed: Bool) async throws {
+        var configuration = config(3)
+        if flawed { configuration.flaws.insert(.rejoinVotesBelowApplied) }
+        let storage = DurableState.amnesiac()
+        let initializer = Initializer(node: n(2), config: configuration, executor: testExecutor,
+                                      makeMachine: { KeyValueStore() }, storage: storage, nonce: 7)
+        _ = await initializer.start()
+        let asked = await initializer.handle(.message(.welcome(Welcome(snapshot: emptySnapshot, leader: .initial)), from: n(1)))
+        let rejoin = try #require(sent(asked).first { $0.0.request != nil }?.0.request?.command)
+        // The learner's replica applies the log past both changes.
+        MembershipLeaderScheduleTests.twoChanges(storage.voters)
+        storage.voters.applied = Slot(70)
+        storage.voters.prune()
+        #expect(!storage.voters.retains(Slot(5)))
+        let reading = await initializer.handle(.message(.reply(Reply(key: rejoin.key, result: Rejoin.result(epoch: 1))), from: n(2)))
+        let fence = Ballot.fence(epoch: 1, node: n(2))
+        #expect(Set(sent(reading).filter { $0.0.prepare?.ballot == fence }.map(\.1)) == Set([n(0), n(1), n(3)]))
+        func read(_ from: Int) async -> [Effect] {
+            await initializer.handle(.message(.promise(Promise(ballot: fence, promised: fence, scope: .from(.zero), accepted: [],
+                                                               trimmedBelow: Slot(3), slotsEnd: Slot(70))), from: n(from)))
+        }
+        _ = await read(1)
+        let installed = await read(3)
+        #expect(storage.membership == .member, "B and C are enough for the configurations it keeps")
+        let acceptor = try #require(installed.compactMap { if case .install(let roles) = $0 { roles.compactMap { $0 as? Acceptor }.first } else { nil } }.first)
+        // C, two changes behind, drives s5 with a no-op at a ballot above the fence.
+        let c = Ballot(round: fence.round + 1, leader: n(3))
+        let prepare = sent(await acceptor.handle(.message(.prepare(Prepare(ballot: c, scope: .from(Slot(3)))), from: n(3))))
+        let promise = try #require(prepare.first?.0.promise)
+        let vote = sent(await acceptor.handle(.message(.accept(Accept(ballot: c, slot: Slot(5), value: .noop)), from: n(3))))
+        if flawed {
+            #expect(vote.contains { $0.0.accepted?.slot == Slot(5) }, "the flaw's acceptor votes in s5")
+        } else {
+            #expect(vote.isEmpty, "voted in s5, below the s70 its replica applied")
+            #expect(promise.trimmedBelow >= Slot(70), "its promise lets C's floor pass the slots it applied")
+        }
+    }
+}
+
+/// The view of the voters a restart finds: never older than the changes a node applied or installed.
+@Suite struct VoterViewDurabilityTests {
+    /// A snapshot from a peer that carries changes of voters is persisted as it is installed: a restart right
+    /// after would otherwise take the node back to the voters before them (a stale view that lets a lagging
+    /// node lead with voters two changes old).
+    @Test func aSnapshotThatBringsChangesIsPersistedAtOnce() async throws {
+        let storage = DurableState()
+        let replica = try Replica(node: n(1), config: config(3), executor: testExecutor, machine: KeyValueStore(),
+                                  snapshot: emptySnapshot, leader: .initial, storage: storage)
+        let voters = [VoterConfiguration(number: 0, from: .zero, voters: NodeSet([n(0), n(1), n(2)])),
+                      VoterConfiguration(number: 1, from: Slot(40), voters: NodeSet([n(0), n(1), n(2), n(3)]))]
+        let snapshot = Snapshot(nextSlot: Slot(50), machine: KeyValueStore().snapshot(), replies: [], voters: voters)
+        _ = await replica.handle(.message(.catchUpReply(CatchUpReply(snapshot: snapshot, first: Slot(50), values: [])), from: n(0)))
+        #expect(storage.voters.latest(initial: config(3).memberSet).number == 1)
+        #expect(storage.replicaSnapshot?.nextSlot == Slot(50) && storage.replicaSnapshot?.voters == voters)
+    }
+}

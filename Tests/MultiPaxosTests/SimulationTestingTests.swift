@@ -92,7 +92,7 @@ import Testing
         #expect(votesAtOnce.failures.contains { $0.contains("amnesia: n2 sent") }, "\(votesAtOnce.failures)")
         options.flaws = .rejoinsWithoutReading
         let (unread, _) = try await simulate { $0 = options }
-        #expect(unread.failures.contains { $0.contains("amnesia: n2 rejoined without") }, "\(unread.failures)")
+        #expect(unread.failures.contains { $0.contains("amnesia: n2 rejoined having read {}") }, "\(unread.failures)")
     }
 
     @Test(arguments: Mode.allCases)

@@ -215,4 +215,10 @@ struct Flaws: OptionSet, Sendable {
     /// A per-slot leader drives a slot whose Phase 1 it adopted though its replica applied, meanwhile, a change
     /// that put the slot below the Phase-1 floor (the Scout asked voters two changes past the slot's).
     static let perSlotAdoptsBelowPhase1Floor = Flaws(rawValue: 1 << 27)
+    /// A read-index round counts the confirmations of voters a change removed while it was out, together with
+    /// the current voters': a majority of neither configuration.
+    static let readIndexMixesVoters = Flaws(rawValue: 1 << 28)
+    /// A rejoined acceptor votes in slots below what its replica applied, where its fence read (of the
+    /// configurations it still keeps) may have missed the voters of the slot.
+    static let rejoinVotesBelowApplied = Flaws(rawValue: 1 << 29)
 }

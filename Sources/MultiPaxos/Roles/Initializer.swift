@@ -228,7 +228,12 @@ public actor Initializer: Role {
         let promised = reads.values.map(\.ballot).reduce(fence, max)
         record.promised = promised
         record.highestPromised = promised
-        record.trimmedBelow = reads.values.map(\.trimmedBelow).reduce(.zero, max)
+        // Below what its replica applied, every slot is decided and its value known here: this acceptor never
+        // votes there again. Its fence read covered only the configurations this node still keeps, which govern
+        // the slots from its applied point on; below it, a leader that lags several changes could still drive a
+        // slot of a configuration this node forgot, and count this node's new vote with the one it lost.
+        let applied = config.flaws.contains(.rejoinVotesBelowApplied) ? Slot.zero : storage.voters.applied
+        record.trimmedBelow = reads.values.map(\.trimmedBelow).reduce(applied, max)
         for read in reads.keys.sorted() {
             for pv in reads[read]!.accepted where pv.slot >= record.trimmedBelow {
                 if pv.ballot > record.accepted[pv.slot]?.ballot ?? .initial { record.accepted[pv.slot] = pv }

@@ -42,6 +42,8 @@ struct ReadIndex {
     let perSlot: Bool
     /// The test-only flaw: answer at once, confirming nothing.
     let skipsConfirmation: Bool
+    /// The test-only flaw: count confirmations from voters a change has removed since the round began.
+    let mixesVoters: Bool
 
     /// The latest round started, and the latest one a majority confirmed.
     private(set) var lastRound = ReadRound(0)
@@ -59,6 +61,7 @@ struct ReadIndex {
         members = config.memberSet
         perSlot = config.mode == .perSlot
         skipsConfirmation = config.flaws.contains(.readIndexSkipsConfirmation)
+        mixesVoters = config.flaws.contains(.readIndexMixesVoters)
         leaseDuration = config.leasesInForce.map { $0.leaseDuration(config.timing) }
     }
 
@@ -84,7 +87,10 @@ struct ReadIndex {
         guard var current = round, current.number == reply.round, members.contains(from) else { return [] }
         current.heard.insert(from)
         current.acceptedEnd = max(current.acceptedEnd, reply.acceptedEnd)
-        guard current.heard.count >= quorum else {
+        // Only the current voters count: the voters may have changed since the round began, and confirmations
+        // from before and after could make a majority of neither configuration.
+        let counted = mixesVoters ? current.heard.count : current.heard.filter(members.contains).count
+        guard counted >= quorum else {
             round = current
             return []
         }

@@ -116,6 +116,9 @@ extension Replica {
         nextSlot = snap.nextSlot
         logStart = snap.nextSlot
         log = []
+        // A snapshot that brings changes of voters is persisted at once, as an applied change is: a restart must
+        // not take the node's view of the voters back to before them.
+        votersChanged = votersChanged || snap.voters != view.history
         view.history = snap.voters
         view.applied = snap.nextSlot
         pending = pending.filter { $0.key >= snap.nextSlot }
