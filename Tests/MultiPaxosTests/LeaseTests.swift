@@ -146,6 +146,49 @@ import Testing
         #expect(indexes(await ask(leader, request: 4)).isEmpty)
     }
 
+    /// Issue 32, schedule 4: in the real-time shells the lease timer runs late (a busy node loop), so a lease
+    /// read is checked against the clock at the moment it is answered. The clock here stands still, then jumps
+    /// past the confirmed round's deadline while the timer has not fired: the read goes to a round. With the
+    /// flaw that trusts the timer alone, it is answered from a lease that has ended.
+    @Test(arguments: [false, true])
+    func aLeaseReadIsCheckedAgainstTheClockNotOnlyTheTimer(flawed: Bool) async throws {
+        var configuration = leasedConfig()
+        if flawed { configuration.flaws.insert(.leaseTrustsTimers) }
+        let time = VirtualTime()
+        time.set(1_000_000)
+        let node = Node(id: n(0), executor: testExecutor, clock: NodeClock { time.now })
+        let leader = Leader(node: n(0), config: configuration, executor: testExecutor, eager: true)
+        _ = await node.install(leader)
+        let adopted = Adopted(ballot: ballot, scope: .from(.zero), accepted: [], trimmedBelow: .zero, slotsEnd: Slot(4))
+        _ = await leader.handle(.message(.adopted(adopted), from: n(0)))
+        let round = try #require(await renew(leader))
+        let duration = configuration.leases!.leaseDuration(configuration.timing)
+        time.set(1_000_000 + duration - 1)
+        #expect(indexes(await ask(leader, request: 1)) == [Slot(4)], "within the lease")
+        // The loop was busy: the clock is past the deadline, and the timer has not run.
+        time.set(1_000_000 + duration)
+        let late = await ask(leader, request: 2)
+        if flawed {
+            #expect(indexes(late) == [Slot(4)], "the flaw answers from the timer's lease")
+        } else {
+            #expect(indexes(late).isEmpty && confirms(late).count == 3, "answered after the lease ended")
+        }
+        _ = await leader.handle(.timer(.leaseExpiry(round)))
+        #expect(await leader.lease.deadlines.keys.allSatisfy { $0 > round }, "ended rounds keep no deadline")
+    }
+
+    /// The real-time shell gives its leaders the monotonic clock, so their leases are checked as reads are
+    /// answered (`serve` builds its node the same way, in Network/ServedNode.swift).
+    @Test func aLocalClustersLeadersReadTheMonotonicClock() async throws {
+        let cluster = try await LocalCluster(nodes: 1, reads: .lease, leases: Leases())
+        let node = try #require(await cluster.nodes.first ?? nil)
+        let leader = try #require(await node.leader)
+        let before = NodeClock.monotonic.now()
+        let read = try #require(await leader.clock).now()
+        #expect(read >= before && read - before < 60_000_000)
+        await cluster.shutdown()
+    }
+
     @Test func heartbeatsRenewTheLeaseAndSteppingDownDropsIt() async throws {
         let leader = await leader()
         let round = try #require(await renew(leader))

@@ -221,4 +221,7 @@ struct Flaws: OptionSet, Sendable {
     /// A rejoined acceptor votes in slots below what its replica applied, where its fence read (of the
     /// configurations it still keeps) may have missed the voters of the slot.
     static let rejoinVotesBelowApplied = Flaws(rawValue: 1 << 29)
+    /// A leader's lease ends only when its timer fires, whatever its clock says when a read is answered (in the
+    /// real-time shells the timer runs late when the node's loop is busy).
+    static let leaseTrustsTimers = Flaws(rawValue: 1 << 30)
 }

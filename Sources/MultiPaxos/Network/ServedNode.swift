@@ -113,7 +113,7 @@ public final class ServedNode: Sendable {
         }
         let me = configuration.id
         let executor = QueueExecutor(label: "multipaxos.node\(me.value)", runsTasks: true)
-        let node = Node(id: me, executor: executor)
+        let node = Node(id: me, executor: executor, clock: .monotonic)
         let roles = Initializer.bootstrapRoles(node: me, config: cluster, executor: executor,
                                                makeMachine: { KeyValueStore() }, storage: state,
                                                nonce: UInt64.random(in: 1...UInt64.max))

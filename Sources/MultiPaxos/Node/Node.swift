@@ -18,10 +18,14 @@ public actor Node {
     private var roles: [(any Role)?] = Array(repeating: nil, count: RoleKind.allCases.count)
     private var requesters: [ClientID: Requester] = [:]
 
-    /// Makes an empty node whose roles will run on `executor`.
-    public init(id: NodeID, executor: QueueExecutor) {
+    /// The clock the node's leader reads for its lease, if the shell gives one.
+    private let clock: NodeClock?
+
+    /// Makes an empty node whose roles will run on `executor`; `clock` is the time its shell tells the roles.
+    public init(id: NodeID, executor: QueueExecutor, clock: NodeClock? = nil) {
         self.id = id
         self.executor = executor
+        self.clock = clock
     }
 
     /// The installed role of a kind, if any (for requesters, see `requester(for:)`).
@@ -44,6 +48,7 @@ public actor Node {
         } else {
             roles[role.kind.rawValue] = role
         }
+        if let leader = role as? Leader, let clock { await leader.use(clock) }
         return await carryOut(await role.start(), from: role.kind)
     }
 

@@ -38,6 +38,8 @@ public actor Leader: Role {
     var reads: ReadIndex
     /// With leases on: which confirmed rounds still give a lease (Roles/Lease.swift).
     var lease = Lease()
+    /// The time the node's shell tells this role (`NodeClock`), read for the lease only; nil: timers alone.
+    var clock: NodeClock?
 
     /// The next slot to assign.
     var nextSlot = Slot.zero
@@ -98,9 +100,12 @@ public actor Leader: Role {
     }
 
     public func handle(_ input: Input) -> [Effect] {
+        let start = config.leasesInForce == nil ? nil : clock?.now()
         syncVoters()
         let renewal = renewPhase1()
-        return renewal.isEmpty ? handleInput(input) : renewal + handleInput(input)
+        let effects = renewal.isEmpty ? handleInput(input) : renewal + handleInput(input)
+        if let start { noteLeaseRounds(in: effects, startedAt: start) }
+        return effects
     }
 
     private func handleInput(_ input: Input) -> [Effect] {

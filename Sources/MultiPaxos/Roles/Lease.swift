@@ -15,21 +15,38 @@
 ///
 /// The lease is dropped whenever the leader stops leading, starts a transfer, or sees the voters change (its
 /// majority may no longer be one of the latest voters). It is a value kept by the Leader.
+///
+/// In the real-time shells a timer fires late: its task runs only when the node's loop next suspends, and its
+/// expiry waits behind inputs already queued. So when the node has a clock (`NodeClock`), each round also has a
+/// deadline on it, taken before the step that sent the round, and a read is answered from the lease only while
+/// the clock, read at that moment, is before the confirmed round's deadline.
 struct Lease {
     /// Rounds up to this one give no lease: their timer fired, or the lease was dropped after they started.
     private(set) var endedThrough = ReadRound(0)
+    /// With a clock: when each round's lease ends, on this node's clock (rounds not ended yet only).
+    private(set) var deadlines: [ReadRound: Microseconds] = [:]
 
-    /// Whether the lease holds, given the latest round a majority confirmed.
-    func holds(confirmed: ReadRound) -> Bool { confirmed > endedThrough }
+    /// Whether the lease holds, given the latest round a majority confirmed and, with a clock, the time now.
+    func holds(confirmed: ReadRound, now: Microseconds?) -> Bool {
+        guard confirmed > endedThrough else { return false }
+        guard let now, let deadline = deadlines[confirmed] else { return true }
+        return now < deadline
+    }
+
+    /// Round `round` was sent in a step that began at `start` on the node's clock; its lease lasts `duration`.
+    mutating func started(_ round: ReadRound, at start: Microseconds, duration: Microseconds) {
+        if round > endedThrough { deadlines[round] = start + duration }
+    }
 
     /// The timer of `round` fired: its lease, and that of every earlier round, has ended.
     mutating func expired(_ round: ReadRound) {
         endedThrough = max(endedThrough, round)
+        deadlines = deadlines.filter { $0.key > endedThrough }
     }
 
     /// No round started so far may give a lease any more.
     mutating func drop(through lastStarted: ReadRound) {
-        endedThrough = max(endedThrough, lastStarted)
+        expired(lastStarted)
     }
 }
 
@@ -38,7 +55,21 @@ extension Leader {
 
     /// Whether this leader may answer reads by itself now.
     var leaseHolds: Bool {
-        config.leasesInForce != nil && isActive && transfer == nil && lease.holds(confirmed: reads.confirmedRound)
+        config.leasesInForce != nil && isActive && transfer == nil
+            && lease.holds(confirmed: reads.confirmedRound, now: config.flaws.contains(.leaseTrustsTimers) ? nil : clock?.now())
+    }
+
+    /// Gives this leader the clock its lease reads (the node's shell calls it as it installs the role).
+    func use(_ clock: NodeClock) { self.clock = clock }
+
+    /// With leases and a clock: the deadline of each round `effects` started (it set the round's lease timer),
+    /// counted from `start`, the clock when the step began: before the round was sent, so before any grant.
+    func noteLeaseRounds(in effects: [Effect], startedAt start: Microseconds) {
+        for effect in effects {
+            if case .setTimer(.leaseExpiry(let round), let duration, _) = effect {
+                lease.started(round, at: start, duration: duration)
+            }
+        }
     }
 
     /// The end of the log this leader answers lease reads with: every slot it assigned or will drive again.

@@ -300,7 +300,7 @@ public actor LocalCluster {
     }
 
     func start(_ id: NodeID, executor: QueueExecutor, roles: [any Role]) {
-        let node = Node(id: id, executor: executor)
+        let node = Node(id: id, executor: executor, clock: .monotonic)
         nodes[id.value] = node
         let inbox = NodeInbox()
         router.connect(id, inbox)

@@ -44,7 +44,11 @@ public actor Simulation {
     /// With leases: per node, how much longer (or shorter) its timers take than asked (Simulation/SimulationClocks.swift).
     let clockDrift: [Double]
     @exclusivity(unchecked) var queue = EventQueue<Scheduled>()
-    @exclusivity(unchecked) var now: Microseconds = 0
+    @exclusivity(unchecked) var now: Microseconds = 0 {
+        didSet { if !clockDrift.isEmpty { virtualTime.set(now) } }
+    }
+    /// `now`, for the nodes' clocks (read by a leader within a step; only with leases).
+    let virtualTime = VirtualTime()
     @exclusivity(unchecked) var report: SimulationReport
     let scripts: [ClientScript]
     let makeMachine: @Sendable () -> any StateMachine = { KeyValueStore() }
@@ -175,7 +179,7 @@ public actor Simulation {
     /// or until the time limit; then checks the outcome.
     public func run() async -> SimulationReport {
         for id in 0..<options.universe {
-            nodes.append(Node(id: NodeID(id), executor: executor))
+            nodes.append(Node(id: NodeID(id), executor: executor, clock: nodeClock(id)))
         }
         for node in nodes {
             let i = node.id.value

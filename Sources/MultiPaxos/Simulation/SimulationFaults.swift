@@ -110,7 +110,7 @@ extension Simulation {
         disks[i] = SimulatedDisk(state: storages[i], keepsImages: canCrash)
         writtenChanges[i] = storages[i].changes
         exposedWrite[i] = 0
-        nodes[i] = Node(id: node, executor: executor)
+        nodes[i] = Node(id: node, executor: executor, clock: nodeClock(i))
         let restarted = wiped.contains(node) ? "restarts with an empty disk"
                                              : "restarts with its durable state (promised \(storages[i].acceptor.promised))"
         emit(node, "Bus", restarted)
