@@ -59,8 +59,11 @@ public struct SimulateOptions: Sendable {
           --window N|unlimited            at most N slots in flight per leader (default unlimited)
           --transfers                     also ask the leader to hand leadership to a drawn member, one to three
                                           times during the faults (drawn apart: the seed's other faults are kept)
-          --reconfigure                   also replace one or two drawn members through the log (a spare
-                                  joins, is added as a voter, the member is removed), during the faults
+          --reconfigure                   also change the voters through the log during the faults: replace
+                                          one or two drawn members, or any drawn sequence of two to five single-
+                                          node changes (1 to 7 voters), back to back or apart, removed nodes
+                                          shut down or left running, a voter's view lagging, snapshots every
+                                          512 slots, batched delivery (counted in the summary)
           --reads log|read-index|lease    clients' gets through the log, by read index, or by leader lease
                                           (default log)
           --clock-drift F                 with lease reads: the clock-drift bound the cluster states (default 0.01)

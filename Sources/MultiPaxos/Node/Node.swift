@@ -41,6 +41,10 @@ public actor Node {
     /// The kinds of role installed, in canonical order.
     public var installedKinds: [RoleKind] { RoleKind.allCases.filter { roles[$0.rawValue] != nil } }
 
+    /// Removes the node's clients (their requesters): a simulated operator stops the clients of a node that a
+    /// change removed and that keeps running.
+    public func stopClients() { requesters = [:] }
+
     /// Installs a role and returns what it starts with.
     public func install(_ role: any Role) async -> [Output] {
         if let requester = role as? Requester {
@@ -78,11 +82,35 @@ public actor Node {
         }
         await leader.holdProposals()
         for input in inputs { await deliver(input, into: &outputs) }
-        // The leader then in office proposes what waits; one that a step of the batch replaced proposes nothing.
+        await release(leader, into: &outputs)
+        return outputs
+    }
+
+    /// The leader holding a batch's commands (`beginBatch`), until `endBatch`.
+    private var batchLeader: Leader?
+
+    /// Starts a batch whose inputs the caller hands over one at a time with `deliver(_:)`, looking at each one's
+    /// effects (the simulation's checks do), as `deliver(all:)` does in one call: the leader holds the commands
+    /// until `endBatch`.
+    public func beginBatch() async {
+        batchLeader = leader
+        await batchLeader?.holdProposals()
+    }
+
+    /// Ends the batch `beginBatch` started and returns what the leader then proposes.
+    public func endBatch() async -> [Output] {
+        guard let leader = batchLeader else { return [] }
+        batchLeader = nil
+        var outputs: [Output] = []
+        await release(leader, into: &outputs)
+        return outputs
+    }
+
+    /// The leader then in office proposes what waits; one that a step of the batch replaced proposes nothing.
+    private func release(_ leader: Leader, into outputs: inout [Output]) async {
         let current = self.leader
         if current !== leader { _ = await leader.releaseProposals() }
         if let current { await carryOut(await current.releaseProposals(), from: .leader, into: &outputs) }
-        return outputs
     }
 
     private func carryOut(_ effects: [Effect], from kind: RoleKind) async -> [Output] {

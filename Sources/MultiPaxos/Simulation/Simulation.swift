@@ -18,7 +18,16 @@ public actor Simulation {
         case faultEnds
         /// The next change of voters the run asks for is due, or its last attempt is checked.
         case reconfigure
+        /// With batched delivery: the node takes the messages waiting in its inbox, as one batch.
+        case drain(NodeID)
     }
+
+    /// Whether node `i` is up and still of the cluster (not a removed node left running), so that the run waits
+    /// for it to catch up and compares its state at the end.
+    func followed(_ i: Int) -> Bool { alive[i] && !changes.removedRunning.contains(NodeID(i)) }
+
+    /// With batched delivery: per node, the messages that arrived and wait for the node's next batch.
+    @exclusivity(unchecked) var inboxes: [[(message: Message, from: NodeID, id: Int?)]] = []
 
     /// A message held until the write it depends on is synced.
     struct HeldSend {
@@ -152,6 +161,7 @@ public actor Simulation {
             }
         disks = storages.map { [canCrash] in SimulatedDisk(state: $0, keepsImages: canCrash) }
         held = Array(repeating: [], count: options.universe)
+        inboxes = Array(repeating: [], count: options.universe)
         pastMessages = Array(repeating: [], count: options.universe)
         exposedWrite = Array(repeating: 0, count: options.universe)
         writtenChanges = storages.map(\.changes)
@@ -209,7 +219,14 @@ public actor Simulation {
             now = time
             switch item {
             case .deliver(let message, let from, let to, let id):
-                await deliver(message, from: from, to: to, id: id)
+                if let wait = options.batchedDelivery {
+                    if inboxes[to.value].isEmpty { queue.push(.drain(to), at: now + wait) }
+                    inboxes[to.value].append((message, from, id))
+                } else {
+                    await deliver(message, from: from, to: to, id: id)
+                }
+            case .drain(let node):
+                await drain(node)
             case .timer(let timer, let node, let born):
                 let i = node.value
                 guard alive[i], born == incarnation[i] else { continue }
@@ -254,11 +271,27 @@ public actor Simulation {
     /// that lost its disk rejoined.
     var finished: Bool {
         guard remaining == 0, pendingRestarts == 0, changes.done else { return false }
-        for node in wiped where alive[node.value] { return false }
-        for i in appliedEnd.indices where alive[i] {
+        for node in wiped where followed(node.value) { return false }
+        for i in appliedEnd.indices where followed(i) {
             guard let end = appliedEnd[i], end >= checker.decidedEnd else { return false }
         }
         return true
+    }
+
+    /// Hands node `node` the messages waiting in its inbox as one batch: each goes through `deliver` (and its
+    /// checks) in turn, while the node's leader holds the batch's commands until the end, as in the real-time
+    /// shells.
+    func drain(_ node: NodeID) async {
+        let batch = inboxes[node.value]
+        inboxes[node.value] = []
+        guard batch.count > 1, alive[node.value], pausedUntil[node.value] <= now else {
+            for m in batch { await deliver(m.message, from: m.from, to: node, id: m.id) }
+            return
+        }
+        report.membershipDraws.batches += 1
+        await nodes[node.value].beginBatch()
+        for m in batch { await deliver(m.message, from: m.from, to: node, id: m.id) }
+        process(await nodes[node.value].endBatch(), at: node)
     }
 
     func deliver(_ message: Message, from: NodeID, to: NodeID, id: Int?) async {

@@ -244,13 +244,17 @@ struct SimulationChecker {
     }
 
     /// A node that lost its disk rejoined after a quorum promised `fence`; `record` is its new acceptor state.
-    mutating func rejoined(_ node: NodeID, fence: Ballot, record: AcceptorRecord) {
+    mutating func rejoined(_ node: NodeID, fence: Ballot, record: AcceptorRecord, applied: Slot) {
         let i = node.value
         // Every quorum its former self could have been part of must include a node it read at the fence.
         let read = NodeSet((fenceReads[i] ?? []).filter { $0.ballot >= fence }.map(\.reader))
-        // The latest voters and those before them: a leader's Phase 1 asks the latest, and its slots are governed
-        // by them or by the ones before.
-        let configurations = voterHistory.history.isEmpty ? [voterHistory.latest(initial: config.memberSet)] : voterHistory.history.suffix(2)
+        // The configurations decided below the slot its replica applied (it knows them all), from the one
+        // governing that slot on: below it, the rejoined acceptor never votes; from it on, a slot its former self
+        // voted in was proposed before its rejoin was decided, so below that slot plus α, and a change decided
+        // at or past the applied slot governs only from there plus α.
+        let known = voterHistory.history.filter { $0.from.index < applied.index + Reconfiguration.delaySlots }
+        let governing = known.lastIndex { $0.from <= applied } ?? 0
+        let configurations = known.isEmpty ? [voterHistory.latest(initial: config.memberSet)] : Array(known[max(0, governing - 1)...])
         for c in configurations where c.voters.contains(node) {
             let needed = c.voters.count - c.quorum + 1
             let among = NodeSet.intersect(read, c.voters)

@@ -13,7 +13,7 @@ extension Simulation {
             let when = plan.healAt > 0
                 ? "\(formatSeconds(plan.livenessBound)) s after the network healed at \(formatSeconds(plan.healAt)) s"
                 : "at the time limit \(formatSeconds(options.timeLimit)) s"
-            let learners = wiped.filter { alive[$0.value] }
+            let learners = wiped.filter { followed($0.value) }
             let rejoining = learners.isEmpty ? "" : ", or \(learners.map(\.description).joined(separator: " ")) not rejoined"
             checker.violation("liveness: \(remaining) request(s) unanswered or replicas behind slot \(checker.decidedEnd.index)\(rejoining) \(when)")
         }
@@ -22,7 +22,7 @@ extension Simulation {
             let hasAcceptor = await node.acceptor != nil, hasReplica = await node.replica != nil
             if !hasAcceptor && hasReplica { report.learners.append(node.id) }
         }
-        for node in nodes where alive[node.id.value] {
+        for node in nodes where followed(node.id.value) {
             if let replica = await node.replica { snapshots.append((node.id, await replica.snapshot())) }
         }
         report.replicasAgree = !snapshots.isEmpty && snapshots.allSatisfy { $0.1 == snapshots[0].1 }

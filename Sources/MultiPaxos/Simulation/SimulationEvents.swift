@@ -14,7 +14,7 @@ extension Simulation {
                 report.slotsDecided += 1
                 report.commandsCommitted += value.commands.count
                 if checker.wantsPruning {
-                    checker.prune(below: appliedEnd.indices.filter { alive[$0] }.compactMap { appliedEnd[$0] }.min() ?? .zero)
+                    checker.prune(below: appliedEnd.indices.filter { followed($0) }.compactMap { appliedEnd[$0] }.min() ?? .zero)
                 }
             }
         case .applied(let slot, let value, let duplicate, _):
@@ -33,7 +33,7 @@ extension Simulation {
         case .completed(let key, let result):
             complete(key, result)
         case .rejoined(_, let fence):
-            checker.rejoined(node, fence: fence, record: storages[node.value].acceptor)
+            checker.rejoined(node, fence: fence, record: storages[node.value].acceptor, applied: storages[node.value].voters.applied)
             wiped.remove(node)
             report.diskCrashes.rejoins += 1
             watchProgress()

@@ -85,14 +85,20 @@ extension Simulation {
         alive[i] = false
         incarnation[i] += 1
         report.crashedNodes.append(victim)
-        for script in scripts where script.node == victim && stoppedClients.insert(script.client).inserted {
+        stopClients(of: victim)
+        emit(victim, "Bus", "crashes" + (leader?.leader == victim ? " (it led ballot \(leader!))" : ""))
+        recordMark(.crashed, at: victim, "crashes" + (leader?.leader == victim ? " (it led ballot \(leader!))" : ""))
+    }
+
+    /// The clients of `node` stop for good (it crashed, or a change removed it): their unanswered requests are
+    /// no longer awaited.
+    func stopClients(of node: NodeID) {
+        for script in scripts where script.node == node && stoppedClients.insert(script.client).inserted {
             let unanswered = script.count - (resultsSeen[script.client] ?? 0)
-            if unanswered > 0 { busyClients[i] -= 1 }
+            if unanswered > 0 { busyClients[node.value] -= 1 }
             remaining -= unanswered
             report.requestsExpected -= unanswered
         }
-        emit(victim, "Bus", "crashes" + (leader?.leader == victim ? " (it led ballot \(leader!))" : ""))
-        recordMark(.crashed, at: victim, "crashes" + (leader?.leader == victim ? " (it led ballot \(leader!))" : ""))
     }
 
     private func scheduleRestart(_ node: NodeID, at time: Microseconds) {

@@ -109,6 +109,15 @@ public struct SimulationOptions: Sendable {
     public var reconfigurations: [VoterChange] = []
     /// When the first change of voters is asked for.
     public var reconfigureAt: Microseconds = 500_000
+    /// How long after one change of voters is in force the next is asked for (0: at once, back to back).
+    public var changePause: Microseconds = 300_000
+    /// Whether a node a change removed keeps running, as a `serve` process does until its operator stops it,
+    /// instead of being shut down once the change is in force.
+    public var removedNodesKeepRunning = false
+    /// Messages reach a node in batches, as the real-time shells' loops take their inboxes: each message waits up
+    /// to this long for others to the same node, and the leader holds the batch's commands until its end
+    /// (`Node.beginBatch`/`endBatch`). nil: one at a time.
+    public var batchedDelivery: Microseconds?
 
     /// Every node the run starts: the members and the spares the changes add.
     public var universe: Int {
@@ -171,18 +180,53 @@ public struct SimulationOptions: Sendable {
             options.snapshotIntervalSlots = 8 + Int64(sizes.upTo(120))
             options.snapshotChunkBytes = 1 + Int(sizes.upTo(254))
         }
-        if reconfigure, nodes > 1 {
-            // One or two members replaced (a spare added, then the member removed), from a time drawn apart from
-            // the rest, so the plan is otherwise the same.
+        if reconfigure {
+            // Changes of voters, from a time drawn apart from the rest, so the plan is otherwise the same.
             var draws = SeededGenerator(seed: seed ^ 0x4EC0_F16E_0000_0003)
             options.reconfigureAt = 200_000 + Microseconds(draws.upTo(UInt64(max(faultDuration, 400_000) - 200_000)))
-            let first = NodeID(Int(draws.upTo(UInt64(nodes - 1))))
-            options.replace(first)
-            if draws.upTo(1) == 1 {
-                options.replace(NodeID((first.value + 1 + Int(draws.upTo(UInt64(max(0, nodes - 2))))) % nodes), spare: 1)
-            }
+            options.drawReconfiguration(&draws)
         }
         return options
+    }
+
+    /// Draws a run's changes of voters and the conditions around them (Simulation/SimulationReconfiguration.swift):
+    /// a third of the seeds replace one or two members (add a spare, remove the member); the others draw any
+    /// sequence of two to five single-node changes, removals before additions too, down to one voter and up to
+    /// seven. Apart from those: changes back to back, removed nodes left running, a voter cut off through the
+    /// changes (its view lags), snapshots at the real-time shells' interval, and batched delivery.
+    mutating func drawReconfiguration(_ draws: inout SeededGenerator) {
+        if draws.upTo(2) == 0 {
+            if nodes > 1 {
+                let first = NodeID(Int(draws.upTo(UInt64(nodes - 1))))
+                replace(first)
+                if draws.upTo(1) == 1 {
+                    replace(NodeID((first.value + 1 + Int(draws.upTo(UInt64(max(0, nodes - 2))))) % nodes), spare: 1)
+                }
+            }
+        } else {
+            // Never fewer voters than the plan's lasting faults allow a majority to survive: every node that
+            // crashes for good or loses its disk may be among the voters left.
+            let lasting = faults.nodeFaults.filter {
+                switch $0.kind {
+                case .crash(let restart): restart == nil
+                case .wipe: true
+                case .pause, .transfer: false
+                }
+            }.count + (crashLeaderAt == nil ? 0 : 1)
+            reconfigurations = VoterChange.drawn(&draws, nodes: nodes, count: 2 + Int(draws.upTo(3)),
+                                                 fewest: min(nodes, 2 * lasting + 1))
+        }
+        if draws.upTo(1) == 1 { changePause = 0 }
+        removedNodesKeepRunning = draws.upTo(1) == 1
+        if draws.upTo(2) == 0 { snapshotIntervalSlots = 512 }
+        if draws.upTo(1) == 1 { batchedDelivery = 100 + Microseconds(draws.upTo(1_900)) }
+        if nodes > 2, draws.upTo(2) == 0 {
+            // A voter cut off while the changes are made, then healed: its view lags them all.
+            let lagging = NodeID(Int(draws.upTo(UInt64(nodes - 1))))
+            let end = reconfigureAt + 1_000_000 + Microseconds(draws.upTo(2_000_000))
+            faults.windows.append(.init(cut: .isolate(lagging), start: reconfigureAt, end: end))
+            faults.healAt = max(faults.healAt, end)
+        }
     }
 
     /// The options a run used, on one line: what a seed chose.
@@ -204,7 +248,10 @@ public struct SimulationOptions: Sendable {
         }
         if !reconfigurations.isEmpty {
             text += ", from \(formatSeconds(reconfigureAt)) s " + reconfigurations.map(\.description).joined(separator: ", then ")
+            if changePause != 300_000 { text += " (\(changePause) µs apart)" }
+            if removedNodesKeepRunning { text += ", removed nodes keep running" }
         }
+        if let batchedDelivery { text += ", delivery in batches of \(batchedDelivery) µs" }
         if faults.healAt > 0 || !faults.windows.isEmpty || !faults.nodeFaults.isEmpty { text += "; \(faults)" }
         return text
     }

@@ -24,6 +24,30 @@ public enum VoterChange: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
+extension VoterChange {
+    /// `count` single-node changes starting from voters `0..<nodes`: each adds a new spare (numbered from
+    /// `nodes` on) or removes a voter, never below `fewest` voters (at least one) or above seven; at seven or
+    /// more only removals, at the floor only additions, otherwise either, so removals come first in about half
+    /// the runs.
+    static func drawn(_ draws: inout SeededGenerator, nodes: Int, count: Int, fewest: Int = 1) -> [VoterChange] {
+        var voters = (0..<nodes).map(NodeID.init)
+        var nextSpare = nodes
+        var changes: [VoterChange] = []
+        for _ in 0..<count {
+            let add = voters.count <= max(1, fewest) || (voters.count < 7 && draws.upTo(1) == 1)
+            if add {
+                changes.append(.add(NodeID(nextSpare)))
+                voters.append(NodeID(nextSpare))
+                nextSpare += 1
+            } else {
+                let victim = voters.remove(at: Int(draws.upTo(UInt64(voters.count - 1))))
+                changes.append(.remove(victim))
+            }
+        }
+        return changes
+    }
+}
+
 /// The run's changes of voters, asked one after another as an operator would: each is sent to a live voter
 /// as a local request, sent again every half second (naming the configuration it changes, so a late duplicate
 /// does nothing) until that voter has it in force; a removed node is then shut down.
@@ -33,6 +57,9 @@ struct VoterChanges {
     var next = 0
     /// Nodes removed and shut down: never restarted.
     var decommissioned = NodeSet()
+    /// Nodes removed that keep running (`SimulationOptions.removedNodesKeepRunning`): no longer followed by the
+    /// end-of-run convergence checks, their clients stopped, but their roles go on as a `serve` process's would.
+    var removedRunning = NodeSet()
     /// When the change being asked for was last sent, and since when it is in force.
     var askedAt: Microseconds?
     var inForceSince: Microseconds?
@@ -63,7 +90,9 @@ extension Simulation {
         let view = storages[asked.value].voters
         let latest = view.latest(initial: config.memberSet)
         let target = step.applied(to: watchedVoterSet)
-        if latest.voters == target, view.applied >= latest.from {
+        // In force at this node: the change's own configuration (its number too: a node whose view lags could
+        // show an older configuration with the same voters, after a change that undid another).
+        if latest.voters == target, latest.number == UInt64(changes.next + 1), view.applied >= latest.from {
             // A removed leader hands over first (a transfer); the operator shuts it down once another leads,
             // or after a few leader timeouts whatever happened.
             let removedLeads: Bool
@@ -74,12 +103,12 @@ extension Simulation {
                 removedLeads = false
             }
             if !removedLeads {
-                inForce(step, latest)
+                await inForce(step, latest)
                 return
             }
         }
         queue.push(.reconfigure, at: now + VoterChanges.checkInterval)
-        if latest.voters == target { return }
+        if latest.voters == target, latest.number == UInt64(changes.next + 1) { return }
         if let asked = changes.askedAt, now - asked < VoterChanges.retryInterval { return }
         changes.askedAt = now
         let command = Reconfiguration.command(base: latest.number, voters: target, nonce: random.next())
@@ -91,22 +120,47 @@ extension Simulation {
     var watchedVoterSet: NodeSet { NodeSet(watchedVoters) }
 
     /// A change is in force at a voter: follow the new voters, shut a removed node down, ask for the next.
-    private func inForce(_ step: VoterChange, _ configuration: VoterConfiguration) {
+    private func inForce(_ step: VoterChange, _ configuration: VoterConfiguration) async {
         report.reconfigurations += 1
         watchedVoters = Array(configuration.voters)
         progress = options.fullChecks
             ? ProgressWatch(members: watchedVoters, quorum: configuration.quorum, bound: options.stallBound) : nil
         if case .remove(let node) = step {
-            changes.decommissioned.insert(node)
-            if alive[node.value] {
-                crash(node)
-                emit(node, "Bus", "is shut down: no longer a voter")
+            if options.removedNodesKeepRunning {
+                changes.removedRunning.insert(node)
+                stopClients(of: node)
+                await nodes[node.value].stopClients()
+                if alive[node.value] { report.membershipDraws.removedLeftRunning += 1 }
+            } else {
+                changes.decommissioned.insert(node)
+                if alive[node.value] {
+                    crash(node)
+                    emit(node, "Bus", "is shut down: no longer a voter")
+                }
             }
         }
+        noteShape(configuration)
         changes.next += 1
         changes.askedAt = nil
         changes.inForceSince = nil
-        if !changes.done { queue.push(.reconfigure, at: now + VoterChanges.pause) }
+        if !changes.done { queue.push(.reconfigure, at: now + options.changePause) }
         watchProgress()
+    }
+}
+
+extension Simulation {
+    /// Counts what a change in force shows of the run's shape: a removal before any addition, the smallest and
+    /// largest voter sets, changes back to back, and live nodes whose view lags two or more changes.
+    func noteShape(_ configuration: VoterConfiguration) {
+        var draws = report.membershipDraws
+        if changes.next == 0, case .remove = changes.steps[0] { draws.removalFirst = true }
+        draws.fewestVoters = min(draws.fewestVoters ?? Int.max, configuration.voters.count)
+        draws.mostVoters = max(draws.mostVoters ?? 0, configuration.voters.count)
+        if options.changePause == 0, changes.next > 0 { draws.backToBack += 1 }
+        for i in 0..<options.universe where alive[i] && joinedNodes.contains(NodeID(i)) {
+            let view = storages[i].voters.latest(initial: config.memberSet).number
+            if view + 2 <= configuration.number { draws.laggingViews += 1 }
+        }
+        report.membershipDraws = draws
     }
 }

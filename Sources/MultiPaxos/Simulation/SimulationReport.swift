@@ -39,6 +39,27 @@ public struct SimulationReport: Sendable {
     public var transfers = Transfers()
     /// How many changes of voters the run put in force.
     public var reconfigurations = 0
+    /// What happened around the run's changes of voters, as the sweep's summary counts it.
+    public struct MembershipDraws: Sendable {
+        /// The first change in force was a removal.
+        public var removalFirst = false
+        /// The fewest and most voters of a configuration in force (nil: no change in force).
+        public var fewestVoters: Int?
+        public var mostVoters: Int?
+        /// Changes asked for the moment the one before was in force.
+        public var backToBack = 0
+        /// Removed nodes that were up when their removal was in force and kept running.
+        public var removedLeftRunning = 0
+        /// Live nodes whose view lagged two or more changes when a change was in force.
+        public var laggingViews = 0
+        /// Batches of two or more messages handed to a node at once, and those during which its leader held
+        /// commands back.
+        public var batches = 0
+        /// No draws.
+        public init() {}
+    }
+    /// What happened around the run's changes of voters.
+    public var membershipDraws = MembershipDraws()
     /// Request latencies in simulated time, in completion order.
     public var latencies: [Microseconds] = []
     /// Nodes crashed during the run.

@@ -19,6 +19,9 @@ public enum Sweep {
         public var longestStall: Microseconds = 0
         /// Leadership transfers started, handed over (the target was told to compete) and abandoned.
         public var transfers = SimulationReport.Transfers()
+        /// Changes of voters put in force, and what happened around them.
+        public var reconfigurations = 0
+        public var membershipDraws = SimulationReport.MembershipDraws()
     }
 
     /// Runs `optionsFor(seed)` for every seed, `parallelism` at a time; `each` sees outcomes in seed order.
@@ -43,7 +46,8 @@ public enum Sweep {
                                               simulatedTime: report.simulatedTime, requestsCompleted: report.requestsCompleted,
                                               diskCrashes: report.diskCrashes,
                                               linearizabilityUndecided: report.linearizabilityUndecided, longestStall: report.longestStall,
-                                              transfers: report.transfers))
+                                              transfers: report.transfers, reconfigurations: report.reconfigurations,
+                                              membershipDraws: report.membershipDraws))
                     } catch {
                         return (seed, Outcome(options: options, failures: ["bad options: \(error)"], simulatedTime: 0,
                                               requestsCompleted: 0))
