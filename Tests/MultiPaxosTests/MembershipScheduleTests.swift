@@ -219,6 +219,9 @@ import Testing
         storage.voters.applied = Slot(70)
         storage.voters.prune()
         #expect(!storage.voters.retains(Slot(5)))
+        // As its replica does when it applies its own rejoin: the snapshot at s70 is persisted.
+        storage.replicaSnapshot = Snapshot(nextSlot: Slot(70), machine: KeyValueStore().snapshot(), replies: [],
+                                           voters: storage.voters.history)
         let reading = await initializer.handle(.message(.reply(Reply(key: rejoin.key, result: Rejoin.result(epoch: 1))), from: n(2)))
         let fence = Ballot.fence(epoch: 1, node: n(2))
         #expect(Set(sent(reading).filter { $0.0.prepare?.ballot == fence }.map(\.1)) == Set([n(0), n(1), n(3)]))

@@ -124,7 +124,11 @@ public actor Initializer: Role {
     /// self could have completed contains a node it read.
     func fenceIsRead(by readers: NodeSet) -> Bool {
         let view = storage.voters
-        let configurations = view.history.isEmpty ? [view.latest(initial: config.memberSet)] : view.history
+        // Those governing the slots from its persisted snapshot on (which its acceptor will vote in) too.
+        var configurations = view.history.isEmpty ? [view.latest(initial: config.memberSet)] : view.history
+        for c in storage.replicaSnapshot?.voters ?? [] where !configurations.contains(where: { $0.number == c.number }) {
+            configurations.append(c)
+        }
         let fewer = config.flaws.contains(.rejoinFenceReadsOneFewer) ? 0 : 1
         return configurations.allSatisfy { c in
             !c.voters.contains(node) || NodeSet(readers.filter(c.voters.contains)).count >= c.voters.count - c.quorum + fewer
@@ -232,7 +236,10 @@ public actor Initializer: Role {
         // votes there again. Its fence read covered only the configurations this node still keeps, which govern
         // the slots from its applied point on; below it, a leader that lags several changes could still drive a
         // slot of a configuration this node forgot, and count this node's new vote with the one it lost.
-        let applied = config.flaws.contains(.rejoinVotesBelowApplied) ? Slot.zero : storage.voters.applied
+        // Only what it applied durably counts: a crash takes the replica back to its persisted snapshot, and the
+        // slots past it may then exist nowhere else but in acceptors' records, which a leader must be let drive.
+        let durable = min(storage.replicaSnapshot?.nextSlot ?? .zero, storage.voters.applied)
+        let applied = config.flaws.contains(.rejoinVotesBelowApplied) ? Slot.zero : durable
         record.trimmedBelow = reads.values.map(\.trimmedBelow).reduce(applied, max)
         for read in reads.keys.sorted() {
             for pv in reads[read]!.accepted where pv.slot >= record.trimmedBelow {

@@ -45,8 +45,9 @@ public actor Replica: Role {
     /// it receives from a peer.
     var outgoing: Snapshot?
     var incoming: IncomingSnapshot?
-    /// A change of voters was applied: the snapshot is persisted at once, not at the next interval, so that a
-    /// node that restarts knows the voters (a restart with none of the old ones up could elect no one).
+    /// A change of voters (or this node's own rejoin) was applied: the snapshot is persisted at once, not at the
+    /// next interval, so that a node that restarts knows the voters (a restart with none of the old ones up could
+    /// elect no one), and a rejoining node's applied point is durable before its acceptor relies on it.
     var votersChanged = false
 
     /// A catch-up reply stops adding values once they hold this many bytes.

@@ -14,6 +14,9 @@ extension Replica {
             membershipEpoch += 1
             rejoins[c.key] = RejoinEntry(node: joiner, nonce: c.key.request.value, epoch: membershipEpoch)
         }
+        // This node's own rejoin: its snapshot is persisted at once, so that what it applied is durable before
+        // its acceptor, rejoining, refuses to vote below it (Initializer.rejoined).
+        if joiner == node { votersChanged = true }
         let result = Rejoin.result(epoch: rejoins[c.key]!.epoch)
         return [.event(.applied(slot, .command(c), duplicate: duplicate, result: result))] + answer(c.key)
     }
