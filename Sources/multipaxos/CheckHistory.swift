@@ -46,7 +46,8 @@ func checkHistory(_ args: [String]) -> Int32 {
         complain("\(name): \(error)")
         return CheckHistoryOptions.badInputStatus
     }
-    switch Linearizability.check(history, budget: options.budget) {
+    let start = ContinuousClock.now
+    switch Linearizability.check(history, budget: options.budget, elapsed: { ContinuousClock.now - start }) {
     case .linearizable:
         print("linearizable")
         if options.svgPath != nil { complain("no SVG written: the history is linearizable") }

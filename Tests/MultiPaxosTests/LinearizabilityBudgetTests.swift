@@ -64,12 +64,13 @@ import Testing
             (.init(timeout: .zero), "time limit"),
         ]
         for (budget, fragment) in limits {
-            let verdict = Linearizability.check(hard, budget: budget)
+            let verdict = Linearizability.check(hard, budget: budget, elapsed: { .zero })
             #expect(!verdict.isDecided && !verdict.isLinearizable && verdict.failingKey == nil)
             if case .unknown(let reason) = verdict { #expect(reason.contains(fragment), "\(reason)") }
         }
         // A history decided in the first turn needs no more than that.
-        #expect(Linearizability.check(History(events: staleRead("b", process: 0)), budget: .init(timeout: .zero)).failingKey == "b")
+        #expect(Linearizability.check(History(events: staleRead("b", process: 0)), budget: .init(timeout: .zero),
+                                         elapsed: { .zero }).failingKey == "b")
     }
 
     @Test func explainsTheLongestPrefixAndWhatCannotFollowIt() throws {

@@ -31,7 +31,7 @@ public enum Linearizability {
         public var maxMemoryBytes: Int?
         /// At most this many search steps, over all keys.
         public var maxSteps: Int?
-        /// At most this much wall-clock time (not deterministic: never set it in simulations).
+        /// At most this much time, as the caller's `elapsed` counts it (`check(_:budget:elapsed:)`).
         public var timeout: Duration?
 
         /// Makes a budget; nil means no limit.
@@ -52,8 +52,10 @@ public enum Linearizability {
     /// Steps each key's search takes per turn.
     static let stepsPerTurn = 4_096
 
-    /// Checks `history` within `budget`.
-    public static func check(_ history: History, budget: Budget = .unlimited) -> Verdict {
+    /// Checks `history` within `budget`. `elapsed` tells the time spent since the check began, for
+    /// `budget.timeout`: the checker reads no clock itself (a simulation never passes one, so its verdicts stay
+    /// deterministic); without it a timeout is never reached.
+    public static func check(_ history: History, budget: Budget = .unlimited, elapsed: (() -> Duration)? = nil) -> Verdict {
         let keys = KeyOperation.partition(history)
         // Operation and entry indices are 32-bit in the search.
         if let huge = keys.first(where: { $0.operations.count > 1 << 28 }) {
@@ -61,8 +63,6 @@ public enum Linearizability {
         }
         var searches = keys.map { KeySearch(operations: $0.operations) }
         var open = Array(searches.indices)
-        let clock = ContinuousClock()
-        let deadline = budget.timeout.map { clock.now.advanced(by: $0) }
         var steps = 0
         while !open.isEmpty {
             var stillOpen: [Int] = []
@@ -106,7 +106,7 @@ public enum Linearizability {
             if open.contains(where: { searches[$0].cache.count > ConfigurationCache.capacityLimit - stepsPerTurn }) {
                 return .unknown(reason: "a cache reached \(ConfigurationCache.capacityLimit) entries (\(undecided))")
             }
-            if let deadline, clock.now >= deadline, let timeout = budget.timeout {
+            if let timeout = budget.timeout, let elapsed, elapsed() >= timeout {
                 return .unknown(reason: "reached the time limit of \(timeout) (\(undecided))")
             }
         }

@@ -76,13 +76,13 @@ public actor Node {
     public func deliver(all inputs: [Input]) async -> [Output] {
         var outputs: [Output] = []
         outputs.reserveCapacity(inputs.count * 2)
-        guard inputs.count > 1, let leader else {
+        guard inputs.count > 1 else {
             for input in inputs { await deliver(input, into: &outputs) }
             return outputs
         }
-        await leader.holdProposals()
+        await beginBatch()
         for input in inputs { await deliver(input, into: &outputs) }
-        await release(leader, into: &outputs)
+        await endBatch(into: &outputs)
         return outputs
     }
 
@@ -99,15 +99,16 @@ public actor Node {
 
     /// Ends the batch `beginBatch` started and returns what the leader then proposes.
     public func endBatch() async -> [Output] {
-        guard let leader = batchLeader else { return [] }
-        batchLeader = nil
         var outputs: [Output] = []
-        await release(leader, into: &outputs)
+        await endBatch(into: &outputs)
         return outputs
     }
 
-    /// The leader then in office proposes what waits; one that a step of the batch replaced proposes nothing.
-    private func release(_ leader: Leader, into outputs: inout [Output]) async {
+    /// Ends the batch: the leader then in office proposes what waits; one that a step of the batch replaced
+    /// proposes nothing.
+    private func endBatch(into outputs: inout [Output]) async {
+        guard let leader = batchLeader else { return }
+        batchLeader = nil
         let current = self.leader
         if current !== leader { _ = await leader.releaseProposals() }
         if let current { await carryOut(await current.releaseProposals(), from: .leader, into: &outputs) }

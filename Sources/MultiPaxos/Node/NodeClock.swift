@@ -1,9 +1,7 @@
-import Dispatch
-
 /// The time a node's shell tells its roles, in microseconds from an arbitrary origin, never going back. Only the
 /// leader's lease reads it (Roles/Lease.swift): a lease must end by the clock at the moment a read is answered,
 /// not when a timer's task gets to run. The simulation gives each node its virtual, drifted clock; the
-/// real-time shells give the system's monotonic clock.
+/// real-time shells give the system's monotonic clock (`NodeClock.monotonic`, in Runtime/).
 public struct NodeClock: Sendable {
     /// Reads the clock.
     public let now: @Sendable () -> Microseconds
@@ -12,7 +10,4 @@ public struct NodeClock: Sendable {
     public init(now: @escaping @Sendable () -> Microseconds) {
         self.now = now
     }
-
-    /// The system's monotonic clock (it does not jump with the wall clock), for the real-time shells.
-    public static let monotonic = NodeClock { Microseconds(DispatchTime.now().uptimeNanoseconds / 1_000) }
 }

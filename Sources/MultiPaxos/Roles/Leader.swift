@@ -358,22 +358,18 @@ public actor Leader: Role {
     /// The commands in flight go back to the queue (Phase 1 brings back any value they were accepted with, and
     /// a command decided twice runs once).
     func renewPhase1() -> [Effect] {
+        let latest = view.latest(initial: config.memberSet).number
         guard config.mode == .stableLeader, isActive || scouting, !config.flaws.contains(.phase1KeepsOldVoters),
-              view.latest(initial: config.memberSet).number > phase1Configuration else { return [] }
-        let pending = inFlight.keys.sorted().flatMap { inFlight[$0]!.value.commands }
-        if voters.contains(node) {
-            resign()
-            queued.putBack(pending)
-            return startElection()
-        }
+              latest > phase1Configuration else { return [] }
         // A node the change removed keeps its ballot only to hand leadership over: its promises still cover the
         // voters one change away (see onTick). Two changes away they need not: a slot the second one governs may
         // hold a value chosen by voters none of whom promised, so it stops (and, no voter, never competes again).
-        guard view.latest(initial: config.memberSet).number > phase1Configuration + 1,
-              !config.flaws.contains(.removedLeaderKeepsBallot) else { return [] }
+        let voter = voters.contains(node)
+        guard voter || (latest > phase1Configuration + 1 && !config.flaws.contains(.removedLeaderKeepsBallot)) else { return [] }
+        let pending = inFlight.keys.sorted().flatMap { inFlight[$0]!.value.commands }
         resign()
         queued.putBack(pending)
-        return [.event(.preempted(ballot, by: leaderBallot)), armLeaderCheck(jitter: config.timing.backoffMax)] + forwardQueue()
+        return voter ? startElection() : [armLeaderCheck(jitter: config.timing.backoffMax)]
     }
 
     /// Drives again, in slot order and up to the horizon, the values Phase 1 reported (no-ops where none was).

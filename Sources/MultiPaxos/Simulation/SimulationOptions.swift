@@ -110,7 +110,7 @@ public struct SimulationOptions: Sendable {
     /// When the first change of voters is asked for.
     public var reconfigureAt: Microseconds = 500_000
     /// How long after one change of voters is in force the next is asked for (0: at once, back to back).
-    public var changePause: Microseconds = 300_000
+    public var changePause: Microseconds = VoterChanges.pause
     /// Whether a node a change removed keeps running, as a `serve` process does until its operator stops it,
     /// instead of being shut down once the change is in force.
     public var removedNodesKeepRunning = false
@@ -248,7 +248,7 @@ public struct SimulationOptions: Sendable {
         }
         if !reconfigurations.isEmpty {
             text += ", from \(formatSeconds(reconfigureAt)) s " + reconfigurations.map(\.description).joined(separator: ", then ")
-            if changePause != 300_000 { text += " (\(changePause) µs apart)" }
+            if changePause != VoterChanges.pause { text += " (\(changePause) µs apart)" }
             if removedNodesKeepRunning { text += ", removed nodes keep running" }
         }
         if let batchedDelivery { text += ", delivery in batches of \(batchedDelivery) µs" }
