@@ -9,16 +9,64 @@ import Testing
         #expect(sent(await initializer.start()).map(\.1) == [n(0)])
         #expect(sent(await initializer.handle(.timer(.joinRetry))).map(\.1) == [n(1)])
         #expect(sent(await initializer.handle(.timer(.joinRetry))).map(\.1) == [n(0)])
-        let welcome = Welcome(snapshot: emptySnapshot, leader: Ballot(round: 1, leader: n(0)))
+        let welcome = Welcome(snapshot: emptySnapshot, leader: Ballot(round: 1, leader: n(0)), founders: [n(1): 3, n(2): 0])
         let effects = await initializer.handle(.message(.welcome(welcome), from: n(1)))
         #expect(Set(installedKinds(effects)) == Set<RoleKind>([.acceptor, .scout, .leader, .replica]))
         #expect(effects.contains { if case .uninstall(.initializer) = $0 { true } else { false } })
     }
 
+    @Test func aNewNodeTheClusterDidNotFoundWithRejoinsBeforeItVotes() async throws {
+        // Its Join (nonce 9) is not among the founders: the cluster runs, and it may have voted in it before it
+        // lost its disk. So it takes only a Replica and asks to rejoin, as a node started with --rejoin does.
+        for founders: [NodeID: UInt64] in [[n(1): 3, n(2): 8], [n(1): 3]] {
+            let storage = DurableState()
+            let initializer = Initializer(node: n(2), config: config(3), executor: testExecutor, makeMachine: machine,
+                                          storage: storage, nonce: 9)
+            #expect(sent(await initializer.start()).first?.0 == .join(Join(nonce: 9, isNew: true)))
+            let effects = await initializer.handle(.message(.welcome(Welcome(snapshot: nil, leader: .initial, founders: founders)), from: n(1)))
+            #expect(installedKinds(effects) == [.replica])
+            #expect(storage.membership == .learner)
+            #expect(effects.contains { if case .event(.mustRejoin) = $0 { true } else { false } })
+            let request = try #require(sent(effects).first { $0.0.request != nil }?.0.request?.command)
+            #expect(Rejoin.node(of: request) == n(2))
+        }
+        // With the test-only flaw it votes at once, as a wiped node once did.
+        var flawed = config(3)
+        flawed.flaws.insert(.amnesiacVotes)
+        let initializer = Initializer(node: n(2), config: flawed, executor: testExecutor, makeMachine: machine, nonce: 9)
+        _ = await initializer.start()
+        let effects = await initializer.handle(.message(.welcome(Welcome(snapshot: nil, leader: .initial, founders: [n(1): 3])), from: n(1)))
+        #expect(installedKinds(effects).contains(.acceptor))
+    }
+
+    @Test func aWelcomeThatDoesNotKnowTheFoundersSendsAnInitialVoterToTheOthersFirst() async {
+        let storage = DurableState()
+        let initializer = Initializer(node: n(2), config: config(3), executor: testExecutor, makeMachine: machine,
+                                      storage: storage, nonce: 9)
+        _ = await initializer.start()
+        let unknowing = Message.welcome(Welcome(snapshot: nil, leader: .initial))
+        // It asks the next peer (a founder whose own Welcome was lost must not be sent to rejoin by one replica
+        // that restarted), and concludes that it must rejoin only once as many have not known.
+        #expect(await initializer.handle(.message(unknowing, from: n(1))).isEmpty)
+        #expect(sent(await initializer.handle(.timer(.joinRetry))).map(\.1) == [n(0)])
+        #expect(await initializer.handle(.message(unknowing, from: n(0))).isEmpty)
+        #expect(storage.membership == .new)
+        #expect(installedKinds(await initializer.handle(.message(unknowing, from: n(1)))) == [.replica])
+        #expect(storage.membership == .learner)
+    }
+
+    @Test func aNodeAskedByTheSeedAnswersWithItsOwnJoin() async {
+        let initializer = Initializer(node: n(2), config: config(3), executor: testExecutor, makeMachine: machine, nonce: 4)
+        _ = await initializer.start()
+        #expect(sent(await initializer.handle(.message(.join(Join(nonce: 1)), from: n(0)))).map { $0.0 } == [.join(Join(nonce: 4, isNew: true))])
+        // Only the seed's node is answered: two joining nodes never ping-pong.
+        #expect(await initializer.handle(.message(.join(Join(nonce: 1)), from: n(1))).isEmpty)
+    }
+
     @Test func aWelcomeWithAnUnreadableSnapshotIsIgnored() async {
         let initializer = Initializer(node: n(2), config: config(3), executor: testExecutor, makeMachine: machine)
         let bad = Snapshot(nextSlot: Slot(3), machine: [1, 2], replies: [])
-        #expect(await initializer.handle(.message(.welcome(Welcome(snapshot: bad, leader: .initial)), from: n(0))).isEmpty)
+        #expect(await initializer.handle(.message(.welcome(Welcome(snapshot: bad, leader: .initial, founders: [n(2): 0])), from: n(0))).isEmpty)
     }
 
     @Test func aNodeThatLostItsStorageRejoinsAsALearnerOnly() async {

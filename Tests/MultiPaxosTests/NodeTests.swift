@@ -11,7 +11,7 @@ import Testing
         #expect(await node.installedKinds == [.initializer])
         // Before it joins, a node has no acceptor: a Prepare goes nowhere.
         #expect(await node.deliver(.message(prepare, from: n(0))).isEmpty)
-        _ = await node.deliver(.message(.welcome(Welcome(snapshot: emptySnapshot, leader: .initial)), from: n(0)))
+        _ = await node.deliver(.message(.welcome(Welcome(snapshot: emptySnapshot, leader: .initial, founders: [n(1): 0])), from: n(0)))
         #expect(await node.installedKinds == [.acceptor, .scout, .leader, .replica])
         #expect(await node.deliver(.message(prepare, from: n(0))).map(\.role) == [.acceptor])
     }
@@ -19,7 +19,7 @@ import Testing
     @Test func aHeartbeatReachesLeaderReplicaAndAcceptor() async {
         let node = Node(id: n(1), executor: testExecutor)
         _ = await node.install(Initializer(node: n(1), config: config(3), executor: testExecutor, makeMachine: machine))
-        _ = await node.deliver(.message(.welcome(Welcome(snapshot: emptySnapshot, leader: .initial)), from: n(0)))
+        _ = await node.deliver(.message(.welcome(Welcome(snapshot: emptySnapshot, leader: .initial, founders: [n(1): 0])), from: n(0)))
         let heartbeat = Heartbeat(ballot: Ballot(round: 1, leader: n(0)), nextSlot: .zero, trimBelow: .zero)
         let out = await node.deliver(.message(.heartbeat(heartbeat), from: n(0)))
         #expect(out.map(\.role).contains(.replica), "the replica answers with how far it applied")

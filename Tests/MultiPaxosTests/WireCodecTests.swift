@@ -53,6 +53,8 @@ let wireSamples: [Message] = {
         .join(Join()),
         .welcome(Welcome(snapshot: snapshot, leader: higher)),
         .welcome(Welcome(snapshot: emptySnapshot, leader: .initial)),
+        .welcome(Welcome(snapshot: nil, leader: higher, founders: [n(1): 7, n(4): UInt64.max])),
+        .join(Join(nonce: 0xFEED_FACE_CAFE_BEEF, isNew: false)),
         .preVote(PreVote(ballot: higher)),
         .preVoteGrant(PreVoteGrant(ballot: higher, highest: ballot)),
         .transferLeadership(TransferLeadership(target: n(63))),
@@ -131,7 +133,7 @@ func drain(_ decoder: inout FrameDecoder) throws(WireError) -> [[UInt8]] {
         // A rejoined node inside a Welcome's snapshot.
         let snapshot = Snapshot(nextSlot: .zero, machine: [], replies: [], rejoins: [RejoinEntry(node: n(63), nonce: 1, epoch: 1)])
         var welcome = WireCodec.encode(.welcome(Welcome(snapshot: snapshot, leader: .initial)))
-        let nodeAt = welcome.count - 12 - 4 - 20  // before the voter count and the leader ballot: node, nonce, epoch
+        let nodeAt = welcome.count - 4 - 12 - 4 - 20  // before the voter count, the leader ballot and founders: node, nonce, epoch
         #expect(welcome[nodeAt] == 63)
         welcome[nodeAt] = 64
         guard case .malformed(let reason)? = thrown({ try WireCodec.decode(welcome) }) else {

@@ -85,6 +85,9 @@ public enum Event: Sendable, CustomStringConvertible {
     case welcomed(NodeSet)
     /// This node became a member, starting at the given slot.
     case joined(Slot)
+    /// A node with no record of a membership found the cluster running (or was told to rejoin): it may have
+    /// voted before it lost its storage, so it rejoins before it votes; the text says how it knows.
+    case mustRejoin(String)
     /// A node that lost its storage became a voting member again, in `epoch`, after a quorum promised `fence`.
     case rejoined(epoch: UInt64, fence: Ballot)
     /// The leader of `Ballot` stopped assigning slots to hand leadership to a member (see Roles/Transfer.swift).
@@ -109,6 +112,7 @@ public enum Event: Sendable, CustomStringConvertible {
         case .invoked(let k, _): "invokes \(k)"
         case .completed(let k, _): "completes \(k)"
         case .welcomed(let n): "welcomes \(n)"
+        case .mustRejoin(let why): "must rejoin before it votes: \(why)"
         case .rejoined(let e, let f): "rejoins as a voting member in epoch \(e) (fence \(f) promised)"
         case .joined(let s): "joins the cluster at \(s)"
         case .transferStarted(let b, let to): "pauses ballot \(b)'s proposals to hand leadership to \(to)"

@@ -217,10 +217,41 @@ public struct TransferLeadership: Sendable, Equatable {
 /// without waiting a leader timeout or asking for a pre-vote. `nextSlot` is the first slot the old leader never
 /// assigned. Leader → Leader.
 public struct TimeoutNow: Sendable, Equatable { public let ballot: Ballot; public let nextSlot: Slot }
-/// A node asks to be let into the cluster. Initializer → Seed or Replica.
-public struct Join: Sendable, Equatable { public init() {} }
-/// The answer to a Join: the state to start from. Seed or Replica → Initializer.
-public struct Welcome: Sendable, Equatable { public let snapshot: Snapshot; public let leader: Ballot }
+/// A node asks to be let into the cluster, or a Seed asks whether one exists already. Initializer or Seed → Seed
+/// or Replica (and Seed → Initializer, which answers with its own Join).
+public struct Join: Sendable, Equatable {
+    /// This start of the asking node, drawn when it starts: a Welcome that lets a new node vote at once names
+    /// it, so a node that lost its disk since never takes that Welcome for its own.
+    public var nonce: UInt64
+    /// Whether the asker's storage never recorded a membership. A node that lost its disk is new too; a cluster
+    /// is founded only when every initial voter asks as new (see Seed).
+    public var isNew: Bool
+    /// Makes a Join.
+    public init(nonce: UInt64 = 0, isNew: Bool = true) {
+        self.nonce = nonce
+        self.isNew = isNew
+    }
+}
+/// The answer to a Join: the state to start from and the leader to ask. Seed or Replica → Initializer or Seed.
+public struct Welcome: Sendable, Equatable {
+    /// The state to start from; nil: the empty state, from which the node catches up (in chunks when the
+    /// others have trimmed their logs), so that a Welcome stays small whatever the state's size.
+    public let snapshot: Snapshot?
+    /// The leader the sender knows of.
+    public let leader: Ballot
+    /// The cluster's founders as the sender knows them: the nonce of each initial voter's Join that the Seed
+    /// answered as it founded the cluster (empty if the sender does not know). A node with empty storage votes at
+    /// once only if its own Join is there; otherwise the cluster runs without it having founded it, and it
+    /// rejoins (through the log and a fence) before it votes, since it cannot tell whether it lost a disk it had
+    /// voted with.
+    public let founders: [NodeID: UInt64]
+    /// Makes a Welcome.
+    public init(snapshot: Snapshot?, leader: Ballot, founders: [NodeID: UInt64] = [:]) {
+        self.snapshot = snapshot
+        self.leader = leader
+        self.founders = founders
+    }
+}
 
 /// Every message nodes exchange, one case per kind; roles handle them with exhaustive switches. Equatable field by
 /// field, so that what the wire format (``WireCodec``) decodes can be compared with what was sent.
@@ -337,7 +368,7 @@ public enum Message: Sendable, Equatable, CustomStringConvertible {
         case .heartbeat(let m): "Heartbeat(b=\(m.ballot) next \(m.nextSlot))"
         case .heartbeatReply(let m): "HeartbeatReply(applied to \(m.applied))"
         case .join: "Join"
-        case .welcome(let m): "Welcome(from \(m.snapshot.nextSlot))"
+        case .welcome(let m): "Welcome(from \(m.snapshot?.nextSlot ?? .zero)\(m.founders.isEmpty ? "" : ", founders \(NodeSet(m.founders.keys))"))"
         case .preVote(let m): "PreVote(b=\(m.ballot))"
         case .preVoteGrant(let m): "PreVoteGrant(b=\(m.ballot) highest \(m.highest))"
         case .transferLeadership(let m): "TransferLeadership(to \(m.target)\(m.forwarded ? ", forwarded" : ""))"

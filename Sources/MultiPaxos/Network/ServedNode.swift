@@ -312,6 +312,8 @@ public final class ServedNode: Sendable {
             log("caught up by snapshot to \(slot)")
         case .joined(let slot):
             log("joined the cluster at \(slot)")
+        case .mustRejoin(let why):
+            log("must rejoin before voting: \(why); its storage holds no membership, and it may have voted before losing it")
         case .rejoined(let epoch, let fence):
             log("rejoined as a voting member in epoch \(epoch) (fence \(fence))")
         case .welcomed(let nodes):

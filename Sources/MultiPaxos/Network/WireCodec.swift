@@ -30,8 +30,8 @@
 /// | 14 | Accepted | ballot, promised ballot, slot |
 /// | 15 | Heartbeat | ballot, next slot, trim-below slot |
 /// | 16 | HeartbeatReply | ballot, applied slot, accepted end |
-/// | 17 | Join | — |
-/// | 18 | Welcome | snapshot, leader ballot |
+/// | 17 | Join | nonce (8 bytes), new flag |
+/// | 18 | Welcome | optional snapshot, leader ballot, founders (count, then node id and 8-byte nonce each, by node) |
 /// | 19 | PreVote | ballot |
 /// | 20 | PreVoteGrant | ballot, highest known ballot |
 /// | 21 | ReadIndexRequest | client, request number, lease flag (0 or 1) |
@@ -164,10 +164,22 @@ public enum WireCodec {
             w.ballot(m.ballot)
             w.slot(m.applied)
             w.slot(m.acceptedEnd)
-        case .join: break
+        case .join(let m):
+            w.uint64(m.nonce)
+            w.byte(m.isNew ? 1 : 0)
         case .welcome(let m):
-            w.snapshot(m.snapshot)
+            if let snapshot = m.snapshot {
+                w.byte(1)
+                w.snapshot(snapshot)
+            } else {
+                w.byte(0)
+            }
             w.ballot(m.leader)
+            w.uint32(UInt32(m.founders.count))
+            for node in m.founders.keys.sorted() {
+                w.uint32(UInt32(node.value))
+                w.uint64(m.founders[node]!)
+            }
         case .preVote(let m): w.ballot(m.ballot)
         case .preVoteGrant(let m):
             w.ballot(m.ballot)
@@ -313,8 +325,22 @@ extension ByteReader {
         case .heartbeat: return .heartbeat(Heartbeat(ballot: try ballot(), nextSlot: try slot(), trimBelow: try slot()))
         case .heartbeatReply:
             return .heartbeatReply(HeartbeatReply(ballot: try ballot(), applied: try slot(), acceptedEnd: try slot()))
-        case .join: return .join(Join())
-        case .welcome: return .welcome(Welcome(snapshot: try snapshot(), leader: try ballot()))
+        case .join: return .join(Join(nonce: try uint64(), isNew: try bool("new flag")))
+        case .welcome:
+            let snapshot = try bool("snapshot flag") ? try self.snapshot() : nil
+            let leader = try ballot()
+            var founders: [NodeID: UInt64] = [:]
+            var last: NodeID?
+            for _ in 0..<(try count(of: "founder", minimumBytes: 12)) {
+                let at = offset
+                let node = try nodeID("founder")
+                guard last.map({ $0 < node }) ?? true else {
+                    throw ByteDecodingError("founder \(node) at offset \(at) does not follow \(last!) (founders go by node, once each)")
+                }
+                last = node
+                founders[node] = try uint64()
+            }
+            return .welcome(Welcome(snapshot: snapshot, leader: leader, founders: founders))
         case .preVote: return .preVote(PreVote(ballot: try ballot()))
         case .preVoteGrant: return .preVoteGrant(PreVoteGrant(ballot: try ballot(), highest: try ballot()))
         case .transferLeadership:

@@ -139,6 +139,8 @@ public actor Node {
         switch input {
         case .timer(.requestRetry(let key)):
             return requesters[key.client].map { [$0] } ?? []
+        case .timer(.joinRetry):
+            return the(.initializer) + the(.seed)  // a Seed asks again too (whether a cluster exists)
         case .timer(let timer):
             return the(timer.role)
         case .message(let message, _):
@@ -154,8 +156,8 @@ public actor Node {
             case .promise: return the(.scout) + the(.initializer)  // an Initializer reads during a rejoin's fence
             case .prepare, .accept, .readConfirm: return the(.acceptor)
             case .heartbeat: return the(.leader) + the(.replica) + the(.acceptor)
-            case .join: return roles[RoleKind.seed.rawValue] != nil ? the(.seed) : the(.replica)
-            case .welcome: return the(.initializer)
+            case .join: return roles[RoleKind.seed.rawValue] != nil ? the(.seed) : the(.replica) + the(.initializer)
+            case .welcome: return the(.initializer) + the(.seed)
             }
         }
     }

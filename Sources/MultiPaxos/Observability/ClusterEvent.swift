@@ -18,6 +18,9 @@ public struct ClusterEvent: Sendable, Equatable, CustomStringConvertible {
         case leaderSuspected(Ballot)
         /// The node became a member, starting at this slot.
         case joined(Slot)
+        /// The node started with no record of a membership and found the cluster running (the text says how): it
+        /// rejoins before it votes, since it may have voted before it lost its storage.
+        case mustRejoin(String)
         /// The node, which had lost its storage, votes again, in `epoch`, after a quorum promised `fence`.
         case rejoined(epoch: UInt64, fence: Ballot)
         /// The node's seed let these nodes in.
@@ -57,6 +60,7 @@ public struct ClusterEvent: Sendable, Equatable, CustomStringConvertible {
         case .steppedDown(let b, let heard): "steps down from ballot \(b): heard from only \(heard) node(s) in a leader timeout"
         case .leaderSuspected(let b): "suspects the leader of ballot \(b) is gone"
         case .joined(let s): "joins the cluster at \(s)"
+        case .mustRejoin(let why): "must rejoin before it votes: \(why)"
         case .rejoined(let e, let f): "rejoins as a voting member in epoch \(e) (fence \(f) promised)"
         case .welcomed(let n): "welcomes \(n)"
         case .catchUpStarted(let from, let peer): "is behind: catches up from \(peer), from \(from)"
@@ -82,6 +86,7 @@ public struct ClusterEvent: Sendable, Equatable, CustomStringConvertible {
         case .steppedDown(let b, let heard): .steppedDown(b, heardNodes: heard)
         case .leaderSuspected(let b): .leaderSuspected(b)
         case .joined(let s): .joined(s)
+        case .mustRejoin(let why): .mustRejoin(why)
         case .rejoined(let e, let f): .rejoined(epoch: e, fence: f)
         case .welcomed(let n): .welcomed(n)
         case .installedSnapshot(let s): .snapshotInstalled(s)

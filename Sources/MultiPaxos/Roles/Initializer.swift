@@ -22,6 +22,8 @@ public actor Initializer: Role {
     /// This rejoin attempt's identity in the log; the shell draws it at random.
     let nonce: UInt64
     private var cursor = 0
+    /// Welcomes from replicas that did not know the founders (see `welcomed`).
+    private var unknowingWelcomes = 0
 
     private enum Stage {
         case joining
@@ -50,15 +52,17 @@ public actor Initializer: Role {
         self.nonce = nonce
     }
 
-    /// The roles every member runs, built on `executor`.
+    /// The roles every member runs, built on `executor`. `founders` (on the node that founded the cluster) are
+    /// the Joins its Seed answered, so that its replica welcomes a founder whose Welcome was lost as the Seed did.
     public static func memberRoles(node: NodeID, config: ClusterConfiguration, executor: QueueExecutor,
                                    machine: any StateMachine, snapshot: Snapshot, leader: Ballot,
-                                   eager: Bool, storage: DurableState = DurableState()) throws -> [any Role] {
+                                   eager: Bool, storage: DurableState = DurableState(),
+                                   founders: [NodeID: UInt64] = [:]) throws -> [any Role] {
         precondition(storage.membership != .learner, "node \(node) lost its storage and may not become a voting member")
         let roles = votingRoles(node: node, config: config, executor: executor, leader: leader, eager: eager,
                                 storage: storage)
             + [try Replica(node: node, config: config, executor: executor, machine: machine, snapshot: snapshot,
-                           leader: leader, storage: storage)]
+                           leader: leader, storage: storage, founders: founders)]
         storage.membership = .member
         return roles
     }
@@ -105,7 +109,8 @@ public actor Initializer: Role {
             return member
         }
         if node == config.members[0] && storage.membership == .new {
-            return [Seed(node: node, config: config, executor: executor, makeMachine: makeMachine, storage: storage)]
+            return [Seed(node: node, config: config, executor: executor, makeMachine: makeMachine, storage: storage,
+                         nonce: nonce)]
         }
         return [Initializer(node: node, config: config, executor: executor, makeMachine: makeMachine, storage: storage,
                             nonce: nonce)]
@@ -144,13 +149,21 @@ public actor Initializer: Role {
             return askNext()
         case (.joining, .message(.welcome(let w), let from)) where config.memberSet.contains(from):
             return welcomed(w)
+        case (.joining, .message(.join, let from)) where from == config.members[0] && from != node:
+            // The seed asks whether a cluster exists: tell it who this node is, and whether it is new.
+            return [.send(.join(join), to: from)]
         case (.askingToRejoin, .timer(.joinRetry)):
             return askToRejoin()
         case (.askingToRejoin, .message(.reply(let r), let from)) where from == node && r.key == rejoinKey:
             guard let epoch = Rejoin.epoch(fromResult: r.result) else { return [] }
             let fence = Ballot.fence(epoch: epoch, node: node)
             stage = .fencing(fence, epoch: epoch)
-            if config.flaws.contains(.rejoinsWithoutReading) { return rejoined(fence: fence, epoch: epoch) }
+            // With the test-only flaw it reads no one; and a node that votes in no configuration it keeps (a
+            // spare an operator will add) has no quorum to fence: its former self, if any, voted only in slots
+            // that are decided, and no leader still counts those votes (see `fenceIsRead`).
+            if config.flaws.contains(.rejoinsWithoutReading) || fenceIsRead(by: NodeSet()) {
+                return rejoined(fence: fence, epoch: epoch)
+            }
             return [.broadcast(.prepare(Prepare(ballot: fence, scope: .from(.zero))), to: others)]
         case (.fencing(let fence, _), .timer(.joinRetry)):
             var unread = others.subtracting(NodeSet(reads.keys))
@@ -199,23 +212,42 @@ public actor Initializer: Role {
         let peers = config.members.filter { $0 != node }
         guard !peers.isEmpty else { return [] }
         return [
-            .send(.join(Join()), to: peers[cursor % peers.count]),
+            .send(.join(join), to: peers[cursor % peers.count]),
             .setTimer(.joinRetry, after: config.timing.joinRetryInterval, jitter: config.timing.joinRetryInterval / 4),
         ]
     }
 
+    private var join: Join { Join(nonce: nonce, isNew: storage.membership == .new) }
+
     private func welcomed(_ w: Welcome) -> [Effect] {
+        let snapshot = w.snapshot ?? Snapshot(nextSlot: .zero, machine: makeMachine().snapshot(), replies: [])
+        var mustRejoin: [Effect] = []
+        if storage.membership == .new && w.founders.isEmpty && config.memberSet.contains(node)
+            && unknowingWelcomes < config.members.count - 1 {
+            // A replica that does not know the founders (it restarted, or joined later) cannot say whether this
+            // initial voter is one whose Welcome was lost: ask the others first.
+            unknowingWelcomes += 1
+            cursor += 1
+            return []
+        }
+        if storage.membership == .new && w.founders[node] != nonce && !config.flaws.contains(.amnesiacVotes) {
+            // The cluster runs, and this start of the node did not found it: it may have voted in it before it lost
+            // its disk, so it rejoins as a learner (with the test-only flaw, it votes at once as if new).
+            storage.membership = .learner
+            mustRejoin = [.event(.mustRejoin("the cluster runs and this node did not found it"))]
+        }
         guard storage.membership == .learner else {
             guard let roles = try? Self.memberRoles(node: node, config: config, executor: executor, machine: makeMachine(),
-                                                    snapshot: w.snapshot, leader: w.leader, eager: false, storage: storage)
+                                                    snapshot: snapshot, leader: w.leader, eager: false, storage: storage,
+                                                    founders: w.founders)
             else { return [] }  // a snapshot this machine cannot read: wait for another peer's Welcome
-            return [.install(roles), .event(.joined(w.snapshot.nextSlot)), .uninstall(.initializer)]
+            return [.install(roles), .event(.joined(snapshot.nextSlot)), .uninstall(.initializer)]
         }
         guard let roles = try? Self.learnerRoles(node: node, config: config, executor: executor, machine: makeMachine(),
-                                                 snapshot: w.snapshot, leader: w.leader, storage: storage)
+                                                 snapshot: snapshot, leader: w.leader, storage: storage)
         else { return [] }
         stage = .askingToRejoin
-        return [.install(roles), .event(.joined(w.snapshot.nextSlot)), rejoinRequest]
+        return mustRejoin + [.install(roles), .event(.joined(snapshot.nextSlot)), rejoinRequest]
     }
 
     private var rejoinRequest: Effect {

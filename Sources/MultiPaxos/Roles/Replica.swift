@@ -23,6 +23,9 @@ public actor Replica: Role {
     /// attempt decided again, even after a later one, counts once. One entry per attempt the cluster ever saw.
     public internal(set) var membershipEpoch: UInt64
     var rejoins: [RequestKey: RejoinEntry] = [:]
+    /// On the cluster's founders, until they restart: the Joins the Seed answered, by node (`Welcome.founders`).
+    /// Every Welcome carries them, so that a founder whose Welcome was lost is let in as the Seed let it in.
+    let founders: [NodeID: UInt64]
     /// Requests from clients on this node that are not applied yet, with the node to answer.
     var waiting: [RequestKey: (command: Command, origin: NodeID)] = [:]
     /// The ballot of the leader this replica believes in.
@@ -59,12 +62,14 @@ public actor Replica: Role {
     /// Makes a replica that starts from `snapshot` (the initial state of a new cluster, or a Welcome's), or from
     /// the snapshot it persisted before a crash if that one is newer.
     public init(node: NodeID, config: ClusterConfiguration, executor: QueueExecutor, machine: any StateMachine,
-                snapshot offered: Snapshot, leader: Ballot, storage: DurableState = DurableState()) throws {
+                snapshot offered: Snapshot, leader: Ballot, storage: DurableState = DurableState(),
+                founders: [NodeID: UInt64] = [:]) throws {
         let snapshot = storage.replicaSnapshot.map { $0.nextSlot > offered.nextSlot ? $0 : offered } ?? offered
         self.storage = storage
         self.node = node
         self.config = config
         self.executor = executor
+        self.founders = founders
         var machine = machine
         try machine.restore(from: snapshot.machine)
         self.machine = machine
@@ -149,7 +154,8 @@ public actor Replica: Role {
                 if let chunk = r.chunk { return receive(chunk, from: from) }
                 return catchUpReply(r)
             case .join where from != node:
-                return [.send(.welcome(Welcome(snapshot: snapshot(), leader: leaderHint)), to: from)]
+                // No state travels in a Welcome: the node catches up as any lagging one does (in chunks).
+                return [.send(.welcome(Welcome(snapshot: nil, leader: leaderHint, founders: founders)), to: from)]
             case .readIndexReply(let r):
                 return readIndexReply(r, from: from)
             case .join, .reply, .propose, .fillHole,
@@ -346,6 +352,13 @@ public actor Replica: Role {
         if let resume = checkIncomingSnapshot() { return effects + resume }
         let behind = nextSlot < knownEnd || !pending.isEmpty
         defer { lastCheckedSlot = nextSlot }
+        // A learner hears no heartbeats until a change makes it a voter, yet must apply its own rejoin to vote:
+        // while it waits for one, it asks a peer (rotating) for what the log holds past its applied point.
+        if !behind, storage.membership == .learner, nextSlot == lastCheckedSlot, !peers.isEmpty,
+           waiting.keys.contains(where: { $0.client == .membership }) {
+            peerCursor += 1
+            return effects + [.send(.catchUpRequest(CatchUpRequest(from: nextSlot)), to: peers[peerCursor % peers.count])]
+        }
         guard behind, nextSlot == lastCheckedSlot else {
             stalledChecks = 0
             return effects

@@ -18,7 +18,7 @@ extension Mutant {
         Mutant("small-phase-2-quorum", "a slot is decided with one Accepted fewer than a majority",
                .smallPhase2Quorum, ciSeeds: 12),
         Mutant("acceptor-ignores-promises", "the acceptor accepts ballots below its promise",
-               .acceptorIgnoresPromises, ciSeeds: 12),
+               .acceptorIgnoresPromises, ciSeeds: 24),
         Mutant("leader-skips-redrive", "a new leader does not drive the values Phase 1 reported",
                .leaderSkipsRedrive, ciSeeds: 20),
         Mutant("replica-skips-holes", "a replica takes a slot it has not learned for a no-op",

@@ -121,7 +121,8 @@ extension Simulation {
         case .decided: kind = .decided
         case .preempted, .steppedDown, .leaderSuspected: kind = .leadershipLost
         case .joined, .rejoined, .installedSnapshot, .reconfigured: kind = .joined
-        case .phase1Started, .applied, .invoked, .completed, .welcomed, .transferStarted, .transferAbandoned, .toldToCompete:
+        case .phase1Started, .applied, .invoked, .completed, .welcomed, .mustRejoin, .transferStarted, .transferAbandoned,
+             .toldToCompete:
             return
         }
         recordMark(kind, at: node, event.description)

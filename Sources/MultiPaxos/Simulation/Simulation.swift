@@ -20,6 +20,8 @@ public actor Simulation {
         case reconfigure
         /// With batched delivery: the node takes the messages waiting in its inbox, as one batch.
         case drain(NodeID)
+        /// A client that starts later than the others (`ClientScript.startAt`) starts.
+        case startClient(Int)
     }
 
     /// Whether node `i` is up and still of the cluster (not a removed node left running), so that the run waits
@@ -85,7 +87,7 @@ public actor Simulation {
     var joinedNodes = NodeSet()
     /// Nodes whose disks were wiped and that have not rejoined: they must not vote.
     var wiped = NodeSet()
-    var welcomedMajority: Bool { joinedNodes.count >= config.quorum }
+    var foundersJoined: Bool { config.members.allSatisfy { joinedNodes.contains($0) } }
 
     // What the checks watch.
     @exclusivity(unchecked) var checker: SimulationChecker
@@ -181,6 +183,21 @@ public actor Simulation {
         for script in scripts where script.count > 0 { busyClients[script.node.value] += 1 }
     }
 
+    /// Installs the Requester of script `index` on its node.
+    func startClient(_ index: Int) async {
+        let script = scripts[index]
+        let requester = Requester(client: script.client, node: script.node, count: script.count,
+                                  operation: { script.operation($0).encoded },
+                                  requestTimeout: config.timing.requestTimeout, executor: executor)
+        process(await nodes[script.node.value].install(requester), at: script.node)
+    }
+
+    /// The nonce of `node`'s current start: distinct per node and start, drawn from no randomness (so that
+    /// the seeds' runs do not depend on how many nodes restart).
+    func nonce(of node: NodeID) -> UInt64 {
+        UInt64(incarnation[node.value] + 1) << 6 | UInt64(node.value)
+    }
+
     var deadline: Microseconds {
         plan.healAt > 0 ? min(options.timeLimit, plan.healAt + plan.livenessBound) : options.timeLimit
     }
@@ -192,18 +209,18 @@ public actor Simulation {
             nodes.append(Node(id: NodeID(id), executor: executor, clock: nodeClock(id)))
         }
         for node in nodes {
-            let i = node.id.value
-            let bootstrap: any Role = node.id == config.members[0]
-                ? Seed(node: node.id, config: config, executor: executor, makeMachine: makeMachine, storage: storages[i])
-                : Initializer(node: node.id, config: config, executor: executor, makeMachine: makeMachine, storage: storages[i])
-            process(await node.install(bootstrap), at: node.id)
+            let roles = Initializer.bootstrapRoles(node: node.id, config: config, executor: executor,
+                                                   makeMachine: makeMachine, storage: storages[node.id.value],
+                                                   nonce: nonce(of: node.id))
+            for role in roles { process(await node.install(role), at: node.id) }
         }
-        for script in scripts {
+        for (index, script) in scripts.enumerated() {
             remaining += script.count
-            let requester = Requester(client: script.client, node: script.node, count: script.count,
-                                      operation: { script.operation($0).encoded },
-                                      requestTimeout: config.timing.requestTimeout, executor: executor)
-            process(await nodes[script.node.value].install(requester), at: script.node)
+            if script.startAt > 0 {
+                queue.push(.startClient(index), at: script.startAt)
+            } else {
+                await startClient(index)
+            }
         }
         report.requestsExpected = remaining
         for (i, fault) in plan.nodeFaults.enumerated() { queue.push(.nodeFault(i), at: fault.at) }
@@ -236,9 +253,10 @@ public actor Simulation {
                 }
                 process(await nodes[i].deliver(.timer(timer)), at: node)
             case .nodeFault(let index):
-                // Crashes and pauses wait until the cluster has formed: a single seed that dies before
-                // welcoming anyone leaves nothing to recover, by design.
-                guard clusterFormed && welcomedMajority else {
+                // Crashes and pauses wait until the cluster has formed (every initial voter let in): a seed that
+                // dies before welcoming anyone leaves nothing to recover, by design, and a founder whose Welcome
+                // is lost is let in by the other founders, who know it only until they restart.
+                guard clusterFormed && foundersJoined else {
                     queue.push(item, at: now + 50_000)
                     continue
                 }
@@ -255,6 +273,8 @@ public actor Simulation {
                 watchProgress()
             case .reconfigure:
                 await reconfigure()
+            case .startClient(let index):
+                await startClient(index)
             }
         }
         watchProgress()

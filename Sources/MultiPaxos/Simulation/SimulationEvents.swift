@@ -32,6 +32,10 @@ extension Simulation {
             history.events.append(Self.invocation(of: op, client: key.client))
         case .completed(let key, let result):
             complete(key, result)
+        case .mustRejoin:
+            // It found the cluster running with no record of its own: from here on it must not vote until it has
+            // rejoined (a wiped node is watched from its restart already).
+            if wiped.insert(node) { checker.restartingWiped(node) }
         case .rejoined(_, let fence):
             checker.rejoined(node, fence: fence, record: storages[node.value].acceptor, applied: storages[node.value].voters.applied)
             wiped.remove(node)

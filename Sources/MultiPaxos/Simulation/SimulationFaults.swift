@@ -36,12 +36,11 @@ extension Simulation {
         case .wipe(let restartAfter):
             let accepted = storages[node.value].acceptor.accepted
             crash(node)
-            // The disk is gone. The node still knows it was provisioned for this cluster (a real deployment
-            // knows from the other members' files or its operator), so it rejoins as a learner; with the
-            // test-only flaw it rejoins as if new, and votes.
+            // The disk is gone, and nobody tells the node so: it restarts as a new one would, and must find out
+            // from the cluster that it may not vote before it rejoins (with the test-only flaw it votes at once).
             let i = node.value
             checker.wiped(node, accepted: accepted, survived: storages[i])
-            storages[i] = config.flaws.contains(.amnesiacVotes) ? DurableState() : .amnesiac()
+            storages[i] = DurableState()
             wiped.insert(node)
             report.diskCrashes.wipes += 1
             emit(node, "Bus", "loses its disk")
@@ -109,7 +108,10 @@ extension Simulation {
     func restart(_ node: NodeID) async {
         let i = node.value
         guard !alive[i], !changes.decommissioned.contains(node) else { return }
-        if config.flaws.contains(.acceptorForgetsOnRestart) { storages[i] = DurableState() }
+        if config.flaws.contains(.acceptorForgetsOnRestart) && storages[i].isMember {
+            storages[i] = DurableState()  // the flaw: a member's acceptor restarts blank, yet still a member
+            storages[i].membership = .member
+        }
         if wiped.contains(node) { checker.restartingWiped(node) }
         alive[i] = true
         appliedEnd[i] = nil
@@ -121,20 +123,12 @@ extension Simulation {
                                              : "restarts with its durable state (promised \(storages[i].acceptor.promised))"
         emit(node, "Bus", restarted)
         recordMark(.restarted, at: node, restarted)
-        // A member resumes from its durable state. A node that never joined starts over: the seed node runs its
-        // Seed again if no cluster formed, any other node asks to join.
-        var roles: [any Role]
-        if storages[i].membership == .member, let member = try? Initializer.restartedMemberRoles(
-            node: node, config: config, executor: executor, makeMachine: makeMachine, storage: storages[i]) {
-            roles = member
-            appliedEnd[i] = storages[i].replicaSnapshot?.nextSlot ?? .zero
-        } else if node == config.members[0] && !clusterFormed && storages[i].membership == .new {
-            roles = [Seed(node: node, config: config, executor: executor, makeMachine: makeMachine, storage: storages[i])]
-        } else {
-            let nonce = storages[i].membership == .learner ? random.next() : 0
-            roles = [Initializer(node: node, config: config, executor: executor, makeMachine: makeMachine,
-                                 storage: storages[i], nonce: nonce)]
-        }
+        // As every shell starts a node: a member resumes from its durable state; a node with no record of a
+        // membership runs the Seed (the first initial voter) or asks to join, and the cluster tells it whether
+        // it must rejoin.
+        if storages[i].isMember { appliedEnd[i] = storages[i].replicaSnapshot?.nextSlot ?? .zero }
+        let roles = Initializer.bootstrapRoles(node: node, config: config, executor: executor, makeMachine: makeMachine,
+                                               storage: storages[i], nonce: nonce(of: node))
         for role in roles { process(await nodes[i].install(role), at: node) }
         watchProgress()
         // Old messages of its former self, and old answers to it, arrive again over the next 0.3 s.

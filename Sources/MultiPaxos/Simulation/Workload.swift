@@ -12,6 +12,8 @@ public struct ClientScript: Sendable {
     let sharedTokens: [String?]
     /// A generated script's gets per put: each put is followed by this many gets of the same key.
     let readsPerWrite: Int
+    /// When the client starts (simulated time); most start at once.
+    var startAt: Microseconds = 0
 
     init(client: ClientID, node: NodeID, operations: [KeyValueOperation], expected: [KeyValueResult?],
          sharedTokens: [String?]) {
