@@ -69,23 +69,21 @@ import Testing
 @Suite struct LeaseDriftTests {
     func run(seed: UInt64, drifts: [Double]) async throws -> SimulationReport {
         let count = 150
-        func script(_ client: Int, on node: Int, _ operation: (Int) -> KeyValueOperation) -> ClientScript {
-            ClientScript(client: ClientID(UInt64(client)), node: NodeID(node), operations: (0..<count).map(operation),
-                         expected: Array(repeating: nil, count: count), sharedTokens: Array(repeating: nil, count: count))
+        func script(_ client: Int, on node: Int, count: Int = count, startAt: Microseconds,
+                    _ operation: (Int) -> KeyValueOperation) -> ClientScript {
+            var script = ClientScript(client: ClientID(UInt64(client)), node: NodeID(node),
+                                      operations: (0..<count).map(operation), expected: Array(repeating: nil, count: count),
+                                      sharedTokens: Array(repeating: nil, count: count))
+            script.startAt = startAt
+            return script
         }
-        // Readers on the first leader's node, writers on the others, all of one register.
-        let readers = (1...8).map { c in
-            var reader = script(c, on: 0) { _ in .get("register") }
-            reader.startAt = 1_000_000
-            return reader
-        }
-        // The writers start once the cut-off leader's successor leads, so that nothing of theirs is in flight at
-        // the old leader when it is cut off (its replica has then applied all it can, and its lease reads go on).
-        let writers = (9...12).map { c in
-            var writer = script(c, on: 1 + c % 2) { .put("register", "c\(c).\($0)") }
-            writer.startAt = 950_000
-            return writer
-        }
+        // Two writers give the first leader (n0) a few slots to apply before it is cut off at 0.6 s, with nothing
+        // left in flight; four more write once the others elect a successor. Readers of the register on n0 start
+        // one by one, 20 ms apart, around the moment the successor commits: a lease n0 still holds by its slow
+        // clock answers them at once from its stale copy.
+        let readers = (1...8).map { c in script(c, on: 0, startAt: 760_000 + Microseconds(c) * 20_000) { _ in .get("register") } }
+        let writers = (9...12).map { c in script(c, on: 1 + c % 2, startAt: 800_000) { .put("register", "c\(c).\($0)") } }
+        let early = (13...14).map { c in script(c, on: 1 + c % 2, count: 5, startAt: 200_000) { .put("register", "e\(c).\($0)") } }
         let (report, _) = try await simulate { options in
             options.seed = seed
             options.nodes = 3
@@ -93,10 +91,7 @@ import Testing
             options.dropRate = 0
             options.clockDrifts = drifts
             options.actualClockDrift = drifts.map(abs).max()
-            options.scripts = readers + writers
-            // Cut off while it holds a lease; its readers' first requests reach it while it is still founding the
-            // cluster, and their retries come after the new leader committed writes (its slow clock stretches
-            // their timeout).
+            options.scripts = readers + writers + early
             options.faults.windows = [.init(cut: .isolateLeader, start: 600_000, end: 2_000_000)]
         }
         return report

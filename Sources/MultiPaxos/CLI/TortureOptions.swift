@@ -30,7 +30,8 @@ public struct TortureOptions: Sendable {
           --seed N           draws the nemesis's schedule and the clients' choices (default: random, printed)
           --mode M           stable-leader or per-slot (default stable-leader)
           --out DIR          the run's folder (default: a new one in the temporary directory)
-          --wipe             the nemesis also wipes data directories (the node rejoins with --rejoin)
+          --wipe             the nemesis also wipes data directories (restarted with the usual flags: the
+                             node finds out that it must rejoin before it votes)
         """
 
     /// Parses the arguments after `torture`; nil for `--help`. Throws a one-line error naming the bad value.

@@ -113,6 +113,7 @@ public enum Event: Sendable, CustomStringConvertible {
         case .completed(let k, _): "completes \(k)"
         case .welcomed(let n): "welcomes \(n)"
         case .mustRejoin(let why): "must rejoin before it votes: \(why)"
+        case .rejoined(let e, let f) where f == .initial: "rejoins as a voting member in epoch \(e) (no fence: it votes in no configuration it knows)"
         case .rejoined(let e, let f): "rejoins as a voting member in epoch \(e) (fence \(f) promised)"
         case .joined(let s): "joins the cluster at \(s)"
         case .transferStarted(let b, let to): "pauses ballot \(b)'s proposals to hand leadership to \(to)"

@@ -315,7 +315,7 @@ public final class ServedNode: Sendable {
         case .mustRejoin(let why):
             log("must rejoin before voting: \(why); its storage holds no membership, and it may have voted before losing it")
         case .rejoined(let epoch, let fence):
-            log("rejoined as a voting member in epoch \(epoch) (fence \(fence))")
+            log("rejoined as a voting member in epoch \(epoch) (\(fence == .initial ? "no fence: it votes in no configuration it knows" : "fence \(fence)"))")
         case .welcomed(let nodes):
             log("welcomed \(nodes)")
         case .transferStarted(let ballot, let target):

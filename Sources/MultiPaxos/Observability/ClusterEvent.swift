@@ -61,6 +61,7 @@ public struct ClusterEvent: Sendable, Equatable, CustomStringConvertible {
         case .leaderSuspected(let b): "suspects the leader of ballot \(b) is gone"
         case .joined(let s): "joins the cluster at \(s)"
         case .mustRejoin(let why): "must rejoin before it votes: \(why)"
+        case .rejoined(let e, let f) where f == .initial: "rejoins as a voting member in epoch \(e) (no fence: it votes in no configuration it knows)"
         case .rejoined(let e, let f): "rejoins as a voting member in epoch \(e) (fence \(f) promised)"
         case .welcomed(let n): "welcomes \(n)"
         case .catchUpStarted(let from, let peer): "is behind: catches up from \(peer), from \(from)"

@@ -261,7 +261,11 @@ public actor Initializer: Role {
     /// Enough nodes promised the fence: become a voting member with what they reported.
     private func rejoined(fence: Ballot, epoch: UInt64) -> [Effect] {
         var record = AcceptorRecord()
-        let promised = reads.values.map(\.ballot).reduce(fence, max)
+        // A node that votes in no configuration it knows (a spare about to be added) has no former promise that
+        // any quorum still counts: it promises nothing yet, so that the leader adding it is not preempted by a
+        // fence it never needed.
+        let unfenced = fenceIsRead(by: NodeSet())
+        let promised = unfenced ? .initial : reads.values.map(\.ballot).reduce(fence, max)
         record.promised = promised
         record.highestPromised = promised
         // Below what its replica applied, every slot is decided and its value known here: this acceptor never
@@ -287,12 +291,12 @@ public actor Initializer: Role {
         }
         precondition(record.accepted.values.allSatisfy { $0.ballot <= record.promised(for: $0.slot) },
                      "node \(node): rejoining with a value accepted above its promise: \(record.accepted.values.map(\.ballot))")
-        precondition(promised >= fence, "node \(node): rejoining with promise \(promised) below its fence \(fence)")
+        precondition(unfenced || promised >= fence, "node \(node): rejoining with promise \(promised) below its fence \(fence)")
         storage.acceptor = record
         storage.ballotRound = max(storage.ballotRound, record.highestPromised.round)
         storage.membership = .member
         let roles = Self.votingRoles(node: node, config: config, executor: executor, leader: .initial, eager: false,
                                      storage: storage)
-        return [.install(roles), .event(.rejoined(epoch: epoch, fence: fence)), .uninstall(.initializer)]
+        return [.install(roles), .event(.rejoined(epoch: epoch, fence: unfenced ? .initial : fence)), .uninstall(.initializer)]
     }
 }

@@ -69,8 +69,8 @@ public struct FaultPlan: Sendable, CustomStringConvertible {
     public enum NodeFaultKind: Sendable {
         /// The node stops for good (crash-stop), or comes back after the given time with only its durable state.
         case crash(restartAfter: Microseconds?)
-        /// The node stops and its disk is lost; it comes back after the given time with nothing, knowing only
-        /// that it was provisioned for this cluster, and must rejoin as a learner that never votes.
+        /// The node stops and its disk is lost; it comes back after the given time with empty storage, as a new
+        /// node would, and must find out from the cluster that it has to rejoin before it votes.
         case wipe(restartAfter: Microseconds)
         /// The node processes nothing for the given time, then resumes with its state intact.
         case pause(for: Microseconds)

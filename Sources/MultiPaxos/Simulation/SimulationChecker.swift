@@ -255,6 +255,7 @@ struct SimulationChecker {
         let known = voterHistory.history.filter { $0.from.index < applied.index + Reconfiguration.delaySlots }
         let governing = known.lastIndex { $0.from <= applied } ?? 0
         let configurations = known.isEmpty ? [voterHistory.latest(initial: config.memberSet)] : Array(known[max(0, governing - 1)...])
+        let votes = configurations.contains { $0.voters.contains(node) }
         for c in configurations where c.voters.contains(node) {
             let needed = c.voters.count - c.quorum + 1
             let among = NodeSet.intersect(read, c.voters)
@@ -264,7 +265,8 @@ struct SimulationChecker {
             }
         }
         fenceReads[i] = nil
-        if record.promised <= promisedBeforeWipe[i] || fence <= promisedBeforeWipe[i] {
+        // Its former promises count only in quorums of configurations that hold it; in none, it may promise nothing.
+        if votes, record.promised <= promisedBeforeWipe[i] || fence <= promisedBeforeWipe[i] {
             violation("amnesia: \(node) rejoined promising \(record.promised), not above \(promisedBeforeWipe[i]) that it promised before its disk was wiped")
         }
         // Every value chosen before it came back (so before it read anyone) that its former self had voted for

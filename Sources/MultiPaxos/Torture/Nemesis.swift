@@ -176,7 +176,7 @@ final class Nemesis: Sendable {
         case .restart(let i, let rejoin):
             do {
                 try processes.start(i, rejoin: rejoin)
-                note(at, "restart n\(i)" + (rejoin ? " with --rejoin" : "") + " (pid=\(processes.pid(i)))")
+                note(at, "restart n\(i)" + (rejoin ? " on an empty data directory, with its usual flags" : "") + " (pid=\(processes.pid(i)))")
             } catch {
                 problems.append("n\(i) could not be restarted: \(error)")
                 note(at, "restart n\(i) FAILED: \(error)")

@@ -39,7 +39,8 @@ public enum PartitionShape: Sendable, Equatable, CustomStringConvertible {
 public enum NemesisFault: Sendable, Equatable, CustomStringConvertible {
     /// kill -9, restarted on its data directory after the step's length.
     case kill(NemesisTarget)
-    /// kill -9, its data directory removed, restarted with `--rejoin` after the step's length.
+    /// kill -9, its data directory removed, restarted with its usual flags after the step's length (no `--rejoin`:
+    /// the node must find out from the cluster that it has to rejoin).
     case wipe(NemesisTarget)
     /// SIGSTOP, then SIGCONT after the step's length.
     case pause(NemesisTarget)

@@ -10,11 +10,11 @@ import Synchronization
 /// leaks into them), each one's standard error appended to its log file, killed, paused and resumed by PID, and
 /// reaped here only, so that an exit nobody asked for is noticed and reported.
 final class NodeProcesses: Sendable {
-    /// How to start node `i`: the executable, its arguments (`rejoin`: after its data was wiped), where its
+    /// How to start node `i`: the executable, its arguments (`wiped`: after its data was wiped), where its
     /// log goes and where its data directory is.
     struct Spec: Sendable {
         let executable: String
-        let arguments: @Sendable (_ node: Int, _ rejoin: Bool) -> [String]
+        let arguments: @Sendable (_ node: Int, _ wiped: Bool) -> [String]
         let logPath: @Sendable (Int) -> String
         let dataPath: @Sendable (Int) -> String
     }
@@ -24,7 +24,7 @@ final class NodeProcesses: Sendable {
         var paused = false
         /// Bumped whenever the process is killed: a client's connection from an older generation is dead.
         var generation = 0
-        /// Its data was wiped: started with `--rejoin` until its log says it votes again.
+        /// Its data was wiped: rejoining until its log says it votes again.
         var rejoining = false
         var logOffset: UInt64 = 0
         /// The ballot of its last `leader elected` line, nil once it lost leadership or restarted.

@@ -14,7 +14,7 @@ public struct TortureConfiguration: Sendable {
     public var mode = Mode.stableLeader
     /// The run's folder; nil makes a new one in the temporary directory.
     public var outDirectory: String?
-    /// The nemesis also wipes data directories (the node restarts with `--rejoin`).
+    /// The nemesis also wipes data directories (the node restarts with its usual flags and must rejoin).
     public var wipe = false
     /// A deliberate bug switched on in every node (tests only).
     public var flaw: ServeFlaw?
