@@ -166,13 +166,15 @@ public actor Initializer: Role {
             }
             return [.broadcast(.prepare(Prepare(ballot: fence, scope: .from(.zero))), to: others)]
         case (.fencing(let fence, _), .timer(.joinRetry)):
-            var unread = others.subtracting(NodeSet(reads.keys))
+            let unread = others.subtracting(NodeSet(reads.keys))
             var effects: [Effect] = []
             for (reader, reached) in parts.reached.sorted(by: { $0.key < $1.key }) where unread.contains(reader) {
-                unread.remove(reader)
                 let ballot = partialReads[reader]?.ballot ?? fence
                 effects.append(.send(.prepare(Prepare(ballot: ballot, scope: .from(.zero), reportFrom: reached)), to: reader))
             }
+            // The fence goes to every reader not yet read, those part-way through too: a reader whose promise
+            // moved above the ballot of its partial read drops the rest of that read while it grants a lease to
+            // the higher ballot (a fence it always admits), and names its new promise in answer to the fence.
             return effects + [
                 .broadcast(.prepare(Prepare(ballot: fence, scope: .from(.zero))), to: unread),
                 .setTimer(.joinRetry, after: config.timing.joinRetryInterval, jitter: 0),
@@ -180,7 +182,9 @@ public actor Initializer: Role {
         case (.fencing(let fence, let epoch), .message(.promise(let p), let from)) where others.contains(from):
             guard p.ballot >= fence, case .from(.zero) = p.scope else { return [] }
             if p.promised > p.ballot {
-                // It promised a higher ballot already (which blocks the old epochs just as well): read at that one.
+                // It promised a higher ballot already (which blocks the old epochs just as well): read at that one,
+                // unless a read at that one is already under way.
+                guard reads[from] == nil, partialReads[from]?.ballot != p.promised else { return [] }
                 return [.send(.prepare(Prepare(ballot: p.promised, scope: .from(.zero))), to: from)]
             }
             guard reads[from] == nil else { return [] }

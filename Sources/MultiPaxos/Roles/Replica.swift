@@ -171,10 +171,10 @@ public actor Replica: Role {
         // A contender's own Leader proposes its clients' commands; a learner has no Leader (so is no contender).
         let learner = storage.membership == .learner
         let target = leaderHint == .initial || (config.contenders.contains(node) && !learner) ? node : leaderHint.leader
-        // A learner (whose former self may be the stale hint) asks the other members' Leaders in turn, one per
-        // proposal, so that a member that is down is not asked forever: any Leader passes a proposal on to the
-        // leader it knows.
-        guard target == node, learner else { return target }
+        // A learner asks the other voters' Leaders in turn, one per proposal, whatever its hint says (its former
+        // self may be the stale hint, and a hint from its Welcome may name a leader since removed and shut down):
+        // a member that is down is not asked forever, and any Leader passes a proposal on to the leader it knows.
+        guard learner else { return target }
         let others = view.latest(initial: config.memberSet).voters.filter { $0 != node }
         return others.isEmpty ? node : others[learnerProposals % others.count]
     }

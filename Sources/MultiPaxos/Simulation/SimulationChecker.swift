@@ -276,7 +276,8 @@ struct SimulationChecker {
             violation("amnesia: \(node) rejoined without \(pv.value) in \(slot), which its former self accepted and which was chosen")
             break
         }
-        highestPromise[i] = max(highestPromise[i], record.promised)
+        // Voting in no configuration it knows, it starts afresh: its former promises bind no quorum it joins.
+        highestPromise[i] = votes ? max(highestPromise[i], record.promised) : record.promised
     }
 }
 

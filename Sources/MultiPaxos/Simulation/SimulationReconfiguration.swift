@@ -78,6 +78,13 @@ extension Simulation {
     func reconfigure() async {
         guard !changes.done else { return }
         let step = changes.steps[changes.next]
+        // As an operator would (and etcd's promotion of a learner requires): a spare is made a voter only once it
+        // has rejoined and can vote. Made a voter before, it would raise the quorum while it cannot count in it,
+        // and its own rejoin, decided through the log, could then need its vote.
+        if case .add(let spare) = step, changes.askedAt == nil, storages[spare.value].membership != .member {
+            queue.push(.reconfigure, at: now + VoterChanges.checkInterval)
+            return
+        }
         // A live voter that is not paused and not waiting to rejoin: the operator's request goes to it.
         let candidates = (0..<options.universe).map { NodeID($0) }.filter {
             alive[$0.value] && pausedUntil[$0.value] <= now && !wiped.contains($0) && joinedNodes.contains($0)
