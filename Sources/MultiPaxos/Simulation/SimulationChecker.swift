@@ -310,9 +310,13 @@ struct VoteLedger {
         if let earlier = chosen[slot], earlier.ballot < ballot, earlier.value != value {
             return "chosen: \(slot) had \(earlier.value) accepted by a majority at \(earlier.ballot), then \(leader) proposed \(value) at \(ballot)"
         }
-        let granted = (promisers[ballot] ?? [:]).filter { $0.key.covers(slot) }.values.max { $0.count < $1.count } ?? NodeSet()
-        guard phase1.contains(where: { NodeSet.intersect(granted, $0.voters).count >= $0.quorum }) else {
-            return "phase 1: \(leader) proposed \(value) in \(slot) at \(ballot), which only {\(granted)} had promised"
+        // Any Phase-1 round of the ballot that covers the slot will do; none may be mixed with another. (Which
+        // is reported is chosen by size, then by members, never by the dictionary's hash order.)
+        let rounds = (promisers[ballot] ?? [:]).filter { $0.key.covers(slot) }.values
+        let promised = { (granted: NodeSet) in phase1.contains { NodeSet.intersect(granted, $0.voters).count >= $0.quorum } }
+        guard rounds.contains(where: promised) else {
+            let largest = rounds.max { ($0.count, $0.bits) < ($1.count, $1.bits) } ?? NodeSet()
+            return "phase 1: \(leader) proposed \(value) in \(slot) at \(ballot), which only {\(largest)} had promised"
         }
         return nil
     }
