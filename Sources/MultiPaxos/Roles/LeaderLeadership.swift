@@ -181,7 +181,9 @@ extension Leader {
     /// Supports a pre-vote only if this node has not heard from a leader since its last check and does not
     /// lead itself: while a majority follows a live leader, no one else may raise a ballot.
     func preVote(_ p: PreVote, from: NodeID) -> [Effect] {
-        guard !isActive, !heardFromLeader else { return [] }
+        // A node that no longer votes (removed while it was cut off, its view lagging) gets no grant: it could
+        // not serve the voters it no longer knows, and it would depose a leader that can.
+        guard !isActive, !heardFromLeader, view.latest(initial: config.memberSet).voters.contains(from) else { return [] }
         return [.send(.preVoteGrant(PreVoteGrant(ballot: p.ballot, highest: max(ballot, leaderBallot))), to: from)]
     }
 

@@ -254,6 +254,7 @@ public actor Replica: Role {
                 nextSlot = nextSlot.next
             }
         }
+        let appliedBefore = nextSlot
         while let value = pending.removeValue(forKey: nextSlot) {
             let slot = nextSlot
             log.append(value)
@@ -262,6 +263,12 @@ public actor Replica: Role {
             if commands.isEmpty { effects.append(.event(.applied(slot, value, duplicate: false, result: nil))) }
             for c in commands { apply(c, in: slot, into: &effects) }  // a batch's commands in order, each at most once
             view.applied = nextSlot
+        }
+        // Applying up to a configuration's first slot puts it in force here: every slot the voters before it
+        // govern is then durable at this node, so that once a majority of the new voters say so, a removed
+        // node can go (a crash here must not leave those slots known only to acceptors it is needed to read).
+        if view.history.contains(where: { $0.number > 0 && $0.from > appliedBefore && $0.from <= nextSlot }) {
+            votersChanged = true
         }
         view.prune()
         if votersChanged {

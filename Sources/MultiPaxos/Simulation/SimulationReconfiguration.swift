@@ -102,14 +102,22 @@ extension Simulation {
         if latest.voters == target, latest.number == UInt64(changes.next + 1), view.applied >= latest.from {
             // A removed leader hands over first (a transfer); the operator shuts it down once another leads,
             // or after a few leader timeouts whatever happened.
-            let removedLeads: Bool
-            if case .remove(let victim) = step, let leader, leader.leader == victim, alive[victim.value] {
+            let waits: Bool
+            // A removed node is shut down only once a majority of the new voters hold durably every slot the
+            // voters before govern: otherwise crashes could leave such a slot known only to acceptors among
+            // which it is needed to make a quorum of its own voters (as an operator would check MPX.VOTERS on a
+            // majority of the remaining voters first).
+            let durable = latest.voters.filter { (storages[$0.value].replicaSnapshot?.nextSlot ?? .zero) >= latest.from }
+            let durableAtMajority = durable.count >= latest.quorum || options.removedNodesKeepRunning
+            if case .remove = step, !durableAtMajority {
+                waits = true
+            } else if case .remove(let victim) = step, let leader, leader.leader == victim, alive[victim.value] {
                 changes.inForceSince = changes.inForceSince ?? now
-                removedLeads = now - changes.inForceSince! < 4 * config.timing.leaderTimeout
+                waits = now - changes.inForceSince! < 4 * config.timing.leaderTimeout
             } else {
-                removedLeads = false
+                waits = false
             }
-            if !removedLeads {
+            if !waits {
                 await inForce(step, latest)
                 return
             }
