@@ -52,6 +52,8 @@ public actor Replica: Role {
     /// next interval, so that a node that restarts knows the voters (a restart with none of the old ones up could
     /// elect no one), and a rejoining node's applied point is durable before its acceptor relies on it.
     var votersChanged = false
+    /// Progress checks that found a spare (or a rejoining learner) with nothing new to apply.
+    private var idleChecks = 0
 
     /// A catch-up reply stops adding values once they hold this many bytes.
     static let catchUpBytes = 4 << 20
@@ -360,9 +362,14 @@ public actor Replica: Role {
         let behind = nextSlot < knownEnd || !pending.isEmpty
         defer { lastCheckedSlot = nextSlot }
         // A learner hears no heartbeats until a change makes it a voter, yet must apply its own rejoin to vote:
-        // while it waits for one, it asks a peer (rotating) for what the log holds past its applied point.
-        if !behind, storage.membership == .learner, nextSlot == lastCheckedSlot, !peers.isEmpty,
-           waiting.keys.contains(where: { $0.client == .membership }) {
+        // while it waits for one, it asks a peer (rotating) for what the log holds past its applied point. A
+        // spare (a voter in no configuration it keeps) hears neither heartbeats nor decisions: it asks too, every
+        // fourth check, so that it keeps up with the log before an operator adds it.
+        let rejoining = storage.membership == .learner && waiting.keys.contains(where: { $0.client == .membership })
+        let spare = !view.everyone(initial: config.memberSet).contains(node)
+        if !behind, nextSlot == lastCheckedSlot, !peers.isEmpty, rejoining || spare {
+            idleChecks += 1
+            guard rejoining || idleChecks % 4 == 0 else { return effects }
             peerCursor += 1
             return effects + [.send(.catchUpRequest(CatchUpRequest(from: nextSlot)), to: peers[peerCursor % peers.count])]
         }

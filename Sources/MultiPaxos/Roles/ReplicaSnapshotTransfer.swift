@@ -113,12 +113,15 @@ extension Replica {
         membershipEpoch = snap.membershipEpoch
         rejoins = [:]
         for entry in snap.rejoins { rejoins[entry.key] = entry }
+        let appliedBefore = nextSlot
         nextSlot = snap.nextSlot
         logStart = snap.nextSlot
         log = []
         // A snapshot that brings changes of voters is persisted at once, as an applied change is: a restart must
-        // not take the node's view of the voters back to before them.
+        // not take the node's view of the voters back to before them. So is one that carries the node past a
+        // configuration's first slot (see `applyReady`).
         votersChanged = votersChanged || snap.voters != view.history
+            || snap.voters.contains { $0.number > 0 && $0.from > appliedBefore && $0.from <= snap.nextSlot }
         view.history = snap.voters
         view.applied = snap.nextSlot
         pending = pending.filter { $0.key >= snap.nextSlot }
