@@ -162,6 +162,33 @@ import Testing
         #expect(await r.nextSlot == Slot(3))
     }
 
+    @Test func aSpareAsksAPeerForTheLogEveryFourthIdleCheck() async throws {
+        // Node 5 votes in no configuration of a three-node cluster: no decision or heartbeat reaches it.
+        let spare = try replica(5)
+        var asks: [NodeID] = []
+        for _ in 0..<8 {
+            asks += sent(await spare.handle(.timer(.catchUp))).filter { $0.0.catchUpRequest?.from == .zero }.map(\.1)
+        }
+        #expect(asks.count == 2 && asks.allSatisfy { [n(0), n(1), n(2)].contains($0) } && asks[0] != asks[1], "\(asks)")
+        // A voter hears heartbeats instead, and asks nobody while it is not behind.
+        let voter = try replica(1)
+        for _ in 0..<8 { #expect(sent(await voter.handle(.timer(.catchUp))).isEmpty) }
+    }
+
+    @Test func applyingUpToAConfigurationsFirstSlotPersistsTheSnapshot() async throws {
+        let storage = DurableState()
+        let r = try Replica(node: n(1), config: config(), executor: testExecutor, machine: KeyValueStore(),
+                            snapshot: emptySnapshot, leader: ballot, storage: storage)
+        let change = Reconfiguration.command(base: 0, voters: NodeSet([n(0), n(1)]), nonce: 7)
+        _ = await decide(r, 0, .command(change))
+        let from = await r.view.latest(initial: config().memberSet).from
+        #expect(from == Slot(Int64(Reconfiguration.delaySlots)) && storage.replicaSnapshot?.nextSlot == Slot(1))
+        for slot in 1..<(from.index - 1) { _ = await decide(r, slot, .noop) }
+        #expect(storage.replicaSnapshot?.nextSlot == Slot(1), "no snapshot interval reached yet")
+        _ = await decide(r, from.index - 1, .noop)
+        #expect(storage.replicaSnapshot?.nextSlot == from, "in force here: the old configuration's slots are durable")
+    }
+
     @Test func welcomesAJoiningNodeWithoutItsStateAndWithTheFoundersItKnows() async throws {
         let founders: [NodeID: UInt64] = [n(1): 11, n(2): 12]
         let r = try Replica(node: n(0), config: config(3), executor: testExecutor, machine: KeyValueStore(),
