@@ -182,3 +182,27 @@ import Testing
         #expect(storms.reproduce(seed: 5, mode: .stableLeader).contains("--schedule crash-storms"))
     }
 }
+
+/// The liveness watch while a change of voters is decided but not yet in force.
+@Suite struct ProgressWatchTests {
+    @Test func whileAChangeIsDecidedItAsksForAMajorityOfTheOldVotersAndOfTheNew() throws {
+        let old = VoterConfiguration(number: 0, from: .zero, voters: NodeSet([n(0), n(1), n(2)]))
+        let new = VoterConfiguration(number: 1, from: Slot(33), voters: NodeSet([n(0), n(2)]))
+        func stalls(up: [Int]) throws -> Bool {
+            var watch = try #require(ProgressWatch(configurations: [old, new], bound: 1_000))
+            let nodes = NodeSet(up.map(NodeID.init))
+            let reaches = (0..<3).map { nodes.contains(n($0)) ? nodes : NodeSet() }
+            _ = watch.observe(now: 0, up: nodes, reaches: reaches, waiting: nodes, completed: false)
+            return watch.observe(now: 2_000, up: nodes, reaches: reaches, waiting: nodes, completed: false) != nil
+        }
+        // n1 and n2 are a majority of the old voters only: slots from 33 on need n0, so no stall is owed.
+        #expect(try !stalls(up: [1, 2]))
+        #expect(try stalls(up: [0, 2]))
+        #expect(try stalls(up: [0, 1, 2]))
+        // With the old voters alone, n1 and n2 would owe progress.
+        var alone = try #require(ProgressWatch(configurations: [old], bound: 1_000))
+        let up = NodeSet([n(1), n(2)])
+        _ = alone.observe(now: 0, up: up, reaches: [NodeSet(), up, up], waiting: up, completed: false)
+        #expect(alone.observe(now: 2_000, up: up, reaches: [NodeSet(), up, up], waiting: up, completed: false) != nil)
+    }
+}

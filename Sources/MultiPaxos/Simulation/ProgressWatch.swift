@@ -45,6 +45,26 @@ struct ProgressWatch {
         quorums = sets
     }
 
+    /// A watch over the sets that hold a majority of every one of `configurations` (while a change is decided
+    /// but not yet in force, slots on either side of it need their own voters), each set minimal; nil when
+    /// their nodes are too many to follow.
+    init?(configurations: [VoterConfiguration], bound: Microseconds) {
+        let members = Array(NodeSet(configurations.flatMap { Array($0.voters) }))
+        guard members.count <= Self.maximumNodes, !members.isEmpty, !configurations.isEmpty else { return nil }
+        self.bound = bound
+        func holds(_ set: NodeSet) -> Bool {
+            configurations.allSatisfy { NodeSet.intersect(set, $0.voters).count >= $0.quorum }
+        }
+        var sets: [NodeSet] = []
+        for mask in 1..<(1 << members.count) {
+            let set = NodeSet(members.indices.filter { mask & (1 << $0) != 0 }.map { members[$0] })
+            // Minimal: no node of it can go.
+            guard holds(set), set.allSatisfy({ node in !holds(set.subtracting(NodeSet([node]))) }) else { continue }
+            sets.append(set)
+        }
+        quorums = sets
+    }
+
     /// The state now: the voting nodes that are up (`up`), for each node the nodes it can exchange messages
     /// with both ways (`reaches`, by node number), the nodes with a waiting client, and whether a request
     /// just completed. Returns a failure line the first time a stall exceeds the bound.

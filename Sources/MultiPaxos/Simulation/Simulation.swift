@@ -111,6 +111,8 @@ public actor Simulation {
     var changes: VoterChanges
     /// The voters the progress watch follows: the latest ones a change put in force.
     var watchedVoters: [NodeID]
+    /// The configurations the liveness watch holds to: the one in force, and any decided since.
+    var watchedConfigurations: [VoterConfiguration] = []
 
     /// Makes a run; `trace` receives one line per protocol event, `colors` adds ANSI role colours to them, and
     /// `recordsRun` keeps every network message and fault for `SimulationReport.recording` (it changes nothing else).
@@ -175,6 +177,7 @@ public actor Simulation {
         checker = SimulationChecker(config: config, nodes: options.universe, fullChecks: options.fullChecks)
         changes = VoterChanges(steps: options.reconfigurations)
         watchedVoters = config.members
+        watchedConfigurations = [VoterConfiguration(number: 0, from: .zero, voters: config.memberSet)]
         progress = options.fullChecks
             ? ProgressWatch(members: config.members, quorum: config.quorum, bound: options.stallBound) : nil
         busyClients = Array(repeating: 0, count: options.universe)

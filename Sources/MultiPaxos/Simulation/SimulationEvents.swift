@@ -47,8 +47,14 @@ extension Simulation {
             report.transfers.handedOver += 1
         case .transferAbandoned:
             report.transfers.abandoned += 1
-        case .reconfigured:
-            break  // the checker follows the changes the log decides (SimulationChecker.decided)
+        case .reconfigured(let next):
+            // The checker follows the changes the log decides (SimulationChecker.decided). The liveness watch
+            // asks, until the operator sees the change in force, for a majority of the old voters and the new.
+            if options.fullChecks, next.number > watchedConfigurations.last?.number ?? 0 {
+                watchedConfigurations.append(next)
+                progress = ProgressWatch(configurations: watchedConfigurations, bound: options.stallBound)
+                watchProgress()
+            }
         case .preempted, .leaderSuspected, .steppedDown, .welcomed:
             break
         }

@@ -138,8 +138,9 @@ extension Simulation {
     private func inForce(_ step: VoterChange, _ configuration: VoterConfiguration) async {
         report.reconfigurations += 1
         watchedVoters = Array(configuration.voters)
-        progress = options.fullChecks
-            ? ProgressWatch(members: watchedVoters, quorum: configuration.quorum, bound: options.stallBound) : nil
+        watchedConfigurations = watchedConfigurations.filter { $0.number > configuration.number }
+        watchedConfigurations.insert(configuration, at: 0)
+        progress = options.fullChecks ? ProgressWatch(configurations: watchedConfigurations, bound: options.stallBound) : nil
         if case .remove(let node) = step {
             if options.removedNodesKeepRunning {
                 changes.removedRunning.insert(node)
