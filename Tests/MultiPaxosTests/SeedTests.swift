@@ -23,6 +23,22 @@ import Testing
         #expect(effects.contains(where: isUninstall))
     }
 
+    @Test func aSeedWaitingForAnInitialVoterSaysWhichOnceASecondAndWhenThatChanges() async {
+        let seed = Seed(node: n(0), config: config(3), executor: testExecutor, makeMachine: machine, nonce: 100)
+        _ = await seed.start()
+        func waits(_ effects: [Effect]) -> NodeSet? {
+            effects.lazy.compactMap { if case .event(.waitingToFound(let missing)) = $0 { missing } else { nil } }.first
+        }
+        var said: [(Int, NodeSet)] = []
+        for retry in 1...30 {
+            if retry == 15 { _ = await seed.handle(.message(.join(Join(nonce: 1)), from: n(1))) }
+            let effects = await seed.handle(.timer(.joinRetry))
+            #expect(sent(effects).map(\.1).sorted() == [n(1), n(2)], "it asks again every time")
+            if let missing = waits(effects) { said.append((retry, missing)) }
+        }
+        #expect(said.map(\.0) == [10, 15] && said.map(\.1) == [NodeSet([n(1), n(2)]), NodeSet([n(2)])], "\(said)")
+    }
+
     @Test(arguments: ["welcome", "join"])
     func aSeedThatFindsTheClusterRunningRejoinsInsteadOfFoundingASecond(how: String) async {
         // Node 0 lost its disk and starts as new: a member's Welcome, or a Join from a node that kept its

@@ -83,6 +83,8 @@ public enum Event: Sendable, CustomStringConvertible {
     case completed(RequestKey, result: [UInt8])
     /// The seed let these nodes in.
     case welcomed(NodeSet)
+    /// The seed has not heard these initial voters ask as new yet, and founds the cluster only once it has.
+    case waitingToFound(missing: NodeSet)
     /// This node became a member, starting at the given slot.
     case joined(Slot)
     /// A node with no record of a membership found the cluster running (or was told to rejoin): it may have
@@ -112,6 +114,7 @@ public enum Event: Sendable, CustomStringConvertible {
         case .invoked(let k, _): "invokes \(k)"
         case .completed(let k, _): "completes \(k)"
         case .welcomed(let n): "welcomes \(n)"
+        case .waitingToFound(let missing): "waits for \(missing) to start before it founds the cluster"
         case .mustRejoin(let why): "must rejoin before it votes: \(why)"
         case .rejoined(let e, let f) where f == .initial: "rejoins as a voting member in epoch \(e) (no fence: it votes in no configuration it knows)"
         case .rejoined(let e, let f): "rejoins as a voting member in epoch \(e) (fence \(f) promised)"

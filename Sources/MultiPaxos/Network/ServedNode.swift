@@ -316,6 +316,8 @@ public final class ServedNode: Sendable {
             log("must rejoin before voting: \(why); its storage holds no membership, and it may have voted before losing it")
         case .rejoined(let epoch, let fence):
             log("rejoined as a voting member in epoch \(epoch) (\(fence == .initial ? "no fence: it votes in no configuration it knows" : "fence \(fence)"))")
+        case .waitingToFound(let missing):
+            log("waiting for \(missing) to start on an empty data directory: a new cluster is founded only once every initial voter has")
         case .welcomed(let nodes):
             log("welcomed \(nodes)")
         case .transferStarted(let ballot, let target):

@@ -25,6 +25,8 @@ public struct ClusterEvent: Sendable, Equatable, CustomStringConvertible {
         case rejoined(epoch: UInt64, fence: Ballot)
         /// The node's seed let these nodes in.
         case welcomed(NodeSet)
+        /// The node's seed waits for these initial voters to start (on empty storage) before it founds the cluster.
+        case waitingToFound(missing: NodeSet)
         /// The node found itself behind and asked `peer` for the slots from `from` on.
         case catchUpStarted(from: Slot, peer: NodeID)
         /// The node's replica stopped needing to ask: it had applied up to (not including) this slot.
@@ -64,6 +66,7 @@ public struct ClusterEvent: Sendable, Equatable, CustomStringConvertible {
         case .rejoined(let e, let f) where f == .initial: "rejoins as a voting member in epoch \(e) (no fence: it votes in no configuration it knows)"
         case .rejoined(let e, let f): "rejoins as a voting member in epoch \(e) (fence \(f) promised)"
         case .welcomed(let n): "welcomes \(n)"
+        case .waitingToFound(let missing): "waits for \(missing) to start before it founds the cluster"
         case .catchUpStarted(let from, let peer): "is behind: catches up from \(peer), from \(from)"
         case .catchUpFinished(let s): "caught up (applied to \(s))"
         case .snapshotSent(let s, let peer): "sends \(peer) a snapshot up to \(s)"
@@ -90,6 +93,7 @@ public struct ClusterEvent: Sendable, Equatable, CustomStringConvertible {
         case .mustRejoin(let why): .mustRejoin(why)
         case .rejoined(let e, let f): .rejoined(epoch: e, fence: f)
         case .welcomed(let n): .welcomed(n)
+        case .waitingToFound(let missing): .waitingToFound(missing: missing)
         case .installedSnapshot(let s): .snapshotInstalled(s)
         case .transferStarted(let b, let to): .transferStarted(b, to: to)
         case .transferAbandoned(let b, let to): .transferAbandoned(b, to: to)

@@ -20,6 +20,9 @@ public actor Seed: Role {
     let nonce: UInt64
     /// The new initial voters that asked to join, with their Joins' nonces.
     private var asked: [NodeID: UInt64] = [:]
+    /// How often it asked, and who was missing when it last said it waits.
+    private var retries = 0
+    private var reported = NodeSet()
 
     /// Makes the seed of `node`; `makeMachine` gives the initial, empty state machine.
     public init(node: NodeID, config: ClusterConfiguration, executor: QueueExecutor,
@@ -44,7 +47,12 @@ public actor Seed: Role {
     public func handle(_ input: Input) -> [Effect] {
         switch input {
         case .timer(.joinRetry):
-            return ask()
+            // Said after ten tries (a second by default), again when who is missing changes, and every hundred.
+            retries += 1
+            let missing = others.subtracting(NodeSet(asked.keys))
+            guard retries >= 10, !missing.isEmpty, missing != reported || retries % 100 == 0 else { return ask() }
+            reported = missing
+            return [.event(.waitingToFound(missing: missing))] + ask()
         case .message(.welcome, let from) where others.contains(from):
             return rejoin(because: "\(from) answered as a member")
         case .message(.join(let j), let from) where others.contains(from):

@@ -121,7 +121,8 @@ extension Simulation {
         case .decided: kind = .decided
         case .preempted, .steppedDown, .leaderSuspected: kind = .leadershipLost
         case .joined, .rejoined, .installedSnapshot, .reconfigured: kind = .joined
-        case .phase1Started, .applied, .invoked, .completed, .welcomed, .mustRejoin, .transferStarted, .transferAbandoned,
+        case .phase1Started, .applied, .invoked, .completed, .welcomed, .waitingToFound, .mustRejoin, .transferStarted,
+             .transferAbandoned,
              .toldToCompete:
             return
         }
