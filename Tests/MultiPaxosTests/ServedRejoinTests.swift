@@ -25,6 +25,7 @@ extension ProcessTests {
         let mustRejoin = try #require(log.range(of: "must rejoin before voting"), "\(log)")
         let rejoined = try #require(log.range(of: "rejoined as a voting member"), "\(log)")
         #expect(mustRejoin.lowerBound < rejoined.lowerBound)
+        #expect(log[mustRejoin.lowerBound..<rejoined.lowerBound].contains("as a learner: it votes once it has rejoined"), "\(log)")
         #expect(!log[mustRejoin.lowerBound..<rejoined.lowerBound].contains("leader elected: this node"))
         #expect(try cluster.call(wiped, ["GET", "before"], seconds: 20) == .bulkString(value))
         // It votes: with one of the others stopped, the cluster needs its vote to write.

@@ -18,6 +18,8 @@ public final class ServedNode: Sendable {
     private let inbox = Inbox()
     private let log: @Sendable (String) -> Void
     private let leader = Mutex<Ballot?>(nil)
+    /// Whether this node was told it must rejoin and has not yet: it joins as a learner, not as a voter.
+    private let rejoining = Mutex(false)
     private let lastCatchUpLine = Mutex<ContinuousClock.Instant?>(nil)
     let served: ServedMetrics
     private let metricsServer: MetricsServer?
@@ -118,6 +120,7 @@ public final class ServedNode: Sendable {
                                                makeMachine: { KeyValueStore() }, storage: state,
                                                nonce: UInt64.random(in: 1...UInt64.max))
         log("node \(me) starting as \(state.membership) in \(configuration.mode.rawValue) mode, \(cluster.members.count) members")
+        rejoining.withLock { $0 = state.membership == .learner }
         var calls = CallTable()
         var turns = LoopTurns()
         var transferWaits = TransferWaits()
@@ -311,10 +314,12 @@ public final class ServedNode: Sendable {
         case .installedSnapshot(let slot):
             log("caught up by snapshot to \(slot)")
         case .joined(let slot):
-            log("joined the cluster at \(slot)")
+            log("joined the cluster at \(slot)" + (rejoining.withLock { $0 } ? " as a learner: it votes once it has rejoined" : ""))
         case .mustRejoin(let why):
+            rejoining.withLock { $0 = true }
             log("must rejoin before voting: \(why); its storage holds no membership, and it may have voted before losing it")
         case .rejoined(let epoch, let fence):
+            rejoining.withLock { $0 = false }
             log("rejoined as a voting member in epoch \(epoch) (\(fence == .initial ? "no fence: it votes in no configuration it knows" : "fence \(fence)"))")
         case .waitingToFound(let missing):
             log("waiting for \(missing) to start on an empty data directory: a new cluster is founded only once every initial voter has")
