@@ -40,10 +40,12 @@ public actor Acceptor: Role {
             grant?.expired(generation: generation)
             return []
         }
-        // Nodes that vote in a configuration this node retains may ask (a leader counts only the voters of each
-        // slot, so answering one that no longer leads changes nothing); anyone else is not of this cluster.
-        guard case .message(let message, let from) = input,
-              storage.voters.everyone(initial: config.memberSet).contains(from) else { return [] }
+        // Any node of the cluster may ask, even one this node does not know to vote: a leader counts only the
+        // voters of each slot, so answering one that does not lead changes nothing, and a lagging acceptor that
+        // a later configuration made a voter must answer that configuration's leader, or neither can progress
+        // (its leader's Phase 1 waits for it, and it learns the new voters from no one). The network shell
+        // lets in only peers that proved the cluster's key.
+        guard case .message(let message, let from) = input else { return [] }
         switch message {
         // While a lease grant holds, messages of other ballots wait (their senders send them again).
         case .prepare(let p): return grant?.admits(p.ballot) == false ? [] : prepare(p, from: from)
