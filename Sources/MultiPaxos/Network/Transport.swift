@@ -58,6 +58,8 @@ final class Transport: @unchecked Sendable {  // the loop state is touched only 
     private struct Outbox {
         var frames: [[[UInt8]]]
         var queuedBytes: [Int]
+        /// Per peer, whether its queue refused a message and has taken none since.
+        var full: [Bool]
         var answers: [(connection: UInt64, key: RequestKey, outcome: CallOutcome)] = []
         var woken = false
         var stopping = false
@@ -65,6 +67,9 @@ final class Transport: @unchecked Sendable {  // the loop state is touched only 
     private let outbox: Mutex<Outbox>
     /// Messages dropped because a peer's queue was full or its link was down, by peer.
     let dropped: Mutex<[Int]>
+    /// The peers to which a message too large for a frame was logged: a message that cannot be sent is said
+    /// once, never dropped silently.
+    private let oversizedLogged = Mutex<Set<Int>>([])
 
     // I/O-thread state.
     private var links: [OutboundLink]
@@ -115,7 +120,8 @@ final class Transport: @unchecked Sendable {  // the loop state is touched only 
         wakeWrite = fds[1]
         Sockets.setNonBlocking(wakeRead)
         Sockets.setNonBlocking(wakeWrite)
-        outbox = Mutex(Outbox(frames: Array(repeating: [], count: peers.count), queuedBytes: Array(repeating: 0, count: peers.count)))
+        outbox = Mutex(Outbox(frames: Array(repeating: [], count: peers.count), queuedBytes: Array(repeating: 0, count: peers.count),
+                                full: Array(repeating: false, count: peers.count)))
         dropped = Mutex(Array(repeating: 0, count: peers.count))
         links = peers.indices.map { OutboundLink(peer: NodeID($0), address: peers[$0]) }
     }
@@ -139,15 +145,32 @@ final class Transport: @unchecked Sendable {  // the loop state is touched only 
     /// Queues a message's encoded payload for `peer` (framed, and sealed with a MAC when a cluster key is set, by
     /// the I/O thread), or drops it (counted) when the peer's queue is full.
     func send(_ frame: [UInt8], to peer: NodeID) {
-        let accepted = outbox.withLock { box -> Bool in
-            guard box.queuedBytes[peer.value] + frame.count <= limits.peerQueueBytes else { return false }
+        // Sealing adds a tag; the peer refuses a frame above its limit, so such a message is never queued.
+        guard frame.count + FrameAuthenticator.tagBytes <= limits.maxFrameBytes else {
+            dropped.withLock { $0[peer.value] += 1 }
+            metrics?.droppedPayload(frame)
+            if oversizedLogged.withLock({ $0.insert(peer.value).inserted }) {
+                log("a message of \(frame.count) bytes to \(peer) exceeds the frame limit of \(limits.maxFrameBytes) bytes: not sent")
+            }
+            return
+        }
+        // Whether it was queued, and whether this drop is the first since the queue last took a message.
+        let (accepted, firstDrop) = outbox.withLock { box -> (Bool, Bool) in
+            guard box.queuedBytes[peer.value] + frame.count <= limits.peerQueueBytes else {
+                defer { box.full[peer.value] = true }
+                return (false, !box.full[peer.value])
+            }
             box.frames[peer.value].append(frame)
             box.queuedBytes[peer.value] += frame.count
-            return true
+            box.full[peer.value] = false
+            return (true, false)
         }
         if !accepted {
             dropped.withLock { $0[peer.value] += 1 }
             metrics?.droppedPayload(frame)
+            if firstDrop {
+                log("the queue to \(peer) is full (limit \(limits.peerQueueBytes) bytes): a message of \(frame.count) bytes was dropped, and more may be until it drains")
+            }
         }
     }
 
