@@ -119,6 +119,10 @@ public struct NodeSet: Hashable, Sendable, Sequence, CustomStringConvertible {
     public var isEmpty: Bool { bits == 0 }
     /// The nodes of `self` that are not in `other`.
     public func subtracting(_ other: NodeSet) -> NodeSet { var s = self; s.bits &= ~other.bits; return s }
+    /// The nodes in both sets.
+    static func intersect(_ a: NodeSet, _ b: NodeSet) -> NodeSet { var s = a; s.bits &= b.bits; return s }
+    /// The nodes in either set.
+    static func union(_ a: NodeSet, _ b: NodeSet) -> NodeSet { var s = a; s.bits |= b.bits; return s }
     public func makeIterator() -> AnyIterator<NodeID> {
         var rest = bits
         return AnyIterator {

@@ -182,3 +182,14 @@ public final class VoterView: @unchecked Sendable {
         history.removeFirst(governing - 1)
     }
 }
+
+extension Sequence where Element == VoterConfiguration {
+    /// Whether a change's configuration starts in `after + 1 ... through`: a replica that applies from `after`
+    /// up to `through` puts it in force there (and persists its snapshot at once).
+    func startsOne(after: Slot, through: Slot) -> Bool {
+        contains { $0.number > 0 && $0.from > after && $0.from <= through }
+    }
+
+    /// Every node that votes in one of them.
+    var voters: NodeSet { reduce(NodeSet()) { NodeSet.union($0, $1.voters) } }
+}

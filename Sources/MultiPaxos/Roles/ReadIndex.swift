@@ -89,7 +89,7 @@ struct ReadIndex {
         current.acceptedEnd = max(current.acceptedEnd, reply.acceptedEnd)
         // Only the current voters count: the voters may have changed since the round began, and confirmations
         // from before and after could make a majority of neither configuration.
-        let counted = mixesVoters ? current.heard.count : current.heard.filter(members.contains).count
+        let counted = mixesVoters ? current.heard.count : NodeSet.intersect(current.heard, members).count
         guard counted >= quorum else {
             round = current
             return []

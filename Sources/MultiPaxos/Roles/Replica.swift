@@ -61,8 +61,9 @@ public actor Replica: Role {
     /// Where the replica persists its snapshot; it survives a crash of the node.
     let storage: DurableState
 
-    /// Makes a replica that starts from `snapshot` (the initial state of a new cluster, or a Welcome's), or from
-    /// the snapshot it persisted before a crash if that one is newer.
+    /// Makes a replica that starts from `snapshot` (the initial state of a new cluster; a Welcome carries none,
+    /// so a joining node starts there too and catches up), or from the snapshot it persisted before a crash if
+    /// that one is newer.
     public init(node: NodeID, config: ClusterConfiguration, executor: QueueExecutor, machine: any StateMachine,
                 snapshot offered: Snapshot, leader: Ballot, storage: DurableState = DurableState(),
                 founders: [NodeID: UInt64] = [:]) throws {
@@ -92,7 +93,7 @@ public actor Replica: Role {
     /// Every node that votes in a configuration this replica retains: where it looks for peers.
     var peers: [NodeID] { view.everyone(initial: config.memberSet).filter { $0 != node } }
 
-    /// The replica's state at `nextSlot`: what a Welcome or a catch-up snapshot carries.
+    /// The replica's state at `nextSlot`: what a catch-up snapshot carries.
     public func snapshot() -> Snapshot {
         let cache = config.flaws.contains(.snapshotWithoutReplyCache) ? [] : replies.keys.sorted().map {
             ReplyCacheEntry(client: $0, request: replies[$0]!.request, result: replies[$0]!.result)
@@ -269,9 +270,7 @@ public actor Replica: Role {
         // Applying up to a configuration's first slot puts it in force here: every slot the voters before it
         // govern is then durable at this node, so that once a majority of the new voters say so, a removed
         // node can go (a crash here must not leave those slots known only to acceptors it is needed to read).
-        if view.history.contains(where: { $0.number > 0 && $0.from > appliedBefore && $0.from <= nextSlot }) {
-            votersChanged = true
-        }
+        if nextSlot > appliedBefore, view.history.startsOne(after: appliedBefore, through: nextSlot) { votersChanged = true }
         view.prune()
         if votersChanged {
             votersChanged = false
@@ -365,9 +364,9 @@ public actor Replica: Role {
         // while it waits for one, it asks a peer (rotating) for what the log holds past its applied point. A
         // spare (a voter in no configuration it keeps) hears neither heartbeats nor decisions: it asks too, every
         // fourth check, so that it keeps up with the log before an operator adds it.
-        let rejoining = storage.membership == .learner && waiting.keys.contains(where: { $0.client == .membership })
-        let spare = !view.everyone(initial: config.memberSet).contains(node)
-        if !behind, nextSlot == lastCheckedSlot, !peers.isEmpty, rejoining || spare {
+        let idle = !behind && nextSlot == lastCheckedSlot
+        let rejoining = idle && storage.membership == .learner && waiting.keys.contains(where: { $0.client == .membership })
+        if idle, rejoining || !view.everyone(initial: config.memberSet).contains(node), case let peers = self.peers, !peers.isEmpty {
             idleChecks += 1
             guard rejoining || idleChecks % 4 == 0 else { return effects }
             peerCursor += 1

@@ -121,7 +121,7 @@ extension Replica {
         // not take the node's view of the voters back to before them. So is one that carries the node past a
         // configuration's first slot (see `applyReady`).
         votersChanged = votersChanged || snap.voters != view.history
-            || snap.voters.contains { $0.number > 0 && $0.from > appliedBefore && $0.from <= snap.nextSlot }
+            || snap.voters.startsOne(after: appliedBefore, through: snap.nextSlot)
         view.history = snap.voters
         view.applied = snap.nextSlot
         pending = pending.filter { $0.key >= snap.nextSlot }

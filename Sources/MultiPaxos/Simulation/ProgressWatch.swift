@@ -3,15 +3,16 @@
 /// whenever it may have changed (a cut opens or heals, a node crashes, pauses, restarts or rejoins, a request
 /// completes) and measures, for every such majority, how long it has gone without progress.
 ///
-/// It follows every set of exactly a quorum of nodes (any connected majority contains one), so a window is
-/// always one fixed majority that stays up and connected: partitions that keep moving start new windows.
+/// It follows every set of exactly a quorum of nodes (any connected majority contains one), or, while a change
+/// of voters is decided but not in force, every minimal set holding a majority of the old voters and of the new;
+/// so a window is always one fixed set that stays up and connected: partitions that keep moving start new ones.
 struct ProgressWatch {
     /// Above this many nodes the watch is off (it follows every quorum-sized set of nodes).
     static let maximumNodes = 12
 
     /// A stall longer than this, with a connected majority and a waiting client, fails the run.
     let bound: Microseconds
-    /// Every set of exactly a quorum of members.
+    /// The sets it follows: every set of exactly a quorum of members, or the minimal sets described above.
     private let quorums: [NodeSet]
     /// Since when each quorum has been up, connected and had a waiting client (only those that are now).
     private var liveSince: [UInt64: Microseconds] = [:]
@@ -49,8 +50,8 @@ struct ProgressWatch {
     /// but not yet in force, slots on either side of it need their own voters), each set minimal; nil when
     /// their nodes are too many to follow.
     init?(configurations: [VoterConfiguration], bound: Microseconds) {
-        let members = Array(NodeSet(configurations.flatMap { Array($0.voters) }))
-        guard members.count <= Self.maximumNodes, !members.isEmpty, !configurations.isEmpty else { return nil }
+        let members = Array(configurations.voters)
+        guard members.count <= Self.maximumNodes, !members.isEmpty else { return nil }
         self.bound = bound
         func holds(_ set: NodeSet) -> Bool {
             configurations.allSatisfy { NodeSet.intersect(set, $0.voters).count >= $0.quorum }
@@ -95,9 +96,4 @@ struct ProgressWatch {
         liveSince = live
         return failure
     }
-}
-
-extension NodeSet {
-    /// The nodes in both sets.
-    static func intersect(_ a: NodeSet, _ b: NodeSet) -> NodeSet { a.subtracting(a.subtracting(b)) }
 }

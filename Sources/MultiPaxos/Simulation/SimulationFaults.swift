@@ -151,7 +151,7 @@ extension Simulation {
     func watchProgress(completed: Bool = false) {
         guard progress != nil else { return }
         var up = NodeSet()
-        for id in NodeSet(watchedConfigurations.flatMap { Array($0.voters) })
+        for id in watchedConfigurations.voters
         where joinedNodes.contains(id) && alive[id.value] && pausedUntil[id.value] <= now && !wiped.contains(id) {
             up.insert(id)
         }

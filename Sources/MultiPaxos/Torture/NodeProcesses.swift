@@ -10,11 +10,11 @@ import Synchronization
 /// leaks into them), each one's standard error appended to its log file, killed, paused and resumed by PID, and
 /// reaped here only, so that an exit nobody asked for is noticed and reported.
 final class NodeProcesses: Sendable {
-    /// How to start node `i`: the executable, its arguments (`wiped`: after its data was wiped), where its
-    /// log goes and where its data directory is.
+    /// How to start node `i`: the executable, its arguments (the same after its data was wiped: the node finds
+    /// out by itself that it must rejoin), where its log goes and where its data directory is.
     struct Spec: Sendable {
         let executable: String
-        let arguments: @Sendable (_ node: Int, _ wiped: Bool) -> [String]
+        let arguments: @Sendable (_ node: Int) -> [String]
         let logPath: @Sendable (Int) -> String
         let dataPath: @Sendable (Int) -> String
     }
@@ -46,7 +46,7 @@ final class NodeProcesses: Sendable {
     /// Starts node `i`; `rejoin` after its data directory was wiped.
     func start(_ i: Int, rejoin: Bool = false) throws(TortureError) {
         readLogs()  // lines of its earlier lives are read before this one's
-        let pid = try spawn(spec.executable, spec.arguments(i, rejoin), stderrPath: spec.logPath(i))
+        let pid = try spawn(spec.executable, spec.arguments(i), stderrPath: spec.logPath(i))
         children.withLock {
             $0[i].pid = pid
             $0[i].paused = false

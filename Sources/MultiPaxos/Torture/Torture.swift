@@ -75,7 +75,7 @@ public final class Torture: Sendable {
         let folder = self.folder
         let spec = NodeProcesses.Spec(
             executable: c.executable,
-            arguments: { i, _ in
+            arguments: { i in
                 ["serve", "--id", "\(i)", "--peers", peers, "--listen-peers", "127.0.0.1:\(ports[i])",
                  "--client", "127.0.0.1:\(ports[c.nodes + i])", "--data", "\(folder)/data/node-\(i)", "--mode", c.mode.rawValue]
                     + c.serveArguments + (c.flaw.map { ["--flaw", $0.rawValue] } ?? [])

@@ -37,9 +37,8 @@ enum TortureChecks {
         let name = "linearizable"
         let operations = history.events.filter { $0.kind == .invoke }.count
         let began = ContinuousClock.now
-        let start = ContinuousClock.now
         let verdict = Linearizability.check(history, budget: .init(maxMemoryBytes: 2 << 30, timeout: budget),
-                                            elapsed: { ContinuousClock.now - start })
+                                            elapsed: { ContinuousClock.now - began })
         let took = TortureReport.seconds(ContinuousClock.now - began)
         switch verdict {
         case .linearizable:
