@@ -118,7 +118,8 @@ final class ServedProcesses: @unchecked Sendable {  // used by one test at a tim
             }
             usleep(50_000)
         }
-        Issue.record("node \(i) did not serve within \(seconds) s (last: \(last)); its log:\n\(log(i))")
+        let others = processes.indices.filter { $0 != i }.map { "node \($0)'s log:\n\(log($0))" }.joined(separator: "\n")
+        Issue.record("node \(i) did not serve within \(seconds) s (last: \(last)); its log:\n\(log(i))\n\(others)")
         throw RESPConnection.Failure.timedOut
     }
 }

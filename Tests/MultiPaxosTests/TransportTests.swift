@@ -2,7 +2,9 @@ import Synchronization
 import Testing
 @testable import MultiPaxos
 
+extension ProcessTests {
 /// The network shell's peer transport: a message that cannot be sent is said once, never dropped silently.
+/// (Among the process tests: it listens on ports it took from `freePorts`, as they do.)
 @Suite struct TransportTests {
     @Test func aMessageTooLargeOrForAFullQueueIsLoggedOnceWithItsSizeAndTheLimit() throws {
         let lines = Mutex<[String]>([])
@@ -29,4 +31,5 @@ import Testing
         transport.start()
         transport.stop()
     }
+}
 }
