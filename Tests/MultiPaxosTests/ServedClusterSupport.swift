@@ -6,13 +6,9 @@ import Testing
 /// with the rest of the suite in parallel they would crowd two cores).
 @Suite(.serialized) enum ProcessTests {}
 
-/// Free loopback ports: bound to port 0, read, and released (the kernel does not hand them out again at once).
-func freePorts(_ count: Int) throws -> [UInt16] {
-    var fds: [Int32] = []
-    defer { for fd in fds { close(fd) } }
-    for _ in 0..<count { fds.append(try Sockets.listen(on: PeerAddress(host: "127.0.0.1", port: 0))) }
-    return fds.map(Sockets.localPort)
-}
+/// Free loopback ports, held until the reservation is released so that no other test's connection takes one
+/// before the process meant to listen on it has started.
+func reservePorts(_ count: Int) throws -> PortReservation { try PortReservation(count: count) }
 
 /// `multipaxos serve` processes on loopback, each with a data directory and a log file, stopped by PID.
 final class ServedProcesses: @unchecked Sendable {  // used by one test at a time
@@ -20,6 +16,7 @@ final class ServedProcesses: @unchecked Sendable {  // used by one test at a tim
     let root: String
     let peerPorts: [UInt16]
     let clientPorts: [UInt16]
+    private let reservation: PortReservation  // held while the processes may bind the ports
     var processes: [Process?]
     var extraArguments: [String] = ["--heartbeat-ms", "20", "--leader-timeout-ms", "200", "--client-timeout-ms", "3000"]
 
@@ -27,7 +24,8 @@ final class ServedProcesses: @unchecked Sendable {  // used by one test at a tim
         binary = try KilledWriterTests().writerBinary()
         root = FileManager.default.temporaryDirectory.appendingPathComponent("served-\(UInt64.random(in: 1...UInt64.max))").path
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-        let ports = try freePorts(2 * nodes)
+        reservation = try reservePorts(2 * nodes)
+        let ports = reservation.ports
         peerPorts = Array(ports[0..<nodes])
         clientPorts = Array(ports[nodes...])
         processes = Array(repeating: nil, count: nodes)

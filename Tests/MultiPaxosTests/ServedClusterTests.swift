@@ -60,10 +60,12 @@ extension ProcessTests {
         cluster.kill(2, signal: SIGTERM)
 
         // Node 2's directory belongs to this cluster: other members, or another mode, are refused at start.
+        let spare = try reservePorts(1)
+        defer { withExtendedLifetime(spare) {} }
         for change in [["--peers", cluster.peers + ",127.0.0.1:1"], ["--mode", "per-slot"], ["--cluster-id", "other"]] {
             var args = cluster.arguments(2)
             if let at = args.firstIndex(of: change[0]) { args[at + 1] = change[1] } else { args += change }
-            if change[0] == "--peers" { args[args.firstIndex(of: "--client")! + 1] = "127.0.0.1:\(try freePorts(1)[0])" }
+            if change[0] == "--peers" { args[args.firstIndex(of: "--client")! + 1] = "127.0.0.1:\(spare.ports[0])" }
             let process = Process()
             process.executableURL = cluster.binary
             process.arguments = args

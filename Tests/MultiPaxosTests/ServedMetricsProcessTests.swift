@@ -55,7 +55,9 @@ extension ProcessTests {
     @Test func aServedNodeAnswersMetricsOverHTTPAndInINFO() async throws {
         let cluster = try ServedProcesses(nodes: 3)
         defer { cluster.stopAll() }
-        let ports = try freePorts(3)
+        let reservation = try reservePorts(3)
+        let ports = reservation.ports
+        defer { withExtendedLifetime(reservation) {} }
         for i in 0..<3 { try cluster.start(i, arguments: cluster.arguments(i) + ["--metrics", "127.0.0.1:\(ports[i])"]) }
         for i in 0..<3 { try cluster.waitUntilServing(i) }
         let count = 20

@@ -4,14 +4,16 @@ import Testing
 
 extension ProcessTests {
 /// The network shell's peer transport: a message that cannot be sent is said once, never dropped silently.
-/// (Among the process tests: it listens on ports it took from `freePorts`, as they do.)
+/// (Among the process tests: it listens on ports it reserved, as they do.)
 @Suite struct TransportTests {
     @Test func aMessageTooLargeOrForAFullQueueIsLoggedOnceWithItsSizeAndTheLimit() throws {
         let lines = Mutex<[String]>([])
         var limits = TransportLimits()
         limits.maxFrameBytes = 1_000
         limits.peerQueueBytes = 2_000
-        let ports = try freePorts(2)
+        let reservation = try reservePorts(2)
+        let ports = reservation.ports
+        defer { withExtendedLifetime(reservation) {} }
         let transport = try Transport(me: NodeID(0), clusterID: "t",
                                       peers: [PeerAddress(host: "127.0.0.1", port: ports[0]), PeerAddress(host: "127.0.0.1", port: 9)],
                                       client: PeerAddress(host: "127.0.0.1", port: ports[1]), limits: limits,

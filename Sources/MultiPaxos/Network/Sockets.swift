@@ -68,7 +68,7 @@ enum Sockets {
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
         var sa = address.sockaddr()
         let bound = withUnsafePointer(to: &sa) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard bound == 0, Glibc.listen(fd, 1024) == 0 else {
             let e = errno
@@ -76,6 +76,25 @@ enum Sockets {
             throw .system(operation: "listen on", address: address.description, errno: e)
         }
         setNonBlocking(fd)
+        return fd
+    }
+
+    /// A socket bound to `address` and not listening; `shared` lets other sockets that share it (`SO_REUSEADDR`, as
+    /// `listen` sets) bind the address too, which is how a `PortReservation` holds a port for a child.
+    static func bind(_ address: PeerAddress, shared: Bool) throws(NetworkError) -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw .system(operation: "socket", address: address.description, errno: errno) }
+        var one: Int32 = 1
+        if shared { setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size)) }
+        var sa = address.sockaddr()
+        let bound = withUnsafePointer(to: &sa) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0 else {
+            let e = errno
+            close(fd)
+            throw .system(operation: "bind", address: address.description, errno: e)
+        }
         return fd
     }
 

@@ -33,7 +33,7 @@ final class NodeProcesses: Sendable {
 
     let spec: Spec
     private let children: Mutex<[Child]>
-    private let unexpected = Mutex<[String]>([])
+    private let unexpected = Mutex<[(node: Int, line: String)]>([])
 
     init(nodes: Int, spec: Spec) {
         self.spec = spec
@@ -41,7 +41,15 @@ final class NodeProcesses: Sendable {
     }
 
     /// Exits nobody asked for, one line each.
-    var unexpectedExits: [String] { unexpected.withLock { $0 } }
+    var unexpectedExits: [String] { unexpected.withLock { $0.map(\.line) } }
+
+    /// Each exit nobody asked for with the last line its node logged, which says why (a port it could not bind).
+    var unexpectedExitsWithReasons: [String] {
+        unexpected.withLock { $0 }.map { exit in
+            let log = (try? String(contentsOfFile: spec.logPath(exit.node), encoding: .utf8)) ?? ""
+            return exit.line + (log.split(separator: "\n").last.map { ": " + $0 } ?? "")
+        }
+    }
 
     /// Starts node `i`; `rejoin` after its data directory was wiped.
     func start(_ i: Int, rejoin: Bool = false) throws(TortureError) {
@@ -113,7 +121,7 @@ final class NodeProcesses: Sendable {
             for i in box.indices where box[i].pid != 0 {
                 var status: Int32 = 0
                 guard waitpid(box[i].pid, &status, WNOHANG) == box[i].pid else { continue }
-                unexpected.withLock { $0.append("node \(i) (pid \(box[i].pid)) \(Self.describe(status)) on its own") }
+                unexpected.withLock { $0.append((i, "node \(i) (pid \(box[i].pid)) \(Self.describe(status)) on its own")) }
                 box[i].pid = 0
                 box[i].paused = false
                 box[i].generation += 1

@@ -62,14 +62,16 @@ public final class Torture: Sendable {
             + (c.wipe ? ", wipes" : "") + (c.flaw.map { ", test-only flaw \($0.rawValue)" } ?? "") + "; folder \(folder)")
 
         // Ports: each node's real peer port and client port; the proxy listens on the ports --peers names.
-        let ports: [UInt16]
+        let reservation: PortReservation
         let proxy: FaultProxy
         do {
-            ports = try Self.freePorts(2 * c.nodes)
-            proxy = try FaultProxy(targets: ports[0..<c.nodes].map { PeerAddress(host: "127.0.0.1", port: $0) })
+            reservation = try PortReservation(count: 2 * c.nodes)  // held until the nodes have stopped
+            proxy = try FaultProxy(targets: reservation.ports[0..<c.nodes].map { PeerAddress(host: "127.0.0.1", port: $0) })
         } catch {
             throw .network(error)
         }
+        let ports = reservation.ports
+        defer { withExtendedLifetime(reservation) {} }
         let clientAddresses = ports[c.nodes...].map { PeerAddress(host: "127.0.0.1", port: $0) }
         let peers = proxy.ports.map { "127.0.0.1:\($0)" }.joined(separator: ",")
         let folder = self.folder
@@ -256,8 +258,10 @@ public final class Torture: Sendable {
             if !waiting.isEmpty { usleep(100_000) }
         }
         guard !waiting.isEmpty else { return nil }
+        // A node that exited says why on its log's last line (a port it could not bind, a bad flag).
+        let exits = processes.unexpectedExitsWithReasons.map { "; " + $0 }
         return "n" + waiting.sorted().map(String.init).joined(separator: ", n")
-            + " did not serve within \(TortureReport.seconds(configuration.convergenceTimeout)) s"
+            + " did not serve within \(TortureReport.seconds(configuration.convergenceTimeout)) s" + exits.joined()
     }
 
     private func spawnThread(named name: String, group: DispatchGroup, _ body: @escaping @Sendable () -> Void) {
@@ -269,13 +273,5 @@ public final class Torture: Sendable {
         thread.name = name
         thread.stackSize = 1 << 20
         thread.start()
-    }
-
-    /// Free loopback ports: bound to port 0, read, and released (the kernel does not hand them out again at once).
-    static func freePorts(_ count: Int) throws(NetworkError) -> [UInt16] {
-        var fds: [Int32] = []
-        defer { for fd in fds { close(fd) } }
-        for _ in 0..<count { fds.append(try Sockets.listen(on: PeerAddress(host: "127.0.0.1", port: 0))) }
-        return fds.map(Sockets.localPort)
     }
 }
