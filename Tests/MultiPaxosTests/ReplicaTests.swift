@@ -47,6 +47,28 @@ import Testing
         #expect(await durable() == Slot(276), "64 intervals of slots snapshot whatever they weigh")
     }
 
+    @Test func aDeferredSnapshotHoldsTheStateOfItsSlotAndIsEncodedOnlyWhenRead() async throws {
+        for defers in [true, false] {
+            var c = config()
+            c.defersSnapshotEncoding = defers
+            let storage = DurableState()
+            let r = try Replica(node: n(1), config: c, executor: testExecutor, machine: KeyValueStore(),
+                                snapshot: emptySnapshot, leader: ballot, storage: storage)
+            let key = ByteString([0xFF, 0x00])
+            _ = await decide(r, 0, .command(command(1, 1, .put(key, ByteString([0x01])))))
+            _ = await r.handle(.message(.heartbeat(Heartbeat(ballot: ballot, nextSlot: Slot(1), trimBelow: .zero)), from: n(0)))
+            let snap = try #require(storage.replicaSnapshot)
+            #expect(snap.nextSlot == Slot(1))
+            #expect((snap.machineBytes.encodedCount == nil) == defers, "deferred: not encoded on the node loop")
+            // The store changes after the snapshot; the snapshot still holds the state of slot 1.
+            _ = await decide(r, 1, .command(command(1, 2, .append(key, ByteString([0x02])))))
+            var restored = KeyValueStore()
+            try restored.restore(from: snap.machine)
+            #expect(restored.entries == [key: ByteString([0x01])], "defers: \(defers)")
+            #expect(snap.machineBytes.encodedCount == snap.machine.count)
+        }
+    }
+
     @Test func appliesDecisionsInSlotOrderOnly() async throws {
         let r = try replica()
         #expect(applied(await decide(r, 1, .command(command(1, 1, .append("k", "b"))))).isEmpty)

@@ -34,8 +34,10 @@ public struct ReplyCacheEntry: Hashable, Sendable {
 public struct Snapshot: Hashable, Sendable {
     /// The first slot not reflected in the snapshot.
     public let nextSlot: Slot
-    /// The state machine's own encoding of its state.
-    public let machine: [UInt8]
+    /// The state machine's own encoding of its state (made now if it was deferred: see `machineBytes`).
+    public var machine: [UInt8] { machineBytes.bytes }
+    /// The same, possibly not encoded yet: a shell that writes snapshots off the node loop encodes them there.
+    public let machineBytes: SnapshotBytes
     /// The reply cache, sorted by client so that equal states encode equally.
     public let replies: [ReplyCacheEntry]
     /// How many rejoins the log up to `nextSlot` holds: a node that rejoins fences with this epoch.
@@ -49,8 +51,15 @@ public struct Snapshot: Hashable, Sendable {
     /// Makes a snapshot.
     public init(nextSlot: Slot, machine: [UInt8], replies: [ReplyCacheEntry], membershipEpoch: UInt64 = 0,
                 rejoins: [RejoinEntry] = [], voters: [VoterConfiguration] = []) {
+        self.init(nextSlot: nextSlot, machineBytes: SnapshotBytes(machine), replies: replies,
+                  membershipEpoch: membershipEpoch, rejoins: rejoins, voters: voters)
+    }
+
+    /// Makes a snapshot whose state machine may not be encoded yet.
+    public init(nextSlot: Slot, machineBytes: SnapshotBytes, replies: [ReplyCacheEntry], membershipEpoch: UInt64 = 0,
+                rejoins: [RejoinEntry] = [], voters: [VoterConfiguration] = []) {
         self.nextSlot = nextSlot
-        self.machine = machine
+        self.machineBytes = machineBytes
         self.replies = replies
         self.membershipEpoch = membershipEpoch
         self.rejoins = rejoins

@@ -1,7 +1,7 @@
 /// Holds a copy of the state machine. It forwards clients' commands to the leader, applies decisions strictly in
 /// slot order, runs each (client, request) at most once and answers a retry from its reply cache. A replica that
 /// missed decisions asks its peers (a snapshot when they trimmed them); one that cannot learn a slot from anyone
-/// asks the leader to settle it. It also answers a joining node's Join with a snapshot.
+/// asks the leader to settle it. It also welcomes a joining node, which then catches up as a lagging one does.
 public actor Replica: Role {
     public nonisolated let kind = RoleKind.replica
     nonisolated let executor: QueueExecutor
@@ -37,9 +37,20 @@ public actor Replica: Role {
     private var peerCursor = 0
     /// How many proposals this replica made as a learner: it sends each to the next member.
     private var learnerProposals = 0
-    /// Operation bytes applied since the last persisted snapshot, and that snapshot's size.
+    /// Operation bytes applied since the last persisted snapshot, and that snapshot's size (the last one known:
+    /// a snapshot encoded off the node loop is counted once it has been, never by encoding it here).
     private var bytesSinceSnapshot = 0
-    private var lastSnapshotBytes = 0
+    private var lastSnapshotBytesKnown = 0
+    private var lastSnapshotMachine: SnapshotBytes?
+    private var lastSnapshotBytes: Int {
+        get {
+            if let count = lastSnapshotMachine?.encodedCount {
+                lastSnapshotBytesKnown = count
+                lastSnapshotMachine = nil
+            }
+            return lastSnapshotBytesKnown
+        }
+    }
     /// The test-only flaw `trimsOnUndurableProgress`: the snapshot to persist at the next heartbeat.
     private var lateSnapshot: Snapshot?
     /// Reads served by read index, waiting for their index or for this replica to apply that far.
@@ -98,7 +109,9 @@ public actor Replica: Role {
         let cache = config.flaws.contains(.snapshotWithoutReplyCache) ? [] : replies.keys.sorted().map {
             ReplyCacheEntry(client: $0, request: replies[$0]!.request, result: replies[$0]!.result)
         }
-        return Snapshot(nextSlot: nextSlot, machine: machine.snapshot(), replies: cache, membershipEpoch: membershipEpoch,
+        let machineBytes = config.defersSnapshotEncoding ? SnapshotBytes(encoding: machine.snapshotEncoder())
+            : SnapshotBytes(machine.snapshot())
+        return Snapshot(nextSlot: nextSlot, machineBytes: machineBytes, replies: cache, membershipEpoch: membershipEpoch,
                         rejoins: rejoins.values.sorted { ($0.node, $0.nonce) < ($1.node, $1.nonce) }, voters: view.history)
     }
 
@@ -144,7 +157,7 @@ public actor Replica: Role {
                         let snap = snapshot()
                         storage.replicaSnapshot = snap
                         bytesSinceSnapshot = 0
-                        lastSnapshotBytes = snap.machine.count
+                        lastSnapshotMachine = snap.machineBytes
                     }
                     durable = storage.durableSnapshotSlot
                 }
@@ -277,7 +290,7 @@ public actor Replica: Role {
             let snap = snapshot()
             storage.replicaSnapshot = snap
             bytesSinceSnapshot = 0
-            lastSnapshotBytes = snap.machine.count
+            lastSnapshotMachine = snap.machineBytes
         }
         return effects + answerReads(upTo: nextSlot)
     }

@@ -187,6 +187,13 @@ public struct KeyValueStore: StateMachine, Equatable {
         return r.isAtEnd ? parts : nil
     }
 
+    /// Encodes a copy of the store when called: the copy shares the dictionary until the store next changes, when
+    /// the store copies its table (not the keys' and values' bytes), so the loop never pays for the encoding.
+    public func snapshotEncoder() -> @Sendable () -> [UInt8] {
+        let copy = self
+        return { copy.snapshot() }
+    }
+
     public func snapshot() -> [UInt8] {
         var w = ByteWriter()
         w.uint32(UInt32(entries.count))

@@ -11,9 +11,20 @@ public protocol StateMachine: Sendable {
     /// any other operation. Reads may then be served without a log slot (`ReadConsistency.readIndex`); a machine
     /// that answers nil for everything (the default) has every operation go through the log.
     func query(_ operation: [UInt8]) -> [UInt8]?
+    /// A function that returns `snapshot()` of the state as it is now, when called later and on another thread:
+    /// shells that write snapshots off the node loop encode them there. The default encodes at once; a machine
+    /// whose copies are cheap and independent (a struct of copy-on-write collections) returns one that encodes
+    /// a copy of itself, so that a large state is not serialized while the node stops answering.
+    func snapshotEncoder() -> @Sendable () -> [UInt8]
 }
 
 extension StateMachine {
+    /// Encodes now; the function returns those bytes.
+    public func snapshotEncoder() -> @Sendable () -> [UInt8] {
+        let bytes = snapshot()
+        return { bytes }
+    }
+
     /// No operation is known to be a read: everything goes through the log.
     public func query(_ operation: [UInt8]) -> [UInt8]? { nil }
 }
