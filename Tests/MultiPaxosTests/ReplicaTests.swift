@@ -107,6 +107,23 @@ import Testing
                 "a snapshot, as its first chunk")
     }
 
+    @Test func aSnapshotStillBeingEncodedOffTheLoopIsNotEncodedToAnswerACatchUp() async throws {
+        var c = config()
+        c.defersSnapshotEncoding = true
+        c.retainedSlots = 0
+        let storage = DurableState()
+        let r = try Replica(node: n(1), config: c, executor: testExecutor, machine: KeyValueStore(),
+                            snapshot: emptySnapshot, leader: ballot, storage: storage)
+        for i in 0..<5 { _ = await decide(r, Int64(i), .command(command(1, UInt64(i + 1), .put("k", "v\(i)")))) }
+        _ = await r.handle(.message(.heartbeat(Heartbeat(ballot: ballot, nextSlot: Slot(5), trimBelow: Slot(4))), from: n(0)))
+        let ask = Input.message(.catchUpRequest(CatchUpRequest(from: Slot(1))), from: n(2))
+        #expect(sent(await r.handle(ask)).isEmpty, "no answer while the writer has not encoded it: the peer asks again")
+        #expect(storage.replicaSnapshot?.machineBytes.encodedCount == nil)
+        _ = storage.replicaSnapshot?.machine  // what the storage's writer does off the loop
+        let reply = sent(await r.handle(ask)).first?.0.catchUpReply
+        #expect(reply?.chunk?.nextSlot == Slot(5) && reply?.chunk?.offset == 0 && reply?.chunk?.header != nil)
+    }
+
     @Test func aSnapshotTravelsInChunksAskedForOneAtATimeAndIsInstalledWhole() async throws {
         // The sender: 40 appends of 10 bytes, then everything trimmed; chunks of 64 bytes.
         let sender = try replica(1, snapshotChunkBytes: 64)

@@ -19,17 +19,20 @@ public final class SnapshotBytes: Sendable, Hashable {
     /// Bytes `encode` makes when first read (it must capture the state as of now, not a reference to live state).
     public init(encoding encode: @escaping @Sendable () -> [UInt8]) { state = Mutex(.pending(encode)) }
 
-    /// The encoding, made now if it was not yet (by whichever thread asks first; others wait for it).
+    /// The encoding, made now if it was not yet. The lock is not held while encoding, so that `encodedCount`
+    /// never waits for it (the node loop asks that while the writer encodes); two threads that ask at once may
+    /// both encode, and both get the same bytes.
     public var bytes: [UInt8] {
-        state.withLock { s in
-            switch s {
-            case .encoded(let bytes): return bytes
-            case .pending(let encode):
-                let bytes = encode()
-                s = .encoded(bytes)
-                return bytes
-            }
+        let encode: @Sendable () -> [UInt8]
+        switch state.withLock({ $0 }) {
+        case .encoded(let bytes): return bytes
+        case .pending(let pending): encode = pending
         }
+        let bytes = encode()
+        state.withLock { s in
+            if case .pending = s { s = .encoded(bytes) }
+        }
+        return bytes
     }
 
     /// The encoding's length if it was made, without making it.

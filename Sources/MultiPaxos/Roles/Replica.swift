@@ -104,12 +104,13 @@ public actor Replica: Role {
     /// Every node that votes in a configuration this replica retains: where it looks for peers.
     var peers: [NodeID] { view.everyone(initial: config.memberSet).filter { $0 != node } }
 
-    /// The replica's state at `nextSlot`: what a catch-up snapshot carries.
-    public func snapshot() -> Snapshot {
+    /// The replica's state at `nextSlot`: what a catch-up snapshot carries. Its state machine is encoded later,
+    /// where storage writes it, when the configuration defers encoding and `encodingNow` is false.
+    public func snapshot(encodingNow: Bool = false) -> Snapshot {
         let cache = config.flaws.contains(.snapshotWithoutReplyCache) ? [] : replies.keys.sorted().map {
             ReplyCacheEntry(client: $0, request: replies[$0]!.request, result: replies[$0]!.result)
         }
-        let machineBytes = config.defersSnapshotEncoding ? SnapshotBytes(encoding: machine.snapshotEncoder())
+        let machineBytes = config.defersSnapshotEncoding && !encodingNow ? SnapshotBytes(encoding: machine.snapshotEncoder())
             : SnapshotBytes(machine.snapshot())
         return Snapshot(nextSlot: nextSlot, machineBytes: machineBytes, replies: cache, membershipEpoch: membershipEpoch,
                         rejoins: rejoins.values.sorted { ($0.node, $0.nonce) < ($1.node, $1.nonce) }, voters: view.history)
@@ -338,8 +339,8 @@ public actor Replica: Role {
         }
         guard c.from < nextSlot else { return [] }
         if c.from < logStart {
-            let reply = CatchUpReply(snapshot: nil, first: nextSlot, values: [], chunk: firstChunk(after: c.from))
-            return [.send(.catchUpReply(reply), to: from)]
+            guard let chunk = firstChunk(after: c.from) else { return [] }
+            return [.send(.catchUpReply(CatchUpReply(snapshot: nil, first: nextSlot, values: [], chunk: chunk)), to: from)]
         }
         let offset = Int(c.from.index - logStart.index)
         // At most catchUpBatch values, and about 4 MiB of operations (batches can be large; a frame holds 16).

@@ -18,14 +18,17 @@ struct IncomingSnapshot {
 extension Replica {
     /// The first chunk of a snapshot for a peer that asked for slots from `from` on, which are trimmed: the
     /// snapshot already being sent if it is still servable, else the persisted one if it is, else a new one.
-    func firstChunk(after from: Slot) -> SnapshotChunk {
+    /// nil while the persisted one is still being encoded off the node loop: it is not encoded here (that stalled
+    /// a leader for half a second at 90 MB), and the peer asks again at its next catch-up check.
+    func firstChunk(after from: Slot) -> SnapshotChunk? {
         let servable = { (s: Snapshot) in s.nextSlot >= self.logStart && s.nextSlot > from }
         if let out = outgoing, servable(out) {
             // Go on serving it.
         } else if let persisted = storage.replicaSnapshot, servable(persisted) {
+            guard persisted.machineBytes.encodedCount != nil else { return nil }
             outgoing = persisted  // shares the persisted bytes: no copy of the state
         } else {
-            outgoing = snapshot()
+            outgoing = snapshot(encodingNow: true)
         }
         return chunk(of: outgoing!, at: 0)
     }
