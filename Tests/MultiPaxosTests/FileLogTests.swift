@@ -5,8 +5,7 @@ import Testing
 @Suite struct FileLogTests {
     /// A fresh path in a temporary directory of this test's own.
     func path(_ name: String = "node.log") throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("multipaxos-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = try scratchDirectory("log")
         return dir.appendingPathComponent(name).path
     }
 

@@ -4,8 +4,7 @@ import Testing
 
 @Suite(.serialized) struct FileStorageTests {
     func directory() throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("multipaxos-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = try scratchDirectory("storage")
         return dir.path
     }
 

@@ -109,8 +109,7 @@ private func hexString(_ bytes: [UInt8]) -> String { bytes.map { String(format: 
 
 @Suite(.serialized) struct KeyFileTests {
     func directory() throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("multipaxos-keys-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = try scratchDirectory("keys")
         return dir.path
     }
 

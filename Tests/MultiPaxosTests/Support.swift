@@ -113,3 +113,20 @@ func expectDocumentShowsExample(page: String, testFile: String = #filePath) thro
         .map { $0.hasPrefix("    ") ? String($0.dropFirst(4)) : String($0) }.joined(separator: "\n")
     #expect(shown == unindented)
 }
+
+/// A fresh directory for one test, under a folder of this test process's own in the system's temporary directory;
+/// that folder and everything in it are removed when the process exits, so that runs leave nothing behind.
+func scratchDirectory(_ prefix: String) throws -> URL {
+    let dir = testScratchRoot.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    return dir
+}
+
+private func scratchRootPath(of pid: Int32) -> String {
+    FileManager.default.temporaryDirectory.appendingPathComponent("multipaxos-tests-\(pid)").path
+}
+
+private let testScratchRoot: URL = {
+    atexit { try? FileManager.default.removeItem(atPath: scratchRootPath(of: getpid())) }
+    return URL(fileURLWithPath: scratchRootPath(of: getpid()))
+}()
