@@ -270,3 +270,51 @@ import Testing
         #expect(storage.replicaSnapshot?.nextSlot == Slot(50) && storage.replicaSnapshot?.voters == voters)
     }
 }
+
+/// Seeds of `simulate --nodes 3 --reconfigure` (and one of `--reconfigure`) that once broke a check, each for a node whose view of the voters
+/// lagged: what each run shows is asserted, so that a change of the fault draws that loses the scenario is seen.
+@Suite struct StaleViewScheduleTests {
+    func run(_ seed: UInt64, _ mode: Mode, nodes: Int = 3) async throws -> (SimulationReport, [String]) {
+        let options = SimulationOptions.sweep(seed: seed, mode: mode, nodes: nodes, clients: 4, requestsPerClient: 20, reconfigure: true)
+        let lines = TraceCollector()
+        let report = await (try Simulation(options: options, trace: { lines.append($0) })).run()
+        #expect(report.failures.isEmpty, "seed \(seed) \(mode): \(report.failures)")
+        #expect(report.reconfigurations >= 4, "seed \(seed) \(mode): \(report.reconfigurations) changes in force")
+        return (report, lines.lines)
+    }
+
+    @Test func aSoleVoterTrimsOnlyWhatItHoldsDurably() async throws {
+        // Down to {n1}, then {n1,n3}, then {n3}: the watermark n1 reached alone was sent on to n3, which trimmed
+        // below s86 with its snapshot durable to s79 ("trim: acceptor n3 trimmed below s86 ...").
+        let (_, lines) = try await run(1575, .stableLeader)
+        #expect(lines.contains { $0.contains("voters become {n3} from") })
+    }
+
+    @Test func aLaggingReplicaAsksTheLeaderItHearsNotOnlyTheVotersItsViewNames() async throws {
+        // n2, isolated through the changes, knows only {n0,n1,n2}; n0 and n1 are removed and down.
+        let (_, lines) = try await run(416, .stableLeader)
+        #expect(lines.contains { $0.contains("n2  Replica     CatchUpRequest") && $0.hasSuffix("→ n3") })
+    }
+
+    @Test func aVoterWithAStaleViewAsksACandidateItDoesNotKnowForTheLog() async throws {
+        // n2 restarted at s4 and refused n3's pre-votes (n3 votes in no configuration n2 knows) while no leader
+        // could be elected without n2.
+        let (_, lines) = try await run(1165, .stableLeader)
+        #expect(lines.contains { $0.contains("n2  Leader      CatchUpRequest") && $0.hasSuffix("→ n3") })
+    }
+
+    @Test func aWipedNodeJoinsThroughTheLeaderItHearsWhenTheMembersItKnowsAreGone() async throws {
+        // n1, wiped, knows only n0 and n2 (both removed and down by then); n3 leads and sends it heartbeats.
+        let (_, lines) = try await run(1452, .perSlot)
+        #expect(lines.contains { $0.contains("n1  Initializer Join → n3") })
+        #expect(lines.contains { $0.contains("n1  Initializer rejoins as a voting member") })
+    }
+
+    @Test func aNewLeaderDrivesPhase1sValuesAgainThoughAnotherReplicaAppliedThem() async throws {
+        // s74-s76 were decided at ballot 4.1; only n0 (removed, about to stop) and the spare n6 applied them. n2's
+        // Phase 1 read them, but a heartbeat reply from n0 (applied to s77) made it skip them as decided, and no
+        // voter could learn them from anyone it asks.
+        let (_, lines) = try await run(9830, .stableLeader, nodes: 5)
+        #expect(lines.contains { $0.contains("n2  Leader      Accept(b=5.2 s74=") })
+    }
+}

@@ -155,7 +155,7 @@ public actor Node {
             case .startPhase1: return the(.scout)
             case .promise: return the(.scout) + the(.initializer)  // an Initializer reads during a rejoin's fence
             case .prepare, .accept, .readConfirm: return the(.acceptor)
-            case .heartbeat: return the(.leader) + the(.replica) + the(.acceptor)
+            case .heartbeat: return the(.leader) + the(.replica) + the(.acceptor) + the(.initializer)
             case .join: return roles[RoleKind.seed.rawValue] != nil ? the(.seed) : the(.replica) + the(.initializer)
             case .welcome: return the(.initializer) + the(.seed)
             }

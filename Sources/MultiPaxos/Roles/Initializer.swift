@@ -22,6 +22,10 @@ public actor Initializer: Role {
     /// This rejoin attempt's identity in the log; the shell draws it at random.
     let nonce: UInt64
     private var cursor = 0
+    /// A node whose heartbeat reached this one while it asked to join: a leader alive then, asked on every other
+    /// retry, where the members it knows may all have been removed and stopped (`--nodes 3 --reconfigure` seed
+    /// 1452 per-slot: a wiped n1 asked only n0 and n2, both gone, for 30 s).
+    private var heardLeader: NodeID?
     /// Welcomes from replicas that did not know the founders (see `welcomed`).
     private var unknowingWelcomes = 0
 
@@ -147,8 +151,11 @@ public actor Initializer: Role {
         case (.joining, .timer(.joinRetry)):
             cursor += 1
             return askNext()
-        case (.joining, .message(.welcome(let w), let from)) where config.memberSet.contains(from):
+        case (.joining, .message(.welcome(let w), let from)) where config.memberSet.contains(from) || from == heardLeader:
             return welcomed(w)
+        case (.joining, .message(.heartbeat, let from)) where from != node:
+            heardLeader = from
+            return []
         case (.joining, .message(.join, let from)) where from == config.members[0] && from != node:
             // The seed asks whether a cluster exists: tell it who this node is, and whether it is new.
             return [.send(.join(join), to: from)]
@@ -215,8 +222,9 @@ public actor Initializer: Role {
     private func askNext() -> [Effect] {
         let peers = config.members.filter { $0 != node }
         guard !peers.isEmpty else { return [] }
+        let asked = heardLeader.map { cursor % 2 == 1 ? $0 : peers[(cursor / 2) % peers.count] } ?? peers[cursor % peers.count]
         return [
-            .send(.join(join), to: peers[cursor % peers.count]),
+            .send(.join(join), to: asked),
             .setTimer(.joinRetry, after: config.timing.joinRetryInterval, jitter: config.timing.joinRetryInterval / 4),
         ]
     }

@@ -385,7 +385,10 @@ public actor Leader: Role {
                 effects += startCommander(slot, reported ?? .noop)
             }
         }
-        if nextSlot >= redriveEnd { redrive = [:] }
+        if nextSlot >= redriveEnd {
+            redrive = [:]
+            nextSlot = max(nextSlot, applied.values.max() ?? .zero)  // slots replicas applied are decided
+        }
         return effects
     }
 

@@ -94,8 +94,11 @@ extension Leader {
         election.heard(from: from)
         applied[from] = max(applied[from] ?? .zero, r.applied)
         // Slots a replica applied are decided: never assign them again, and tell lagging replicas they exist.
-        // (A per-slot leader claims leadership without Phase 1 and may not have heard of them yet.)
-        nextSlot = max(nextSlot, r.applied)
+        // (A per-slot leader claims leadership without Phase 1 and may not have heard of them yet.) Not while
+        // Phase 1's values are driven again, though: the voters' replicas learn those slots from them, and the
+        // replica that reported may be the only other holder (a removed node about to stop, a spare no one asks:
+        // `--reconfigure` seed 9830 left every voter at s74 for good). `continueRedrive` skips ahead after.
+        if nextSlot >= redriveEnd { nextSlot = max(nextSlot, r.applied) }
         // A per-slot leader took over without Phase 1: slots accepted anywhere may be decided, so make them
         // known; replicas that cannot learn them ask for them to be settled (FillHole), adopting what was chosen.
         // (A stable leader's Phase 1 already covered them; slots beyond it were never chosen.)
@@ -125,7 +128,19 @@ extension Leader {
     }
 
     var heartbeatMessage: Effect {
-        .broadcast(.heartbeat(Heartbeat(ballot: ballot, nextSlot: max(nextSlot, redriveEnd), trimBelow: trimBelow)), to: everyone)
+        .broadcast(.heartbeat(Heartbeat(ballot: ballot, nextSlot: max(nextSlot, redriveEnd), trimBelow: trimToSend)), to: everyone)
+    }
+
+    /// What heartbeats let acceptors and replicas trim below: the watermark, but no further than a majority of
+    /// the latest voters has reported a durable snapshot. A watermark the voters before a change justified must
+    /// not make voters just added drop values they hold durably nowhere yet (`--nodes 3 --reconfigure` seed
+    /// 1575: n3, sole voter, trimmed below s86 while its snapshot was durable only to s79).
+    var trimToSend: Slot {
+        let latest = view.latest(initial: config.memberSet)
+        let reports = latest.voters.map { applied[$0] ?? .zero }.sorted(by: >)
+        let highest = config.flaws.contains(.trimsAtHighestApplied)
+        guard let counted = highest ? reports.first : reports.dropFirst(latest.quorum - 1).first else { return .zero }
+        return min(trimBelow, counted)
     }
 
     func onTick() -> [Effect] {
@@ -183,7 +198,13 @@ extension Leader {
     func preVote(_ p: PreVote, from: NodeID) -> [Effect] {
         // A node that no longer votes (removed while it was cut off, its view lagging) gets no grant: it could
         // not serve the voters it no longer knows, and it would depose a leader that can.
-        guard !isActive, !heardFromLeader, view.latest(initial: config.memberSet).voters.contains(from) else { return [] }
+        guard !isActive, !heardFromLeader else { return [] }
+        guard view.latest(initial: config.memberSet).voters.contains(from) else {
+            // Or this node's view is the stale one (it was down while the voters changed, and hears no leader
+            // because none can be elected without it): ask the candidate for the log, which shows the voters.
+            // (`--nodes 3 --reconfigure` seed 1165: n2, at s4, refused n3 for 30 s and asked no one.)
+            return [.send(.catchUpRequest(CatchUpRequest(from: view.applied)), to: from)]
+        }
         return [.send(.preVoteGrant(PreVoteGrant(ballot: p.ballot, highest: max(ballot, leaderBallot))), to: from)]
     }
 

@@ -17,7 +17,7 @@ extension Leader {
         transfer = Transfer(target: t.target, config: config)
         dropLease()  // lease reads stop for good at this ballot: the target may win once the grants lapse
         // A heartbeat now, so that the target's answer need not wait for the next period.
-        let probe = Effect.send(.heartbeat(Heartbeat(ballot: ballot, nextSlot: nextSlot, trimBelow: trimBelow)), to: t.target)
+        let probe = Effect.send(.heartbeat(Heartbeat(ballot: ballot, nextSlot: nextSlot, trimBelow: trimToSend)), to: t.target)
         return [.event(.transferStarted(ballot, to: t.target)), probe] + transferProgress(heard: nil)
     }
 

@@ -65,6 +65,9 @@ public actor Replica: Role {
     var votersChanged = false
     /// Progress checks that found a spare (or a rejoining learner) with nothing new to apply.
     private var idleChecks = 0
+    /// The node whose heartbeat of the highest ballot this replica heard last: a leader alive then, which holds
+    /// the log, where the voters its view names may all have been removed and stopped.
+    private var heartbeatSender: NodeID?
 
     /// A catch-up reply stops adding values once they hold this many bytes.
     static let catchUpBytes = 4 << 20
@@ -138,6 +141,7 @@ public actor Replica: Role {
                 if d.slot >= nextSlot, pending[d.slot] == nil { pending[d.slot] = d.value }
                 return effects + applyReady()
             case .heartbeat(let h):
+                if h.ballot >= leaderHint { heartbeatSender = from }
                 knownEnd = max(knownEnd, h.nextSlot)
                 trim(below: h.trimBelow)
                 let durable: Slot
@@ -192,8 +196,10 @@ public actor Replica: Role {
         // self may be the stale hint, and a hint from its Welcome may name a leader since removed and shut down):
         // a member that is down is not asked forever, and any Leader passes a proposal on to the leader it knows.
         guard learner else { return target }
+        // Every other proposal goes to the leader it hears, when it hears one.
+        if learnerProposals % 2 == 0, let heard = heartbeatSender, heard != node { return heard }
         let others = view.latest(initial: config.memberSet).voters.filter { $0 != node }
-        return others.isEmpty ? node : others[learnerProposals % others.count]
+        return others.isEmpty ? node : others[(learnerProposals / 2) % others.count]
     }
 
     private func request(_ command: Command, reads consistency: ReadConsistency, from origin: NodeID) -> [Effect] {
@@ -369,6 +375,16 @@ public actor Replica: Role {
 
     /// Every catch-up interval: if behind and nothing was applied since the last check, ask a peer (rotating,
     /// the leader first); after a few fruitless tries, ask the leader to settle the slot.
+    /// Whom a catch-up request goes to: on the leader's turn (every other request), the leader this replica
+    /// hears, which holds the log where the peers a stale view names may all be removed and stopped (seeds 416
+    /// and 1452 of `--nodes 3 --reconfigure` asked only those for 30 s); else the next of `peers` in turn.
+    private func catchUpPeer(_ peers: [NodeID], leaderTurn: Bool) -> NodeID {
+        let leader = heartbeatSender ?? (storage.membership == .learner ? nil : leaderNode)
+        if leaderTurn, let leader, leader != node { return leader }
+        peerCursor += 1
+        return peers[peerCursor % peers.count]
+    }
+
     private func checkProgress() -> [Effect] {
         var effects: [Effect] = [.setTimer(.catchUp, after: config.timing.catchUpInterval, jitter: 0)]
         if let resume = checkIncomingSnapshot() { return effects + resume }
@@ -383,8 +399,8 @@ public actor Replica: Role {
         if idle, rejoining || !view.everyone(initial: config.memberSet).contains(node), case let peers = self.peers, !peers.isEmpty {
             idleChecks += 1
             guard rejoining || idleChecks % 4 == 0 else { return effects }
-            peerCursor += 1
-            return effects + [.send(.catchUpRequest(CatchUpRequest(from: nextSlot)), to: peers[peerCursor % peers.count])]
+            let turn = rejoining ? idleChecks : idleChecks / 4
+            return effects + [.send(.catchUpRequest(CatchUpRequest(from: nextSlot)), to: catchUpPeer(peers, leaderTurn: turn % 2 == 1))]
         }
         guard behind, nextSlot == lastCheckedSlot else {
             stalledChecks = 0
@@ -393,9 +409,7 @@ public actor Replica: Role {
         stalledChecks += 1
         let peers = self.peers
         if !peers.isEmpty {
-            let peer = stalledChecks == 1 && leaderNode != node ? leaderNode : peers[peerCursor % peers.count]
-            peerCursor += 1
-            effects.append(.send(.catchUpRequest(CatchUpRequest(from: nextSlot)), to: peer))
+            effects.append(.send(.catchUpRequest(CatchUpRequest(from: nextSlot)), to: catchUpPeer(peers, leaderTurn: stalledChecks % 2 == 1)))
         }
         if stalledChecks >= 3 {
             effects.append(.send(.fillHole(FillHole(slot: nextSlot)), to: leaderNode))
