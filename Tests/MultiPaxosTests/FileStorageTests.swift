@@ -65,6 +65,43 @@ import Testing
         #expect(try FileLog(path: path).recovered.allSatisfy { $0.count < 1_000 })
     }
 
+    @Test func aLargeUntrimmedCoreIsCompactedOnlyOnceATrimHasShrunkIt() throws {
+        let storage = try FileStorage(path: try directory() + "/node.log")
+        let ballot = Ballot(round: 2, leader: NodeID(0))
+        func vote(_ i: Int64) throws {
+            storage.state.updateAcceptor(slot: Slot(i)) { record in
+                record.promised = ballot
+                record.accepted[Slot(i)] = PValue(ballot: ballot, slot: Slot(i), value: .command(
+                    Command(key: RequestKey(client: ClientID(1), request: RequestNumber(UInt64(i) + 1)),
+                            operation: [UInt8](repeating: 3, count: 100_000))))
+                record.slotsEnd = Slot(i).next
+            }
+            try persist()
+        }
+        func trim(below slot: Int64) throws {
+            storage.state.updateAcceptor { record in
+                for s in record.accepted.keys where s < Slot(slot) { record.accepted[s] = nil }
+                record.trimmedBelow = Slot(slot)
+            }
+            try persist()
+        }
+        var compactions: [Int] = []
+        func persist() throws {
+            try storage.persist()
+            if storage.lastWrite.compactedBytes > 0 { compactions.append(storage.lastWrite.compactedBytes) }
+        }
+        // 10 MB of votes, then a trim that keeps 2 MB: a fifth of what was appended, still too large to rewrite.
+        for i in 0..<100 as Range<Int64> { try vote(i) }
+        try trim(below: 80)
+        for i in 100..<110 as Range<Int64> { try vote(i) }
+        #expect(compactions.isEmpty, "a core of a fifth of the log is not rewritten: \(compactions)")
+        // A trim that leaves one vote: the log is compacted at once, to about that vote.
+        try trim(below: 109)
+        try vote(110)
+        #expect(compactions.count == 1 && compactions[0] < 300_000, "\(compactions)")
+        #expect(try FileStorage(path: storage.path).state.acceptor.accepted.keys.sorted() == [Slot(109), Slot(110)])
+    }
+
     @Test func compactionRewritesTheVotesNotTheSnapshot() throws {
         let path = try directory() + "/node.log"
         let storage = try FileStorage(path: path)

@@ -125,6 +125,13 @@ public final class DurableState: @unchecked Sendable {
         return w.bytes
     }
 
+    /// About the length of `encodedCore()`, found without encoding it: what deciding whether to compact a log
+    /// needs (encoding a large core just to measure it cost the node loop as much as writing it).
+    var coreSizeEstimate: Int {
+        let a = acceptor
+        return 64 + 24 * a.slotPromised.count + a.accepted.values.reduce(0) { $0 + 24 + $1.value.encodedSizeEstimate }
+    }
+
     /// What changed in the core since the record the log holds: the scalars, and for each of `slots` its
     /// per-slot promise and accepted value as they are now (absent ones are gone). Replayed on top of earlier
     /// records, so a step writes what it changed, not every value accepted since the last trim.

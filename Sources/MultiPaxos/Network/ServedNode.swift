@@ -191,7 +191,7 @@ public final class ServedNode: Sendable {
                     let persistEnd = ContinuousClock.now
                     carryOut(outputs, calls: &calls, timers: &timers)
                     turns.record(total: persistEnd - turnStart, persist: persistEnd - persistStart, inputs: batch.count,
-                                 at: persistEnd, log: log)
+                                 wrote: storage?.lastWrite, at: persistEnd, log: log)
                     if !transferWaits.isEmpty { await checkTransfers(&transferWaits, node: node) }
                     if !voterWaits.isEmpty {
                         let again = await checkVoterChanges(&voterWaits, node: node)
@@ -409,13 +409,22 @@ struct LoopTurns {
     /// A turn longer than this is logged.
     static let slow: Duration = .milliseconds(100)
 
-    mutating func record(total: Duration, persist: Duration, inputs: Int, at now: ContinuousClock.Instant,
+    mutating func record(total: Duration, persist: Duration, inputs: Int,
+                         wrote: (appendedBytes: Int, compactedBytes: Int)? = nil, at now: ContinuousClock.Instant,
                          log: (String) -> Void) {
         longest = max(longest, total)
         guard total >= Self.slow, lastLine.map({ now - $0 >= .seconds(1) }) ?? true else { return }
         lastLine = now
-        log("slow node-loop turn: \(Self.ms(total)) ms (\(Self.ms(persist)) ms of it writing to disk) for \(inputs) "
+        let what = wrote.map { w in
+            w.compactedBytes > 0 ? ": the log compacted to \(Self.megabytes(w.compactedBytes))"
+                : w.appendedBytes > 0 ? ": \(Self.megabytes(w.appendedBytes)) appended and synced" : ""
+        } ?? ""
+        log("slow node-loop turn: \(Self.ms(total)) ms (\(Self.ms(persist)) ms of it writing to disk\(what)) for \(inputs) "
             + "input(s); longest so far \(Self.ms(longest)) ms")
+    }
+
+    static func megabytes(_ bytes: Int) -> String {
+        bytes >= 1 << 20 ? "\(bytes / (1 << 20)) MB" : "\(max(1, bytes / 1024)) KB"
     }
 
     static func ms(_ d: Duration) -> Int {
