@@ -92,9 +92,10 @@ import Testing
         let unwritable = try run(["-", "--svg", "/nonexistent/f.svg"], input: Self.stale)
         #expect(unwritable.status == 2 && unwritable.output.isEmpty && unwritable.errors.contains("--svg '/nonexistent/f.svg' cannot be created"))
 
-        // Twelve appends at once and a read no order of them gives: 12! orders, beyond a 1 MB budget.
+        // Twelve appends at once and a read no order of them gives: 12! orders, beyond a 1 MB budget. ("1;" starts
+        // "1;1", so the key is searched, not checked as a list.)
         var events: [HistoryEvent] = []
-        for i in 0..<12 { events.append(HistoryEvent(process: i, kind: .invoke, function: .append, key: "k", value: "\(i);")) }
+        for i in 0..<12 { events.append(HistoryEvent(process: i, kind: .invoke, function: .append, key: "k", value: i == 11 ? "1;1" : "\(i);")) }
         for i in 0..<12 { events.append(HistoryEvent(process: i, kind: .ok, function: .append, key: "k")) }
         events.append(HistoryEvent(process: 0, kind: .invoke, function: .get, key: "k"))
         events.append(HistoryEvent(process: 0, kind: .ok, function: .get, key: "k", value: "0;"))

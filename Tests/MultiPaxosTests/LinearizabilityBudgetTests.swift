@@ -23,10 +23,14 @@ import Testing
     }
 
     /// `n` appends to `key` all at once, then a read of a value they cannot make: every order of the appends is
-    /// a different value, so the search must try them all (n! of them) before it gives up on the key.
+    /// a different value, so the search must try them all (n! of them) before it gives up on the key. One value
+    /// starts the others, so the key is no list whose reads reveal the order (`ListAppend`): it is searched.
     func intractable(_ key: ByteString, appends n: Int, firstProcess: Int = 0) -> [HistoryEvent] {
         var events: [HistoryEvent] = []
-        for i in 0..<n { events.append(HistoryEvent(process: firstProcess + i, kind: .invoke, function: .append, key: key, value: "<\(i)>")) }
+        for i in 0..<n {
+            events.append(HistoryEvent(process: firstProcess + i, kind: .invoke, function: .append, key: key,
+                                       value: i == n - 1 ? "<" : "<\(i)>"))
+        }
         for i in 0..<n { events.append(HistoryEvent(process: firstProcess + i, kind: .ok, function: .append, key: key)) }
         events.append(HistoryEvent(process: firstProcess, kind: .invoke, function: .get, key: key))
         events.append(HistoryEvent(process: firstProcess, kind: .ok, function: .get, key: key, value: "<0>"))

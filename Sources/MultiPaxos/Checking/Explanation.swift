@@ -10,6 +10,9 @@ extension Linearizability {
         public let unplaceable: [Int]
         /// The key's value after the prefix (nil: absent).
         public let valueAfterPrefix: ByteString?
+        /// What contradicts itself, in one sentence, when a check found it directly (the list-append check names
+        /// the two operations); nil for the search, whose prefix and stuck operations say it.
+        public let headline: String?
 
         /// Explains a failed search.
         init(search: KeySearch) {
@@ -18,9 +21,10 @@ extension Linearizability {
 
         /// Explains why `operations` stop after `linearized`: replays the prefix and tries every operation that
         /// could come next in real time (called before any remaining operation completed).
-        init(operations: [KeyOperation], linearized: [Int]) {
+        init(operations: [KeyOperation], linearized: [Int], headline: String? = nil) {
             self.operations = operations
             self.linearized = linearized
+            self.headline = headline
             var value: ByteString? = nil
             for i in linearized { value = Self.apply(value, operations[i]) ?? value }
             valueAfterPrefix = value
@@ -76,6 +80,17 @@ extension Linearizability {
         /// Several lines: the prefix, numbered, then each operation that cannot come next and why.
         public var description: String {
             var lines: [String]
+            if let headline {
+                lines = [headline]
+                if !linearized.isEmpty {
+                    lines.append("a linearization of \(linearized.count) of its \(operations.count) operations goes as far as:")
+                    for (n, i) in linearized.enumerated().suffix(5) {
+                        let op = operations[i]
+                        lines.append("  \(n + 1). process \(op.process): \(op) (\(Self.span(op)))")
+                    }
+                }
+                return lines.joined(separator: "\n")
+            }
             if linearized.isEmpty {
                 lines = ["none of its \(operations.count) operations can come first:"]
             } else {

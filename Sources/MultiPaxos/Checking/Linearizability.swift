@@ -3,6 +3,8 @@ import Foundation
 /// Decides whether a key-value client history is linearizable: Wing and Gong's search with Lowe's memoisation
 /// (as in porcupine). Keys are independent, so each has its own search; the searches take turns, a bounded
 /// number of steps each, and the first key that fails decides, so an intractable key never hides a failing one.
+/// An append-only key (only appends of distinct, prefix-free values, and gets) needs no search: its reads reveal
+/// the order of its appends, and `ListAppend` decides it in one pass, however long the history.
 public enum Linearizability {
     /// The verdict on a history.
     public enum Verdict: Sendable, Equatable {
@@ -56,11 +58,24 @@ public enum Linearizability {
     /// `budget.timeout`: the checker reads no clock itself (a simulation never passes one, so its verdicts stay
     /// deterministic); without it a timeout is never reached.
     public static func check(_ history: History, budget: Budget = .unlimited, elapsed: (() -> Duration)? = nil) -> Verdict {
-        let keys = KeyOperation.partition(history)
+        let allKeys = KeyOperation.partition(history)
         // Operation and entry indices are 32-bit in the search.
-        if let huge = keys.first(where: { $0.operations.count > 1 << 28 }) {
+        if let huge = allKeys.first(where: { $0.operations.count > 1 << 28 }) {
             return .unknown(reason: "key \"\(huge.key)\" has \(huge.operations.count) operations, more than one search can index")
         }
+        // Append-only keys are checked as lists, in one pass each (see `ListAppend`); the rest are searched.
+        let failed = ListAppend.failedAppends(history)
+        var searched: [(key: ByteString, operations: [KeyOperation])] = []
+        for key in allKeys {
+            guard ListAppend.applies(to: key.operations) else {
+                searched.append(key)
+                continue
+            }
+            if let explanation = ListAppend.check(key.operations, failed: failed[key.key] ?? []) {
+                return .notLinearizable(key: key.key, explanation: explanation)
+            }
+        }
+        let keys = searched
         var searches = keys.map { KeySearch(operations: $0.operations) }
         var open = Array(searches.indices)
         var steps = 0
