@@ -41,7 +41,11 @@ import Testing
         s.append(0, "a"); s.ok(0)
         s.append(1, "b"); s.ok(1)
         s.get(2); s.ok(2, read: "b;")  // began after a was acknowledged
-        #expect(headline(s.verdict).contains("append \"a;\""), "\(s.verdict)")
+        #expect(headline(s.verdict).contains("append \"a;\"") && headline(s.verdict).contains("it was lost"), "\(s.verdict)")
+        // The picture names the same two operations, in red.
+        guard case .notLinearizable(let key, let explanation) = s.verdict else { return }
+        #expect(explanation.unplaceable.map { explanation.operations[$0].function }.sorted { "\($0)" < "\($1)" } == [.append, .get])
+        #expect(HistorySVG.render(key: key, explanation: explanation).contains("it was lost"))
     }
 
     @Test func aDuplicatedAppendIsCaught() {
@@ -67,14 +71,14 @@ import Testing
         s.get(2); s.ok(2, read: "a;b;")
         s.get(3); s.ok(3, read: "a;")  // began after a read that saw more had ended
         s.ok(0); s.ok(1)
-        #expect(headline(s.verdict).contains("cannot follow"), "\(s.verdict)")
+        #expect(headline(s.verdict).contains("a stale read"), "\(s.verdict)")
     }
 
     @Test func aReadThatSeesAnAppendBeforeItsCallIsCaught() {
         var s = Script()
         s.get(2); s.ok(2, read: "a;")
         s.append(0, "a"); s.ok(0)
-        #expect(headline(s.verdict).contains("cannot follow"), "\(s.verdict)")
+        #expect(headline(s.verdict).contains("ended before that append was called, yet holds it"), "\(s.verdict)")
     }
 
     @Test func aFailedAppendThatIsReadIsCaughtAndAnUnknownOneMayBeReadOrNot() {

@@ -6,7 +6,8 @@ extension Linearizability {
         public let operations: [KeyOperation]
         /// The longest linearizable prefix found: indices into `operations`, in the order they take effect.
         public let linearized: [Int]
-        /// Indices into `operations` of those that could come next in real time but contradict the key's value.
+        /// Indices into `operations` of those that could come next in real time but contradict the key's value (for
+        /// a check that names the operations that contradict each other, those).
         public let unplaceable: [Int]
         /// The key's value after the prefix (nil: absent).
         public let valueAfterPrefix: ByteString?
@@ -21,7 +22,7 @@ extension Linearizability {
 
         /// Explains why `operations` stop after `linearized`: replays the prefix and tries every operation that
         /// could come next in real time (called before any remaining operation completed).
-        init(operations: [KeyOperation], linearized: [Int], headline: String? = nil) {
+        init(operations: [KeyOperation], linearized: [Int], headline: String? = nil, involved: [Int]? = nil) {
             self.operations = operations
             self.linearized = linearized
             self.headline = headline
@@ -34,7 +35,7 @@ extension Linearizability {
             let firstReturn = remaining.map { Self.returnTime(operations[$0]) }.min() ?? Int.max
             let candidates = remaining.filter { operations[$0].callEvent < firstReturn }
             let rejected = candidates.filter { Self.apply(value, operations[$0]) == nil }
-            unplaceable = rejected.isEmpty ? candidates : rejected
+            unplaceable = involved ?? (rejected.isEmpty ? candidates : rejected)
         }
 
         /// When an operation must have taken effect by: its completion, or never for an unknown outcome.

@@ -30,10 +30,11 @@ public enum HistorySVG {
         out.append("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width)\" height=\"\(height)\" "
                    + "font-family=\"Helvetica, Arial, sans-serif\" font-size=\"11\">")
         out.append("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>")
-        out.append(text(8, 18, "key \(KeyOperation.show(key)) is not linearizable: \(explanation.linearized.count) of its "
-                        + "\(ops.count) operations linearize (green, in order), after which "
-                        + "\(Linearizability.Explanation.holds(explanation.valueAfterPrefix)) and none of the red ones can come next",
-                        size: 13, weight: "bold"))
+        let summary = explanation.headline.map { "key \(KeyOperation.show(key)) is not linearizable: \($0) (red)" }
+            ?? "key \(KeyOperation.show(key)) is not linearizable: \(explanation.linearized.count) of its "
+            + "\(ops.count) operations linearize (green, in order), after which "
+            + "\(Linearizability.Explanation.holds(explanation.valueAfterPrefix)) and none of the red ones can come next"
+        out.append(text(8, 18, summary, size: 13, weight: "bold"))
         out.append(legend(y: 38))
 
         // The time axis: a tick and a faint line at every tenth column, labelled with the event index.

@@ -60,16 +60,17 @@ enum ListAppend {
             }
             if found == nil, let value = failed.sorted().first(where: { longest[offset...].starts(with: $0.bytes) }) {
                 return explain(operations, [], "append \(KeyOperation.show(value)) failed, yet process "
-                               + "\(operations[longestRead].process)'s read (\(span(operations[longestRead]))) holds it")
+                               + "\(operations[longestRead].process)'s read (\(span(operations[longestRead]))) holds it",
+                               involved: [longestRead])
             }
             guard let i = found else {
                 return explain(operations, [], "process \(operations[longestRead].process)'s read (\(span(operations[longestRead]))) "
-                               + "holds bytes no append wrote, from byte \(offset) of \(longest.count)")
+                               + "holds bytes no append wrote, from byte \(offset) of \(longest.count)", involved: [longestRead])
             }
             if let earlier = position[i] {
                 return explain(operations, [], "\(operations[i]) (\(span(operations[i]))) was applied twice: process "
                                + "\(operations[longestRead].process)'s read (\(span(operations[longestRead]))) holds it "
-                               + "at places \(earlier + 1) and \(order.count + 1)")
+                               + "at places \(earlier + 1) and \(order.count + 1)", involved: [i, longestRead])
             }
             position[i] = order.count
             order.append(i)
@@ -83,14 +84,15 @@ enum ListAppend {
         for r in reads {
             if let output = operations[r].output, output.isEmpty {
                 return explain(operations, [], "process \(operations[r].process)'s read (\(span(operations[r]))) found the key "
-                               + "holding an empty value, which no append makes")
+                               + "holding an empty value, which no append makes", involved: [r])
             }
             let bytes = read(r)
             guard bytes.count <= longest.count, bytes.elementsEqual(longest[0..<bytes.count]),
                   let count = boundaries[bytes.count] else {
                 return explain(operations, [], "two reads disagree on the order of the appends: process "
                                + "\(operations[r].process)'s \(operations[r]) (\(span(operations[r]))) is no prefix of "
-                               + "process \(operations[longestRead].process)'s \(operations[longestRead]) (\(span(operations[longestRead])))")
+                               + "process \(operations[longestRead].process)'s \(operations[longestRead]) (\(span(operations[longestRead])))",
+                               involved: [r, longestRead])
             }
             seen[r] = count
         }
@@ -114,12 +116,22 @@ enum ListAppend {
         for (k, op) in sequence.enumerated() {
             if latest >= 0, returnTime(operations[op]) < latestCall {
                 let earlier = operations[latest], later = operations[op]
-                let why = later.function == .get
-                    ? "it completed before \(earlier) was called, yet it saw \(seen[op]!) append(s), which must include that one"
-                    : "it completed before \(earlier) was called, yet \(position[op] == nil ? "no read holds it" : "reads hold it after that one")"
+                let why: String
+                switch (later.function, earlier.function) {
+                case (.get, .get):
+                    why = "that read began after this one ended, yet saw fewer appends (\(seen[latest]!), not \(seen[op]!)): a stale read"
+                case (.get, _): why = "this read ended before that append was called, yet holds it"
+                case (_, .get) where position[op] != nil:
+                    why = "this append was acknowledged before that read began, yet that read does not hold it"
+                case (_, .get): why = "this append was acknowledged before that read began, yet no read holds it: it was lost"
+                default:
+                    why = position[op] == nil
+                        ? "this append was acknowledged before that one was called, yet reads hold that one and not this: it was lost"
+                        : "this append was acknowledged before that one was called, yet reads hold it after that one"
+                }
                 return explain(operations, Array(sequence[..<k]),
-                               "process \(later.process)'s \(later) (\(span(later))) cannot follow process \(earlier.process)'s "
-                               + "\(earlier) (\(span(earlier))): \(why)")
+                               "process \(later.process)'s \(later) (\(span(later))) cannot come after process "
+                               + "\(earlier.process)'s \(earlier) (\(span(earlier))): \(why)", involved: [latest, op])
             }
             if operations[op].callEvent > latestCall { (latestCall, latest) = (operations[op].callEvent, op) }
         }
@@ -145,7 +157,8 @@ enum ListAppend {
     private static func returnTime(_ op: KeyOperation) -> Int { Linearizability.Explanation.returnTime(op) }
     private static func span(_ op: KeyOperation) -> String { Linearizability.Explanation.span(op) }
 
-    private static func explain(_ operations: [KeyOperation], _ prefix: [Int], _ headline: String) -> Linearizability.Explanation {
-        Linearizability.Explanation(operations: operations, linearized: prefix, headline: headline)
+    private static func explain(_ operations: [KeyOperation], _ prefix: [Int], _ headline: String,
+                                involved: [Int]) -> Linearizability.Explanation {
+        Linearizability.Explanation(operations: operations, linearized: prefix, headline: headline, involved: involved)
     }
 }
