@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Checks an append-only key the way Elle checks a list-append workload (Kingsbury and Alvaro, VLDB 2020): every
 /// read returns the whole list, so the reads *reveal* the order of the appends instead of leaving it to a search,
 /// and the check is one pass over the key's operations, linear in their number and in the bytes read.
@@ -78,6 +84,9 @@ enum ListAppend {
             boundaries[offset] = order.count
         }
 
+        func startsLongest(_ bytes: [UInt8]) -> Bool {
+            bytes.isEmpty || bytes.withUnsafeBytes { b in longest.withUnsafeBytes { l in memcmp(b.baseAddress!, l.baseAddress!, b.count) == 0 } }
+        }
         // Every other read: a prefix of the longest, ending where an append ends. A key no append reached is
         // absent; an empty value is no list the appends could make.
         var seen: [Int: Int] = [:]  // read index -> appends it saw
@@ -87,7 +96,7 @@ enum ListAppend {
                                + "holding an empty value, which no append makes", involved: [r])
             }
             let bytes = read(r)
-            guard bytes.count <= longest.count, bytes.elementsEqual(longest[0..<bytes.count]),
+            guard bytes.count <= longest.count, startsLongest(bytes),
                   let count = boundaries[bytes.count] else {
                 return explain(operations, [], "two reads disagree on the order of the appends: process "
                                + "\(operations[r].process)'s \(operations[r]) (\(span(operations[r]))) is no prefix of "
