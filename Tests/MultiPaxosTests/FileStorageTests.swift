@@ -102,6 +102,35 @@ import Testing
         #expect(try FileStorage(path: storage.path).state.acceptor.accepted.keys.sorted() == [Slot(109), Slot(110)])
     }
 
+    @Test func aSnapshotBeingReceivedIsWrittenAsItArrivesAndTakenUpAfterARestart() throws {
+        let path = try directory() + "/node.log"
+        let storage = try FileStorage(path: path)
+        storage.state.replicaSnapshot = Snapshot(nextSlot: Slot(1), machine: [1], replies: [])
+        try storage.persist(always: true)
+        let header = Snapshot(nextSlot: Slot(900), machine: [], replies: [], membershipEpoch: 2)
+        var transfer = IncomingSnapshot(peer: NodeID(2), header: header, total: 10)
+        transfer.machine = [0xFF, 0x00, 0x01]
+        storage.state.incomingSnapshot = transfer
+        try storage.persist()
+        transfer.machine += [0x02, 0x03]
+        storage.state.incomingSnapshot = transfer
+        try storage.persist()
+        // A crash here: the file holds the header and both chunks.
+        let reopened = try FileStorage(path: path)
+        let resumed = try #require(reopened.state.incomingSnapshot)
+        #expect(resumed.peer == NodeID(2) && resumed.header == header && resumed.total == 10)
+        #expect(resumed.machine == [0xFF, 0x00, 0x01, 0x02, 0x03])
+        // Over (installed, or dropped): the file goes.
+        reopened.state.incomingSnapshot = nil
+        try reopened.persist()
+        #expect(!FileManager.default.fileExists(atPath: FileStorage.incomingPath(of: path)))
+        #expect(try FileStorage(path: path).state.incomingSnapshot == nil)
+        // A file that is no transfer is removed, not trusted.
+        try Data([1, 2, 3]).write(to: URL(fileURLWithPath: FileStorage.incomingPath(of: path)))
+        #expect(try FileStorage(path: path).state.incomingSnapshot == nil)
+        #expect(!FileManager.default.fileExists(atPath: FileStorage.incomingPath(of: path)))
+    }
+
     @Test func compactionRewritesTheVotesNotTheSnapshot() throws {
         let path = try directory() + "/node.log"
         let storage = try FileStorage(path: path)

@@ -124,6 +124,25 @@ import Testing
         #expect(reply?.chunk?.nextSlot == Slot(5) && reply?.chunk?.offset == 0 && reply?.chunk?.header != nil)
     }
 
+    @Test func aTransferARestartInterruptedIsAskedForWhereItStopped() async throws {
+        let storage = DurableState()
+        var transfer = IncomingSnapshot(peer: n(2), header: Snapshot(nextSlot: Slot(40), machine: [], replies: []), total: 100)
+        transfer.machine = [UInt8](repeating: 7, count: 64)
+        storage.incomingSnapshot = transfer
+        let r = try Replica(node: n(1), config: config(), executor: testExecutor, machine: KeyValueStore(),
+                            snapshot: emptySnapshot, leader: ballot, storage: storage)
+        let asked = sent(await r.start())
+        #expect(asked.count == 1 && asked[0].1 == n(2))
+        #expect(asked.first?.0.catchUpRequest?.resume == SnapshotCursor(nextSlot: Slot(40), offset: 64))
+        // One the state has passed is dropped instead.
+        let passed = DurableState()
+        passed.replicaSnapshot = Snapshot(nextSlot: Slot(50), machine: KeyValueStore().snapshot(), replies: [])
+        passed.incomingSnapshot = transfer
+        let later = try Replica(node: n(1), config: config(), executor: testExecutor, machine: KeyValueStore(),
+                                snapshot: emptySnapshot, leader: ballot, storage: passed)
+        #expect(sent(await later.start()).isEmpty && passed.incomingSnapshot == nil)
+    }
+
     @Test func aSnapshotTravelsInChunksAskedForOneAtATimeAndIsInstalledWhole() async throws {
         // The sender: 40 appends of 10 bytes, then everything trimmed; chunks of 64 bytes.
         let sender = try replica(1, snapshotChunkBytes: 64)

@@ -47,7 +47,12 @@ extension ProcessTests {
             try cluster.start(2)
             let sending = Self.waitFor(seconds: 60) { (0..<2).contains { cluster.log($0).contains("sending a snapshot") } }
             try #require(sending, "no snapshot sent; logs:\n\(cluster.log(0))\n\(cluster.log(1))\n\(cluster.log(2))")
-            usleep(150_000)
+            // Some chunks are on node 2's disk (their own file beside its log) when it dies.
+            let incoming = FileStorage.incomingPath(of: "\(cluster.root)/node-2/node.log")
+            let written = Self.waitFor(seconds: 20) {
+                ((try? FileManager.default.attributesOfItem(atPath: incoming)[.size] as? Int) ?? 0) > 40_000
+            }
+            try #require(written, "no chunk written; node 2's log:\n\(cluster.log(2))")
             cluster.kill(2)
             #expect(!cluster.log(2).contains("caught up by snapshot"), "the crash came after the transfer, not in it")
 
@@ -62,6 +67,7 @@ extension ProcessTests {
             let took = ContinuousClock.now - restarted
             #expect(took < .seconds(120))
             #expect(cluster.log(2).contains("caught up by snapshot"))
+            #expect(cluster.log(2).contains("resuming a snapshot transfer from n"), "\(cluster.log(2))")
             let reader = try cluster.connect(2)
             let deadline = ContinuousClock.now + .seconds(60)
             for start in stride(from: 0, to: count, by: 100) {

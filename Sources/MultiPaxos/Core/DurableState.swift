@@ -28,6 +28,10 @@ public final class DurableState: @unchecked Sendable {
     /// The replica's last persisted snapshot. Replicas report only this far as applied, so the cluster trims a
     /// slot only once a majority holds it durably.
     public internal(set) var replicaSnapshot: Snapshot? { didSet { snapshotChanges &+= 1 } }
+    /// A snapshot being received from a peer, kept here so that storage with a disk writes each chunk down as it
+    /// arrives (its own file beside the log), and a restart resumes the transfer where it stopped. Not part of
+    /// the records `encoded()` makes: losing it costs only a transfer that starts again.
+    public internal(set) var incomingSnapshot: IncomingSnapshot?
     /// Where a shell writes snapshots off the node loop (`FileStorage.writesSnapshotsInBackground`): the slot up
     /// to which one is on disk. nil: every snapshot is written before the messages of the step that made it.
     public var snapshotWrittenThrough: Slot?
@@ -299,4 +303,19 @@ public final class DurableState: @unchecked Sendable {
         guard try r.byte() == 1 else { return nil }
         return try r.snapshot(withEpoch: withEpoch, withVoters: withVoters)
     }
+}
+
+/// A snapshot being received from a peer, chunk by chunk: its header (the snapshot without its state machine's
+/// bytes), the bytes so far, and how far they had come at the last catch-up check.
+public struct IncomingSnapshot: Sendable {
+    /// The peer sending it.
+    public let peer: NodeID
+    /// The snapshot without its state machine's bytes.
+    public let header: Snapshot
+    /// The length of the state machine's encoding.
+    public let total: Int64
+    /// The state machine's bytes received so far.
+    public internal(set) var machine: [UInt8] = []
+    var checkedBytes = -1
+    var stalledChecks = 0
 }

@@ -122,6 +122,10 @@ public final class ServedNode: Sendable {
                                                makeMachine: { KeyValueStore() }, storage: state,
                                                nonce: UInt64.random(in: 1...UInt64.max))
         log("node \(me) starting as \(state.membership) in \(configuration.mode.rawValue) mode, \(cluster.members.count) members")
+        if let transfer = state.incomingSnapshot {
+            log("resuming a snapshot transfer from n\(transfer.peer.value) at byte \(transfer.machine.count) of \(transfer.total) "
+                + "(up to s\(transfer.header.nextSlot.index)), as written before the restart")
+        }
         rejoining.withLock { $0 = state.membership == .learner }
         var calls = CallTable()
         var turns = LoopTurns()

@@ -58,7 +58,10 @@ public actor Replica: Role {
     /// The snapshot this replica sends lagging peers in chunks (see `ReplicaSnapshotTransfer.swift`), and the one
     /// it receives from a peer.
     var outgoing: Snapshot?
-    var incoming: IncomingSnapshot?
+    var incoming: IncomingSnapshot? {
+        get { storage.incomingSnapshot }
+        set { storage.incomingSnapshot = newValue }
+    }
     /// A change of voters (or this node's own rejoin) was applied: the snapshot is persisted at once, not at the
     /// next interval, so that a node that restarts knows the voters (a restart with none of the old ones up could
     /// elect no one), and a rejoining node's applied point is durable before its acceptor relies on it.
@@ -100,6 +103,8 @@ public actor Replica: Role {
         for entry in snapshot.rejoins { rejoins[entry.key] = entry }
         storage.voters.history = snapshot.voters
         storage.voters.applied = snapshot.nextSlot
+        // A transfer a restart interrupted goes on where it stopped, unless the state has caught up past it.
+        if let transfer = storage.incomingSnapshot, transfer.header.nextSlot <= snapshot.nextSlot { storage.incomingSnapshot = nil }
     }
 
     /// The voters as this replica applied them.
@@ -125,7 +130,9 @@ public actor Replica: Role {
     public var decidedAheadCount: Int { pending.count }
 
     public func start() -> [Effect] {
-        [.setTimer(.catchUp, after: config.timing.catchUpInterval, jitter: config.timing.catchUpInterval / 4)]
+        // A snapshot transfer that a restart interrupted is asked for again where its file stopped.
+        let resume = incoming.map { [resumeRequest($0)] } ?? []
+        return resume + [.setTimer(.catchUp, after: config.timing.catchUpInterval, jitter: config.timing.catchUpInterval / 4)]
     }
 
     public func handle(_ input: Input) -> [Effect] {

@@ -1,19 +1,10 @@
-/// A snapshot being received from a peer, chunk by chunk: its header (the snapshot without its state machine's
-/// bytes), the bytes so far, and how far they had come at the last catch-up check.
-struct IncomingSnapshot {
-    let peer: NodeID
-    let header: Snapshot
-    let total: Int64
-    var machine: [UInt8] = []
-    var checkedBytes = -1
-    var stalledChecks = 0
-}
-
 /// Snapshots of any size reach a lagging replica in chunks (as Raft's InstallSnapshot does): the sender answers
 /// a request for trimmed slots with the first chunk of a snapshot, and each later chunk only when the receiver
 /// asks for it, naming the snapshot and the offset it holds, so one chunk is in flight per transfer. The
 /// receiver installs the snapshot once it holds every byte; until then its state is untouched, so a crash
-/// mid-transfer leaves the old state whole and the transfer starts again. A stalled transfer is asked again
+/// mid-transfer leaves the old state whole. The bytes received are kept by storage (`DurableState
+/// .incomingSnapshot`), which a shell with a disk writes down chunk by chunk: after a restart the transfer
+/// resumes where its file stopped (if the sender still serves that snapshot; else it starts again). A stalled transfer is asked again
 /// where it stopped, and dropped after a few catch-up checks without progress.
 extension Replica {
     /// The first chunk of a snapshot for a peer that asked for slots from `from` on, which are trimmed: the
@@ -79,7 +70,7 @@ extension Replica {
         return effects + applyReady()
     }
 
-    private func resumeRequest(_ transfer: IncomingSnapshot) -> Effect {
+    func resumeRequest(_ transfer: IncomingSnapshot) -> Effect {
         let cursor = SnapshotCursor(nextSlot: transfer.header.nextSlot, offset: Int64(transfer.machine.count))
         return .send(.catchUpRequest(CatchUpRequest(from: nextSlot, resume: cursor)), to: transfer.peer)
     }

@@ -52,6 +52,11 @@ public final class FileStorage: @unchecked Sendable {  // used by one node loop 
 
     /// Where the replica's snapshot of the storage at `path` is kept.
     public static func snapshotPath(of path: String) -> String { path + ".snapshot" }
+    /// Where a snapshot being received is written as it arrives: a header record, then one record per chunk.
+    public static func incomingPath(of path: String) -> String { path + ".incoming" }
+    /// The file of the snapshot being received, and what of it is on disk (which snapshot, from whom, how many bytes).
+    private var incomingLog: FileLog?
+    private var incomingWritten: (nextSlot: Slot, peer: NodeID, bytes: Int)?
 
     /// Opens (or creates) the storage at `path`, recovering the last state written there.
     public init(path: String) throws(ClusterError) {
@@ -96,6 +101,67 @@ public final class FileStorage: @unchecked Sendable {  // used by one node loop 
         persistedIdentity = state.identityChanges
         compactionCheck = max(Self.compactionFloorBytes, 2 * log.recovered.reduce(0) { $0 + $1.count })
         state.keepsJournal = true
+        recoverIncoming()
+    }
+
+    /// Takes up a snapshot transfer a restart interrupted, from its file; a file that is not one (or one beside an
+    /// empty log) is removed: it holds nothing durable, and the transfer starts again.
+    private func recoverIncoming() {
+        let incomingPath = Self.incomingPath(of: path)
+        guard access(incomingPath, F_OK) == 0 else { return }
+        if !wasEmpty, let file = try? FileLog(path: incomingPath), let first = file.recovered.first,
+           let (header, total, peer) = try? Self.decodeIncomingHeader(first) {
+            var transfer = IncomingSnapshot(peer: peer, header: header, total: total)
+            for chunk in file.recovered.dropFirst() { transfer.machine += chunk }
+            if Int64(transfer.machine.count) < total, header.nextSlot > state.replicaSnapshot?.nextSlot ?? .zero {
+                state.incomingSnapshot = transfer
+                incomingLog = file
+                incomingWritten = (header.nextSlot, peer, transfer.machine.count)
+                return
+            }
+        }
+        if unlink(incomingPath) == 0 { FileLog.syncDirectory(of: incomingPath) }
+    }
+
+    /// Writes what arrived of a snapshot since the last call, or removes the file once the transfer is over.
+    private func persistIncoming() throws {
+        let incomingPath = Self.incomingPath(of: path)
+        guard let transfer = state.incomingSnapshot else {
+            guard incomingWritten != nil || incomingLog != nil else { return }
+            incomingLog = nil
+            incomingWritten = nil
+            if unlink(incomingPath) == 0 { FileLog.syncDirectory(of: incomingPath) }
+            return
+        }
+        if incomingWritten.map({ $0.nextSlot != transfer.header.nextSlot || $0.peer != transfer.peer || $0.bytes > transfer.machine.count }) ?? true {
+            let file = try incomingLog ?? FileLog(path: incomingPath)
+            try file.compact(toRecords: [Self.encodeIncomingHeader(transfer)])
+            incomingLog = file
+            incomingWritten = (transfer.header.nextSlot, transfer.peer, 0)
+        }
+        guard let written = incomingWritten, let file = incomingLog, transfer.machine.count > written.bytes else { return }
+        try file.append(Array(transfer.machine[written.bytes...]))
+        try file.sync()
+        incomingWritten = (written.nextSlot, written.peer, transfer.machine.count)
+    }
+
+    static func encodeIncomingHeader(_ transfer: IncomingSnapshot) -> [UInt8] {
+        var w = ByteWriter()
+        w.byte(1)  // encoding of the header record
+        w.uint64(UInt64(transfer.total))
+        w.uint32(UInt32(transfer.peer.value))
+        w.snapshot(transfer.header)
+        return w.bytes
+    }
+
+    static func decodeIncomingHeader(_ bytes: [UInt8]) throws -> (Snapshot, Int64, NodeID) {
+        var r = ByteReader(bytes)
+        guard try r.byte() == 1 else { throw ByteDecodingError("not a snapshot transfer's header") }
+        let total = Int64(try r.uint64())
+        let peer = NodeID(Int(try r.uint32()))
+        let header = try r.snapshot()
+        guard r.isAtEnd, total >= 0 else { throw ByteDecodingError("a snapshot transfer's header with bytes after it") }
+        return (header, total, peer)
     }
 
     /// Replays `records` into `state` in order, or throws naming the file, the record and its offset.
@@ -122,6 +188,13 @@ public final class FileStorage: @unchecked Sendable {  // used by one node loop 
         let snapshot = state.snapshotChanges != persistedSnapshot || snapshotOnlyInLog
         let identity = state.identityChanges != persistedIdentity && state.identity != nil
         lastWrite = (0, 0)
+        do {
+            try persistIncoming()
+        } catch let error as ClusterError {
+            throw error
+        } catch {
+            throw .storage("\(Self.incomingPath(of: path)): \(error)")
+        }
         guard core || snapshot || identity else { return }
         do {
             if snapshot, let made = state.replicaSnapshot {
