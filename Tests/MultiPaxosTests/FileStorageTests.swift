@@ -65,17 +65,22 @@ import Testing
         #expect(try FileLog(path: path).recovered.allSatisfy { $0.count < 1_000 })
     }
 
+    /// Records in `storage` a vote at ballot 2.0 for slot `i`, of a command of `bytes` operation bytes.
+    func vote(_ storage: FileStorage, _ i: Int64, bytes: Int) {
+        let ballot = Ballot(round: 2, leader: NodeID(0))
+        storage.state.updateAcceptor(slot: Slot(i)) { record in
+            record.promised = ballot
+            record.accepted[Slot(i)] = PValue(ballot: ballot, slot: Slot(i), value: .command(
+                Command(key: RequestKey(client: ClientID(1), request: RequestNumber(UInt64(i) + 1)),
+                        operation: [UInt8](repeating: 3, count: bytes))))
+            record.slotsEnd = Slot(i).next
+        }
+    }
+
     @Test func aLargeUntrimmedCoreIsCompactedOnlyOnceATrimHasShrunkIt() throws {
         let storage = try FileStorage(path: try directory() + "/node.log")
-        let ballot = Ballot(round: 2, leader: NodeID(0))
         func vote(_ i: Int64) throws {
-            storage.state.updateAcceptor(slot: Slot(i)) { record in
-                record.promised = ballot
-                record.accepted[Slot(i)] = PValue(ballot: ballot, slot: Slot(i), value: .command(
-                    Command(key: RequestKey(client: ClientID(1), request: RequestNumber(UInt64(i) + 1)),
-                            operation: [UInt8](repeating: 3, count: 100_000))))
-                record.slotsEnd = Slot(i).next
-            }
+            self.vote(storage, i, bytes: 100_000)
             try persist()
         }
         func trim(below slot: Int64) throws {
@@ -139,15 +144,8 @@ import Testing
         try storage.persist()
         let start = storage.bytesWritten
         // 6,000 steps of 1 KB votes, trimmed 100 slots behind: 6 MB appended, past the 4 MiB floor.
-        let ballot = Ballot(round: 2, leader: NodeID(0))
         for i in 0..<6_000 as Range<Int64> {
-            storage.state.updateAcceptor(slot: Slot(i)) { record in
-                record.promised = ballot
-                record.accepted[Slot(i)] = PValue(ballot: ballot, slot: Slot(i), value: .command(
-                    Command(key: RequestKey(client: ClientID(1), request: RequestNumber(UInt64(i) + 1)),
-                            operation: [UInt8](repeating: 3, count: 1_000))))
-                record.slotsEnd = Slot(i).next
-            }
+            vote(storage, i, bytes: 1_000)
             if i >= 100 {
                 storage.state.updateAcceptor { record in
                     record.accepted[Slot(i - 100)] = nil
