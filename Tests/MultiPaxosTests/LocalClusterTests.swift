@@ -118,6 +118,24 @@ import Testing
         await cluster.shutdown()
     }
 
+    /// Issue 34's shape in memory: 200 MB, then the leader stopped; a survivor takes writes again within a few
+    /// leader timeouts (liveness, not speed), in both modes, and holds the last megabyte.
+    @Test(arguments: Mode.allCases)
+    func aClusterHolding200MBWritesAgainSoonAfterItsLeaderStops(mode: Mode) async throws {
+        let cluster = try await LocalCluster(nodes: 3, mode: mode)
+        let client = await cluster.makeClient(requestTimeout: .seconds(5), giveUpAfter: .seconds(60))
+        func value(_ i: Int) -> ByteString { ByteString([UInt8](repeating: UInt8(truncatingIfNeeded: i), count: 1 << 20)) }
+        for i in 0..<200 { #expect(try await client.run(.put(ByteString("big\(i)"), value(i))) == .ok) }
+        let leader = try #require(await cluster.leader())
+        try await cluster.stop(leader)
+        let stopped = ContinuousClock.now
+        #expect(try await client.run(.put("after", "stop")) == .ok)
+        let took = ContinuousClock.now - stopped
+        #expect(took < .seconds(10), "the first write after the stop took \(took)")
+        #expect(try await client.run(.get("big199")) == .value(value(199)))
+        await cluster.shutdown()
+    }
+
     /// A counter: "add N" returns the new total.
     struct Counter: StateMachine {
         var total: Int64 = 0
