@@ -49,9 +49,9 @@ import Testing
 
     @Test func aDeferredSnapshotHoldsTheStateOfItsSlotAndIsEncodedOnlyWhenRead() async throws {
         for defers in [true, false] {
-            var c = config()
-            c.defersSnapshotEncoding = defers
+            let c = config()
             let storage = DurableState()
+            if defers { storage.snapshotWrittenThrough = .zero }  // storage that writes snapshots in the background
             let r = try Replica(node: n(1), config: c, executor: testExecutor, machine: KeyValueStore(),
                                 snapshot: emptySnapshot, leader: ballot, storage: storage)
             let key = ByteString([0xFF, 0x00])
@@ -109,9 +109,9 @@ import Testing
 
     @Test func aSnapshotStillBeingEncodedOffTheLoopIsNotEncodedToAnswerACatchUp() async throws {
         var c = config()
-        c.defersSnapshotEncoding = true
         c.retainedSlots = 0
         let storage = DurableState()
+        storage.snapshotWrittenThrough = .zero  // storage that writes snapshots in the background
         let r = try Replica(node: n(1), config: c, executor: testExecutor, machine: KeyValueStore(),
                             snapshot: emptySnapshot, leader: ballot, storage: storage)
         for i in 0..<5 { _ = await decide(r, Int64(i), .command(command(1, UInt64(i + 1), .put("k", "v\(i)")))) }

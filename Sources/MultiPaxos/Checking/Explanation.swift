@@ -22,20 +22,27 @@ extension Linearizability {
 
         /// Explains why `operations` stop after `linearized`: replays the prefix and tries every operation that
         /// could come next in real time (called before any remaining operation completed).
-        init(operations: [KeyOperation], linearized: [Int], headline: String? = nil, involved: [Int]? = nil) {
-            self.operations = operations
-            self.linearized = linearized
-            self.headline = headline
+        init(operations: [KeyOperation], linearized: [Int]) {
             var value: ByteString? = nil
             for i in linearized { value = Self.apply(value, operations[i]) ?? value }
-            valueAfterPrefix = value
             var placed = [Bool](repeating: false, count: operations.count)
             for i in linearized { placed[i] = true }
             let remaining = operations.indices.filter { !placed[$0] }
             let firstReturn = remaining.map { Self.returnTime(operations[$0]) }.min() ?? Int.max
             let candidates = remaining.filter { operations[$0].callEvent < firstReturn }
             let rejected = candidates.filter { Self.apply(value, operations[$0]) == nil }
-            unplaceable = involved ?? (rejected.isEmpty ? candidates : rejected)
+            self.init(operations: operations, linearized: linearized, valueAfterPrefix: value,
+                      unplaceable: rejected.isEmpty ? candidates : rejected, headline: nil)
+        }
+
+        /// An explanation whose parts a check found directly: no replay (a list check's prefix can be long).
+        init(operations: [KeyOperation], linearized: [Int], valueAfterPrefix: ByteString?, unplaceable: [Int],
+             headline: String?) {
+            self.operations = operations
+            self.linearized = linearized
+            self.valueAfterPrefix = valueAfterPrefix
+            self.unplaceable = unplaceable
+            self.headline = headline
         }
 
         /// When an operation must have taken effect by: its completion, or never for an unknown outcome.

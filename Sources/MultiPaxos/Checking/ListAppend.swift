@@ -41,14 +41,14 @@ enum ListAppend {
     /// nil when `operations` are linearizable as a list; else why not. `failed` holds the values of this key's
     /// appends that failed (they certainly did not take effect, so none may be read).
     static func check(_ operations: [KeyOperation], failed: Set<ByteString>) -> Linearizability.Explanation? {
-        var appendOf: [ByteString: Int] = [:]
+        var appendOf: [ArraySlice<UInt8>: Int] = [:]  // looked up by slices of a read, without copying them
         var lengths = Set<Int>()
         for (i, op) in operations.enumerated() where op.function == .append {
-            appendOf[op.value!] = i
+            appendOf[op.value!.bytes[...]] = i
             lengths.insert(op.value!.count)
         }
         let sortedLengths = lengths.sorted()
-        let failed = failed.subtracting(appendOf.keys)  // a value another append wrote may be read
+        let failed = failed.filter { appendOf[$0.bytes[...]] == nil }  // a value another append wrote may be read
         let reads = operations.indices.filter { operations[$0].function == .get && !operations[$0].isUnknown }
         func read(_ i: Int) -> [UInt8] { operations[i].output?.bytes ?? [] }
 
@@ -62,7 +62,7 @@ enum ListAppend {
         while offset < longest.count {
             var found: Int?
             for length in sortedLengths where offset + length <= longest.count {
-                if let i = appendOf[ByteString(Array(longest[offset..<offset + length]))] { found = i; break }
+                if let i = appendOf[longest[offset..<offset + length]] { found = i; break }
             }
             if found == nil, let value = failed.sorted().first(where: { longest[offset...].starts(with: $0.bytes) }) {
                 return explain(operations, [], "append \(KeyOperation.show(value)) failed, yet process "
@@ -166,8 +166,16 @@ enum ListAppend {
     private static func returnTime(_ op: KeyOperation) -> Int { Linearizability.Explanation.returnTime(op) }
     private static func span(_ op: KeyOperation) -> String { Linearizability.Explanation.span(op) }
 
+    /// The explanation of a contradiction: `prefix` linearizes (reads fit it by construction, so the value after it
+    /// is its appends' values in order), and `involved` are the operations named in `headline`.
     private static func explain(_ operations: [KeyOperation], _ prefix: [Int], _ headline: String,
                                 involved: [Int]) -> Linearizability.Explanation {
-        Linearizability.Explanation(operations: operations, linearized: prefix, headline: headline, involved: involved)
+        var value: [UInt8]?
+        for i in prefix where operations[i].function == .append {
+            if value == nil { value = [] }
+            value!.append(contentsOf: operations[i].value!.bytes)
+        }
+        return Linearizability.Explanation(operations: operations, linearized: prefix, valueAfterPrefix: value.map { ByteString($0) },
+                                           unplaceable: involved, headline: headline)
     }
 }

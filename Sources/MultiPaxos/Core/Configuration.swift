@@ -85,11 +85,6 @@ public struct ClusterConfiguration: Sendable {
     /// snapshots write at most 1/n of what the commands did; acceptors then hold up to about n times the state
     /// in values. nil (the simulation's default): no such floor. The real-time shells take 2.
     public var snapshotGrowth: Int?
-    /// Replicas hand storage snapshots whose state machine is encoded where they are written, off the node loop
-    /// (`StateMachine.snapshotEncoder()`), instead of at once. Only for storage that writes snapshots in the
-    /// background (`FileStorage.writesSnapshotsInBackground`, as `serve` does): elsewhere nothing would encode
-    /// them early, and each would keep a copy of the state's table alive until the next.
-    public var defersSnapshotEncoding = false
     /// How a leader packs and pipelines commands (off by default: one command per slot, no window).
     public var batching = Batching.off
     /// How replicas serve reads whose request names no consistency (the log by default, as the papers do).

@@ -60,8 +60,6 @@ public final class ServedNode: Sendable {
         cluster.snapshotIntervalBytes = LocalCluster.snapshotIntervalBytes
         cluster.snapshotGrowth = LocalCluster.snapshotGrowth
         cluster.snapshotChunkBytes = configuration.snapshotChunkBytes
-        // With a data directory, snapshots are encoded by the writer below, off the node loop.
-        cluster.defersSnapshotEncoding = configuration.dataDirectory != nil
         self.cluster = cluster
         if let directory = configuration.dataDirectory {
             do {

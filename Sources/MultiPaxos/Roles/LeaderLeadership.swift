@@ -103,14 +103,9 @@ extension Leader {
         // known; replicas that cannot learn them ask for them to be settled (FillHole), adopting what was chosen.
         // (A stable leader's Phase 1 already covered them; slots beyond it were never chosen.)
         if config.mode == .perSlot { nextSlot = max(nextSlot, r.acceptedEnd) }
-        // The quorum-th highest applied slot: a majority has applied everything below it. (The test-only flaw
-        // takes the highest.)
-        let highest = config.flaws.contains(.trimsAtHighestApplied)
-        let latest = view.latest(initial: config.memberSet)
-        let reports = applied.filter { latest.voters.contains($0.key) }.values.sorted(by: >)
-        guard reports.count >= (highest ? 1 : latest.quorum) else { return }
+        guard let durable = quorumApplied else { return }
         // Never past what this node applied: below it, the voters it counted are the ones that decided.
-        let watermark = min(reports[highest ? 0 : latest.quorum - 1], max(view.applied, trimBelow))
+        let watermark = min(durable, max(view.applied, trimBelow))
         trimBelow = max(trimBelow, watermark)
         raiseFloor(to: trimBelow)
     }
@@ -135,12 +130,16 @@ extension Leader {
     /// the latest voters has reported a durable snapshot. A watermark the voters before a change justified must
     /// not make voters just added drop values they hold durably nowhere yet (`--nodes 3 --reconfigure` seed
     /// 1575: n3, sole voter, trimmed below s86 while its snapshot was durable only to s79).
-    var trimToSend: Slot {
+    var trimToSend: Slot { quorumApplied.map { min(trimBelow, $0) } ?? .zero }
+
+    /// The quorum-th highest slot the latest voters reported durable: a majority of them holds everything below
+    /// it; nil until a majority has reported. (The test-only flaw takes the highest report.)
+    var quorumApplied: Slot? {
         let latest = view.latest(initial: config.memberSet)
-        let reports = latest.voters.map { applied[$0] ?? .zero }.sorted(by: >)
+        let reports = latest.voters.compactMap { applied[$0] }.sorted(by: >)
         let highest = config.flaws.contains(.trimsAtHighestApplied)
-        guard let counted = highest ? reports.first : reports.dropFirst(latest.quorum - 1).first else { return .zero }
-        return min(trimBelow, counted)
+        guard reports.count >= (highest ? 1 : latest.quorum) else { return nil }
+        return reports[highest ? 0 : latest.quorum - 1]
     }
 
     func onTick() -> [Effect] {

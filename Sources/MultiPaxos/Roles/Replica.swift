@@ -118,7 +118,10 @@ public actor Replica: Role {
         let cache = config.flaws.contains(.snapshotWithoutReplyCache) ? [] : replies.keys.sorted().map {
             ReplyCacheEntry(client: $0, request: replies[$0]!.request, result: replies[$0]!.result)
         }
-        let machineBytes = config.defersSnapshotEncoding && !encodingNow ? SnapshotBytes(encoding: machine.snapshotEncoder())
+        // Storage that writes snapshots in the background (`snapshotWrittenThrough` set, as `serve` does) encodes
+        // them there; elsewhere nothing would encode one early, and it would keep a copy of the state's table.
+        let deferred = storage.snapshotWrittenThrough != nil && !encodingNow
+        let machineBytes = deferred ? SnapshotBytes(encoding: machine.snapshotEncoder())
             : SnapshotBytes(machine.snapshot())
         return Snapshot(nextSlot: nextSlot, machineBytes: machineBytes, replies: cache, membershipEpoch: membershipEpoch,
                         rejoins: rejoins.values.sorted { ($0.node, $0.nonce) < ($1.node, $1.nonce) }, voters: view.history)
@@ -380,8 +383,6 @@ public actor Replica: Role {
         return effects + applyReady()
     }
 
-    /// Every catch-up interval: if behind and nothing was applied since the last check, ask a peer (rotating,
-    /// the leader first); after a few fruitless tries, ask the leader to settle the slot.
     /// Whom a catch-up request goes to: on the leader's turn (every other request), the leader this replica
     /// hears, which holds the log where the peers a stale view names may all be removed and stopped (seeds 416
     /// and 1452 of `--nodes 3 --reconfigure` asked only those for 30 s); else the next of `peers` in turn.
@@ -392,6 +393,8 @@ public actor Replica: Role {
         return peers[peerCursor % peers.count]
     }
 
+    /// Every catch-up interval: if behind and nothing was applied since the last check, ask a peer (the leader
+    /// it hears, then the others in turn); after a few fruitless tries, ask the leader to settle the slot.
     private func checkProgress() -> [Effect] {
         var effects: [Effect] = [.setTimer(.catchUp, after: config.timing.catchUpInterval, jitter: 0)]
         if let resume = checkIncomingSnapshot() { return effects + resume }
