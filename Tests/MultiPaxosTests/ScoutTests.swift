@@ -73,4 +73,27 @@ import Testing
         let again = await scout.handle(.timer(.scoutRetransmit))
         #expect(sent(again).map(\.1) == [n(0), n(2)])
     }
+
+    /// A round that goes a whole retransmit period without a majority says once what it waits for: the acceptors
+    /// not heard from, those whose report is partly in (and how far), and who promised.
+    @Test func saysOnceWhatAStalledPhase1WaitsFor() async {
+        let scout = Scout(node: n(0), config: config(5), executor: testExecutor)
+        _ = await scout.handle(.message(.startPhase1(StartPhase1(ballot: b1, scope: .from(.zero))), from: n(0)))
+        _ = await scout.handle(.message(promise(b1), from: n(1)))
+        let first = PValue(ballot: Ballot(round: 0, leader: n(2)), slot: Slot(0), value: .noop)
+        _ = await scout.handle(.message(.promise(Promise(ballot: b1, promised: b1, scope: .from(.zero), accepted: [first],
+                                                         trimmedBelow: .zero, slotsEnd: Slot(9), more: Slot(1))), from: n(2)))
+        #expect(events(await scout.handle(.timer(.scoutRetransmit))).isEmpty)
+        let said = events(await scout.handle(.timer(.scoutRetransmit)))
+        guard case .phase1Waiting(let ballot, _, let promised, let waiting, let parts)? = said.first, said.count == 1 else {
+            Issue.record("expected one phase1Waiting event, got \(said)")
+            return
+        }
+        #expect(ballot == b1 && promised == NodeSet([n(1)]) && waiting == NodeSet([n(0), n(2), n(3), n(4)]))
+        #expect(parts.map(\.0) == [n(2)] && parts.map(\.1) == [Slot(1)])
+        #expect(said[0].description.contains("n0, n3, n4, n2's report (in parts, up to s1); promised by n1"), "\(said[0])")
+        // Once per round: later retransmits say nothing more.
+        _ = await scout.handle(.timer(.scoutRetransmit))
+        #expect(events(await scout.handle(.timer(.scoutRetransmit))).isEmpty)
+    }
 }

@@ -61,6 +61,9 @@ public enum Input: Sendable {
 public enum Event: Sendable, CustomStringConvertible {
     /// A Scout began Phase 1.
     case phase1Started(Ballot, PrepareScope)
+    /// A Scout's Phase 1 went a retransmit interval without a majority: who promised, whom it still waits for,
+    /// and how far the reports that come in parts have reached (said once per round).
+    case phase1Waiting(Ballot, PrepareScope, promised: NodeSet, waitingFor: NodeSet, partsReached: [(NodeID, Slot)])
     /// A leader holds a majority of promises for its ballot (stable-leader mode) or claimed leadership (per-slot mode).
     case elected(Ballot)
     /// A leader's ballot was beaten by a higher one.
@@ -104,6 +107,8 @@ public enum Event: Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .phase1Started(let b, let s): "starts Phase 1 for ballot \(b), slots \(s)"
+        case .phase1Waiting(let b, let s, let promised, let waiting, let parts):
+            "Phase 1 for ballot \(b), slots \(s), waits for \(Event.waitingText(promised: promised, waitingFor: waiting, partsReached: parts))"
         case .elected(let b): "leads with ballot \(b)"
         case .preempted(let b, let by): "ballot \(b) preempted by \(by)"
         case .leaderSuspected(let b): "suspects leader of ballot \(b) is gone"
@@ -141,4 +146,15 @@ public enum Effect: Sendable {
     case uninstall(RoleKind)
     /// Report an event.
     case event(Event)
+}
+
+extension Event {
+    /// What a waiting Phase 1 lacks, in words: the acceptors not heard, those whose report is partly in, and who promised.
+    static func waitingText(promised: NodeSet, waitingFor: NodeSet, partsReached: [(NodeID, Slot)]) -> String {
+        let parts = partsReached.map { "\($0.0)'s report (in parts, up to \($0.1))" }
+        let whole = waitingFor.filter { id in !partsReached.contains { $0.0 == id } }
+        var text = (whole.map { "\($0)" } + parts).joined(separator: ", ")
+        if text.isEmpty { text = "nothing" }
+        return text + "; promised by " + (promised.isEmpty ? "none" : "\(promised)")
+    }
 }

@@ -313,6 +313,9 @@ public final class ServedNode: Sendable {
             log("leadership of ballot \(ballot) lost to \(by)")
         case .leaderSuspected(let ballot):
             log("leader of ballot \(ballot) suspected gone")
+        case .phase1Waiting(let ballot, let scope, let promised, let waiting, let parts):
+            log("phase 1 of ballot \(ballot) (slots \(scope)) waits for "
+                + Event.waitingText(promised: promised, waitingFor: waiting, partsReached: parts))
         case .steppedDown(let ballot, let heard):
             log("stepped down from ballot \(ballot): heard from only \(heard) node(s) in a leader timeout")
         case .installedSnapshot(let slot):

@@ -22,6 +22,8 @@ public actor Scout: Role {
         var slotsEnd = Slot.zero
         /// The retransmit tick at which Prepares last went out; resent only once a whole tick has passed.
         var sentAtTick: UInt64 = 0
+        /// Whether the round has said what it waits for (once, when it first sends its Prepares again).
+        var saidWaiting = false
     }
 
     let node: NodeID
@@ -150,8 +152,14 @@ public actor Scout: Role {
         for var round in rounds.values.sorted(by: { $0.scope.firstSlot < $1.scope.firstSlot })
         where round.sentAtTick < tick - 1 {
             round.sentAtTick = tick
-            rounds[round.scope] = round
             var missing = round.voters.voters.subtracting(round.promisedBy)
+            if !round.saidWaiting {
+                // A candidate that cannot finish Phase 1 says once what it waits for: the operator's first question.
+                round.saidWaiting = true
+                effects.append(.event(.phase1Waiting(round.ballot, round.scope, promised: round.promisedBy,
+                                                     waitingFor: missing, partsReached: round.parts.reached.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })))
+            }
+            rounds[round.scope] = round
             // Acceptors part of whose report is in are asked for the rest only.
             for (acceptor, reached) in round.parts.reached.sorted(by: { $0.key < $1.key }) where missing.contains(acceptor) {
                 missing.remove(acceptor)

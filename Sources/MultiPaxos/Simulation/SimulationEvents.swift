@@ -55,7 +55,7 @@ extension Simulation {
                 progress = ProgressWatch(configurations: watchedConfigurations, bound: options.stallBound)
                 watchProgress()
             }
-        case .preempted, .leaderSuspected, .steppedDown, .welcomed, .waitingToFound:
+        case .preempted, .leaderSuspected, .steppedDown, .welcomed, .waitingToFound, .phase1Waiting:
             break
         }
         if trace != nil { emit(node, role.description, event.description) }
