@@ -6,7 +6,7 @@ public struct TortureOptions: Sendable {
     /// The text `torture --help` prints.
     public static let usage = """
         usage: multipaxos torture [--nodes 3|5] [--clients C] [--keys K] [--seconds S] [--seed N] [--mode M]
-                                  [--out DIR] [--wipe]
+                                  [--out DIR] [--wipe] [--value-bytes MIN-MAX] [--pause-ms P]
 
         Fault testing of real processes. Starts N `multipaxos serve` children on 127.0.0.1 whose peer links all go
         through a fault proxy in this process, runs C clients against random nodes for S seconds (get, put, append
@@ -32,6 +32,11 @@ public struct TortureOptions: Sendable {
           --out DIR          the run's folder (default: a new one in the temporary directory)
           --wipe             the nemesis also wipes data directories (restarted with the usual flags: the
                              node finds out that it must rejoin before it votes)
+          --value-bytes A-B  every value a client writes carries A to B bytes of filler after its token
+                             (1...8388608), checked byte for byte when read: large values and a large state,
+                             while the history keeps tokens only (default: tokens alone, a few bytes)
+          --pause-ms P       each client waits P ms between operations, 0...10000 (default 0: closed loop);
+                             with large values, what paces the state's growth
         """
 
     /// Parses the arguments after `torture`; nil for `--help`. Throws a one-line error naming the bad value.
@@ -67,6 +72,14 @@ public struct TortureOptions: Sendable {
                 guard !text.isEmpty else { throw OptionsError("--out '' is empty: give a folder") }
                 result.configuration.outDirectory = text
             case "--wipe": result.configuration.wipe = true
+            case "--value-bytes":
+                let text = try cursor.value(arg)
+                let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+                guard parts.count == 2, let low = Int(parts[0]), let high = Int(parts[1]), 1 <= low, low <= high, high <= 8 << 20 else {
+                    throw OptionsError("--value-bytes '\(text)' is not MIN-MAX with 1 <= MIN <= MAX <= 8388608")
+                }
+                result.configuration.valueBytes = low...high
+            case "--pause-ms": result.configuration.clientPause = .milliseconds(try cursor.integer(arg, 0...10_000))
             case "--flaw":  // hidden: switch a deliberate bug on in every node (tests of torture itself)
                 let text = try cursor.value(arg)
                 guard let flaw = ServeFlaw(rawValue: text) else {

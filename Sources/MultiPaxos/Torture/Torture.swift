@@ -112,7 +112,8 @@ public final class Torture: Sendable {
         defer { recorder.close() }
         let end = start + .milliseconds(Int64(c.seconds * 1000))
         let workload = TortureWorkload(registers: c.keys, logs: TortureConfiguration.logs, start: start,
-                                       nodes: clientAddresses, replyTimeout: c.replyTimeout, pause: c.clientPause, seed: c.seed)
+                                       nodes: clientAddresses, replyTimeout: c.replyTimeout, pause: c.clientPause, seed: c.seed,
+                                       padding: c.valueBytes.map(TorturePadding.init))
         let anomalies = Lines()
         let nemesis = Nemesis(nodes: c.nodes, processes: processes, proxy: proxy, seed: c.seed, log: note)
         let group = DispatchGroup()
@@ -188,6 +189,10 @@ public final class Torture: Sendable {
         report.checks.append(TortureChecks.linearizable(recorder.history, budget: c.effectiveCheckBudget))
         var finalValues: [ByteString: ByteString?] = [:]
         if let first = values[0] { for (k, key) in keys.enumerated() { finalValues[key] = first[k] } }
+        if let answered = values.compactMap({ $0 }).first {
+            let padding = c.valueBytes.map(TorturePadding.init)
+            report.stateBytes = answered.reduce(0) { sum, v in sum + (v.map { padding?.expand($0.bytes).count ?? $0.count } ?? 0) }
+        }
         report.checks.append(TortureChecks.appendsPresent(entries, logs: c.logKeys, finalValues: finalValues))
         report.checks.append(agreement(values, keys: keys, late: late, converged: converged))
         let exits = processes.unexpectedExits + nemesis.problems.all + stopProblems
@@ -229,7 +234,12 @@ public final class Torture: Sendable {
             var value: ByteString??
             if connection == nil { connection = try? RESPConnection(to: address, deadline: .now + .seconds(2)) }
             if let reply = try? connection?.call([Array("GET".utf8), key.bytes], deadline: .now + configuration.replyTimeout) {
-                if case .bulkString(let bytes) = reply { value = .some(ByteString(bytes)) }
+                if case .bulkString(let bytes) = reply {
+                    // A corrupted padding block reads as a value no client wrote: the checks then fail, naming it.
+                    let padding = configuration.valueBytes.map(TorturePadding.init)
+                    value = .some(padding.map { $0.strip(bytes).map(ByteString.init) ?? "corrupted padding (\(bytes.count) bytes)" }
+                                  ?? ByteString(bytes))
+                }
                 if case .null = reply { value = .some(nil) }
             } else {
                 connection = nil

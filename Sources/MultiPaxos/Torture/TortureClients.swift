@@ -25,6 +25,16 @@ struct TortureWorkload: Sendable {
     let pause: Duration
     /// The run's seed (each client draws from its own generator seeded from it).
     let seed: UInt64
+    /// Filler after every token on the wire (nil: values are their tokens alone).
+    let padding: TorturePadding?
+
+    /// What goes on the wire for `value`.
+    func wire(_ value: ByteString) -> [UInt8] { padding.map { $0.expand(value.bytes) } ?? value.bytes }
+    /// What a read's `bytes` stand for in the history, or nil if a padding block was corrupted.
+    func unwire(_ bytes: [UInt8]) -> ByteString? {
+        guard let padding else { return ByteString(bytes) }
+        return padding.strip(bytes).map(ByteString.init)
+    }
 
     /// What every put and compare-and-set value ends with: bytes that are not UTF-8 (and a NUL), so that a store
     /// or front end that decoded values as text would answer reads with other bytes and fail the checks.
@@ -112,8 +122,8 @@ struct TortureClient {
     private func call(_ event: HistoryEvent, on node: Int, connection: RESPConnection) -> (HistoryEvent, broken: Bool) {
         let verb = event.function == .get ? "GET" : event.function == .append ? "APPEND" : "SET"
         var args: [[UInt8]] = [Array(verb.utf8), event.key.bytes]
-        if let value = event.value { args.append(value.bytes) }
-        if event.function == .cas, let expected = event.expected { args += [Array("IFEQ".utf8), expected.bytes] }
+        if let value = event.value { args.append(workload.wire(value)) }
+        if event.function == .cas, let expected = event.expected { args += [Array("IFEQ".utf8), workload.wire(expected)] }
         recorder.record(event, node: node)
         func outcome(_ kind: HistoryEvent.Kind, _ value: ByteString? = nil) -> HistoryEvent {
             // A read that got no value changed nothing: `fail`, never `info`.
@@ -131,7 +141,12 @@ struct TortureClient {
             return (outcome(event.function == .cas ? .info : .fail), true)
         }
         switch (event.function, reply) {
-        case (.get, .bulkString(let bytes)): return (outcome(.ok, ByteString(bytes)), false)
+        case (.get, .bulkString(let bytes)):
+            guard let value = workload.unwire(bytes) else {
+                anomalies.append("GET \(event.key) on n\(node) answered a value of \(bytes.count) bytes whose padding is corrupted")
+                return (outcome(.info), true)
+            }
+            return (outcome(.ok, value), false)
         case (.get, .null): return (outcome(.ok, nil), false)
         case (.put, .simpleString("OK")), (.cas, .simpleString("OK")): return (outcome(.ok), false)
         case (.cas, .null): return (outcome(.fail), false)

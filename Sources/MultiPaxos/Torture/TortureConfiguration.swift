@@ -29,6 +29,9 @@ public struct TortureConfiguration: Sendable {
     public var replyTimeout: Duration = .seconds(3)
     /// How long the cluster may take to serve every node, at the start and after healing.
     public var convergenceTimeout: Duration = .seconds(30)
+    /// Filler bytes after every token a client writes (nil: values are their tokens, a few bytes): large values
+    /// and a large state for the cluster, while the history keeps only tokens (see `TorturePadding`).
+    public var valueBytes: ClosedRange<Int>?
     /// Flags passed to every `serve` child as well.
     public var serveArguments = ["--client-timeout-ms", "2000"]
 

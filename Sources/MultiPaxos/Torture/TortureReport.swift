@@ -44,6 +44,9 @@ public struct TortureReport: Sendable {
     /// The longest time, while the clients ran, in which no operation was answered, and when it began (from the
     /// start of the clients).
     public var longestWindow: (length: Duration, from: Duration) = (.zero, .zero)
+    /// The bytes of the final values of every key the clients wrote, as stored (padding included), read from
+    /// the first node that answered them all; nil if none did.
+    public var stateBytes: Int?
     /// The checks, in order.
     public var checks: [Check] = []
     /// Whether the run was stopped early.
@@ -69,12 +72,14 @@ public struct TortureReport: Sendable {
         var lines = ["torture: seed \(c.seed), \(c.nodes) nodes, \(c.mode.rawValue), \(c.clients) clients, \(c.keys) "
                      + "registers and \(TortureConfiguration.logs) logs at a time (fresh keys every "
                      + "\(Int(TortureConfiguration.rotation.seconds)) s), \(Self.seconds(.milliseconds(Int64(c.seconds * 1000)))) s"
-                     + (c.wipe ? ", wipes" : "") + (c.flaw.map { ", FLAW \($0.rawValue)" } ?? "")]
+                     + (c.wipe ? ", wipes" : "") + (c.flaw.map { ", FLAW \($0.rawValue)" } ?? "")
+                     + (c.valueBytes.map { ", values padded by \($0.lowerBound)-\($0.upperBound) bytes" } ?? "")]
         lines.append("operations: \(invoked) invoked, \(acknowledged) acknowledged, \(failed) failed, \(unknown) unknown")
         let kinds = Nemesis.kinds.compactMap { kind in faults[kind].map { "\(kind) \($0)" } }
         lines.append("faults: \(faultCount)" + (kinds.isEmpty ? "" : " (\(kinds.joined(separator: ", ")))")
                      + "; proxy: \(proxy.framesForwarded) messages forwarded, \(proxy.framesDropped) dropped, "
                      + "\(proxy.connectionsCut) connections cut, \(proxy.connectionsRefused) refused")
+        if let stateBytes { lines.append("state: \(stateBytes) bytes in the final values (\(String(format: "%.1f", Double(stateBytes) / 1e6)) MB)") }
         lines.append("longest window without a completed operation: \(Self.seconds(longestWindow.length)) s "
                      + "(from \(Self.seconds(longestWindow.from)) s)")
         for check in checks {
