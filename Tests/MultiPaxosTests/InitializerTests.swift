@@ -129,4 +129,29 @@ import Testing
         #expect(storage.acceptor.trimmedBelow == Slot(1) && storage.acceptor.accepted[Slot(0)] == nil)
         #expect(storage.acceptor.accepted[Slot(4)]?.value == .command(w))
     }
+
+    /// A configuration whose slots all lie below what the rejoining node's replica applied durably needs no fence
+    /// read (its acceptor will never vote there): its members may all be removed and stopped. The retry timer
+    /// looks again, since the replica applies on while the promises in hand stay the same.
+    @Test func aConfigurationPassedDurablyNeedsNoFenceRead() async throws {
+        let (initializer, storage, _) = try await fencing()
+        let fence = Ballot.fence(epoch: 3, node: n(2))
+        // {n0,...,n4} governs up to s9, {n1,n2,n3} from s10; the replica has applied (and persisted) up to s8.
+        storage.voters.append(VoterConfiguration(number: 1, from: Slot(10), voters: NodeSet([n(1), n(2), n(3)])), initial: config(5).memberSet)
+        func appliedDurably(_ slot: Int64) {
+            storage.voters.applied = Slot(slot)
+            storage.replicaSnapshot = Snapshot(nextSlot: Slot(slot), machine: KeyValueStore().snapshot(), replies: [])
+        }
+        appliedDurably(8)
+        _ = await initializer.handle(.message(promise(fence), from: n(1)))
+        _ = await initializer.handle(.message(promise(fence), from: n(3)))
+        #expect(storage.membership == .learner, "s8 and s9 are the five's: a third of them must be read")
+        _ = await initializer.handle(.timer(.joinRetry))
+        #expect(storage.membership == .learner)
+        appliedDurably(12)
+        let done = await initializer.handle(.timer(.joinRetry))
+        #expect(storage.membership == .member, "only {n1,n2,n3} governs from s12 on: n1 and n3 are enough")
+        #expect(Set(installedKinds(done)) == Set<RoleKind>([.acceptor, .scout, .leader]))
+        #expect(storage.acceptor.trimmedBelow == Slot(12), "and it never votes below s12")
+    }
 }

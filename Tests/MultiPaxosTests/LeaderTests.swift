@@ -25,6 +25,32 @@ import Testing
         #expect(events(effects).contains { if case .elected = $0 { true } else { false } })
     }
 
+    /// A new leader drives Phase 1's values again even where a replica reports having applied past them: that
+    /// replica may be a removed node about to stop or a spare, the only other holder (seed 9830 of `--nodes 5
+    /// --reconfigure` once left every voter short of three slots for good). With the skip planted, the value
+    /// past the horizon is never driven.
+    @Test func drivesPhase1sValuesThoughAReplicaReportsThemApplied() async {
+        for flawed in [false, true] {
+            var c = config(3)
+            if flawed { c.flaws = .leaderJumpsPastRedrive }
+            let storage = DurableState()
+            let leader = Leader(node: n(0), config: c, executor: testExecutor, eager: true, storage: storage)
+            _ = await leader.start()
+            let ballot = Ballot(round: 1, leader: n(0))
+            let α = Reconfiguration.delaySlots
+            let reported = PValue(ballot: Ballot(round: 0, leader: n(2)), slot: Slot(α + 1), value: .command(command(7, 1)))
+            let adopted = Adopted(ballot: ballot, scope: .from(.zero), accepted: [reported], trimmedBelow: .zero, slotsEnd: Slot(α + 2))
+            let first = sent(await leader.handle(.message(.adopted(adopted), from: n(0))))
+            #expect(!first.contains { $0.0.accept?.slot == Slot(α + 1) }, "past the horizon, it waits")
+            let report = HeartbeatReply(ballot: ballot, applied: Slot(α + 2), acceptedEnd: Slot(α + 2))
+            _ = await leader.handle(.message(.heartbeatReply(report), from: n(1)))
+            storage.voters.applied = Slot(α)  // its own replica caught up: the horizon moves on
+            let later = sent(await leader.handle(.timer(.heartbeat)))
+            let drove = later.contains { $0.0.accept?.slot == Slot(α + 1) && $0.0.accept?.value == reported.value }
+            #expect(drove == !flawed, "flawed: \(flawed)")
+        }
+    }
+
     @Test func decidesASlotOnceAMajorityAccepted() async {
         let (leader, _) = await electedLeader()
         let ballot = Ballot(round: 1, leader: n(0))

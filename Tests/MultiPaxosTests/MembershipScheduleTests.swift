@@ -309,12 +309,7 @@ import Testing
         #expect(lines.contains { $0.contains("n1  Initializer Join → n3") })
         #expect(lines.contains { $0.contains("n1  Initializer rejoins as a voting member") })
     }
+    // Seed 9830 of `--nodes 5 --reconfigure` (a new leader skipping Phase 1's values on a removed node's report) no
+    // longer shows its scenario; LeaderTests.drivesPhase1sValuesThoughAReplicaReportsThemApplied holds the rule.
 
-    @Test func aNewLeaderDrivesPhase1sValuesAgainThoughAnotherReplicaAppliedThem() async throws {
-        // s74-s76 were decided at ballot 4.1; only n0 (removed, about to stop) and the spare n6 applied them. n2's
-        // Phase 1 read them, but a heartbeat reply from n0 (applied to s77) made it skip them as decided, and no
-        // voter could learn them from anyone it asks.
-        let (_, lines) = try await run(9830, .stableLeader, nodes: 5)
-        #expect(lines.contains { $0.contains("n2  Leader      Accept(b=5.2 s74=") })
-    }
 }

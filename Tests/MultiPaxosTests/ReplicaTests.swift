@@ -47,6 +47,50 @@ import Testing
         #expect(await durable() == Slot(276), "64 intervals of slots snapshot whatever they weigh")
     }
 
+    /// With a bound on the log, a large state is snapshot once that many bytes of commands were applied, though
+    /// they are far from twice the state: the log between snapshots stays within the bound.
+    @Test func theLogBetweenSnapshotsStaysWithinItsByteBound() async throws {
+        var c = config()
+        c.snapshotIntervalSlots = 4
+        c.snapshotGrowth = 2
+        c.maxLogBytes = 12_000
+        let r = try Replica(node: n(1), config: c, executor: testExecutor, machine: KeyValueStore(),
+                            snapshot: emptySnapshot, leader: ballot)
+        var slot: Int64 = 0
+        func put(_ count: Int) async {
+            _ = await decide(r, slot, .command(command(1, UInt64(slot + 1), .put("k\(slot)", ByteString(String(repeating: "x", count: count))))))
+            slot += 1
+        }
+        func durable() async -> Slot? {
+            let effects = await r.handle(.message(.heartbeat(Heartbeat(ballot: ballot, nextSlot: Slot(slot), trimBelow: .zero)), from: n(0)))
+            return sent(effects).compactMap { if case .heartbeatReply(let h) = $0.0 { h.applied } else { nil } }.first
+        }
+        for _ in 0..<20 { await put(5_000) }
+        #expect(await durable() == Slot(20), "the first interval snapshots the 100 KB state")
+        for _ in 0..<2 { await put(5_000) }
+        #expect(await durable() == Slot(20), "10 KB of commands are within the bound")
+        await put(5_000)
+        #expect(await durable() == Slot(23), "15 KB are past it, though far from twice the 100 KB state")
+    }
+
+    /// A full catch-up reply that moved the replica on brings the next request at once, to the same peer; a short
+    /// reply (the peer's log ended) or a duplicate that moves nothing does not.
+    @Test func aFullCatchUpReplyAsksForTheNextAtOnce() async throws {
+        var c = config()
+        c.catchUpBytes = 2_000
+        let r = try Replica(node: n(1), config: c, executor: testExecutor, machine: KeyValueStore(),
+                            snapshot: emptySnapshot, leader: ballot)
+        _ = await r.handle(.message(.heartbeat(Heartbeat(ballot: ballot, nextSlot: Slot(10), trimBelow: .zero)), from: n(0)))
+        func value(_ i: Int) -> Value { .command(command(1, UInt64(i + 1), .put("k\(i)", ByteString(String(repeating: "v", count: 900))))) }
+        let full = CatchUpReply(snapshot: nil, first: .zero, values: [value(0), value(1)])
+        let next = sent(await r.handle(.message(.catchUpReply(full), from: n(2))))
+        #expect(next.count == 1 && next.first?.1 == n(2) && next.first?.0.catchUpRequest?.from == Slot(2), "\(next)")
+        #expect(sent(await r.handle(.message(.catchUpReply(full), from: n(2)))).isEmpty, "a duplicate moves nothing")
+        let short = CatchUpReply(snapshot: nil, first: Slot(2), values: [.noop])
+        #expect(sent(await r.handle(.message(.catchUpReply(short), from: n(2)))).isEmpty, "a short reply ended the peer's log")
+        #expect(await r.nextSlot == Slot(3))
+    }
+
     @Test func aDeferredSnapshotHoldsTheStateOfItsSlotAndIsEncodedOnlyWhenRead() async throws {
         for defers in [true, false] {
             let c = config()

@@ -103,6 +103,30 @@ func drain(_ decoder: inout FrameDecoder) throws(WireError) -> [[UInt8]] {
         }
     }
 
+    /// The size the simulation holds messages to (Message.encodedSizeEstimate) is at least what the codec
+    /// writes, for every kind and for messages whose values are large, and not wildly more.
+    @Test func theSizeEstimateBoundsTheEncodedPayload() {
+        let big = ByteString(Array(repeating: 0xFF, count: 100_000))
+        let commands = (0..<50).map { command(UInt64($0 + 1), 1, .put("key\($0)", big)) }
+        let ballot = Ballot(round: 7, leader: n(1))
+        let pvalues = commands.enumerated().map { PValue(ballot: ballot, slot: Slot(Int64($0.offset)), value: .command($0.element)) }
+        let large: [Message] = [
+            .request(Request(command: commands[0])),
+            .accept(Accept(ballot: ballot, slot: Slot(3), value: .batch(commands))),
+            .decision(Decision(ballot: ballot, slot: Slot(3), value: .batch(commands))),
+            .promise(Promise(ballot: ballot, promised: ballot, scope: .from(.zero), accepted: pvalues,
+                             trimmedBelow: .zero, slotsEnd: Slot(50))),
+            .catchUpReply(CatchUpReply(snapshot: nil, first: .zero, values: commands.map { .command($0) })),
+            .catchUpReply(CatchUpReply(snapshot: nil, first: .zero, values: [],
+                                       chunk: SnapshotChunk(nextSlot: Slot(9), total: 1 << 30, offset: 0, bytes: big.bytes, header: nil))),
+        ]
+        for message in wireSamples + large {
+            let encoded = WireCodec.encode(message).count
+            #expect(encoded <= message.encodedSizeEstimate, "\(message.kind): \(encoded) bytes, estimated \(message.encodedSizeEstimate)")
+            #expect(message.encodedSizeEstimate <= 2 * encoded + 256, "\(message.kind): \(encoded) bytes, estimated \(message.encodedSizeEstimate)")
+        }
+    }
+
     @Test func tagsAreDistinctFixedAndBelowTheReservedRange() {
         let tags = MessageKind.allCases.map(WireCodec.tag(of:))
         #expect(Set(tags).count == tags.count)

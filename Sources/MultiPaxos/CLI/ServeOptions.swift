@@ -48,10 +48,14 @@ public struct ServeOptions: Sendable {
           --heartbeat-ms N                leader heartbeat interval (default 50)
           --leader-timeout-ms N           follower's wait for the leader before competing (default 300)
           --client-timeout-ms N           a command waiting longer gets -TRYAGAIN (default 5000)
-          --max-request-bytes N           the largest client request (default 1572864)
+          --max-request-bytes N           the largest client request, 64...15728640 (default 1572864): a
+                                          command travels whole in one peer frame (16 MiB)
           --max-clients N                 the most client connections (default 10000)
           --snapshot-chunk-bytes N        a snapshot for a lagging peer travels in chunks of N bytes (4096...
                                           8388608, default 1048576), one at a time as the peer asks for the next
+          --max-log-bytes N               snapshot once N bytes of commands were applied since the last one,
+                                          however large the state (1048576..., default 268435456): bounds the
+                                          log kept in memory and on disk between snapshots
           --password-file FILE            clients must AUTH with the first line of FILE (never a flag: flags show
                                           in ps); without one, --client must be a loopback address
           --no-auth                       serve clients on any address without a password (not recommended)
@@ -123,9 +127,11 @@ public struct ServeOptions: Sendable {
             case "--heartbeat-ms": rest.timing.heartbeatInterval = Microseconds(try cursor.integer(arg, 1...60_000)) * 1000
             case "--leader-timeout-ms": rest.timing.leaderTimeout = Microseconds(try cursor.integer(arg, 1...600_000)) * 1000
             case "--client-timeout-ms": rest.clientTimeout = .milliseconds(try cursor.integer(arg, 1...3_600_000))
-            case "--max-request-bytes": rest.limits.maxRequestBytes = try cursor.integer(arg, 64...(512 << 20))
+            // At most 15 MiB: a command travels whole in an Accept, and a peer frame holds 16 MiB.
+            case "--max-request-bytes": rest.limits.maxRequestBytes = try cursor.integer(arg, 64...(15 << 20))
             case "--max-clients": rest.limits.maxClients = try cursor.integer(arg, 1...1_000_000)
             case "--snapshot-chunk-bytes": rest.snapshotChunkBytes = try cursor.integer(arg, 4096...(8 << 20))
+            case "--max-log-bytes": rest.maxLogBytes = try cursor.integer(arg, (1 << 20)...(1 << 40))
             case "--quiet": quiet = true
             case "--password-file":
                 let path = try cursor.value(arg)

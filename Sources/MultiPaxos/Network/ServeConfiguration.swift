@@ -30,6 +30,10 @@ public struct ServeConfiguration: Sendable {
     public var limits = TransportLimits()
     /// The size of the chunks a snapshot for a lagging peer travels in (see `ClusterConfiguration.snapshotChunkBytes`).
     public var snapshotChunkBytes = 1 << 20
+    /// A replica snapshots once the operations it applied since its last snapshot reach this many bytes, however
+    /// large the state (see `ClusterConfiguration.maxLogBytes`): the log kept between snapshots, in memory and on
+    /// disk, stays within about this many bytes.
+    public var maxLogBytes = 256 << 20
     /// The password clients must give (`AUTH`); nil: none (then the client listener must be on loopback,
     /// unless `allowUnauthenticatedClients`).
     public var password: [UInt8]?

@@ -60,6 +60,7 @@ public final class ServedNode: Sendable {
         cluster.snapshotIntervalBytes = LocalCluster.snapshotIntervalBytes
         cluster.snapshotGrowth = LocalCluster.snapshotGrowth
         cluster.snapshotChunkBytes = configuration.snapshotChunkBytes
+        cluster.maxLogBytes = configuration.maxLogBytes
         self.cluster = cluster
         if let directory = configuration.dataDirectory {
             do {

@@ -98,7 +98,7 @@ extension Leader {
         // Phase 1's values are driven again, though: the voters' replicas learn those slots from them, and the
         // replica that reported may be the only other holder (a removed node about to stop, a spare no one asks:
         // `--reconfigure` seed 9830 left every voter at s74 for good). `continueRedrive` skips ahead after.
-        if nextSlot >= redriveEnd { nextSlot = max(nextSlot, r.applied) }
+        if nextSlot >= redriveEnd || config.flaws.contains(.leaderJumpsPastRedrive) { nextSlot = max(nextSlot, r.applied) }
         // A per-slot leader took over without Phase 1: slots accepted anywhere may be decided, so make them
         // known; replicas that cannot learn them ask for them to be settled (FillHole), adopting what was chosen.
         // (A stable leader's Phase 1 already covered them; slots beyond it were never chosen.)

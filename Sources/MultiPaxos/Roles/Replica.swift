@@ -57,7 +57,7 @@ public actor Replica: Role {
     private var reads = PendingReads()
     /// The snapshot this replica sends lagging peers in chunks (see `ReplicaSnapshotTransfer.swift`), and the one
     /// it receives from a peer.
-    var outgoing: Snapshot?
+    var outgoing: OutgoingSnapshot?
     var incoming: IncomingSnapshot? {
         get { storage.incomingSnapshot }
         set { storage.incomingSnapshot = newValue }
@@ -71,9 +71,6 @@ public actor Replica: Role {
     /// The node whose heartbeat of the highest ballot this replica heard last: a leader alive then, which holds
     /// the log, where the voters its view names may all have been removed and stopped.
     private var heartbeatSender: NodeID?
-
-    /// A catch-up reply stops adding values once they hold this many bytes.
-    static let catchUpBytes = 4 << 20
 
     /// Where the replica persists its snapshot; it survives a crash of the node.
     let storage: DurableState
@@ -168,7 +165,8 @@ public actor Replica: Role {
                     let bySlots = since >= interval
                     let byBytes = config.snapshotIntervalBytes.map { bytesSinceSnapshot >= max($0, lastSnapshotBytes) } ?? false
                     let grown = config.snapshotGrowth.map { bytesSinceSnapshot >= $0 * lastSnapshotBytes } ?? true
-                    if nextSlot > last, (bySlots || byBytes) && grown || since >= 64 * interval {
+                    let logFull = config.maxLogBytes.map { bytesSinceSnapshot >= $0 } ?? false
+                    if nextSlot > last, (bySlots || byBytes) && grown || since >= 64 * interval || logFull {
                         let snap = snapshot()
                         storage.replicaSnapshot = snap
                         bytesSinceSnapshot = 0
@@ -183,7 +181,7 @@ public actor Replica: Role {
                 return catchUpRequest(c, from: from)
             case .catchUpReply(let r):
                 if let chunk = r.chunk { return receive(chunk, from: from) }
-                return catchUpReply(r)
+                return catchUpReply(r, from: from)
             case .join where from != node:
                 // No state travels in a Welcome: the node catches up as any lagging one does (in chunks).
                 return [.send(.welcome(Welcome(snapshot: nil, leader: leaderHint, founders: founders)), to: from)]
@@ -346,7 +344,7 @@ public actor Replica: Role {
         guard drop > 0 else { return }
         log.removeFirst(Int(drop))
         logStart = Slot(logStart.index + drop)
-        if let out = outgoing, out.nextSlot < logStart { outgoing = nil }  // too old to serve: a peer would need trimmed slots
+        if let out = outgoing, out.snapshot.nextSlot < logStart { outgoing = nil }  // too old to serve: a peer would need trimmed slots
     }
 
     private func catchUpRequest(_ c: CatchUpRequest, from: NodeID) -> [Effect] {
@@ -359,18 +357,21 @@ public actor Replica: Role {
             return [.send(.catchUpReply(CatchUpReply(snapshot: nil, first: nextSlot, values: [], chunk: chunk)), to: from)]
         }
         let offset = Int(c.from.index - logStart.index)
-        // At most catchUpBatch values, and about 4 MiB of operations (batches can be large; a frame holds 16).
+        // At most catchUpBatch values and catchUpBytes of them (at least one): batches can be large, a frame is not.
         var end = offset, bytes = 0
-        while end < min(log.count, offset + config.catchUpBatch), end == offset || bytes < Self.catchUpBytes {
-            bytes += log[end].encodedSizeEstimate
+        while end < min(log.count, offset + config.catchUpBatch) {
+            let size = log[end].encodedSizeEstimate + 8
+            guard end == offset || bytes + size <= config.catchUpBytes else { break }
+            bytes += size
             end += 1
         }
         let values = Array(log[offset..<end])
         return [.send(.catchUpReply(CatchUpReply(snapshot: nil, first: c.from, values: values)), to: from)]
     }
 
-    private func catchUpReply(_ r: CatchUpReply) -> [Effect] {
+    private func catchUpReply(_ r: CatchUpReply, from: NodeID) -> [Effect] {
         var effects: [Effect] = []
+        let before = nextSlot
         if let snap = r.snapshot, snap.nextSlot > nextSlot {
             guard let installed = install(snap) else { return [] }
             effects = installed
@@ -380,7 +381,19 @@ public actor Replica: Role {
             if slot >= nextSlot, pending[slot] == nil { pending[slot] = value }
         }
         knownEnd = max(knownEnd, Slot(r.first.index + Int64(r.values.count)))
-        return effects + applyReady()
+        effects += applyReady()
+        // A full reply (as many values or about as many bytes as a reply holds) that moved this replica on brings
+        // the next one at once, from the same peer, as snapshot chunks do: a replica far behind catches up at the
+        // network's pace, not one reply per catch-up interval (a spare, which hears of no end to reach, then
+        // keeps up before the members it knows are removed). A duplicate or stale reply moves nothing and a
+        // short one ended the peer's log, so neither asks again (no chain of requests forms behind the decisions
+        // in flight to a replica that merely trails).
+        let bytes = r.values.reduce(0) { $0 + $1.encodedSizeEstimate + 8 }
+        let full = r.values.count >= config.catchUpBatch || 2 * bytes >= config.catchUpBytes
+        if full, nextSlot > before, from != node {
+            effects.append(.send(.catchUpRequest(CatchUpRequest(from: nextSlot)), to: from))
+        }
+        return effects
     }
 
     /// Whom a catch-up request goes to: on the leader's turn (every other request), the leader this replica

@@ -13,13 +13,13 @@ extension Replica {
     /// a leader for half a second at 90 MB), and the peer asks again at its next catch-up check.
     func firstChunk(after from: Slot) -> SnapshotChunk? {
         let servable = { (s: Snapshot) in s.nextSlot >= self.logStart && s.nextSlot > from }
-        if let out = outgoing, servable(out) {
+        if let out = outgoing, servable(out.snapshot) {
             // Go on serving it.
         } else if let persisted = storage.replicaSnapshot, servable(persisted) {
             guard persisted.machineBytes.encodedCount != nil else { return nil }
-            outgoing = persisted  // shares the persisted bytes: no copy of the state
+            outgoing = OutgoingSnapshot(persisted)  // shares the persisted bytes: no copy of the state
         } else {
-            outgoing = snapshot(encodingNow: true)
+            outgoing = OutgoingSnapshot(snapshot(encodingNow: true))
         }
         return chunk(of: outgoing!, at: 0)
     }
@@ -27,20 +27,23 @@ extension Replica {
     /// The chunk at `cursor` of the snapshot being sent, or nil when that snapshot is no longer held (the peer
     /// then gets the first chunk of another) or the cursor is not inside it.
     func chunk(resuming cursor: SnapshotCursor) -> SnapshotChunk? {
-        guard let out = outgoing, out.nextSlot == cursor.nextSlot, cursor.offset > 0,
-              cursor.offset < Int64(out.machine.count) else { return nil }
+        guard let out = outgoing, out.snapshot.nextSlot == cursor.nextSlot, cursor.offset > 0,
+              cursor.offset < Int64(out.total) else { return nil }
         return chunk(of: out, at: cursor.offset)
     }
 
-    private func chunk(of snap: Snapshot, at offset: Int64) -> SnapshotChunk {
-        let start = Int(offset), end = min(snap.machine.count, start + max(1, config.snapshotChunkBytes))
-        precondition(start >= 0 && start <= end, "chunk at \(offset) outside a snapshot of \(snap.machine.count) bytes")
+    /// A chunk of the snapshot's stream (its state machine's bytes, then its reply cache: see `SnapshotStream`);
+    /// the first also carries the rest of the snapshot, which is small whatever the state or the clients.
+    private func chunk(of out: OutgoingSnapshot, at offset: Int64) -> SnapshotChunk {
+        let snap = out.snapshot
+        let start = Int(offset), end = min(out.total, start + max(1, config.snapshotChunkBytes))
+        precondition(start >= 0 && start <= end, "chunk at \(offset) outside a snapshot stream of \(out.total) bytes")
         let header = offset == 0
-            ? Snapshot(nextSlot: snap.nextSlot, machine: [], replies: snap.replies, membershipEpoch: snap.membershipEpoch,
+            ? Snapshot(nextSlot: snap.nextSlot, machine: [], replies: [], membershipEpoch: snap.membershipEpoch,
                        rejoins: snap.rejoins, voters: snap.voters)
             : nil
-        return SnapshotChunk(nextSlot: snap.nextSlot, total: Int64(snap.machine.count), offset: offset,
-                             bytes: Array(snap.machine[start..<end]), header: header)
+        return SnapshotChunk(nextSlot: snap.nextSlot, total: Int64(out.total), offset: offset,
+                             bytes: out.bytes(start..<end), header: header)
     }
 
     /// Takes a chunk from `peer`: the first starts a transfer (replacing one from another peer only if newer),
@@ -64,7 +67,10 @@ extension Replica {
         }
         incoming = nil
         let h = transfer.header
-        let whole = Snapshot(nextSlot: h.nextSlot, machine: transfer.machine, replies: h.replies,
+        var machine = transfer.machine
+        transfer.machine = []  // the only reference left: cutting the trailer off copies nothing
+        guard let replies = SnapshotStream.split(&machine) else { return [] }  // malformed: another peer will be asked
+        let whole = Snapshot(nextSlot: h.nextSlot, machine: machine, replies: replies,
                              membershipEpoch: h.membershipEpoch, rejoins: h.rejoins, voters: h.voters)
         guard let effects = install(whole) else { return [] }  // unreadable: another peer will be asked
         return effects + applyReady()

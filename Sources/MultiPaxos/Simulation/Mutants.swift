@@ -81,6 +81,7 @@ public struct Mutant: Sendable, CustomStringConvertible {
         if largeState {
             options.snapshotIntervalSlots = 64
             (options.promiseBytes, options.frameBytes) = (256, 2_048)
+            options.valueBytes = min(options.valueBytes, 256)  // a compare-and-set carries two values
             options.faults.nodeFaults.removeAll { if case .wipe = $0.kind { true } else { false } }
         }
         return options

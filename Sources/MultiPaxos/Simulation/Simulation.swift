@@ -129,9 +129,12 @@ public actor Simulation {
         config.flaws = options.flaws
         config.retainedSlots = options.retainedSlots
         config.promiseBytes = options.promiseBytes
+        config.catchUpBytes = options.promiseBytes  // the same bound on a message's values as a Promise's
         config.snapshotChunkBytes = options.snapshotChunkBytes
         config.snapshotIntervalSlots = options.snapshotIntervalSlots
         config.batching = options.batching
+        // A batch is one value in an Accept: it stays within what a message of values may carry, as in serve.
+        config.batching.maxBytes = min(config.batching.maxBytes, options.promiseBytes)
         config.reads = options.reads
         config.contenders = NodeSet(options.contenders)
         if options.reads == .lease { config.leases = Leases(maxClockDrift: options.maxClockDrift) }
@@ -153,7 +156,7 @@ public actor Simulation {
                                          readsPerWrite: options.generatedReadsPerWrite)
         } else {
             scripts = Workload.make(placements: options.clientPlacements, requestsPerClient: options.requestsPerClient,
-                                    random: &random)
+                                    valueBytes: options.valueBytes, random: &random)
         }
         storages = (0..<options.universe).map { _ in DurableState() }
         canCrash = options.crashLeaderAt != nil || options.crashLeaderAfterRequests != nil

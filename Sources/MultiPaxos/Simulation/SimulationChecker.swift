@@ -248,13 +248,13 @@ struct SimulationChecker {
         let i = node.value
         // Every quorum its former self could have been part of must include a node it read at the fence.
         let read = NodeSet((fenceReads[i] ?? []).filter { $0.ballot >= fence }.map(\.reader))
-        // The configurations decided below the slot its replica applied (it knows them all), from the one
-        // governing that slot on: below it, the rejoined acceptor never votes; from it on, a slot its former self
-        // voted in was proposed before its rejoin was decided, so below that slot plus α, and a change decided
-        // at or past the applied slot governs only from there plus α.
+        // The configurations that govern a slot the rejoined acceptor may vote in: none below its record's trim
+        // watermark (it refuses those), and a slot its former self voted in was proposed before its rejoin was
+        // decided, so below the applied slot plus α, and a change decided at or past the applied slot governs
+        // only from there plus α. (The decided history here is complete, whatever the node kept.)
         let known = voterHistory.history.filter { $0.from.index < applied.index + Reconfiguration.delaySlots }
-        let governing = known.lastIndex { $0.from <= applied } ?? 0
-        let configurations = known.isEmpty ? [voterHistory.latest(initial: config.memberSet)] : Array(known[max(0, governing - 1)...])
+        let configurations = known.isEmpty ? [voterHistory.latest(initial: config.memberSet)]
+            : known.indices.filter { i in i + 1 == known.count || known[i + 1].from > record.trimmedBelow }.map { known[$0] }
         let votes = configurations.contains { $0.voters.contains(node) }
         for c in configurations where c.voters.contains(node) {
             let needed = c.voters.count - c.quorum + 1

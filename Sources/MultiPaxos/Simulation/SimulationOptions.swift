@@ -74,6 +74,10 @@ public struct SimulationOptions: Sendable {
     /// The largest message a node may send, as a peer frame bounds it on the network: a Promise past it is a
     /// failed check (the network would drop it, and a Phase 1 waiting for it would never end).
     public var frameBytes = 16 << 20
+    /// The scripted clients' values are padded to this many bytes (with bytes that are not UTF-8): a sixth of
+    /// the seeds take values of a good part of a frame, so that their states are many frames large and a message
+    /// that grows with the state or with a value would be past the frame limit. 0: values as they are (a few bytes).
+    public var valueBytes = 0
     /// Snapshots sent to lagging replicas travel in chunks of this many bytes (see
     /// `ClusterConfiguration.snapshotChunkBytes`): small, so that the simulation's small states still cross the
     /// network in several chunks, each exposed to drops, duplicates, delays and crashes.
@@ -179,6 +183,14 @@ public struct SimulationOptions: Sendable {
             options.frameBytes = 8 * options.promiseBytes
             options.snapshotIntervalSlots = 8 + Int64(sizes.upTo(120))
             options.snapshotChunkBytes = 1 + Int(sizes.upTo(254))
+            // Half of them pad values too, drawn apart again, so that a seed's plan is otherwise the same.
+            var values = SeededGenerator(seed: seed ^ 0x7A1E_B17E_0000_0005)
+            if values.upTo(1) == 0 {
+                options.valueBytes = 64 + Int(values.upTo(UInt64(options.promiseBytes)))
+                // Chunks as large as a value, as in serve (1 MiB chunks, requests of at most 1.5 MiB): a state of a
+                // few hundred values then crosses in a few hundred chunks, not in tens of thousands.
+                options.snapshotChunkBytes = max(options.snapshotChunkBytes, options.valueBytes)
+            }
         }
         if reconfigure {
             // Changes of voters, from a time drawn apart from the rest, so the plan is otherwise the same.
@@ -241,6 +253,7 @@ public struct SimulationOptions: Sendable {
         if promiseBytes != 4 << 20 || frameBytes != 16 << 20 { text += ", promises of \(promiseBytes) B in frames of \(frameBytes) B" }
         if snapshotIntervalSlots != 1 { text += ", snapshots every \(snapshotIntervalSlots) slots" }
         if snapshotChunkBytes != 64 { text += ", snapshot chunks of \(snapshotChunkBytes) B" }
+        if valueBytes > 0 { text += ", values of \(valueBytes) B" }
         if batching != .off { text += ", \(batching)" }
         if reads != .log { text += ", reads by \(reads)" }
         if reads == .lease {

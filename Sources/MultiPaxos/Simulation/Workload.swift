@@ -73,8 +73,15 @@ enum Workload {
     /// The register every client reads, writes and compare-and-sets.
     static let registerKey: ByteString = "register"
 
-    static func make(placements: [NodeID], requestsPerClient: Int, random: inout SeededGenerator) -> [ClientScript] {
-        placements.enumerated().map { index, node in
+    /// Scripted clients; their values are padded to `valueBytes` (0: left as they are).
+    static func make(placements: [NodeID], requestsPerClient: Int, valueBytes: Int = 0,
+                     random: inout SeededGenerator) -> [ClientScript] {
+        // Padding draws nothing, so a seed's script is otherwise the same with or without it.
+        func padded(_ value: ByteString) -> ByteString {
+            guard valueBytes > value.count else { return value }
+            return value + ByteString((0..<(valueBytes - value.count)).map { [0xFF, 0x00, 0xFE, 0x80][$0 % 4] })
+        }
+        return placements.enumerated().map { index, node in
             let client = ClientID(UInt64(index + 1))
             var model = KeyValueStore()
             var operations: [KeyValueOperation] = []
@@ -82,7 +89,7 @@ enum Workload {
             var tokens: [String?] = []
             for i in 0..<requestsPerClient {
                 let key: ByteString = "\(client).k\(random.upTo(2))"
-                let value: ByteString = "v\(random.upTo(99))"
+                let value = padded("v\(random.upTo(99))")
                 let op: KeyValueOperation
                 var token: String?
                 var shared = false
