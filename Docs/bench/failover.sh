@@ -2,7 +2,8 @@
 # usage: Docs/bench/failover.sh COUNT SIZE (from the package root, after swift build -c release; needs python3 and redis-py)
 # 3 serve nodes with data directories; COUNT SETs of SIZE bytes through node 0; kill -9 of the leader (found from
 # the logs); SETs through the next node until one is answered. Prints the peak RSS of each node before the kill,
-# the time to the first write after it, and the longest node-loop turn the nodes logged.
+# the time to the first write after it, and the longest node-loop turn the nodes logged. With RESTART=1 the killed
+# node is started again at once (it then catches up while the others elect a leader).
 COUNT=$1; SIZE=$2; BIN=$(realpath "${MULTIPAXOS:-.build/release/multipaxos}")
 D=${TMPDIR:-/tmp}/multipaxos-failover; rm -rf $D; mkdir -p $D; cd $D
 P="127.0.0.1:7511,127.0.0.1:7512,127.0.0.1:7513"
@@ -27,6 +28,7 @@ L=$(grep -h "leader elected" n*.log | tail -1 | sed 's/^n\([0-9]\).*/\1/')
 echo "leader by the logs: n$L"
 for i in 0 1 2; do echo "n$i peak RSS $(grep VmHWM /proc/$(cat pid$i)/status | awk '{print int($2/1024)}') MB"; done
 kill -9 $(cat pid$L)
+if [ "${RESTART:-0}" = 1 ]; then start $L; fi
 python3 - $COUNT $((7611 + (L + 1) % 3)) <<'PY'
 import redis, sys, time
 n, port = int(sys.argv[1]), int(sys.argv[2])
