@@ -9,14 +9,17 @@ import Testing
         let parsed = try #require(try ServeOptions.parse([
             "--id", "2", "--peers", peers, "--client", "localhost:7002", "--data", "d", "--cluster-id", "c1",
             "--mode", "per-slot", "--rejoin", "--heartbeat-ms", "10", "--leader-timeout-ms", "100",
-            "--client-timeout-ms", "250", "--max-request-bytes", "4096", "--max-clients", "7", "--quiet", "--reads", "log"]))
+            "--client-timeout-ms", "250", "--max-request-bytes", "4096", "--max-clients", "7", "--quiet", "--reads", "log",
+            "--log-time", "--max-log-bytes", "2097152"]))
         let c = parsed.configuration
         #expect(c.id == NodeID(2) && c.peers.count == 3 && c.peers[1] == PeerAddress(host: "127.0.0.1", port: 7101))
         #expect(c.client == PeerAddress(host: "127.0.0.1", port: 7002))
         #expect(c.dataDirectory == "d" && c.clusterID == "c1" && c.mode == .perSlot && c.rejoin)
         #expect(c.timing.heartbeatInterval == 10_000 && c.timing.leaderTimeout == 100_000)
         #expect(c.clientTimeout == .milliseconds(250) && c.limits.maxRequestBytes == 4096 && c.limits.maxClients == 7)
-        #expect(parsed.quiet && c.reads == .log)
+        #expect(parsed.quiet && parsed.logTime && c.reads == .log && c.maxLogBytes == 2 << 20)
+        #expect(throws: OptionsError.self) { try ServeOptions.parse(["--id", "0", "--peers", peers, "--max-request-bytes", "\(16 << 20)"]) }
+        #expect(throws: OptionsError.self) { try ServeOptions.parse(["--id", "0", "--peers", peers, "--max-log-bytes", "1000"]) }
         #expect(ServeConfiguration(id: NodeID(0), peers: c.peers, client: c.client).reads == .readIndex)
         #expect(try ServeOptions.parse(["--help"]) == nil)
     }

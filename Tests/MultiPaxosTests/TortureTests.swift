@@ -101,7 +101,11 @@ import Testing
         #expect(history.events.filter { $0.kind == .invoke }.count >= report.invoked)
         let nemesis = try String(contentsOfFile: "\(folder)/nemesis.log", encoding: .utf8)
         #expect(nemesis.contains("kill -9") && nemesis.contains("SIGSTOP") && nemesis.contains("partition:"))
-        #expect(try String(contentsOfFile: "\(folder)/node-0.log", encoding: .utf8).contains("listening for peers"))
+        let nodeLog = try String(contentsOfFile: "\(folder)/node-0.log", encoding: .utf8)
+        #expect(nodeLog.contains("listening for peers"))
+        // The nodes run with --log-time: every line begins with its UTC time, so the logs read in one order.
+        let stamped = try Regex(#"^20\d\d-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z n0: "#)
+        #expect(nodeLog.split(separator: "\n").allSatisfy { $0.prefixMatch(of: stamped) != nil }, "\(nodeLog.prefix(300))")
         #expect(try String(contentsOfFile: "\(folder)/summary.txt", encoding: .utf8).contains("verdict: PASS"))
     }
 

@@ -11,6 +11,9 @@ public struct ServeOptions: Sendable {
     public var configuration: ServeConfiguration
     /// No event lines on standard error.
     public var quiet = false
+    /// Each event line begins with the UTC time to the millisecond, so that several nodes' logs can be read in
+    /// one order (torture's nodes run with it).
+    public var logTime = false
 
     /// The text `serve --help` prints.
     public static let usage = """
@@ -66,6 +69,7 @@ public struct ServeOptions: Sendable {
           --metrics [HOST:]PORT           serve Prometheus metrics at http://HOST:PORT/metrics (HOST defaults to
                                           127.0.0.1; see Docs/Observability.md)
           --quiet                         no event lines
+          --log-time                      begin each event line with the UTC time (2026-12-07T17:45:01.123Z)
 
         \(ExitStatus.rule) (serve: 1 when the node stops on an error)
         """
@@ -79,6 +83,7 @@ public struct ServeOptions: Sendable {
         var data: String?
         var rest = ServeConfiguration(id: NodeID(0), peers: [], client: PeerAddress(host: "127.0.0.1", port: 0))
         var quiet = false
+        var logTime = false
         var inMemory = false
         var cursor = ArgumentCursor(args)
         func address(_ flag: String, _ text: String) throws(OptionsError) -> PeerAddress {
@@ -133,6 +138,7 @@ public struct ServeOptions: Sendable {
             case "--snapshot-chunk-bytes": rest.snapshotChunkBytes = try cursor.integer(arg, 4096...(8 << 20))
             case "--max-log-bytes": rest.maxLogBytes = try cursor.integer(arg, (1 << 20)...(1 << 40))
             case "--quiet": quiet = true
+            case "--log-time": logTime = true
             case "--password-file":
                 let path = try cursor.value(arg)
                 do { rest.password = try SecretFile.readPassword(path: path) } catch { throw OptionsError("--password-file: \(error)") }
@@ -183,6 +189,6 @@ public struct ServeOptions: Sendable {
         configuration.peers = peers
         configuration.client = client
         configuration.dataDirectory = data
-        return ServeOptions(configuration: configuration, quiet: quiet)
+        return ServeOptions(configuration: configuration, quiet: quiet, logTime: logTime)
     }
 }

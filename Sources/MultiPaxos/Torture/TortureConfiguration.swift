@@ -33,7 +33,7 @@ public struct TortureConfiguration: Sendable {
     /// and a large state for the cluster, while the history keeps only tokens (see `TorturePadding`).
     public var valueBytes: ClosedRange<Int>?
     /// Flags passed to every `serve` child as well.
-    public var serveArguments = ["--client-timeout-ms", "2000"]
+    public var serveArguments = ["--client-timeout-ms", "2000", "--log-time"]
 
     /// Makes the default configuration.
     public init() {}
