@@ -1,12 +1,8 @@
 #!/bin/bash
 # usage: Docs/bench/catchup.sh COUNT SIZE (from the package root, after swift build -c release; needs python3 and redis-py)
 # 3 serve nodes; node 2 stopped; COUNT SETs of SIZE bytes via node 0; node 2 restarted
-COUNT=$1; SIZE=$2; BIN=$(realpath "${MULTIPAXOS:-.build/release/multipaxos}")
-D=${TMPDIR:-/tmp}/multipaxos-catchup; rm -rf $D; mkdir -p $D; cd $D
-P="127.0.0.1:7501,127.0.0.1:7502,127.0.0.1:7503"
-start() { $BIN serve --id $1 --peers $P --client 127.0.0.1:$((7601+$1)) --data n$1 2>>n$1.log & echo $! > pid$1; }
-for i in 0 1 2; do start $i; done
-sleep 1.5
+COUNT=$1; SIZE=$2
+. "$(dirname "$0")/nodes.sh" catchup 7501 7601
 kill -9 $(cat pid2)
 python3 - $COUNT $SIZE <<'PY'
 import redis, sys, time, os

@@ -4,12 +4,8 @@
 # the logs); SETs through the next node until one is answered. Prints the peak RSS of each node before the kill,
 # the time to the first write after it, and the longest node-loop turn the nodes logged. With RESTART=1 the killed
 # node is started again at once (it then catches up while the others elect a leader).
-COUNT=$1; SIZE=$2; BIN=$(realpath "${MULTIPAXOS:-.build/release/multipaxos}")
-D=${TMPDIR:-/tmp}/multipaxos-failover; rm -rf $D; mkdir -p $D; cd $D
-P="127.0.0.1:7511,127.0.0.1:7512,127.0.0.1:7513"
-start() { $BIN serve --id $1 --peers $P --client 127.0.0.1:$((7611+$1)) --data n$1 2>>n$1.log & echo $! > pid$1; }
-for i in 0 1 2; do start $i; done
-sleep 1.5
+COUNT=$1; SIZE=$2
+. "$(dirname "$0")/nodes.sh" failover 7511 7611
 python3 - $COUNT $SIZE <<'PY'
 import redis, sys, time, os
 n, size = int(sys.argv[1]), int(sys.argv[2])
