@@ -11,10 +11,10 @@ extension Message {
         case .propose(let p): return fixed + p.command.operation.count
         case .decision(let d): return fixed + d.value.encodedSizeEstimate
         case .accept(let a): return fixed + a.value.encodedSizeEstimate
-        case .promise(let p): return fixed + p.accepted.reduce(0) { $0 + 32 + $1.value.encodedSizeEstimate }
-        case .adopted(let a): return fixed + a.accepted.reduce(0) { $0 + 32 + $1.value.encodedSizeEstimate }
+        case .promise(let p): return fixed + p.accepted.reduce(0) { $0 + $1.encodedSizeEstimate }
+        case .adopted(let a): return fixed + a.accepted.reduce(0) { $0 + $1.encodedSizeEstimate }
         case .catchUpReply(let r):
-            return fixed + r.values.reduce(0) { $0 + 8 + $1.encodedSizeEstimate }
+            return fixed + r.values.reduce(0) { $0 + $1.catchUpSizeEstimate }
                 + (r.snapshot?.encodedSizeEstimate ?? 0)
                 + (r.chunk.map { 64 + $0.bytes.count + ($0.header?.encodedSizeEstimate ?? 0) } ?? 0)
         case .welcome(let w): return fixed + 16 * w.founders.count + (w.snapshot?.encodedSizeEstimate ?? 0)
@@ -33,4 +33,14 @@ extension Snapshot {
         64 + (machineBytes.encodedCount ?? 0) + replies.reduce(0) { $0 + 24 + $1.result.count }
             + 24 * rejoins.count + voters.reduce(0) { $0 + 24 + 2 * $1.voters.count }
     }
+}
+
+extension PValue {
+    /// About how many bytes the pvalue takes in a Promise: its value, and a slot and a ballot (many no-ops weigh too).
+    public var encodedSizeEstimate: Int { value.encodedSizeEstimate + 32 }
+}
+
+extension Value {
+    /// About how many bytes the value takes in a catch-up reply: what bounds a reply, sender and receiver alike.
+    var catchUpSizeEstimate: Int { encodedSizeEstimate + 8 }
 }

@@ -106,7 +106,7 @@ public actor Acceptor: Role {
         let all = storage.acceptor.accepted.values.filter { $0.slot >= first }.sorted { $0.slot < $1.slot }
         var bytes = 0
         for (i, pv) in all.enumerated() {
-            let size = pv.value.encodedSizeEstimate + 32  // a slot and a ballot besides: many no-ops weigh too
+            let size = pv.encodedSizeEstimate
             if i > 0, bytes + size > config.promiseBytes, !config.flaws.contains(.promiseIgnoresSizeBound) {
                 return (Array(all[..<i]), pv.slot)
             }

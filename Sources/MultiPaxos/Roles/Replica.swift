@@ -360,7 +360,7 @@ public actor Replica: Role {
         // At most catchUpBatch values and catchUpBytes of them (at least one): batches can be large, a frame is not.
         var end = offset, bytes = 0
         while end < min(log.count, offset + config.catchUpBatch) {
-            let size = log[end].encodedSizeEstimate + 8
+            let size = log[end].catchUpSizeEstimate
             guard end == offset || bytes + size <= config.catchUpBytes else { break }
             bytes += size
             end += 1
@@ -388,7 +388,7 @@ public actor Replica: Role {
         // keeps up before the members it knows are removed). A duplicate or stale reply moves nothing and a
         // short one ended the peer's log, so neither asks again (no chain of requests forms behind the decisions
         // in flight to a replica that merely trails).
-        let bytes = r.values.reduce(0) { $0 + $1.encodedSizeEstimate + 8 }
+        let bytes = r.values.reduce(0) { $0 + $1.catchUpSizeEstimate }
         let full = r.values.count >= config.catchUpBatch || 2 * bytes >= config.catchUpBytes
         if full, nextSlot > before, from != node {
             effects.append(.send(.catchUpRequest(CatchUpRequest(from: nextSlot)), to: from))

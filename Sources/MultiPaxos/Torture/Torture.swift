@@ -113,7 +113,7 @@ public final class Torture: Sendable {
         let end = start + .milliseconds(Int64(c.seconds * 1000))
         let workload = TortureWorkload(registers: c.keys, logs: TortureConfiguration.logs, start: start,
                                        nodes: clientAddresses, replyTimeout: c.replyTimeout, pause: c.clientPause, seed: c.seed,
-                                       padding: c.valueBytes.map(TorturePadding.init))
+                                       padding: c.padding)
         let anomalies = Lines()
         let nemesis = Nemesis(nodes: c.nodes, processes: processes, proxy: proxy, seed: c.seed, log: note)
         let group = DispatchGroup()
@@ -190,7 +190,7 @@ public final class Torture: Sendable {
         var finalValues: [ByteString: ByteString?] = [:]
         if let first = values[0] { for (k, key) in keys.enumerated() { finalValues[key] = first[k] } }
         if let answered = values.compactMap({ $0 }).first {
-            let padding = c.valueBytes.map(TorturePadding.init)
+            let padding = c.padding
             report.stateBytes = answered.reduce(0) { sum, v in sum + (v.map { padding?.expand($0.bytes).count ?? $0.count } ?? 0) }
         }
         report.checks.append(TortureChecks.appendsPresent(entries, logs: c.logKeys, finalValues: finalValues))
@@ -236,7 +236,7 @@ public final class Torture: Sendable {
             if let reply = try? connection?.call([Array("GET".utf8), key.bytes], deadline: .now + configuration.replyTimeout) {
                 if case .bulkString(let bytes) = reply {
                     // A corrupted padding block reads as a value no client wrote: the checks then fail, naming it.
-                    let padding = configuration.valueBytes.map(TorturePadding.init)
+                    let padding = configuration.padding
                     value = .some(padding.map { $0.strip(bytes).map(ByteString.init) ?? "corrupted padding (\(bytes.count) bytes)" }
                                   ?? ByteString(bytes))
                 }

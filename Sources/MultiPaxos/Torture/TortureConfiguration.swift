@@ -32,6 +32,8 @@ public struct TortureConfiguration: Sendable {
     /// Filler bytes after every token a client writes (nil: values are their tokens, a few bytes): large values
     /// and a large state for the cluster, while the history keeps only tokens (see `TorturePadding`).
     public var valueBytes: ClosedRange<Int>?
+    /// The filler `valueBytes` asks for, if any.
+    var padding: TorturePadding? { valueBytes.map(TorturePadding.init) }
     /// Flags passed to every `serve` child as well.
     public var serveArguments = ["--client-timeout-ms", "2000", "--log-time"]
 
