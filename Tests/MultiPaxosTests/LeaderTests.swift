@@ -94,7 +94,7 @@ import Testing
         // It asks the others first (a pre-vote), raising no ballot; a grant from one more node is a majority.
         let asked = sent(await leader.handle(.timer(.leaderCheck(generation: g2))))
         let ballot = Ballot(round: 2, leader: n(1))
-        #expect(asked.map(\.1) == [n(0), n(2)] && asked.allSatisfy { $0.0 == .preVote(PreVote(ballot: ballot)) })
+        #expect(asked.map(\.1) == [n(0), n(2)] && asked.allSatisfy { $0.0 == .preVote(PreVote(ballot: ballot, applied: .zero)) })
         let compete = sent(await leader.handle(.message(.preVoteGrant(PreVoteGrant(ballot: ballot, highest: .initial)), from: n(2))))
         #expect(compete.first?.0.startPhase1?.ballot == ballot)
     }
@@ -103,7 +103,7 @@ import Testing
         let follower = Leader(node: n(2), config: config(3), executor: testExecutor, eager: false)
         guard case .leaderCheck(let g1) = timers(await follower.start()).first else { Issue.record("no leader check"); return }
         let heartbeat = Heartbeat(ballot: Ballot(round: 1, leader: n(0)), nextSlot: .zero, trimBelow: .zero)
-        let ask = Message.preVote(PreVote(ballot: Ballot(round: 2, leader: n(1))))
+        let ask = Message.preVote(PreVote(ballot: Ballot(round: 2, leader: n(1)), applied: .zero))
         _ = await follower.handle(.message(.heartbeat(heartbeat), from: n(0)))
         #expect(sent(await follower.handle(.message(ask, from: n(1)))).isEmpty, "it hears its leader: no support")
         _ = await follower.handle(.timer(.leaderCheck(generation: g1)))  // a check that found a heartbeat
@@ -113,6 +113,41 @@ import Testing
         // A leader never supports another.
         let (leader, _) = await electedLeader()
         #expect(sent(await leader.handle(.message(ask, from: n(1)))).isEmpty)
+    }
+
+    @Test func aPreVoteIsRefusedToACandidateThatWouldNeedASnapshot() async {
+        let storage = DurableState()
+        let follower = Leader(node: n(2), config: config(3), executor: testExecutor, eager: false, storage: storage)
+        _ = await follower.start()
+        storage.voters.applied = Slot(500)
+        storage.voters.logStart = Slot(400)  // its replica trimmed the slots below 400
+        let behind = Ballot(round: 2, leader: n(1)), later = Ballot(round: 3, leader: n(1))
+        let refused = await follower.handle(.message(.preVote(PreVote(ballot: behind, applied: Slot(399))), from: n(1)))
+        #expect(sent(refused).isEmpty)
+        #expect(events(refused).contains { if case .preVoteRefused(n(1), applied: Slot(399), logStart: Slot(400)) = $0 { true } else { false } })
+        let retried = await follower.handle(.message(.preVote(PreVote(ballot: behind, applied: Slot(399))), from: n(1)))
+        #expect(retried.isEmpty, "said once per ballot")
+        // A candidate the log can still bring up to date is granted, even if it trails this node.
+        let granted = sent(await follower.handle(.message(.preVote(PreVote(ballot: later, applied: Slot(400))), from: n(1))))
+        #expect(granted.first?.0 == .preVoteGrant(PreVoteGrant(ballot: later, highest: .initial)))
+    }
+
+    @Test func aFollowerReceivingASnapshotDoesNotCompeteUntilItStalls() async {
+        let storage = DurableState()
+        let follower = Leader(node: n(1), config: config(3), executor: testExecutor, eager: false, storage: storage)
+        guard case .leaderCheck(let g1) = timers(await follower.start()).first else { Issue.record("no leader check"); return }
+        var transfer = IncomingSnapshot(peer: n(2), header: Snapshot(nextSlot: Slot(40), machine: [], replies: []), total: 100)
+        transfer.machine = [1, 2, 3]
+        storage.incomingSnapshot = transfer
+        let waiting = await follower.handle(.timer(.leaderCheck(generation: g1)))
+        #expect(sent(waiting).isEmpty, "no pre-vote while the state arrives")
+        #expect(events(waiting).contains { if case .awaitsSnapshot(Slot(40)) = $0 { true } else { false } })
+        guard case .leaderCheck(let g2) = timers(waiting).first else { Issue.record("check not re-armed"); return }
+        // A transfer that stalled (its sender may be gone) no longer holds it back.
+        transfer.stalledChecks = IncomingSnapshot.stallChecks
+        storage.incomingSnapshot = transfer
+        let asked = sent(await follower.handle(.timer(.leaderCheck(generation: g2))))
+        #expect(asked.count == 2 && asked.allSatisfy { $0.0.preVote?.applied == .zero })
     }
 
     @Test func aLeaderThatHearsFromNoMajorityForALeaderTimeoutStepsDown() async {

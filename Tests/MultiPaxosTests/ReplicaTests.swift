@@ -231,15 +231,44 @@ import Testing
         let skipped = SnapshotChunk(nextSlot: Slot(9), total: 6, offset: 4, bytes: [5, 6], header: nil)
         #expect(sent(await receiver.handle(.message(.catchUpReply(CatchUpReply(snapshot: nil, first: Slot(9), values: [], chunk: skipped)), from: n(0)))).isEmpty)
         #expect(await receiver.nextSlot == .zero)
-        // Catch-up checks: the first sees progress; the next two, none, and ask again where it stopped; then it gives up.
+        // Catch-up checks: the first sees progress; the next two, none, and ask again where it stopped; then it
+        // counts as stalled (and asks its peers as usual) but keeps the bytes it holds.
         _ = await receiver.handle(.timer(.catchUp))
         for _ in 0..<2 {
             let again = sent(await receiver.handle(.timer(.catchUp)))
             #expect(again.first?.0 == .catchUpRequest(CatchUpRequest(from: .zero, resume: SnapshotCursor(nextSlot: Slot(9), offset: 2))))
         }
-        #expect(await receiver.incoming != nil)
-        _ = await receiver.handle(.timer(.catchUp))
-        #expect(await receiver.incoming == nil, "dropped after three checks without progress")
+        #expect(await receiver.incoming?.isProgressing == true)
+        let stalled = sent(await receiver.handle(.timer(.catchUp)))
+        #expect(!stalled.contains { $0.0.catchUpRequest?.resume != nil }, "no resume asked of a peer that went quiet")
+        let kept = await receiver.incoming
+        #expect(kept?.isProgressing == false && kept?.machine == [1, 2])
+    }
+
+    @Test func aStalledTransferGoesOnWhereItStoppedWhenItsSnapshotIsOfferedAgain() async throws {
+        let receiver = try replica(2)
+        let header = Snapshot(nextSlot: Slot(9), machine: [], replies: [])
+        func offer(_ chunk: SnapshotChunk, from peer: Int) async -> [(Message, NodeID)] {
+            sent(await receiver.handle(.message(.catchUpReply(CatchUpReply(snapshot: nil, first: Slot(9), values: [], chunk: chunk)), from: n(peer))))
+        }
+        let first = SnapshotChunk(nextSlot: Slot(9), total: 6, offset: 0, bytes: [1, 2], header: header)
+        _ = await offer(first, from: 0)
+        // While it progresses, the same snapshot's first chunk from another peer does not replace it.
+        let elsewhere = SnapshotChunk(nextSlot: Slot(9), total: 6, offset: 0, bytes: [9, 9], header: header)
+        #expect(await offer(elsewhere, from: 3).isEmpty)
+        #expect(await receiver.incoming?.peer == n(0))
+        for _ in 0..<4 { _ = await receiver.handle(.timer(.catchUp)) }
+        #expect(await receiver.incoming?.isProgressing == false)
+        // Its sender answers a plain catch-up request with the first chunk again: it goes on from byte 2.
+        let resumed = await offer(first, from: 0)
+        #expect(resumed.first?.0 == .catchUpRequest(CatchUpRequest(from: .zero, resume: SnapshotCursor(nextSlot: Slot(9), offset: 2))))
+        #expect(resumed.first?.1 == n(0))
+        #expect(await receiver.incoming?.machine == [1, 2])
+        // Stalled again, another peer's transfer (even of the same slot) replaces it: that sender may be gone.
+        for _ in 0..<4 { _ = await receiver.handle(.timer(.catchUp)) }
+        let replaced = await offer(elsewhere, from: 3)
+        let replacing = await receiver.incoming
+        #expect(replaced.first?.1 == n(3) && replacing?.peer == n(3) && replacing?.machine == [9, 9])
     }
 
     @Test func keepsSomeAppliedValuesBelowTheWatermarkForSlightlyLaggingPeers() async throws {

@@ -55,7 +55,7 @@ let wireSamples: [Message] = {
         .welcome(Welcome(snapshot: emptySnapshot, leader: .initial)),
         .welcome(Welcome(snapshot: nil, leader: higher, founders: [n(1): 7, n(4): UInt64.max])),
         .join(Join(nonce: 0xFEED_FACE_CAFE_BEEF, isNew: false)),
-        .preVote(PreVote(ballot: higher)),
+        .preVote(PreVote(ballot: higher, applied: Slot(77))),
         .preVoteGrant(PreVoteGrant(ballot: higher, highest: ballot)),
         .transferLeadership(TransferLeadership(target: n(63))),
         .transferLeadership(TransferLeadership(target: n(2), forwarded: true)),

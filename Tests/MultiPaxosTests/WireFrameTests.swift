@@ -107,7 +107,7 @@ import Testing
 
     @Test func aHandshakeFedOneByteAtATimeDecodesThenMessagesFollow() throws {
         let bytes = hello.encoded()
-        #expect(Array(bytes.prefix(10)) == Array("MPAXNET".utf8) + [0, 5, 0])
+        #expect(Array(bytes.prefix(10)) == Array("MPAXNET".utf8) + [0, 6, 0])
         var decoder = FrameDecoder()
         for (i, byte) in bytes.enumerated() {
             decoder.append([byte])
@@ -155,7 +155,7 @@ import Testing
         var decoder = FrameDecoder()
         decoder.append(Handshake.magic + [1, 0])  // version 1: Prepare and Promise without their report slots
         #expect(thrown { try decoder.nextHandshake() } == .unsupportedVersion(1))
-        #expect(WireError.unsupportedVersion(1).description == "unsupported protocol version 1 (this node speaks 5)")
+        #expect(WireError.unsupportedVersion(1).description == "unsupported protocol version 1 (this node speaks 6)")
         var future = FrameDecoder()
         future.append(try Handshake(clusterID: "c", node: NodeID(0), version: 0x0102).encoded())
         #expect(thrown { try future.nextHandshake() } == .unsupportedVersion(0x0102))
@@ -173,7 +173,7 @@ import Testing
 
         func received(_ payload: [UInt8]) -> WireError? {
             var decoder = FrameDecoder()
-            decoder.append(Handshake.magic + [5, 0] + Frame.frame(payload))
+            decoder.append(Handshake.magic + [6, 0] + Frame.frame(payload))
             return thrown { try decoder.nextHandshake() }
         }
         var node64 = hello.payload

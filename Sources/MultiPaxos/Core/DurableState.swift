@@ -318,4 +318,9 @@ public struct IncomingSnapshot: Sendable {
     public internal(set) var machine: [UInt8] = []
     var checkedBytes = -1
     var stalledChecks = 0
+    /// Catch-up checks without a new byte after which a transfer counts as stalled: its bytes are kept (the
+    /// sender may come back), but a transfer from another peer may replace it and the node may compete again.
+    static let stallChecks = 3
+    /// Whether bytes came in within the last few catch-up checks.
+    var isProgressing: Bool { stalledChecks < Self.stallChecks }
 }

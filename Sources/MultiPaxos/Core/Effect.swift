@@ -70,6 +70,12 @@ public enum Event: Sendable, CustomStringConvertible {
     case preempted(Ballot, by: Ballot)
     /// A follower stopped hearing its leader and asks the others whether it may compete (a pre-vote).
     case leaderSuspected(Ballot)
+    /// A node refused `candidate`'s pre-vote: the candidate has applied up to `applied` only, and this node's log
+    /// starts at `logStart`, so the candidate would need a whole snapshot before it could serve (said once per
+    /// ballot asked for).
+    case preVoteRefused(NodeID, applied: Slot, logStart: Slot)
+    /// A follower that stopped hearing its leader does not compete while a snapshot up to `Slot` arrives.
+    case awaitsSnapshot(Slot)
     /// A leader heard from fewer than a majority (itself included) for a whole leader timeout and stopped
     /// leading, so that a majority that can hear each other elects a leader (CheckQuorum).
     case steppedDown(Ballot, heard: Int)
@@ -112,6 +118,9 @@ public enum Event: Sendable, CustomStringConvertible {
         case .elected(let b): "leads with ballot \(b)"
         case .preempted(let b, let by): "ballot \(b) preempted by \(by)"
         case .leaderSuspected(let b): "suspects leader of ballot \(b) is gone"
+        case .preVoteRefused(let c, let applied, let start):
+            "refuses \(c)'s pre-vote: it applied only up to \(applied), and this node's log starts at \(start)"
+        case .awaitsSnapshot(let s): "does not compete while a snapshot up to \(s) arrives"
         case .steppedDown(let b, let heard): "steps down from ballot \(b): heard from only \(heard) node(s) in a leader timeout"
         case .decided(let s, let v): "decided \(s) = \(v)"
         case .applied(let s, let v, let dup, _): dup ? "skips \(s) = \(v) (already applied)" : "applies \(s) = \(v)"

@@ -204,8 +204,15 @@ public struct HeartbeatReply: Sendable, Equatable {
 }
 /// A follower that stopped hearing its leader asks whether it may compete with `ballot`, before raising any
 /// promise: a node that cannot reach a majority (cut off, deaf, behind a bridge) then never disrupts one that
-/// can. Leader → Leader.
-public struct PreVote: Sendable, Equatable { public let ballot: Ballot }
+/// can. `applied` is how far the candidate's replica has applied: a node whose log starts past it refuses, so
+/// that a node needing a whole snapshot before it could serve is not elected over one that could serve at once
+/// (as Raft's vote goes only to a candidate whose log is up to date). Leader → Leader.
+public struct PreVote: Sendable, Equatable {
+    /// The ballot the candidate would compete with.
+    public let ballot: Ballot
+    /// The next slot the candidate's replica will apply.
+    public let applied: Slot
+}
 /// A node that has not heard from a leader for a leader timeout supports a pre-vote; `highest` is the highest
 /// ballot it knows of, for the candidate to outbid. Leader → Leader.
 public struct PreVoteGrant: Sendable, Equatable { public let ballot: Ballot; public let highest: Ballot }

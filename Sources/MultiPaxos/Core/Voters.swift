@@ -116,6 +116,9 @@ public final class VoterView: @unchecked Sendable {
     public internal(set) var history: [VoterConfiguration] = []
     /// The next slot the node's replica will apply: every slot below it is decided and known to this node.
     public internal(set) var applied = Slot.zero
+    /// The first slot the node's replica still holds in its log: a peer that has applied less than this needs a
+    /// snapshot from it (so this node grants such a peer no pre-vote).
+    public internal(set) var logStart = Slot.zero
 
     /// Makes an empty view: the initial members govern.
     public init() {}

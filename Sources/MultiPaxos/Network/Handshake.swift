@@ -6,7 +6,7 @@ public struct Handshake: Equatable, Sendable {
     /// The bytes every connection begins with.
     public static let magic: [UInt8] = Array("MPAXNET".utf8) + [0]
     /// The protocol version this node speaks; a peer with another one is refused.
-    public static let protocolVersion: UInt16 = 5  // 2: Prepare and Promise carry report-from and more slots; 3: snapshot chunks; 4: Join and Welcome carry founders' nonces; 5: a snapshot's reply cache travels in its chunks
+    public static let protocolVersion: UInt16 = 6  // 2: Prepare and Promise carry report-from and more slots; 3: snapshot chunks; 4: Join and Welcome carry founders' nonces; 5: a snapshot's reply cache travels in its chunks; 6: PreVote carries the candidate's applied slot
     /// Bytes before the handshake's frame: the magic and the version.
     public static let preambleBytes = 10
     /// The longest cluster id, in UTF-8 bytes.

@@ -314,6 +314,10 @@ public final class ServedNode: Sendable {
             log("leadership of ballot \(ballot) lost to \(by)")
         case .leaderSuspected(let ballot):
             log("leader of ballot \(ballot) suspected gone")
+        case .preVoteRefused(let candidate, let applied, let start):
+            log("pre-vote of \(candidate) refused: it has applied up to \(applied) only, and this node's log starts at \(start) (it would need a snapshot before it could serve)")
+        case .awaitsSnapshot(let slot):
+            log("not competing for leadership while a snapshot up to \(slot) arrives")
         case .phase1Waiting(let ballot, let scope, let promised, let waiting, let parts):
             log("phase 1 of ballot \(ballot) (slots \(scope)) waits for "
                 + Event.waitingText(promised: promised, waitingFor: waiting, partsReached: parts))

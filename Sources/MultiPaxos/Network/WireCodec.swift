@@ -32,7 +32,7 @@
 /// | 16 | HeartbeatReply | ballot, applied slot, accepted end |
 /// | 17 | Join | nonce (8 bytes), new flag |
 /// | 18 | Welcome | optional snapshot, leader ballot, founders (count, then node id and 8-byte nonce each, by node) |
-/// | 19 | PreVote | ballot |
+/// | 19 | PreVote | ballot, the candidate's applied slot |
 /// | 20 | PreVoteGrant | ballot, highest known ballot |
 /// | 21 | ReadIndexRequest | client, request number, lease flag (0 or 1) |
 /// | 22 | ReadIndexReply | client, request number, optional slot (0, or 1 and the index), leader ballot |
@@ -180,7 +180,9 @@ public enum WireCodec {
                 w.uint32(UInt32(node.value))
                 w.uint64(m.founders[node]!)
             }
-        case .preVote(let m): w.ballot(m.ballot)
+        case .preVote(let m):
+            w.ballot(m.ballot)
+            w.slot(m.applied)
         case .preVoteGrant(let m):
             w.ballot(m.ballot)
             w.ballot(m.highest)
@@ -341,7 +343,7 @@ extension ByteReader {
                 founders[node] = try uint64()
             }
             return .welcome(Welcome(snapshot: snapshot, leader: leader, founders: founders))
-        case .preVote: return .preVote(PreVote(ballot: try ballot()))
+        case .preVote: return .preVote(PreVote(ballot: try ballot(), applied: try slot()))
         case .preVoteGrant: return .preVoteGrant(PreVoteGrant(ballot: try ballot(), highest: try ballot()))
         case .transferLeadership:
             return .transferLeadership(TransferLeadership(target: try nodeID("transfer target"), forwarded: try bool("forwarded flag")))

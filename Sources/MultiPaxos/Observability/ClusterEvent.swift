@@ -99,7 +99,7 @@ public struct ClusterEvent: Sendable, Equatable, CustomStringConvertible {
         case .transferAbandoned(let b, let to): .transferAbandoned(b, to: to)
         case .toldToCompete(let b): .toldToCompete(by: b)
         case .reconfigured(let c): .reconfigured(c)
-        case .phase1Started, .phase1Waiting, .decided, .applied, .invoked, .completed: nil
+        case .phase1Started, .phase1Waiting, .preVoteRefused, .awaitsSnapshot, .decided, .applied, .invoked, .completed: nil
         }
     }
 }

@@ -63,10 +63,12 @@ struct Election {
 
     /// Starts asking the other members for support to compete with `ballot`: returns the messages and the
     /// retry timer, or nil when this node alone is a majority and may compete at once.
-    mutating func startPreVote(_ ballot: Ballot, config: ClusterConfiguration) -> [Effect]? {
+    /// `applied` is how far this node's replica has applied, which the others weigh before granting.
+    mutating func startPreVote(_ ballot: Ballot, applied: Slot, config: ClusterConfiguration) -> [Effect]? {
         preVote = (ballot, NodeSet([node]), .initial)
         guard quorum > 1 else { return nil }
-        var effects: [Effect] = [.broadcast(.preVote(PreVote(ballot: ballot)), to: voters.subtracting(NodeSet([node])))]
+        let ask = PreVote(ballot: ballot, applied: applied)
+        var effects: [Effect] = [.broadcast(.preVote(ask), to: voters.subtracting(NodeSet([node])))]
         if !retryArmed {
             retryArmed = true
             effects.append(.setTimer(.preVoteRetry, after: config.timing.retransmitInterval, jitter: 0))
@@ -76,10 +78,10 @@ struct Election {
 
     /// The retry timer fired: while the pre-vote lasts, ask the members that have not granted it again (on a
     /// lossy network a single round would often cost a whole leader timeout).
-    mutating func retryPreVote(config: ClusterConfiguration) -> [Effect] {
+    mutating func retryPreVote(applied: Slot, config: ClusterConfiguration) -> [Effect] {
         guard let round = preVote else { return stopRetrying() }
         return [
-            .broadcast(.preVote(PreVote(ballot: round.ballot)), to: voters.subtracting(round.grants)),
+            .broadcast(.preVote(PreVote(ballot: round.ballot, applied: applied)), to: voters.subtracting(round.grants)),
             .setTimer(.preVoteRetry, after: config.timing.retransmitInterval, jitter: 0),
         ]
     }

@@ -25,6 +25,8 @@ public actor Leader: Role {
     /// The highest ballot this node has heard of; its leader is whom proposals go to.
     var leaderBallot: Ballot
     var heardFromLeader = false
+    /// The last ballot whose pre-vote this node refused as too far behind (the refusal is said once per ballot).
+    var refusedBallot = Ballot.initial
     var checkGeneration: UInt64 = 0
     var tick: UInt64 = 0
     var ticking = false
@@ -112,7 +114,7 @@ public actor Leader: Role {
         switch input {
         case .timer(.heartbeat): return onTick()
         case .timer(.leaderCheck(let generation)): return onLeaderCheck(generation)
-        case .timer(.preVoteRetry): return isActive || scouting ? election.stopRetrying() : election.retryPreVote(config: config)
+        case .timer(.preVoteRetry): return isActive || scouting ? election.stopRetrying() : election.retryPreVote(applied: view.applied, config: config)
         case .timer(.leaseExpiry(let round)):
             lease.expired(round)
             return []

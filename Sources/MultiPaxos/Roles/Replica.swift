@@ -16,7 +16,11 @@ public actor Replica: Role {
     var pending: [Slot: Value] = [:]
     /// Applied values of slots from `logStart` on, kept to help lagging peers.
     var log: [Value] = []
-    var logStart: Slot
+    /// The first slot `log` holds (kept in the shared view: a node refuses a pre-vote from a candidate behind it).
+    var logStart: Slot {
+        get { view.logStart }
+        set { view.logStart = newValue }
+    }
     /// Per client: the latest applied request and its result.
     var replies: [ClientID: (request: RequestNumber, result: [UInt8])] = [:]
     /// How many rejoins the applied log holds, and the epoch each attempt (node, nonce) was given: a retried
@@ -91,7 +95,7 @@ public actor Replica: Role {
         try machine.restore(from: snapshot.machine)
         self.machine = machine
         nextSlot = snapshot.nextSlot
-        logStart = snapshot.nextSlot
+        storage.voters.logStart = snapshot.nextSlot
         knownEnd = snapshot.nextSlot
         lastCheckedSlot = snapshot.nextSlot
         leaderHint = leader

@@ -5,7 +5,9 @@
 /// mid-transfer leaves the old state whole. The bytes received are kept by storage (`DurableState
 /// .incomingSnapshot`), which a shell with a disk writes down chunk by chunk: after a restart the transfer
 /// resumes where its file stopped (if the sender still serves that snapshot; else it starts again). A stalled transfer is asked again
-/// where it stopped, and dropped after a few catch-up checks without progress.
+/// where it stopped; after a few catch-up checks without progress the replica asks its peers as usual, keeping
+/// the bytes it holds: the same snapshot offered again goes on where it stopped (a partition of a few seconds
+/// used to throw away hundreds of megabytes and begin again), and a transfer from another peer may replace it.
 extension Replica {
     /// The first chunk of a snapshot for a peer that asked for slots from `from` on, which are trimmed: the
     /// snapshot already being sent if it is still servable, else the persisted one if it is, else a new one.
@@ -51,8 +53,15 @@ extension Replica {
     func receive(_ chunk: SnapshotChunk, from peer: NodeID) -> [Effect] {
         guard chunk.nextSlot > nextSlot else { return [] }
         if chunk.offset == 0, let header = chunk.header, chunk.total >= 0 {
+            if let current = incoming, current.peer == peer, current.header.nextSlot == header.nextSlot,
+               current.total == chunk.total, !current.machine.isEmpty {
+                // The snapshot this replica holds part of, offered again from its start (a plain catch-up request
+                // after a stall): its encoding is a function of the state, so go on where the bytes stop.
+                return [resumeRequest(current)]
+            }
             let current = incoming
-            if current == nil || current!.peer == peer || header.nextSlot > current!.header.nextSlot {
+            if current == nil || current!.peer == peer || header.nextSlot > current!.header.nextSlot
+                || !current!.isProgressing {
                 incoming = IncomingSnapshot(peer: peer, header: header, total: chunk.total)
             }
         }
@@ -81,23 +90,23 @@ extension Replica {
         return .send(.catchUpRequest(CatchUpRequest(from: nextSlot, resume: cursor)), to: transfer.peer)
     }
 
-    /// At a catch-up check: nil when no transfer is under way (the usual check runs); else what to do about it
-    /// (nothing while it progresses; ask again where it stopped; after three checks without progress, drop it).
+    /// At a catch-up check: nil when no transfer is under way or it stalled (the usual check runs); else what to
+    /// do about it (nothing while it progresses; ask again where it stopped). A stalled transfer keeps its bytes.
     func checkIncomingSnapshot() -> [Effect]? {
         guard var transfer = incoming else { return nil }
+        guard transfer.header.nextSlot > nextSlot else {
+            incoming = nil  // the log brought this replica past it
+            return nil
+        }
         if transfer.machine.count > transfer.checkedBytes {
             transfer.checkedBytes = transfer.machine.count
             transfer.stalledChecks = 0
             incoming = transfer
             return []
         }
-        transfer.stalledChecks += 1
-        guard transfer.stalledChecks < 3 else {
-            incoming = nil
-            return nil
-        }
+        transfer.stalledChecks = min(transfer.stalledChecks + 1, IncomingSnapshot.stallChecks)
         incoming = transfer
-        return [resumeRequest(transfer)]
+        return transfer.isProgressing ? [resumeRequest(transfer)] : nil
     }
 
     /// Replaces the state with `snap` (newer than it); nil, changing nothing, if the machine cannot read it.

@@ -121,7 +121,7 @@ extension Simulation {
         case .decided: kind = .decided
         case .preempted, .steppedDown, .leaderSuspected: kind = .leadershipLost
         case .joined, .rejoined, .installedSnapshot, .reconfigured: kind = .joined
-        case .phase1Started, .phase1Waiting, .applied, .invoked, .completed, .welcomed, .waitingToFound, .mustRejoin, .transferStarted,
+        case .phase1Started, .phase1Waiting, .preVoteRefused, .awaitsSnapshot, .applied, .invoked, .completed, .welcomed, .waitingToFound, .mustRejoin, .transferStarted,
              .transferAbandoned,
              .toldToCompete:
             return

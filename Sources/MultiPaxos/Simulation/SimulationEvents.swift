@@ -55,7 +55,8 @@ extension Simulation {
                 progress = ProgressWatch(configurations: watchedConfigurations, bound: options.stallBound)
                 watchProgress()
             }
-        case .preempted, .leaderSuspected, .steppedDown, .welcomed, .waitingToFound, .phase1Waiting:
+        case .preempted, .leaderSuspected, .steppedDown, .welcomed, .waitingToFound, .phase1Waiting, .preVoteRefused,
+             .awaitsSnapshot:
             break
         }
         if trace != nil { emit(node, role.description, event.description) }
