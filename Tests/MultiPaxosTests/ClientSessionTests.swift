@@ -114,6 +114,96 @@ import Testing
         #expect(replies == count)
     }
 
+    /// Runs `call` on `store` and completes it: what a cluster would answer.
+    func run(_ s: inout ClientSession, _ call: Command, on store: inout KeyValueStore) {
+        s.complete(call.key, .result(store.apply(call.operation)))
+    }
+
+    /// Every reply written so far, once the session has written those that are ready.
+    func replies(_ s: inout ClientSession) throws -> [RESPValue] {
+        #expect(s.nextCall() == nil)
+        var parser = RESPReplyParser()
+        parser.append(s.out.bytes)
+        var replies: [RESPValue] = []
+        while let value = try parser.next() { replies.append(value) }
+        return replies
+    }
+
+    /// Feeds one request of byte arguments (not UTF-8 text) and returns the command handed to the node.
+    func feedBytes(_ s: inout ClientSession, _ args: [[UInt8]]) -> Command? {
+        RESPConnection.encode(args).withUnsafeBytes { s.received($0) }
+        return s.nextCall()?.command
+    }
+
+    @Test func aTransactionRunsNothingBeforeExecThenAllOfItAsOneLogEntry() throws {
+        var s = session()
+        var store = KeyValueStore()
+        let (queued, none) = try feed(&s, [["MULTI"], ["SET", "a", "1"], ["PING"], ["GET", "a"]])
+        #expect(none == nil)
+        #expect(feedBytes(&s, [Array("APPEND".utf8), Array("a".utf8), [0xFF]]) == nil, "nothing queued runs before EXEC")
+        #expect(queued == [.ok] + Array(repeating: .simpleString("QUEUED"), count: 3))
+        let (_, exec) = try feed(&s, [["EXEC"], ["GET", "a"]])
+        let call = try #require(exec)
+        let parts = try #require(KeyValueStore.pipelined(call.operation))
+        #expect(try parts.map(KeyValueOperation.init(decoding:)) == [.put("a", "1"), .get("a"), .append("a", ByteString([0xFF]))])
+        run(&s, call, on: &store)
+        let next = try #require(s.nextCall()?.command)  // the GET after EXEC, alone
+        #expect(try KeyValueOperation(decoding: next.operation) == .get("a"))
+        run(&s, next, on: &store)
+        #expect(try replies(&s).suffix(2) == [.array([.ok, .simpleString("PONG"), .bulk("1"), .integer(2)]),
+                                              .bulkString([0x31, 0xFF])])
+    }
+
+    /// redis-py's transaction pipeline against a server without MULTI got `unknown command 'MULTI'`, then its SET
+    /// applied, then `unknown command 'EXEC'`: a partial write. Now a refused command makes EXEC run nothing.
+    @Test func aCommandRefusedInATransactionMakesExecRunNothing() throws {
+        var s = session()
+        let (replies, call) = try feed(&s, [["MULTI"], ["SET", "a", "1"], ["NOSUCH", "x"], ["MPX.SUBMIT", "1", "1", "x"],
+                                            ["MULTI"], ["EXEC"], ["EXEC"], ["DISCARD"]])
+        #expect(call == nil, "nothing ran")
+        #expect(replies.count == 8)
+        #expect(replies[0] == .ok && replies[1] == .simpleString("QUEUED"))
+        if case .error(let unknown) = replies[2] { #expect(unknown.hasPrefix("ERR unknown command 'NOSUCH'")) } else { Issue.record("\(replies[2])") }
+        #expect(replies[3] == .error("ERR Command not allowed inside a transaction"))
+        #expect(replies[4] == .error("ERR MULTI calls can not be nested"))
+        #expect(replies[5] == .error("EXECABORT Transaction discarded because of previous errors."))
+        #expect(replies[6] == .error("ERR EXEC without MULTI") && replies[7] == .error("ERR DISCARD without MULTI"))
+        // DISCARD drops what was queued; an empty transaction answers an empty array.
+        var t = session()
+        let (dropped, nothing) = try feed(&t, [["MULTI"], ["SET", "a", "1"], ["DISCARD"], ["MULTI"], ["EXEC"]])
+        #expect(nothing == nil && dropped == [.ok, .simpleString("QUEUED"), .ok, .ok, .array([])])
+    }
+
+    @Test func aTransactionIsBoundedByTheRequestLimit() throws {
+        var limits = TransportLimits()
+        limits.maxRequestBytes = 100
+        var s = ClientSession(connection: 1, address: "test", client: ClientID(7), nextRequest: 1, limits: limits, password: nil)
+        let value = String(repeating: "v", count: 60)
+        let (replies, call) = try feed(&s, [["MULTI"], ["SET", "a", value], ["SET", "b", value], ["EXEC"]])
+        #expect(call == nil)
+        #expect(replies.count == 4 && replies[1] == .simpleString("QUEUED"))
+        if case .error(let bound) = replies[2] { #expect(bound.contains("100 bytes")) } else { Issue.record("\(replies[2])") }
+        #expect(replies[3] == .error("EXECABORT Transaction discarded because of previous errors."))
+    }
+
+    @Test func commandsOfSeveralKeysRunAsOneLogEntry() throws {
+        var s = session()
+        var store = KeyValueStore()
+        let binary: [UInt8] = [0xFF, 0xFE]
+        let requests: [[[UInt8]]] = [
+            [Array("MSET".utf8), [0x61], [0x31], [0x62], binary], [Array("MGET".utf8), [0x61], [0x6E], [0x62]],
+            [Array("EXISTS".utf8), [0x61], [0x61], [0x6E]], [Array("DEL".utf8), [0x61], [0x62], [0x6E]],
+            [Array("STRLEN".utf8), [0x62]],
+        ]
+        let entries = [2, 3, 3, 3, 1]
+        for (request, count) in zip(requests, entries) {
+            let c = try #require(feedBytes(&s, request))
+            #expect((KeyValueStore.pipelined(c.operation)?.count ?? 1) == count)
+            run(&s, c, on: &store)
+        }
+        #expect(try replies(&s) == [.ok, .array([.bulk("1"), .null, .bulkString(binary)]), .integer(2), .integer(2), .integer(0)])
+    }
+
     @Test func malformedRespGetsAnErrorAndClosesTheConnection() throws {
         var s = session()
         let bytes = Array("*1\r\n$x\r\n".utf8)

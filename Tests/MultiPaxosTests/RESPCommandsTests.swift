@@ -44,9 +44,28 @@ import Testing
         #expect(reply("AUTH") == .error("ERR wrong number of arguments for 'auth' command"))
         #expect(reply("CONFIG", "GET") == .error("ERR wrong number of arguments for 'config|get' command"))
         #expect(reply("RESET", "x") == .error("ERR wrong number of arguments for 'reset' command"))
-        // Several keys are one operation each, so one request takes one key.
-        #expect(reply("DEL", "a", "b") == .error("ERR only one key per DEL is supported"))
-        #expect(reply("EXISTS", "a", "b") == .error("ERR only one key per EXISTS is supported"))
+        #expect(reply("MGET") == .error("ERR wrong number of arguments for 'mget' command"))
+        #expect(reply("MSET", "k") == .error("ERR wrong number of arguments for 'mset' command"))
+        #expect(reply("MSET", "k", "v", "k2") == .error("ERR wrong number of arguments for 'mset' command"))
+        #expect(reply("STRLEN") == .error("ERR wrong number of arguments for 'strlen' command"))
+        #expect(reply("EXEC", "x") == .error("ERR wrong number of arguments for 'exec' command"))
+    }
+
+    @Test func severalKeysAreOneOperationEachInOneLogEntry() {
+        #expect(action("DEL", "a", "b") == .replicateAll([.delete("a"), .delete("b")], .sum))
+        #expect(action("UNLINK", "a") == .replicate(.delete("a"), .result))
+        #expect(action("EXISTS", "a", "a", "b") == .replicateAll([.get("a"), .get("a"), .get("b")], .existing))
+        #expect(action("MGET", "a", "b") == .replicateAll([.get("a"), .get("b")], .values))
+        #expect(action("MSET", "a", "1", "b", "2") == .replicateAll([.put("a", "1"), .put("b", "2")], .ok))
+        #expect(action("STRLEN", "a") == .replicate(.get("a"), .length))
+        // As Redis counts them: a key named twice counts twice; absent values are null in MGET.
+        #expect(RESPCombination.existing.reply(to: [.value("x"), .value("x"), .value(nil)]) == .integer(2))
+        #expect(RESPCombination.sum.reply(to: [.integer(1), .integer(0), .integer(1)]) == .integer(2))
+        #expect(RESPCombination.values.reply(to: [.value(ByteString([0xFF])), .value(nil)]) == .array([.bulkString([0xFF]), .null]))
+        #expect(RESPReplyForm.length.reply(to: .value(ByteString([0xFF, 0, 1]))) == .integer(3))
+        #expect(RESPReplyForm.length.reply(to: .value(nil)) == .integer(0))
+        #expect(action("MULTI") == .transaction(.begin) && action("exec") == .transaction(.commit))
+        #expect(action("DISCARD") == .transaction(.discard))
     }
 
     @Test func setTakesIfeqAndNxAsCompareAndSet() {

@@ -39,7 +39,40 @@ struct ClientSession {
         case keyValue(RESPReplyForm)
         /// The state machine's result bytes as a bulk string (`MPX.SUBMIT`, for `RemoteClient`).
         case raw
+        /// The results of a command of several keys (one log entry of `count` operations), combined.
+        case combined(RESPCombination, count: Int)
+        /// An `EXEC`: an array of each queued command's reply, from the results of one log entry.
+        case transaction([TransactionPart])
     }
+    /// A command queued between `MULTI` and `EXEC`: what it runs, and how its reply is made.
+    enum TransactionPart {
+        /// One operation, rendered in `form`.
+        case operation(RESPReplyForm)
+        /// `count` operations, combined (DEL of several keys, MGET, ...).
+        case combined(RESPCombination, count: Int)
+        /// A reply that needs no operation (PING, ECHO, ...), given in its place.
+        case reply(RESPValue)
+
+        /// How many operations it runs.
+        var operations: Int {
+            switch self {
+            case .operation: 1
+            case .combined(_, let count): count
+            case .reply: 0
+            }
+        }
+    }
+    /// A transaction being queued (after `MULTI`): its commands' operations, their parts, and whether one was
+    /// refused (then `EXEC` runs none of them, as Redis's `EXECABORT`).
+    private struct Transaction {
+        var operations: [[UInt8]] = []
+        var parts: [TransactionPart] = []
+        var bytes = 0
+        var failed = false
+    }
+    private var transaction: Transaction?
+    /// The most commands one transaction may queue (its bytes are bounded by the request limit: it is one entry).
+    static let transactionLimit = 100_000
     private var owed: [Owed] = []
     private var owedStart = 0
     /// The pipeline in flight, if the command in flight is one: its key and how many owed calls it carries.
@@ -121,6 +154,9 @@ struct ClientSession {
             default: return owed.append(.ready(RESPCommands.noAuthentication))
             }
         }
+        if transaction != nil || action.isTransactionStep {
+            return queue(action, refused: submit != nil || RemoteProtocol.admin(args) != nil)
+        }
         if let admin = RemoteProtocol.admin(args) {
             switch admin {
             case .success(let request):
@@ -143,11 +179,11 @@ struct ClientSession {
         case .reply(let value):
             owed.append(.ready(value))
         case .replicate(let operation, let rendering):
-            let key = RequestKey(client: client, request: RequestNumber(nextRequest))
-            nextRequest += 1
-            let command = Command(key: key, operation: operation.encoded)
-            owedBytes += command.operation.count
-            owed.append(.call(command, .keyValue(rendering), sent: false, arrived: .now))
+            call(operation.encoded, .keyValue(rendering))
+        case .replicateAll(let operations, let combination):
+            call(KeyValueStore.pipeline(operations.map(\.encoded)), .combined(combination, count: operations.count))
+        case .transaction:
+            preconditionFailure("a transaction step is queued above")
         case .setProtocol(let version, let reply, let credentials):
             if let credentials {
                 guard password != nil else { return owed.append(.ready(RESPCommands.noPasswordConfigured)) }
@@ -168,6 +204,78 @@ struct ClientSession {
             authenticated = password == nil
             owed.append(.ready(.simpleString("RESET")))
         }
+    }
+
+    /// Owes the reply to `operation`, run through the log as this client's next request.
+    private mutating func call(_ operation: [UInt8], _ rendering: Rendering) {
+        let key = RequestKey(client: client, request: RequestNumber(nextRequest))
+        nextRequest += 1
+        owedBytes += operation.count
+        owed.append(.call(Command(key: key, operation: operation), rendering, sent: false, arrived: .now))
+    }
+
+    /// MULTI, EXEC, DISCARD, and every command between MULTI and EXEC (queued, answered `QUEUED`). A command
+    /// refused while queueing (unknown, wrong arity, not allowed in a transaction, or past the bounds) makes
+    /// EXEC run nothing, as in Redis; nothing queued takes effect before EXEC, and then all of it at once.
+    private mutating func queue(_ action: RESPAction, refused notAllowed: Bool) {
+        func refuse(_ message: String) {
+            transaction?.failed = true
+            owed.append(.ready(.error(message)))
+        }
+        guard var queued = transaction else {
+            switch action {
+            case .transaction(.begin):
+                transaction = Transaction()
+                owed.append(.ready(.ok))
+            case .transaction(.commit): owed.append(.ready(.error("ERR EXEC without MULTI")))
+            default: owed.append(.ready(.error("ERR DISCARD without MULTI")))
+            }
+            return
+        }
+        if notAllowed { return refuse("ERR Command not allowed inside a transaction") }
+        var operations: [[UInt8]] = []
+        switch action {
+        case .transaction(.begin):
+            return owed.append(.ready(.error("ERR MULTI calls can not be nested")))
+        case .transaction(.discard):
+            transaction = nil
+            return owed.append(.ready(.ok))
+        case .transaction(.commit):
+            transaction = nil
+            if queued.failed { return owed.append(.ready(.error("EXECABORT Transaction discarded because of previous errors."))) }
+            if queued.operations.isEmpty { return owed.append(.ready(.array(queued.parts.map { if case .reply(let r) = $0 { r } else { .null } }))) }
+            return call(KeyValueStore.pipeline(queued.operations), .transaction(queued.parts))
+        case .reply(.error(let message)):
+            return refuse(message)
+        case .reply(let value):
+            queued.parts.append(.reply(value))
+        case .replicate(let operation, let form):
+            operations = [operation.encoded]
+            queued.parts.append(.operation(form))
+        case .replicateAll(let ops, let combination):
+            operations = ops.map(\.encoded)
+            queued.parts.append(.combined(combination, count: ops.count))
+        case .setProtocol, .authenticate:
+            return refuse("ERR Command not allowed inside a transaction")
+        case .quit:
+            transaction = nil
+            return owed.append(.close(.ok))
+        case .reset:
+            transaction = nil
+            protocolVersion = 2
+            authenticated = password == nil
+            return owed.append(.ready(.simpleString("RESET")))
+        }
+        let bytes = operations.reduce(0) { $0 + $1.count + 4 }
+        guard queued.operations.count + operations.count <= Self.transactionLimit,
+              queued.bytes + bytes <= limits.maxRequestBytes else {
+            return refuse("ERR a transaction is one log entry: at most \(Self.transactionLimit) commands and "
+                          + "\(limits.maxRequestBytes) bytes of them")
+        }
+        queued.operations += operations
+        queued.bytes += bytes
+        transaction = queued
+        owed.append(.ready(.simpleString("QUEUED")))
     }
 
     /// Whether the credentials are the default user's password, compared in constant time.
@@ -272,17 +380,67 @@ struct ClientSession {
             switch rendering {
             case .raw: owed[index] = .ready(.bulkString(bytes))
             case .keyValue(let form):
-                guard let result = try? KeyValueResult(decoding: bytes) else {
-                    owed[index] = .ready(.error("ERR the state machine answered \(bytes.count) bytes that are not a key-value result"))
-                    return
+                owed[index] = .ready(Self.reply(bytes, form))
+            case .combined(let combination, let count):
+                owed[index] = .ready(Self.reply(CallOutcome.result(bytes).results(count: count)[...], combination))
+            case .transaction(let parts):
+                let count = parts.reduce(0) { $0 + $1.operations }
+                var results = CallOutcome.result(bytes).results(count: count)[...]
+                var replies: [RESPValue] = []
+                for part in parts {
+                    let mine = results.prefix(part.operations)
+                    results = results.dropFirst(part.operations)
+                    switch part {
+                    case .reply(let value): replies.append(value)
+                    case .operation(let form):
+                        guard case .result(let b)? = mine.first else { replies.append(mine.first?.errorReply ?? .null); continue }
+                        replies.append(Self.reply(b, form))
+                    case .combined(let combination, _):
+                        replies.append(Self.reply(mine, combination))
+                    }
                 }
-                owed[index] = .ready(form.reply(to: result))
+                owed[index] = .ready(.array(replies))
             }
         }
     }
 }
 
+extension ClientSession {
+    /// A key-value result's bytes as the reply `form` gives.
+    static func reply(_ bytes: [UInt8], _ form: RESPReplyForm) -> RESPValue {
+        guard let result = try? KeyValueResult(decoding: bytes) else {
+            return .error("ERR the state machine answered \(bytes.count) bytes that are not a key-value result")
+        }
+        return form.reply(to: result)
+    }
+
+    /// The results of a command of several keys, combined; the first error if one is not a key-value result.
+    static func reply(_ outcomes: ArraySlice<CallOutcome>, _ combination: RESPCombination) -> RESPValue {
+        var results: [KeyValueResult] = []
+        for outcome in outcomes {
+            guard case .result(let bytes) = outcome, let result = try? KeyValueResult(decoding: bytes) else {
+                return outcome.errorReply
+            }
+            results.append(result)
+        }
+        return combination.reply(to: results)
+    }
+}
+
+extension RESPAction {
+    /// MULTI, EXEC or DISCARD.
+    var isTransactionStep: Bool { if case .transaction = self { true } else { false } }
+}
+
 extension CallOutcome {
+    /// An error reply for an outcome that is not a key-value result.
+    var errorReply: RESPValue {
+        switch self {
+        case .unavailable(let message): .error(message)
+        case .result(let bytes): .error("ERR the state machine answered \(bytes.count) bytes that are not a key-value result")
+        }
+    }
+
     /// The outcomes of the `count` commands a pipeline carried: each one's result, or the same error for all.
     func results(count: Int) -> [CallOutcome] {
         switch self {

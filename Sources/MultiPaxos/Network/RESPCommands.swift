@@ -27,17 +27,57 @@ public enum RESPReplyForm: Equatable, Sendable {
     case result
     /// As Redis answers EXISTS: 1 when the read found a value, 0 when the key is absent.
     case existence
+    /// As Redis answers STRLEN: the value's length in bytes, 0 when the key is absent.
+    case length
 
     /// The reply for `result`.
     public func reply(to result: KeyValueResult) -> RESPValue {
         switch (self, result) {
         case (.existence, .value(let v)): .integer(v == nil ? 0 : 1)
+        case (.length, .value(let v)): .integer(Int64(v?.count ?? 0))
         case (_, .value(let v?)): .bulkString(v.bytes)
         case (_, .value(nil)), (_, .mismatch): .null
         case (_, .ok): .ok
         case (_, .integer(let n)): .integer(n)
         }
     }
+}
+
+/// How the results of a command of several keys (one operation per key, in one log entry) become one reply.
+public enum RESPCombination: Equatable, Sendable {
+    /// DEL, UNLINK: the number of keys removed.
+    case sum
+    /// EXISTS: how many of the keys (counted as often as named) hold a value.
+    case existing
+    /// MGET: the values in order, null for an absent key.
+    case values
+    /// MSET: `OK`.
+    case ok
+
+    /// The reply for `results`, one per operation.
+    public func reply(to results: [KeyValueResult]) -> RESPValue {
+        switch self {
+        case .sum:
+            return .integer(results.reduce(0) { if case .integer(let n) = $1 { $0 + n } else { $0 } })
+        case .existing:
+            return .integer(Int64(results.filter { if case .value(_?) = $0 { true } else { false } }.count))
+        case .values:
+            return .array(results.map { RESPReplyForm.result.reply(to: $0) })
+        case .ok:
+            return .ok
+        }
+    }
+}
+
+/// What a connection does with `MULTI`, `EXEC` and `DISCARD`: the commands between `MULTI` and `EXEC` are
+/// queued on the connection and run as one log entry, so that all of them take effect at one point or none does.
+public enum RESPTransactionStep: Equatable, Sendable {
+    /// `MULTI`: start queueing.
+    case begin
+    /// `EXEC`: run what was queued, reply with each command's reply in an array.
+    case commit
+    /// `DISCARD`: drop what was queued.
+    case discard
 }
 
 /// What the server does for one request.
@@ -48,6 +88,11 @@ public enum RESPAction: Equatable, Sendable {
     /// replicated log, reads (GET, EXISTS) linearizably too, by the log or by read index as the node is configured
     /// (`serve --reads`).
     case replicate(KeyValueOperation, RESPReplyForm)
+    /// Run one operation per key as one log entry (so all take effect at once), then reply with their
+    /// `combination` (DEL, EXISTS and UNLINK of several keys, MGET, MSET).
+    case replicateAll([KeyValueOperation], RESPCombination)
+    /// MULTI, EXEC or DISCARD: the connection queues, runs or drops a transaction.
+    case transaction(RESPTransactionStep)
     /// HELLO: if credentials are given, check them first (a wrong pair gets `RESPCommands.wrongPassword` and
     /// changes nothing); then switch the connection to RESP `version` and send `reply` encoded in it.
     case setProtocol(Int, reply: RESPValue, credentials: RESPCredentials?)
@@ -63,17 +108,18 @@ public enum RESPAction: Equatable, Sendable {
 /// The Redis commands this server understands, mapped from a request's arguments to a `RESPAction`.
 ///
 /// Names are case-insensitive. Keys and values are bytes, stored and answered exactly as sent (never decoded as
-/// text). DEL and EXISTS take one key (several keys get an
-/// error, since one request is one replicated operation). SET takes `IFEQ expected` (Valkey 8.1 / Redis 8.4
-/// compare-and-set) or `NX` (set only if absent); both reply null when nothing was set.
+/// text). DEL, UNLINK, EXISTS, MGET and MSET of several keys are one log entry, applied at once. SET takes
+/// `IFEQ expected` (Valkey 8.1 / Redis 8.4 compare-and-set) or `NX` (set only if absent); both reply null when
+/// nothing was set. MULTI ... EXEC runs the commands queued between them as one log entry; WATCH is refused.
 public enum RESPCommands {
     /// The Redis version the server reports (in HELLO and INFO): the command set clients may assume.
     public static let redisVersion = "7.0.0"
     /// The `mode` HELLO reports and INFO's `redis_mode`.
     public static let serverMode = "standalone"
     /// The commands understood, lowercase.
-    public static let names = ["append", "auth", "client", "command", "config", "del", "echo", "exists", "get",
-                               "hello", "info", "ping", "quit", "reset", "select", "set"]
+    public static let names = ["append", "auth", "client", "command", "config", "del", "discard", "echo", "exec",
+                               "exists", "get", "hello", "info", "mget", "mset", "multi", "ping", "quit", "reset",
+                               "select", "set", "strlen", "unlink", "unwatch"]
 
     /// `-NOAUTH`: a command before authentication on a password-protected server (Redis's text).
     public static let noAuthentication = RESPValue.error("NOAUTH Authentication required.")
@@ -106,10 +152,28 @@ public enum RESPCommands {
             return n == 2 ? .replicate(.get(bytes(1)), .result) : arity()
         case "set":
             return n >= 3 ? set(args) : arity()
-        case "del", "exists":
+        case "del", "unlink", "exists":
             guard n >= 2 else { return arity() }
-            guard n == 2 else { return .reply(.error("ERR only one key per \(name.uppercased()) is supported")) }
-            return name == "del" ? .replicate(.delete(bytes(1)), .result) : .replicate(.get(bytes(1)), .existence)
+            let exists = name == "exists"
+            guard n > 2 else { return exists ? .replicate(.get(bytes(1)), .existence) : .replicate(.delete(bytes(1)), .result) }
+            return .replicateAll((1..<n).map { exists ? .get(bytes($0)) : .delete(bytes($0)) }, exists ? .existing : .sum)
+        case "mget":
+            return n >= 2 ? .replicateAll((1..<n).map { .get(bytes($0)) }, .values) : arity()
+        case "mset":
+            guard n >= 3, n % 2 == 1 else { return arity() }
+            return .replicateAll(stride(from: 1, to: n, by: 2).map { .put(bytes($0), bytes($0 + 1)) }, .ok)
+        case "strlen":
+            return n == 2 ? .replicate(.get(bytes(1)), .length) : arity()
+        case "multi":
+            return n == 1 ? .transaction(.begin) : arity()
+        case "exec":
+            return n == 1 ? .transaction(.commit) : arity()
+        case "discard":
+            return n == 1 ? .transaction(.discard) : arity()
+        case "watch":
+            return n >= 2 ? .reply(.error("ERR WATCH is not supported by this server (MULTI ... EXEC is)")) : arity()
+        case "unwatch":
+            return n == 1 ? .reply(.ok) : arity()
         case "append":
             return n == 3 ? .replicate(.append(bytes(1), bytes(2)), .result) : arity()
         case "hello":
