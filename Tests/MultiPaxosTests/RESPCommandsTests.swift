@@ -51,6 +51,31 @@ import Testing
         #expect(reply("EXEC", "x") == .error("ERR wrong number of arguments for 'exec' command"))
     }
 
+    @Test func stringCommandsMapToTheirOperations() {
+        #expect(action("INCR", "n") == .replicate(.increment("n", by: 1), .result))
+        #expect(action("decr", "n") == .replicate(.increment("n", by: -1), .result))
+        #expect(action("INCRBY", "n", "-5") == .replicate(.increment("n", by: -5), .result))
+        #expect(action("DECRBY", "n", "5") == .replicate(.increment("n", by: -5), .result))
+        #expect(reply("INCRBY", "n", "x") == .error("ERR value is not an integer or out of range"))
+        #expect(reply("INCRBY", "n", "99999999999999999999") == .error("ERR value is not an integer or out of range"))
+        #expect(reply("DECRBY", "n", "-9223372036854775808") == .error("ERR decrement would overflow"))
+        #expect(reply("INCR") == .error("ERR wrong number of arguments for 'incr' command"))
+        #expect(action("SETNX", "k", "v") == .replicate(.compareAndSet("k", expected: nil, new: "v"), .flag))
+        #expect(RESPReplyForm.flag.reply(to: .ok) == .integer(1) && RESPReplyForm.flag.reply(to: .mismatch(current: "x")) == .integer(0))
+        #expect(action("GETSET", "k", "v") == .replicate(.getAndSet("k", "v"), .result))
+        #expect(action("SET", "k", "v", "GET") == .replicate(.getAndSet("k", "v"), .result))
+        #expect(reply("SET", "k", "v", "GET", "GET") == .error("ERR syntax error"))
+        #expect(reply("SET", "k", "v", "NX", "GET") == .error("ERR SET's GET with NX or IFEQ is not supported by this server"))
+        #expect(action("GETDEL", "k") == .replicate(.getAndDelete("k"), .result))
+        #expect(action("DBSIZE") == .replicate(.count, .result))
+        #expect(action("KEYS", "user:*") == .replicate(.keys(matching: "user:*"), .result))
+        #expect(reply("KEYS") == .error("ERR wrong number of arguments for 'keys' command"))
+        // A refused operation's result is Redis's error reply; KEYS answers an array of bulk strings.
+        #expect(RESPReplyForm.result.reply(to: .error("ERR value is not an integer or out of range"))
+                == .error("ERR value is not an integer or out of range"))
+        #expect(RESPReplyForm.result.reply(to: .list(["a", ByteString([0xFF])])) == .array([.bulk("a"), .bulkString([0xFF])]))
+    }
+
     @Test func severalKeysAreOneOperationEachInOneLogEntry() {
         #expect(action("DEL", "a", "b") == .replicateAll([.delete("a"), .delete("b")], .sum))
         #expect(action("UNLINK", "a") == .replicate(.delete("a"), .result))

@@ -29,12 +29,18 @@ public enum RESPReplyForm: Equatable, Sendable {
     case existence
     /// As Redis answers STRLEN: the value's length in bytes, 0 when the key is absent.
     case length
+    /// As Redis answers SETNX: 1 when set, 0 when the key existed.
+    case flag
 
     /// The reply for `result`.
     public func reply(to result: KeyValueResult) -> RESPValue {
         switch (self, result) {
         case (.existence, .value(let v)): .integer(v == nil ? 0 : 1)
         case (.length, .value(let v)): .integer(Int64(v?.count ?? 0))
+        case (.flag, .ok): .integer(1)
+        case (.flag, .mismatch): .integer(0)
+        case (_, .error(let text)): .error(text)
+        case (_, .list(let keys)): .array(keys.map { .bulkString($0.bytes) })
         case (_, .value(let v?)): .bulkString(v.bytes)
         case (_, .value(nil)), (_, .mismatch): .null
         case (_, .ok): .ok
@@ -117,9 +123,10 @@ public enum RESPCommands {
     /// The `mode` HELLO reports and INFO's `redis_mode`.
     public static let serverMode = "standalone"
     /// The commands understood, lowercase.
-    public static let names = ["append", "auth", "client", "command", "config", "del", "discard", "echo", "exec",
-                               "exists", "get", "hello", "info", "mget", "mset", "multi", "ping", "quit", "reset",
-                               "select", "set", "strlen", "unlink", "unwatch"]
+    public static let names = ["append", "auth", "client", "command", "config", "dbsize", "decr", "decrby", "del",
+                               "discard", "echo", "exec", "exists", "get", "getdel", "getset", "hello", "incr",
+                               "incrby", "info", "keys", "mget", "mset", "multi", "ping", "quit", "reset", "select",
+                               "set", "setnx", "strlen", "unlink", "unwatch"]
 
     /// `-NOAUTH`: a command before authentication on a password-protected server (Redis's text).
     public static let noAuthentication = RESPValue.error("NOAUTH Authentication required.")
@@ -164,6 +171,24 @@ public enum RESPCommands {
             return .replicateAll(stride(from: 1, to: n, by: 2).map { .put(bytes($0), bytes($0 + 1)) }, .ok)
         case "strlen":
             return n == 2 ? .replicate(.get(bytes(1)), .length) : arity()
+        case "incr", "decr":
+            return n == 2 ? .replicate(.increment(bytes(1), by: name == "incr" ? 1 : -1), .result) : arity()
+        case "incrby", "decrby":
+            guard n == 3 else { return arity() }
+            guard let by = RESPBytes.integer(args[2][...]) else { return .reply(.error("ERR value is not an integer or out of range")) }
+            if name == "incrby" { return .replicate(.increment(bytes(1), by: by), .result) }
+            guard by != .min else { return .reply(.error("ERR decrement would overflow")) }
+            return .replicate(.increment(bytes(1), by: -by), .result)
+        case "setnx":
+            return n == 3 ? .replicate(.compareAndSet(bytes(1), expected: nil, new: bytes(2)), .flag) : arity()
+        case "getset":
+            return n == 3 ? .replicate(.getAndSet(bytes(1), bytes(2)), .result) : arity()
+        case "getdel":
+            return n == 2 ? .replicate(.getAndDelete(bytes(1)), .result) : arity()
+        case "dbsize":
+            return n == 1 ? .replicate(.count, .result) : arity()
+        case "keys":
+            return n == 2 ? .replicate(.keys(matching: bytes(1)), .result) : arity()
         case "multi":
             return n == 1 ? .transaction(.begin) : arity()
         case "exec":
@@ -209,6 +234,7 @@ public enum RESPCommands {
     private static func set(_ args: [[UInt8]]) -> RESPAction {
         let key = ByteString(args[1]), value = ByteString(args[2])
         var expected: ByteString??  // nil: plain SET; .some(nil): NX; .some(v): IFEQ v
+        var get = false
         var i = 3
         while i < args.count {
             let option = lowercased(args[i])
@@ -219,11 +245,18 @@ public enum RESPCommands {
             case "nx" where expected == nil:
                 expected = .some(nil)
                 i += 1
-            case "ex", "px", "exat", "pxat", "keepttl", "xx", "get", "ifne", "ifdeq", "ifdne":
+            case "get" where !get:
+                get = true
+                i += 1
+            case "ex", "px", "exat", "pxat", "keepttl", "xx", "ifne", "ifdeq", "ifdne":
                 return .reply(.error("ERR SET option '\(option.uppercased())' is not supported by this server"))
             default:
                 return .reply(.error("ERR syntax error"))
             }
+        }
+        if get {
+            guard expected == nil else { return .reply(.error("ERR SET's GET with NX or IFEQ is not supported by this server")) }
+            return .replicate(.getAndSet(key, value), .result)
         }
         guard let expected else { return .replicate(.put(key, value), .result) }
         return .replicate(.compareAndSet(key, expected: expected, new: value), .result)

@@ -72,27 +72,8 @@ extension RESPCommands {
 #endif
     }
 
-    /// Whether `text` matches the glob `pattern` (`*`, `?`, literal characters), as CONFIG GET matches names.
+    /// Whether `text` matches the glob `pattern`, as CONFIG GET matches names (Redis's globs, as KEYS has them).
     static func globMatches(_ pattern: Substring, _ text: Substring) -> Bool {
-        var p = pattern.startIndex, t = text.startIndex
-        var starP: Substring.Index?, starT = text.startIndex
-        while t < text.endIndex {
-            if p < pattern.endIndex, pattern[p] == "?" || pattern[p] == text[t] {
-                p = pattern.index(after: p)
-                t = text.index(after: t)
-            } else if p < pattern.endIndex, pattern[p] == "*" {
-                starP = p
-                starT = t
-                p = pattern.index(after: p)
-            } else if let star = starP {
-                p = pattern.index(after: star)
-                starT = text.index(after: starT)
-                t = starT
-            } else {
-                return false
-            }
-        }
-        while p < pattern.endIndex, pattern[p] == "*" { p = pattern.index(after: p) }
-        return p == pattern.endIndex
+        Glob.matches(Array(pattern.utf8)[...], Array(text.utf8)[...])
     }
 }

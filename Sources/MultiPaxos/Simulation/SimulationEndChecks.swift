@@ -63,6 +63,8 @@ extension Simulation {
         case .append(let k, let v): return HistoryEvent(process: process, kind: .invoke, function: .append, key: k, value: v)
         case .compareAndSet(let k, let e, let n):
             return HistoryEvent(process: process, kind: .invoke, function: .cas, key: k, value: n, expected: e)
+        case .increment, .getAndSet, .getAndDelete, .count, .keys:
+            preconditionFailure("the simulation's workload made \(op), which its history does not model")
         }
     }
 
@@ -71,7 +73,8 @@ extension Simulation {
         switch result {
         case .value(let v)?: event.kind = .ok; event.value = v
         case .ok?, .integer?: event.kind = .ok; event.value = nil
-        case .mismatch?: event.kind = .fail; event.value = nil
+        case .mismatch?, .error?: event.kind = .fail; event.value = nil
+        case .list?: preconditionFailure("a list answered \(op), which the simulation's workload never makes")
         case nil: event.kind = .info; event.value = nil
         }
         return event

@@ -11,6 +11,17 @@ public enum KeyValueOperation: Hashable, Sendable, CustomStringConvertible {
     case append(ByteString, ByteString)
     /// Set `key` to `new` if it holds `expected` (nil: absent); otherwise change nothing.
     case compareAndSet(ByteString, expected: ByteString?, new: ByteString)
+    /// Add `by` to the signed 64-bit decimal integer the key holds (absent: 0), as Redis's INCRBY: refused,
+    /// changing nothing, if the value is not one or the sum would overflow.
+    case increment(ByteString, by: Int64)
+    /// Set a key and answer the value it held before (GETSET, SET ... GET).
+    case getAndSet(ByteString, ByteString)
+    /// Remove a key and answer the value it held (GETDEL).
+    case getAndDelete(ByteString)
+    /// How many keys the store holds (DBSIZE).
+    case count
+    /// The keys that match a Redis glob pattern (`*`, `?`, `[a-z]`, `[^a]`, `\x`), in byte order (KEYS).
+    case keys(matching: ByteString)
 
     /// The operation's bytes, as the replicated log carries them.
     public var encoded: [UInt8] {
@@ -21,6 +32,12 @@ public enum KeyValueOperation: Hashable, Sendable, CustomStringConvertible {
         case .delete(let k): w.byte(2); w.byteString(k)
         case .append(let k, let v): w.byte(3); w.byteString(k); w.byteString(v)
         case .compareAndSet(let k, let e, let n): w.byte(4); w.byteString(k); w.optionalByteString(e); w.byteString(n)
+        // Tag 5 is a pipeline's (KeyValueStore.pipelineTag).
+        case .increment(let k, let by): w.byte(6); w.byteString(k); w.uint64(UInt64(bitPattern: by))
+        case .getAndSet(let k, let v): w.byte(7); w.byteString(k); w.byteString(v)
+        case .getAndDelete(let k): w.byte(8); w.byteString(k)
+        case .count: w.byte(9)
+        case .keys(let pattern): w.byte(10); w.byteString(pattern)
         }
         return w.bytes
     }
@@ -34,15 +51,22 @@ public enum KeyValueOperation: Hashable, Sendable, CustomStringConvertible {
         case 2: self = .delete(try r.byteString())
         case 3: self = .append(try r.byteString(), try r.byteString())
         case 4: self = .compareAndSet(try r.byteString(), expected: try r.optionalByteString(), new: try r.byteString())
+        case 6: self = .increment(try r.byteString(), by: Int64(bitPattern: try r.uint64()))
+        case 7: self = .getAndSet(try r.byteString(), try r.byteString())
+        case 8: self = .getAndDelete(try r.byteString())
+        case 9: self = .count
+        case 10: self = .keys(matching: try r.byteString())
         case let tag: throw ByteDecodingError("unknown key-value operation tag \(tag)")
         }
         guard r.isAtEnd else { throw ByteDecodingError("\(bytes.count - r.offset) stray bytes after operation") }
     }
 
-    /// The key the operation touches.
-    public var key: ByteString {
+    /// The key the operation touches; nil for one on the whole store (DBSIZE, KEYS).
+    public var key: ByteString? {
         switch self {
-        case .get(let k), .put(let k, _), .delete(let k), .append(let k, _), .compareAndSet(let k, _, _): k
+        case .get(let k), .put(let k, _), .delete(let k), .append(let k, _), .compareAndSet(let k, _, _),
+             .increment(let k, _), .getAndSet(let k, _), .getAndDelete(let k): k
+        case .count, .keys: nil
         }
     }
 
@@ -53,6 +77,11 @@ public enum KeyValueOperation: Hashable, Sendable, CustomStringConvertible {
         case .delete(let k): "delete \(k)"
         case .append(let k, let v): "append \(k)+=\(v)"
         case .compareAndSet(let k, let e, let n): "cas \(k) \(e ?? "∅")→\(n)"
+        case .increment(let k, let by): "incr \(k) by \(by)"
+        case .getAndSet(let k, let v): "getset \(k)=\(v)"
+        case .getAndDelete(let k): "getdel \(k)"
+        case .count: "dbsize"
+        case .keys(let p): "keys \(p)"
         }
     }
 }
@@ -66,8 +95,13 @@ public enum KeyValueResult: Hashable, Sendable, CustomStringConvertible {
     case ok
     /// A compare-and-set found another value (nil: absent) and changed nothing.
     case mismatch(current: ByteString?)
-    /// A count: a delete's number of keys removed (1 or 0), an append's new value length in bytes.
+    /// A count: a delete's number of keys removed (1 or 0), an append's new value length in bytes, an
+    /// increment's new value, the number of keys.
     case integer(Int64)
+    /// The operation was refused and changed nothing; the text is Redis's error reply for it.
+    case error(String)
+    /// Keys, in byte order (KEYS).
+    case list([ByteString])
 
     /// The result's bytes, as replies carry them.
     public var encoded: [UInt8] {
@@ -77,6 +111,12 @@ public enum KeyValueResult: Hashable, Sendable, CustomStringConvertible {
         case .ok: w.byte(1)
         case .mismatch(let c): w.byte(2); w.optionalByteString(c)
         case .integer(let n): w.byte(3); w.uint64(UInt64(bitPattern: n))
+        case .error(let text): w.byte(4); w.blob(Array(text.utf8))
+        // Tag 5 is a pipeline's results' (KeyValueStore.pipelineTag).
+        case .list(let keys):
+            w.byte(6)
+            w.uint32(UInt32(keys.count))
+            for key in keys { w.byteString(key) }
         }
         return w.bytes
     }
@@ -89,6 +129,13 @@ public enum KeyValueResult: Hashable, Sendable, CustomStringConvertible {
         case 1: self = .ok
         case 2: self = .mismatch(current: try r.optionalByteString())
         case 3: self = .integer(Int64(bitPattern: try r.uint64()))
+        case 4: self = .error(String(decoding: try r.blob(), as: UTF8.self))
+        case 6:
+            let count = try r.count(of: "key", minimumBytes: 4)
+            var keys: [ByteString] = []
+            keys.reserveCapacity(count)
+            for _ in 0..<count { keys.append(try r.byteString()) }
+            self = .list(keys)
         case let tag: throw ByteDecodingError("unknown key-value result tag \(tag)")
         }
     }
@@ -99,6 +146,8 @@ public enum KeyValueResult: Hashable, Sendable, CustomStringConvertible {
         case .ok: "ok"
         case .mismatch(let c): "mismatch (holds \(c.map { "\"\($0)\"" } ?? "absent"))"
         case .integer(let n): "\(n)"
+        case .error(let text): "error \(text)"
+        case .list(let keys): "[\(keys.map(\.description).joined(separator: ", "))]"
         }
     }
 }
@@ -128,7 +177,56 @@ public struct KeyValueStore: StateMachine, Equatable {
             guard entries[k] == expected else { return .mismatch(current: entries[k]) }
             entries[k] = new
             return .ok
+        case .increment(let k, let by):
+            let current: Int64
+            if let held = entries[k] {
+                guard let parsed = Self.integer(held.bytes) else { return .error("ERR value is not an integer or out of range") }
+                current = parsed
+            } else {
+                current = 0
+            }
+            let (sum, overflow) = current.addingReportingOverflow(by)
+            guard !overflow else { return .error("ERR increment or decrement would overflow") }
+            entries[k] = ByteString(Array(String(sum).utf8))
+            return .integer(sum)
+        case .getAndSet(let k, let v):
+            defer { entries[k] = v }
+            return .value(entries[k])
+        case .getAndDelete(let k):
+            return .value(entries.removeValue(forKey: k))
+        case .count, .keys:
+            guard let result = read(operation) else { preconditionFailure("read(_:) answers no \(operation)") }
+            return result
         }
+    }
+
+    /// What a read-only operation answers (nil for one that changes the store).
+    func read(_ operation: KeyValueOperation) -> KeyValueResult? {
+        switch operation {
+        case .get(let k): .value(entries[k])
+        case .count: .integer(Int64(entries.count))
+        case .keys(let pattern): .list(entries.keys.filter { Glob.matches(pattern.bytes[...], $0.bytes[...]) }.sorted())
+        case .put, .delete, .append, .compareAndSet, .increment, .getAndSet, .getAndDelete: nil
+        }
+    }
+
+    /// The value of `bytes` as Redis reads an integer: an optional minus sign and decimal digits, no leading
+    /// zeros or spaces, within 64 bits.
+    static func integer(_ bytes: [UInt8]) -> Int64? {
+        guard !bytes.isEmpty, bytes.count <= 20 else { return nil }
+        let negative = bytes[0] == UInt8(ascii: "-")
+        let digits = bytes.dropFirst(negative ? 1 : 0)
+        guard let first = digits.first, digits.allSatisfy({ (0x30...0x39).contains($0) }),
+              first != 0x30 || digits.count == 1, !(negative && digits == [0x30]) else { return nil }
+        var value: Int64 = 0
+        for digit in digits {
+            let (times, o1) = value.multipliedReportingOverflow(by: 10)
+            let (next, o2) = negative ? times.subtractingReportingOverflow(Int64(digit - 0x30))
+                                      : times.addingReportingOverflow(Int64(digit - 0x30))
+            guard !o1, !o2 else { return nil }
+            value = next
+        }
+        return value
     }
 
     public mutating func apply(_ operation: [UInt8]) -> [UInt8] {
@@ -141,11 +239,12 @@ public struct KeyValueStore: StateMachine, Equatable {
         return apply(op).encoded
     }
 
-    /// A `get`'s result, read without changing anything, or a pipeline's of `get`s only; nil for every other
-    /// operation (and for bytes that are no operation, which the log must reject like any replica would).
+    /// A read's result (`get`, `count`, `keys`), read without changing anything, or a pipeline's of reads only;
+    /// nil for every other operation (and for bytes that are no operation, which the log must reject like any
+    /// replica would).
     public func query(_ operation: [UInt8]) -> [UInt8]? {
-        // Only a get (tag 0) or a pipeline can be a read: anything else is answered without decoding it.
-        guard let tag = operation.first, tag == 0 || tag == Self.pipelineTag else { return nil }
+        // Only a read (tags 0, 9, 10) or a pipeline can be one: anything else is answered without decoding it.
+        guard let tag = operation.first, [0, 9, 10, Self.pipelineTag].contains(tag) else { return nil }
         if let operations = Self.pipelined(operation) {
             var results: [[UInt8]] = []
             for op in operations {
@@ -154,8 +253,8 @@ public struct KeyValueStore: StateMachine, Equatable {
             }
             return Self.pipeline(results)
         }
-        guard case .get(let k)? = try? KeyValueOperation(decoding: operation) else { return nil }
-        return KeyValueResult.value(entries[k]).encoded
+        guard let op = try? KeyValueOperation(decoding: operation) else { return nil }
+        return read(op)?.encoded
     }
 
     /// The tag of a pipeline: several operations (or, as a result, their results) in one log entry, applied in
