@@ -37,20 +37,7 @@ import Testing
 
     /// Runs `multipaxos check-history` with `args` and `input` on standard input.
     func run(_ args: [String], input: String = "") throws -> (status: Int32, output: String, errors: String) {
-        let process = Process()
-        process.executableURL = try KilledWriterTests().writerBinary()
-        process.arguments = ["check-history"] + args
-        let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
-        stdin.fileHandleForWriting.write(Data(input.utf8))
-        try stdin.fileHandleForWriting.close()
-        let output = stdout.fileHandleForReading.readDataToEndOfFile()
-        let errors = stderr.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self), String(decoding: errors, as: UTF8.self))
+        try ChildProcess.run(KilledWriterTests().writerBinary(), ["check-history"] + args, input: Array(input.utf8))
     }
 
     static let stale = """

@@ -12,17 +12,8 @@ extension ProcessTests {
 
         /// Runs `tool args` in `directory`; returns its status and its output (both streams).
         static func run(_ tool: String, _ args: [String], in directory: String) throws -> (status: Int32, output: String) {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: tool)
-            process.arguments = args
-            process.currentDirectoryURL = URL(fileURLWithPath: directory)
-            let out = Pipe()
-            process.standardOutput = out
-            process.standardError = out
-            try process.run()
-            let data = out.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+            let run = try ChildProcess.run(URL(fileURLWithPath: tool), args, directory: directory, timeout: .seconds(60))
+            return (run.status, run.output + run.errors)
         }
 
         /// Six free loopback ports P, P+1, P+2, P+100, P+101, P+102 (drawn, then checked by binding; bounded tries).
@@ -53,16 +44,12 @@ extension ProcessTests {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: directory) }
             let base = try Self.freeBase()
-            let process = Process()
-            process.executableURL = try KilledWriterTests().writerBinary()
-            process.arguments = ["cluster", "--nodes", "3", "--base-port", "\(base)", "--quiet"]
-            process.currentDirectoryURL = URL(fileURLWithPath: directory)
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
+            let cluster = try ChildProcess(try KilledWriterTests().writerBinary(),
+                                           ["cluster", "--nodes", "3", "--base-port", "\(base)", "--quiet"],
+                                           directory: directory, output: .discard, errors: .discard)
             defer {
-                kill(process.processIdentifier, SIGTERM)  // the cluster stops its nodes by their PIDs
-                process.waitUntilExit()
+                // The cluster stops its nodes by their PIDs on SIGTERM.
+                #expect(cluster.stop(SIGTERM, grace: .seconds(30)) && cluster.status == 0, "cluster: \(cluster.status)")
             }
             let deadline = ContinuousClock.now + .seconds(30)
             var reply = RESPValue.null

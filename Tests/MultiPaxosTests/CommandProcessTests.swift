@@ -7,19 +7,7 @@ import Testing
 @Suite struct CommandProcessTests {
     /// Runs `multipaxos args` and returns its exit status, standard output and standard error.
     func run(_ args: [String], environment: [String: String]? = nil) throws -> (status: Int32, output: String, errors: String) {
-        let process = Process()
-        process.executableURL = try KilledWriterTests().writerBinary()
-        process.arguments = args
-        if let environment { process.environment = environment }
-        let stdout = Pipe(), stderr = Pipe()
-        process.standardOutput = stdout
-        process.standardError = stderr
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let output = stdout.fileHandleForReading.readDataToEndOfFile()
-        let errors = stderr.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self), String(decoding: errors, as: UTF8.self))
+        try ChildProcess.run(KilledWriterTests().writerBinary(), args, environment: environment)
     }
 
     @Test func everyCommandHasHelpAndTheVersion() throws {

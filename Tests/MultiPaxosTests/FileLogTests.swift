@@ -196,25 +196,17 @@ import Foundation
         defer { try? FileManager.default.removeItem(atPath: path) }
         var reported = 0
         for round in 1...6 {
-            let process = Process()
-            process.executableURL = binary
-            process.arguments = ["log-writer", path, "100000"]
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            try process.run()
+            let writer = try ChildProcess(binary, ["log-writer", path, "100000"], errors: .discard)
             // Let it sync a different number of records each round, then kill it without warning.
             let target = reported + 5 * round
-            var buffer = Data()
-            while reported < target {
-                let chunk = pipe.fileHandleForReading.availableData
-                if chunk.isEmpty { break }
-                buffer.append(chunk)
-                let lines = String(decoding: buffer, as: UTF8.self).split(separator: "\n")
-                if let last = lines.last(where: { $0.hasPrefix("synced ") }), let n = Int(last.dropFirst(7)) { reported = n }
+            func synced(_ text: String) -> Int? {
+                text.split(separator: "\n").last(where: { $0.hasPrefix("synced ") }).flatMap { Int($0.dropFirst(7)) }
             }
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-            #expect(process.terminationReason == .uncaughtSignal)
+            let text = writer.waitForOutput(timeout: .seconds(60)) { (synced($0) ?? 0) >= target }
+            #expect(text != nil, "round \(round): the writer did not report \(target) synced records: \(writer.output)")
+            reported = synced(text ?? writer.output) ?? reported
+            #expect(writer.stop(SIGKILL))
+            #expect(writer.process.terminationReason == .uncaughtSignal)
 
             let log = try FileLog(path: path)
             #expect(log.recovered.count >= reported, "round \(round): synced \(reported), recovered \(log.recovered.count)")
@@ -237,24 +229,12 @@ import Foundation
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var acked: [String: Int] = [:]  // tag -> how many appends were acknowledged
         for (round, tag) in ["a", "b", "c"].enumerated() {
-            let process = Process()
-            process.executableURL = binary
-            process.arguments = ["cluster-writer", dir, tag, "100000"]
-            let pipe = Pipe()
-            process.standardOutput = pipe
-            try process.run()
-            var buffer = Data()
-            var count = 0
-            while count < 15 + 10 * round {
-                let chunk = pipe.fileHandleForReading.availableData
-                if chunk.isEmpty { break }
-                buffer.append(chunk)
-                count = String(decoding: buffer, as: UTF8.self).split(separator: "\n").filter { $0.hasPrefix("acked ") }.count
-            }
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-            acked[tag] = String(decoding: buffer + pipe.fileHandleForReading.availableData, as: UTF8.self)
-                .split(separator: "\n").filter { $0.hasPrefix("acked ") }.count
+            let writer = try ChildProcess(binary, ["cluster-writer", dir, tag, "100000"], errors: .discard)
+            func acknowledged(_ text: String) -> Int { text.split(separator: "\n").filter { $0.hasPrefix("acked ") }.count }
+            let enough = writer.waitForOutput(timeout: .seconds(60)) { acknowledged($0) >= 15 + 10 * round }
+            #expect(enough != nil, "round \(round): \(writer.output)")
+            #expect(writer.stop(SIGKILL))
+            acked[tag] = acknowledged(writer.output)  // everything it wrote before the kill
         }
         // Only the files are left. Start the cluster on them and read the log.
         let cluster = try await LocalCluster(nodes: 3, storageDirectory: dir)

@@ -18,16 +18,12 @@ extension ProcessTests {
         }()
 
         static func run(_ tool: String, _ args: [String]) -> (status: Int32, output: String) {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: tool)
-            process.arguments = args
-            let out = Pipe()
-            process.standardOutput = out
-            process.standardError = out
-            do { try process.run() } catch { return (-1, "\(error)") }
-            let data = out.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+            do {
+                let run = try ChildProcess.run(URL(fileURLWithPath: tool), args, timeout: .seconds(120))
+                return (run.status, run.output + run.errors)
+            } catch {
+                return (-1, "\(error)")
+            }
         }
 
         func protectedCluster() throws -> ServedProcesses {

@@ -17,7 +17,10 @@ final class ServedProcesses: @unchecked Sendable {  // used by one test at a tim
     let peerPorts: [UInt16]
     let clientPorts: [UInt16]
     private let reservation: PortReservation  // held while the processes may bind the ports
-    var processes: [Process?]
+    /// The running nodes, by index; every one is stopped when this is (at the latest when it is released).
+    private(set) var children: [ChildProcess?]
+    /// The running nodes' processes.
+    var processes: [Process?] { children.map { $0?.process } }
     var extraArguments: [String] = ["--heartbeat-ms", "20", "--leader-timeout-ms", "200", "--client-timeout-ms", "3000"]
 
     init(nodes: Int) throws {
@@ -28,8 +31,10 @@ final class ServedProcesses: @unchecked Sendable {  // used by one test at a tim
         let ports = reservation.ports
         peerPorts = Array(ports[0..<nodes])
         clientPorts = Array(ports[nodes...])
-        processes = Array(repeating: nil, count: nodes)
+        children = Array(repeating: nil, count: nodes)
     }
+
+    deinit { stopAll() }
 
     var peers: String { peerPorts.map { "127.0.0.1:\($0)" }.joined(separator: ",") }
     func clientAddress(_ i: Int) -> PeerAddress { PeerAddress(host: "127.0.0.1", port: clientPorts[i]) }
@@ -43,33 +48,29 @@ final class ServedProcesses: @unchecked Sendable {  // used by one test at a tim
 
     /// Starts node `i` (again), appending its standard error to its log file.
     func start(_ i: Int, arguments: [String]? = nil) throws {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments ?? self.arguments(i)
         if !FileManager.default.fileExists(atPath: logPath(i)) {
             _ = FileManager.default.createFile(atPath: logPath(i), contents: nil)
         }
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath(i)))
         log.seekToEndOfFile()
-        process.standardError = log
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        processes[i] = process
+        children[i] = try ChildProcess(binary, arguments ?? self.arguments(i), output: .discard, errors: .file(log))
     }
 
-    func startAll() throws { for i in processes.indices { try start(i) } }
+    func startAll() throws { for i in children.indices { try start(i) } }
 
-    /// Kills node `i` with `signal` and waits for it.
+    /// Sends node `i` `signal` and waits for it to exit (SIGKILL after ten seconds, which the test reports).
     func kill(_ i: Int, signal: Int32 = SIGKILL) {
-        guard let process = processes[i] else { return }
-        Glibc.kill(process.processIdentifier, signal)
-        process.waitUntilExit()
-        processes[i] = nil
+        guard let child = children[i] else { return }
+        #expect(child.stop(signal), "node \(i) did not exit after signal \(signal) and SIGKILL")
+        if signal != SIGKILL, child.status == SIGKILL, child.process.terminationReason == .uncaughtSignal {
+            Issue.record("node \(i) had to be killed: it did not exit within ten seconds of signal \(signal)")
+        }
+        children[i] = nil
     }
 
     /// Stops every process by its PID and removes the files.
     func stopAll() {
-        for i in processes.indices { kill(i, signal: SIGTERM) }
+        for i in children.indices { kill(i, signal: SIGTERM) }
         try? FileManager.default.removeItem(atPath: root)
     }
 

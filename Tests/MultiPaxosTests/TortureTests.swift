@@ -117,27 +117,18 @@ import Testing
             $0.flaw = .acknowledgeBeforeCommit
         }
         defer { try? FileManager.default.removeItem(atPath: folder) }
+        // The seed's plan still opens with a minority partition (what the test relies on).
+        let plan = try String(contentsOfFile: "\(folder)/nemesis.log", encoding: .utf8).split(separator: "\n")
+        #expect(plan.first { $0.contains("plan at") }?.contains("partition: minority") == true, "\(plan.prefix(3))")
         #expect(report.verdict == .violation, "\(report.summary.joined(separator: "\n"))")
         #expect(report.check("linearizable")?.holds == false, "\(report.summary.joined(separator: "\n"))")
     }
 
     @Test func badFlagsExitTwoAndCtrlCStopsEveryNodeAndKeepsTheRecord() throws {
         let binary = try KilledWriterTests().writerBinary()
-        func launch(_ args: [String]) throws -> (Process, Pipe, Pipe) {
-            let process = Process()
-            process.executableURL = binary
-            process.arguments = ["torture"] + args
-            let (out, err) = (Pipe(), Pipe())
-            process.standardOutput = out
-            process.standardError = err
-            try process.run()
-            return (process, out, err)
-        }
         for args in [["--nodes", "2"], ["--seconds", "-5"], ["--out", "/proc/no-such-folder/x"]] {
-            let (process, _, err) = try launch(args)
-            process.waitUntilExit()
-            let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            #expect(process.terminationStatus == 2, "\(args): \(text)")
+            let (status, _, text) = try ChildProcess.run(binary, ["torture"] + args, timeout: .seconds(30))
+            #expect(status == 2, "\(args): \(text)")
             #expect(text.split(separator: "\n").count == 1, "\(args): one line: \(text)")
         }
 
@@ -145,27 +136,17 @@ import Testing
         // the paused one too, and the history and nemesis log kept.
         let out = folder()
         defer { try? FileManager.default.removeItem(atPath: out) }
-        let (process, stdout, _) = try launch(["--seconds", "60", "--seed", "3", "--out", out])
+        let torture = try ChildProcess(binary, ["torture", "--seconds", "60", "--seed", "3", "--out", out], errors: .discard)
         var pids: [pid_t] = []
-        defer {  // if the test fails half-way, nothing it started outlives it
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            for pid in pids { kill(pid, SIGKILL) }
-        }
-        var text = ""
-        let deadline = ContinuousClock.now + .seconds(30)
-        while !text.contains(" s  SIGSTOP") && ContinuousClock.now < deadline {
-            let chunk = stdout.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            text += String(decoding: chunk, as: UTF8.self)
-        }
+        defer { for pid in pids { kill(pid, SIGKILL) } }  // if the test fails half-way, no node outlives it
+        var text = torture.waitForOutput(timeout: .seconds(30)) { $0.contains(" s  SIGSTOP") } ?? torture.output
         pids = text.split(separator: " ").compactMap { word -> pid_t? in
             word.hasPrefix("pid=") ? pid_t(word.dropFirst(4).prefix { $0.isNumber }) : nil
         }
         #expect(pids.count >= 3 && text.contains(" s  SIGSTOP"), "\(text)")
-        kill(process.processIdentifier, SIGINT)
-        process.waitUntilExit()
-        text += String(decoding: stdout.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(process.terminationStatus == 130, "\(text)")
+        #expect(torture.stop(SIGINT, grace: .seconds(30)), "torture did not stop on SIGINT")
+        text = torture.output
+        #expect(torture.status == 130, "\(text)")
         #expect(text.contains("verdict: INTERRUPTED"), "\(text)")
         for pid in pids { #expect(kill(pid, 0) == -1 && errno == ESRCH, "node pid \(pid) still exists") }
         pids = []
