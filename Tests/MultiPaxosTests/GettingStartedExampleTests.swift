@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 import MultiPaxos
 
@@ -42,8 +43,28 @@ import MultiPaxos
     }
     // END EXAMPLE
 
-    @Test func theExampleRuns() async throws {
+    /// What the example printed: inside this type `print` is this one, which keeps each line and prints it too.
+    static let printed = Mutex<[String]>([])
+    static func print(_ item: Any) {
+        let line = "\(item)"
+        printed.withLock { $0.append(line) }
+        Swift.print(line)
+    }
+
+    @Test func theExampleRunsAndPrintsWhatItsCommentsSay() async throws {
+        Self.printed.withLock { $0 = [] }
         try await Self.example()
+        let all = Self.printed.withLock { $0 }
+        let committed = all.filter { $0.hasPrefix("committed s") }
+        let lines = all.filter { !$0.hasPrefix("committed s") }
+        #expect(lines.count == 8, "\(all)")
+        guard lines.count == 8 else { return }
+        #expect(Array(lines[0..<4]) == ["ok", "\"red\"", "ok", "mismatch (holds \"blue\")"])
+        #expect(lines[4].hasPrefix("stopped n"))
+        #expect(lines[5] == "5" && lines[6] == "\"blue!\"")
+        // Every write (the four; reads need no log entry) was committed and seen by the watcher, which ended at
+        // the shutdown having counted each line it printed.
+        #expect(committed.count >= 4 && lines[7] == "log entries seen: \(committed.count)", "\(all)")
     }
 
     @Test func theDocumentShowsTheExampleVerbatim() throws {

@@ -202,7 +202,11 @@ import Testing
         try await cluster.stop(NodeID(1))
         try await cluster.stop(NodeID(2))
         let waiting = Task { try await client.run(.put("x", "1")) }
-        try await Task.sleep(for: .milliseconds(50))
+        // Cancelled once the request is in flight (node 0 has it), so that this is the mid-wait path.
+        func received() async -> UInt64 { await cluster.metrics(of: NodeID(0))?.receivedMessages[.request] ?? 0 }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while await received() == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(await received() > 0, "the request never reached node 0")
         waiting.cancel()
         await #expect(throws: ClusterError.cancelled) { try await waiting.value }
         // Cancelled before it starts: the same.

@@ -1,10 +1,14 @@
+import Foundation
 import Testing
 @testable import MultiPaxos
 
 /// Every bug of the mutant catalogue is caught by its sweep, in every mode where it is unsafe: the checks can
 /// tell a broken protocol from a working one. (`multipaxos mutants --seeds 1..200` runs the full sweeps.)
 @Suite struct MutantTests {
-    @Test func everyPlantedBugIsCaughtWithinItsCISeeds() async {
+    /// Each mutant is caught, by the check Docs/Simulation.md's table names for it; and the same run without the
+    /// flaw passes, so what the check caught is the flaw, not a false alarm of those settings.
+    @Test func everyPlantedBugIsCaughtWithinItsCISeedsByItsCheckAndTheHonestRunPasses() async throws {
+        let documented = try Self.documentedChecks()
         var results: [MutantResult] = []
         for mutant in Mutant.catalogue {
             for mode in mutant.modes {
@@ -14,6 +18,31 @@ import Testing
         let missed = results.filter { !$0.caught }.map { "\($0.mutant.name) (\($0.mode.rawValue))" }
         #expect(missed.isEmpty, "not caught: \(missed)\n\(Mutants.table(results).joined(separator: "\n"))")
         #expect(results.count == Mutant.catalogue.reduce(0) { $0 + $1.modes.count })
+        for result in results where result.caught {
+            let name = "\(result.mutant.name) (\(result.mode.rawValue))"
+            #expect(result.check == documented[name], "\(name) was caught by \(result.check ?? "nothing"), the table says \(documented[name] ?? "nothing") (re-run `multipaxos mutants --seeds 1..200` and update Docs/Simulation.md): \(result.failure ?? "")")
+            let seed = result.catching[0]
+            let honest = await Sweep.run(seeds: seed...seed) { seed in
+                var options = result.mutant.options(seed: seed, mode: result.mode)
+                options.flaws = []
+                return options
+            }
+            #expect(honest.first?.failures.isEmpty == true, "\(name) without its flaw, seed \(seed): \(honest.first?.failures ?? [])")
+        }
+    }
+
+    /// The check of each mutant and mode in Docs/Simulation.md's table (`mutant (mode)` to check).
+    static func documentedChecks(testFile: String = #filePath) throws -> [String: String] {
+        let doc = try String(contentsOf: URL(fileURLWithPath: testFile).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Docs/Simulation.md"), encoding: .utf8)
+        var checks: [String: String] = [:]
+        let table = try #require(doc.range(of: "| mutant ")).lowerBound
+        for line in doc[table...].split(separator: "\n") {
+            let cells = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard line.hasPrefix("|"), cells.count == 6, Mutant.catalogue.contains(where: { $0.name == cells[0] }) else { continue }
+            checks["\(cells[0]) (\(cells[1]))"] = cells[5]
+        }
+        return checks
     }
 
     /// The sweep that catches Promises past the frame limit passes without the flaw: what it catches is the flaw.
