@@ -49,6 +49,38 @@ extension ProcessTests {
         #expect(message.hasPrefix("TRYAGAIN"))
     }
 
+    /// Before a peer has proved the key it may send only its small nonce and proof frames, and only so many
+    /// connections may wait to authenticate at once: an unauthenticated peer could make the node buffer 16 MiB
+    /// per connection, with any number of connections.
+    @Test func beforeAuthenticatingAPeerMaySendOnlySmallFramesAndFewMayWait() throws {
+        let cluster = try ServedProcesses(nodes: 3)
+        defer { cluster.stopAll() }
+        try start(cluster, 0, keyFile: try keyFile(cluster, "cluster.key", keys: [randomKey()]))
+        let listening = ContinuousClock.now + .seconds(20)
+        while !cluster.log(0).contains("listening for peers"), ContinuousClock.now < listening { usleep(20_000) }
+        let address = PeerAddress(host: "127.0.0.1", port: cluster.peerPorts[0])
+        func closedAtOnce(_ connection: RESPConnection) -> Bool {
+            do {
+                _ = try connection.readFrame(deadline: .now + .seconds(3))
+                return false
+            } catch {
+                return (error as? RESPConnection.Failure) != .timedOut  // closed, not merely quiet
+            }
+        }
+        // A hello, then a frame of 300 bytes where a nonce belongs: closed at its header.
+        let big = try RESPConnection(to: address, deadline: .now + .seconds(5))
+        try big.send(try Handshake(clusterID: "multipaxos", node: NodeID(1)).encoded() + Frame.frame([UInt8](repeating: 7, count: 300)),
+                     deadline: .now + .seconds(5))
+        #expect(closedAtOnce(big))
+        #expect(cluster.log(0).contains("frame of 300 bytes is over the limit of 256 bytes"), "\(cluster.log(0))")
+        // 64 connections that say nothing wait for their handshake timeout; more are closed at once, said once.
+        let waiting = try (0..<64).map { _ in try RESPConnection(to: address, deadline: .now + .seconds(5)) }
+        let more = try (0..<6).map { _ in try RESPConnection(to: address, deadline: .now + .seconds(5)) }
+        #expect(more.allSatisfy(closedAtOnce))
+        #expect(cluster.log(0).components(separatedBy: "have not finished their handshake (limit 64)").count == 2, "\(cluster.log(0))")
+        withExtendedLifetime(waiting) {}
+    }
+
     /// Dials node 0's peer port as node 2 with the right key, completes the challenge–response, and returns the
     /// socket with the session, ready for frames.
     func impersonate(_ cluster: ServedProcesses, key: [UInt8]) throws -> (RESPConnection, PeerSession) {

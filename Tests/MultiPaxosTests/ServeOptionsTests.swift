@@ -24,6 +24,60 @@ import Testing
         #expect(try ServeOptions.parse(["--help"]) == nil)
     }
 
+    /// Protected mode looks at every address that takes connections from others, not only `--peers` and
+    /// `--client`: a peer listener on 0.0.0.0 took peers from anywhere with no cluster key.
+    @Test func protectedModeCoversThePeerListenerAndTheMetricsEndpoint() throws {
+        let loopback = { (port: UInt16) in PeerAddress(host: "127.0.0.1", port: port) }
+        var c = ServeConfiguration(id: NodeID(0), peers: [loopback(1)], client: loopback(2))
+        func refusal() -> String? {
+            do {
+                _ = try ServedNode(c, log: { _ in })
+                return nil
+            } catch {
+                return "\(error)"
+            }
+        }
+        c.peerListen = PeerAddress(host: "0.0.0.0", port: 3)
+        let listen = refusal()
+        #expect(listen?.hasPrefix("protected mode: --listen-peers 0.0.0.0:3 is not a loopback address") == true, "\(listen ?? "accepted")")
+        c.peerListen = nil
+        c.metrics = PeerAddress(host: "0.0.0.0", port: 4)
+        let metrics = refusal()
+        #expect(metrics?.contains("--metrics 0.0.0.0:4 is not a loopback address") == true && metrics?.contains("--metrics-public") == true,
+                "\(metrics ?? "accepted")")
+        // The flags that allow them.
+        let parsed = try #require(try ServeOptions.parse(["--id", "0", "--peers", peers, "--client", "127.0.0.1:7000", "--in-memory",
+                                                          "--listen-peers", "0.0.0.0:7100", "--no-peer-auth",
+                                                          "--metrics", "0.0.0.0:9100", "--metrics-public"]))
+        #expect(parsed.configuration.allowUnauthenticatedPeers && parsed.configuration.allowPublicMetrics)
+        #expect(parsed.configuration.peerListen == PeerAddress(host: "0.0.0.0", port: 7100))
+    }
+
+    /// The client limit fits the descriptors beside peers and files: the default is lowered (said in a line), a
+    /// given one that does not fit is refused naming what to change.
+    @Test func theClientLimitFitsTheDescriptorLimit() throws {
+        let limits = TransportLimits()  // 10,000 clients, 64 peer connections waiting to authenticate
+        let needed = 10_000 + 64 + 2 * 3 + DescriptorLimit.reserved
+        #expect(try DescriptorLimit.fit(limits, peers: 3, available: needed, hard: needed, explicit: true).note == nil)
+        let lowered = try DescriptorLimit.fit(limits, peers: 3, available: 1_024, hard: 4_096, explicit: false)
+        #expect(lowered.limits.maxClients == 1_024 - (needed - 10_000))
+        #expect(lowered.note == "at most 890 clients (not 10000): \(needed) file descriptors are needed for 10000 and this "
+                + "process may open 1024 (ulimit -n; the hard limit is 4096); raise it, or give --max-clients")
+        do {
+            _ = try DescriptorLimit.fit(limits, peers: 3, available: 1_024, hard: 4_096, explicit: true)
+            Issue.record("a --max-clients that cannot fit was accepted")
+        } catch {
+            #expect("\(error)" == "--max-clients 10000 needs about \(needed) file descriptors and this process may open 1024 "
+                    + "(ulimit -n; the hard limit is 4096): lower --max-clients or raise the limit")
+        }
+        #expect(throws: ServeError.self) { try DescriptorLimit.fit(limits, peers: 3, available: 100, hard: 100, explicit: false) }
+        // Raising toward what is needed never goes past the hard limit, and leaves a higher soft limit alone.
+        let (soft, hard) = DescriptorLimit.raise(toward: 16)
+        #expect(soft >= 16 || soft == hard)
+        #expect(try ServeOptions.parse(["--id", "0", "--peers", peers, "--client", "127.0.0.1:7000", "--in-memory",
+                                        "--max-clients", "5"])?.configuration.maxClientsGiven == true)
+    }
+
     @Test(arguments: [
         ([String](), "missing --id"),
         (["--id", "0", "--peers", "127.0.0.1:1", "--client", "127.0.0.1:2"], "missing --data"),

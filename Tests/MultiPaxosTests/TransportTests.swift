@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 import Testing
 @testable import MultiPaxos
@@ -30,6 +31,16 @@ extension ProcessTests {
         #expect(lines.withLock { $0.count } == 2)
         #expect(lines.withLock { $0.last } == "the queue to n1 is full (limit 2000 bytes): a message of 900 bytes was dropped, and more may be until it drains")
         #expect(transport.dropped.withLock { $0[1] } == 4)
+        // An accept that found no descriptor left pauses accepting (the listener would wake every poll) and is
+        // said once per spell; one that merely found no connection waiting changes nothing.
+        let before = transport.acceptPausedUntil
+        transport.pauseIfOutOfDescriptors(EAGAIN)
+        #expect(transport.acceptPausedUntil == before && lines.withLock { $0.count } == 2)
+        transport.pauseIfOutOfDescriptors(EMFILE)
+        transport.pauseIfOutOfDescriptors(EMFILE)
+        #expect(transport.acceptPausedUntil > ContinuousClock.now)
+        #expect(lines.withLock { $0.count } == 3)
+        #expect(lines.withLock { $0.last?.hasPrefix("no file descriptor left to accept a connection") } == true)
         transport.start()
         transport.stop()
     }

@@ -65,9 +65,12 @@ public struct ServeOptions: Sendable {
           --cluster-key-file FILE         peers prove they hold a key of FILE (one or two lines of 64 hex digits,
                                           mode 0600; multipaxos keygen FILE makes one) and every frame carries a
                                           MAC; without one, peers must be on loopback addresses
-          --no-peer-auth                  accept peers on any address without a cluster key (not recommended)
+          --no-peer-auth                  accept peers on any address (--peers, --listen-peers) without a
+                                          cluster key (not recommended)
           --metrics [HOST:]PORT           serve Prometheus metrics at http://HOST:PORT/metrics (HOST defaults to
                                           127.0.0.1; see Docs/Observability.md)
+          --metrics-public                let --metrics listen on an address other than loopback (the endpoint
+                                          has no authentication)
           --quiet                         no event lines
           --log-time                      begin each event line with the UTC time (2026-12-07T17:45:01.123Z)
 
@@ -134,7 +137,9 @@ public struct ServeOptions: Sendable {
             case "--client-timeout-ms": rest.clientTimeout = .milliseconds(try cursor.integer(arg, 1...3_600_000))
             // At most 15 MiB: a command travels whole in an Accept, and a peer frame holds 16 MiB.
             case "--max-request-bytes": rest.limits.maxRequestBytes = try cursor.integer(arg, 64...(15 << 20))
-            case "--max-clients": rest.limits.maxClients = try cursor.integer(arg, 1...1_000_000)
+            case "--max-clients":
+                rest.limits.maxClients = try cursor.integer(arg, 1...1_000_000)
+                rest.maxClientsGiven = true
             case "--snapshot-chunk-bytes": rest.snapshotChunkBytes = try cursor.integer(arg, 4096...(8 << 20))
             case "--max-log-bytes": rest.maxLogBytes = try cursor.integer(arg, (1 << 20)...(1 << 40))
             case "--quiet": quiet = true
@@ -147,6 +152,7 @@ public struct ServeOptions: Sendable {
                 let path = try cursor.value(arg)
                 do { rest.clusterKeys = try ClusterKeys.load(path: path) } catch { throw OptionsError("--cluster-key-file: \(error)") }
             case "--no-peer-auth": rest.allowUnauthenticatedPeers = true
+            case "--metrics-public": rest.allowPublicMetrics = true
             case "--metrics":
                 let text = try cursor.value(arg)
                 rest.metrics = try address(arg, text.contains(":") ? text : "127.0.0.1:\(text)")

@@ -32,6 +32,9 @@ struct InboundPeer {
     private var session: PeerSession?
     /// Whether messages may flow: the peer proved its key, or no key is configured and it said hello.
     private(set) var established = false
+    /// The largest frame a peer may send before it is established (its nonce, then its proof, are far smaller):
+    /// a connection that has not authenticated cannot make this node buffer a large frame.
+    static let authenticationFrameBytes = 256
 
     init(address: String, maxFrameBytes: Int) {
         self.address = address

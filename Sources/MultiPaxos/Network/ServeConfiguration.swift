@@ -50,6 +50,12 @@ public struct ServeConfiguration: Sendable {
     public var flaw: ServeFlaw?
     /// Where to serve Prometheus metrics over HTTP (`GET /metrics`); nil: no metrics listener.
     public var metrics: PeerAddress?
+    /// Whether `--max-clients` was given (then a limit that does not fit the descriptors is an error; the
+    /// default is lowered to fit instead).
+    public var maxClientsGiven = false
+    /// Whether `metrics` may be an address other than loopback (`--metrics-public`): the endpoint has no
+    /// authentication, so a public one is refused unless asked for.
+    public var allowPublicMetrics = false
     /// The members that vote when the cluster begins (`--voters`); the others join as spares, to be added
     /// through the log (`MPX.ADDVOTER`). Nil: every member of `peers`.
     public var voters: NodeSet?

@@ -39,18 +39,37 @@ public final class ServedNode: Sendable {
 
     /// Opens the data directory (refusing one that belongs to another cluster, member list, node or mode) and
     /// starts listening. Call `run()` to serve.
-    public init(_ configuration: ServeConfiguration, log: @escaping @Sendable (String) -> Void) throws(ServeError) {
-        self.configuration = configuration
+    public init(_ given: ServeConfiguration, log: @escaping @Sendable (String) -> Void) throws(ServeError) {
+        var configuration = given
         self.log = log
         if configuration.password == nil && !configuration.allowUnauthenticatedClients && !configuration.client.isLoopback {
             throw .protectedMode("--client \(configuration.client) is not a loopback address and no password is set: "
                                  + "give --password-file FILE, or --no-auth to serve every client without one")
         }
-        if configuration.clusterKeys == nil && !configuration.allowUnauthenticatedPeers,
-           let open = configuration.peers.first(where: { !$0.isLoopback }) {
-            throw .protectedMode("peer \(open) is not a loopback address and no cluster key is set: "
-                                 + "give --cluster-key-file FILE (multipaxos keygen FILE makes one), or --no-peer-auth")
+        if configuration.clusterKeys == nil && !configuration.allowUnauthenticatedPeers {
+            // The listener counts as much as the peers: `--listen-peers 0.0.0.0:P` takes peers from anywhere.
+            if let open = configuration.peers.first(where: { !$0.isLoopback }) {
+                throw .protectedMode("peer \(open) is not a loopback address and no cluster key is set: "
+                                     + "give --cluster-key-file FILE (multipaxos keygen FILE makes one), or --no-peer-auth")
+            }
+            if let listen = configuration.peerListen, !listen.isLoopback {
+                throw .protectedMode("--listen-peers \(listen) is not a loopback address and no cluster key is set: "
+                                     + "give --cluster-key-file FILE (multipaxos keygen FILE makes one), or --no-peer-auth")
+            }
         }
+        if let metrics = configuration.metrics, !metrics.isLoopback, !configuration.allowPublicMetrics {
+            throw .protectedMode("--metrics \(metrics) is not a loopback address: the metrics endpoint has no authentication "
+                                 + "(it shows the node's role, leader, slots and traffic); give --metrics-public to serve it there")
+        }
+        // Room for every client beside the peers and the files: the soft descriptor limit is raised toward it.
+        let wanted = configuration.limits.maxClients + configuration.limits.maxUnauthenticatedPeers
+            + 2 * configuration.peers.count + DescriptorLimit.reserved
+        let (available, hard) = DescriptorLimit.raise(toward: wanted)
+        let fitted = try DescriptorLimit.fit(configuration.limits, peers: configuration.peers.count, available: available,
+                                             hard: hard, explicit: configuration.maxClientsGiven)
+        configuration.limits = fitted.limits
+        if let note = fitted.note { log(note) }
+        self.configuration = configuration
         let members = configuration.voters.map(Array.init) ?? configuration.peers.indices.map(NodeID.init)
         var cluster = ClusterConfiguration(members: members, mode: configuration.mode, timing: configuration.timing)
         cluster.batching = configuration.batching
@@ -359,12 +378,15 @@ public enum ServeError: Error, CustomStringConvertible {
     case network(NetworkError)
     /// Protected mode (as Redis's): clients off loopback need a password, or an explicit `--no-auth`.
     case protectedMode(String)
+    /// `--max-clients` does not fit the process's file descriptor limit.
+    case descriptors(String)
 
     public var description: String {
         switch self {
         case .storage(let message): "storage: \(message)"
         case .network(let error): "\(error)"
         case .protectedMode(let message): "protected mode: \(message)"
+        case .descriptors(let message): message
         }
     }
 }

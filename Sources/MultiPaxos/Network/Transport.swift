@@ -18,6 +18,11 @@ public struct TransportLimits: Sendable {
     public var maxClients = 10_000
     /// A peer connection that has not finished its handshake after this long is closed.
     public var handshakeTimeout: Duration = .seconds(5)
+    /// A client connection that has not authenticated (when a password is set) after this long is closed.
+    public var authenticationTimeout: Duration = .seconds(10)
+    /// Peer connections that have not finished their handshake, at most, at once: past it a new one is closed
+    /// at once (with the frame bound below, what connections before authentication may hold is bounded).
+    public var maxUnauthenticatedPeers = 64
     /// Unanswered pipelined requests per client connection before the node stops reading from it.
     public var maxPipelined = 512
     /// Bytes of unanswered pipelined commands per client connection before the node stops reading from it.
@@ -74,6 +79,12 @@ final class Transport: @unchecked Sendable {  // the loop state is touched only 
     // I/O-thread state.
     private var links: [OutboundLink]
     private var inbound: [Int32: InboundPeer] = [:]
+    /// Whether new peer connections are being closed for too many waiting to authenticate (said once per spell).
+    private var refusingPeers = false
+    /// Until when the listeners are not watched, after an accept found the process out of descriptors.
+    private(set) var acceptPausedUntil = ContinuousClock.now
+    /// Whether the last accept failed for want of descriptors (said once per spell).
+    private var outOfDescriptors = false
     var sessions: [Int32: ClientSession] = [:]
     private var sessionByConnection: [UInt64: Int32] = [:]
     private var nextConnection: UInt64 = 1
@@ -207,10 +218,12 @@ final class Transport: @unchecked Sendable {  // the loop state is touched only 
                 fds.append(pollfd(fd: fd, events: Int16(events), revents: 0))
                 watched.append(what)
             }
-            watch(wakeRead, POLLIN, .wake)
-            watch(peerListener, POLLIN, .peerListener)
-            if sessions.count < limits.maxClients + 1 { watch(clientListener, POLLIN, .clientListener) }
             let now = ContinuousClock.now
+            watch(wakeRead, POLLIN, .wake)
+            // Out of descriptors, a listener stays readable and would wake every poll: it rests a moment instead.
+            let accepting = now >= acceptPausedUntil
+            if accepting { watch(peerListener, POLLIN, .peerListener) }
+            if accepting && sessions.count < limits.maxClients + 1 { watch(clientListener, POLLIN, .clientListener) }
             for i in links.indices where i != me.value {
                 links[i].maintain(now: now, hello: hello, security: security, log: log)
                 if links[i].fd >= 0 {
@@ -226,6 +239,10 @@ final class Transport: @unchecked Sendable {  // the loop state is touched only 
                 watch(fd, peer.out.isEmpty ? POLLIN : POLLIN | POLLOUT, .inbound(fd))
             }
             for (fd, session) in sessions {
+                if !session.authenticated && now - session.acceptedAt > limits.authenticationTimeout {
+                    dropSession(fd)  // a password is set and it has not given it: the limit is always on
+                    continue
+                }
                 var events: Int32 = 0
                 if session.wantsRead { events |= POLLIN }
                 if !session.out.isEmpty { events |= POLLOUT }
@@ -244,8 +261,21 @@ final class Transport: @unchecked Sendable {  // the loop state is touched only 
                     break  // drained above
                 case .peerListener:
                     while let (fd, address) = Sockets.accept(peerListener) {
+                        let waiting = inbound.values.reduce(0) { $0 + ($1.established ? 0 : 1) }
+                        guard waiting < limits.maxUnauthenticatedPeers else {
+                            Glibc.close(fd)
+                            if !refusingPeers {
+                                log("peer connection from \(address) closed: \(waiting) peer connections have not finished "
+                                    + "their handshake (limit \(limits.maxUnauthenticatedPeers)); more are closed until fewer wait")
+                            }
+                            refusingPeers = true
+                            continue
+                        }
+                        refusingPeers = false
+                        outOfDescriptors = false
                         inbound[fd] = InboundPeer(address: address, maxFrameBytes: limits.maxFrameBytes)
                     }
+                    pauseIfOutOfDescriptors(errno)
                 case .clientListener:
                     acceptClients()
                 case .link(let p):
@@ -331,7 +361,8 @@ final class Transport: @unchecked Sendable {  // the loop state is touched only 
                     peer.greeted(by: hello.node, security: security)
                     if peer.established { accepted(peer) }
                 }
-                while let frame = try peer.decoder.next() {
+                // Before it is established a peer may send only its nonce and proof: small frames.
+                while let frame = try peer.decoder.next(limit: peer.established ? limits.maxFrameBytes : InboundPeer.authenticationFrameBytes) {
                     guard peer.established else {
                         do {
                             try peer.authenticate(frame)
@@ -388,8 +419,22 @@ final class Transport: @unchecked Sendable {  // the loop state is touched only 
 
     // MARK: Clients
 
+    /// After a listener's accepts: if the last one failed because the process (or the system) has no descriptor
+    /// left, stop accepting for 100 ms, say so once, and go on serving the connections there are.
+    func pauseIfOutOfDescriptors(_ error: Int32) {
+        guard error == EMFILE || error == ENFILE else { return }
+        acceptPausedUntil = ContinuousClock.now + .milliseconds(100)
+        if !outOfDescriptors {
+            log("no file descriptor left to accept a connection (\(String(cString: strerror(error)))): accepting pauses "
+                + "100 ms at a time until one is free; \(sessions.count) clients and \(inbound.count) peer connections are served")
+        }
+        outOfDescriptors = true
+    }
+
     private func acceptClients() {
+        defer { pauseIfOutOfDescriptors(errno) }
         while let (fd, address) = Sockets.accept(clientListener) {
+            outOfDescriptors = false
             guard sessions.count < limits.maxClients else {
                 var out = OutputBuffer()
                 out.append(Array("-ERR max number of clients reached\r\n".utf8))
