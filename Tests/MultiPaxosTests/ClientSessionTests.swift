@@ -64,6 +64,32 @@ import Testing
         #expect(call.map { try? KeyValueOperation(decoding: $0.operation) } == .put("k", "v"))
     }
 
+    /// Before it authenticates a client may send only small requests of a few arguments (Redis's rule since
+    /// CVE-2021-32675); once authenticated, the full limits.
+    @Test func untilItAuthenticatesAClientMaySendOnlySmallRequests() throws {
+        let big = String(repeating: "v", count: 20_000)
+        var s = session(password: "pw")
+        #expect(s.wantsRead)
+        let (refused, _) = try feed(&s, [["SET", "k", big]])
+        if case .error(let message)? = refused.first { #expect(message.contains("Protocol error")) } else { Issue.record("\(refused)") }
+        #expect(s.closing)
+        var many = session(password: "pw")
+        let (tooMany, _) = try feed(&many, [["PING"] + Array(repeating: "x", count: 10)])
+        #expect(many.closing && tooMany.count == 1, "\(tooMany)")
+        var t = session(password: "pw")
+        let (replies, call) = try feed(&t, [["AUTH", "pw"], ["SET", "k", big]])
+        #expect(replies == [.ok] && !t.closing)
+        #expect(call.map { try? KeyValueOperation(decoding: $0.operation) } == .put("k", ByteString(big)))
+    }
+
+    @Test func aConnectionIsClosedAfterFiveWrongPasswords() throws {
+        var s = session(password: "pw")
+        let (replies, _) = try feed(&s, [["AUTH", "a"], ["AUTH", "b"], ["HELLO", "3", "AUTH", "default", "c"], ["AUTH", "d"],
+                                         ["AUTH", "e"], ["AUTH", "pw"]])
+        #expect(replies == Array(repeating: RESPCommands.wrongPassword, count: 5), "the sixth try is never read")
+        #expect(s.closing)
+    }
+
     @Test func withoutAPasswordAuthIsRefusedAsRedisRefusesIt() throws {
         var s = session()
         let (replies, _) = try feed(&s, [["AUTH", "x"], ["PING"]])

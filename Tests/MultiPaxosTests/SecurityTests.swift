@@ -198,6 +198,23 @@ private func hexString(_ bytes: [UInt8]) -> String { bytes.map { String(format: 
         #expect(throws: KeyFileError.cannotOpen(.clusterKey, path: dir + "/missing", reason: "No such file or directory")) {
             try ClusterKeys.load(path: dir + "/missing")
         }
+        // A FIFO is refused at once (opening it for reading used to wait for a writer for ever).
+        let fifo = dir + "/fifo"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        #expect(throws: KeyFileError.notARegularFile(.password, path: fifo)) { try SecretFile.readPassword(path: fifo) }
+    }
+
+    /// A secret file another user owns is refused: that user controls the key or password. (Giving a file to
+    /// another user takes root: without it the check is shown only for files this user owns.)
+    @Test func aSecretFileAnotherUserOwnsIsRefused() throws {
+        let dir = try scratchDirectory("owner").path
+        let path = dir + "/pw"
+        try write("secret\n", to: path)
+        #expect(try SecretFile.readPassword(path: path) == Array("secret".utf8))
+        guard geteuid() == 0 else { return }
+        #expect(chown(path, 4242, 4242) == 0)
+        #expect(throws: KeyFileError.notOwned(.password, path: path, owner: 4242)) { try SecretFile.readPassword(path: path) }
+        #expect("\(KeyFileError.notOwned(.password, path: path, owner: 4242))".contains("belongs to user 4242"))
     }
 
     @Test func passwordFilesGiveTheirFirstLine() throws {

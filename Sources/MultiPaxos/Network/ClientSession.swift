@@ -22,7 +22,30 @@ struct ClientSession {
     /// The node's metrics: `INFO` reports them, and commit latencies are recorded there.
     private let metrics: ServedMetrics?
     /// Whether the connection may run commands: at once without a password, after `AUTH` with one.
-    private var authenticated: Bool
+    private(set) var authenticated: Bool {
+        didSet { applyLimits() }
+    }
+    /// When the connection was accepted: one that has not authenticated within `limits.authenticationTimeout` is
+    /// closed.
+    let acceptedAt = ContinuousClock.now
+
+    /// Until it authenticates a client may send only small requests of a few arguments and leave only a little
+    /// unread (Redis's rule since CVE-2021-32675): what thousands of unauthenticated connections cost is bounded.
+    static let unauthenticatedRequestBytes = 16 << 10
+    static let unauthenticatedArguments = 10
+    static let unauthenticatedReplyBytes = 16 << 10
+    /// Wrong passwords a connection may give before it is closed.
+    static let maxFailedAuthentications = 5
+    private var failedAuthentications = 0
+
+    private mutating func applyLimits() {
+        if authenticated {
+            parser.setLimits(maxRequestBytes: limits.maxRequestBytes, maxArguments: 1_048_576)
+        } else {
+            parser.setLimits(maxRequestBytes: min(limits.maxRequestBytes, Self.unauthenticatedRequestBytes),
+                             maxArguments: Self.unauthenticatedArguments)
+        }
+    }
 
     /// What the connection owes its client, in request order.
     private enum Owed {
@@ -97,6 +120,7 @@ struct ClientSession {
         self.client = client
         self.nextRequest = nextRequest
         parser = RESPRequestParser(maxRequestBytes: limits.maxRequestBytes)
+        applyLimits()
     }
 
     /// Unanswered requests.
@@ -111,7 +135,7 @@ struct ClientSession {
     /// limit. (A bound of 16 KiB here stalled every request larger than that, a SET of a 17 KB value included.)
     var wantsRead: Bool {
         !closing && !full && parser.bufferedBytes <= parser.maxRequestBytes + (16 << 10)
-            && out.count < limits.maxUnreadReplyBytes
+            && out.count < (authenticated ? limits.maxUnreadReplyBytes : Self.unauthenticatedReplyBytes)
     }
 
     /// Takes bytes from the socket.
@@ -187,14 +211,14 @@ struct ClientSession {
         case .setProtocol(let version, let reply, let credentials):
             if let credentials {
                 guard password != nil else { return owed.append(.ready(RESPCommands.noPasswordConfigured)) }
-                guard accepts(credentials) else { return owed.append(.ready(RESPCommands.wrongPassword)) }
+                guard accepts(credentials) else { return refuseCredentials() }
                 authenticated = true
             }
             protocolVersion = version
             owed.append(.ready(reply))
         case .authenticate(let credentials):
             guard password != nil else { return owed.append(.ready(RESPCommands.noPasswordConfigured)) }
-            guard accepts(credentials) else { return owed.append(.ready(RESPCommands.wrongPassword)) }
+            guard accepts(credentials) else { return refuseCredentials() }
             authenticated = true
             owed.append(.ready(.ok))
         case .quit:
@@ -204,6 +228,14 @@ struct ClientSession {
             authenticated = password == nil
             owed.append(.ready(.simpleString("RESET")))
         }
+    }
+
+    /// A wrong password: `-WRONGPASS`, and after `maxFailedAuthentications` on this connection, the connection
+    /// closes with it, so that guessing costs a connection (and its handshake) every few tries.
+    private mutating func refuseCredentials() {
+        failedAuthentications += 1
+        owed.append(failedAuthentications >= Self.maxFailedAuthentications ? .close(RESPCommands.wrongPassword)
+                                                                          : .ready(RESPCommands.wrongPassword))
     }
 
     /// Owes the reply to `operation`, run through the log as this client's next request.

@@ -27,11 +27,11 @@ public enum RESPError: Error, Equatable, Sendable, CustomStringConvertible {
 /// they are at least half of the buffer, so each byte is copied a bounded number of times.
 public struct RESPRequestParser: Sendable {
     /// The largest request accepted, headers included (etcd's default for `--max-request-bytes`: 1.5 MiB).
-    public let maxRequestBytes: Int
+    public private(set) var maxRequestBytes: Int
     /// The most arguments one multibulk request may declare (Redis's historical limit).
-    public let maxArguments: Int
+    public private(set) var maxArguments: Int
     /// The longest inline command or header line: Redis's 64 KiB, or `maxRequestBytes` if that is smaller.
-    public let maxInlineBytes: Int
+    public private(set) var maxInlineBytes: Int
 
     private var buffer: [UInt8] = []
     private var readIndex = 0
@@ -42,9 +42,19 @@ public struct RESPRequestParser: Sendable {
     private var bulkLength = -1
     private var requestBytes = 0
     private var failure: RESPError?
+    /// Where the search for the end of an incomplete line goes on (its bytes before were searched already): a
+    /// line that arrives a byte at a time is searched once, not once per byte (quadratic in its length).
+    private var scanned = 0
 
     /// Makes a parser with the given limits.
     public init(maxRequestBytes: Int = 1_572_864, maxArguments: Int = 1_048_576) {
+        self.maxRequestBytes = max(maxRequestBytes, 16)
+        self.maxArguments = max(maxArguments, 1)
+        maxInlineBytes = min(64 * 1024, self.maxRequestBytes)
+    }
+
+    /// Changes the limits for the requests from here on (a connection's limits grow once it authenticates).
+    public mutating func setLimits(maxRequestBytes: Int, maxArguments: Int) {
         self.maxRequestBytes = max(maxRequestBytes, 16)
         self.maxArguments = max(maxArguments, 1)
         maxInlineBytes = min(64 * 1024, self.maxRequestBytes)
@@ -83,8 +93,10 @@ public struct RESPRequestParser: Sendable {
         if readIndex == buffer.count {
             buffer.removeAll(keepingCapacity: buffer.capacity <= 16 << 10)  // idle connections hold little
             readIndex = 0
+            scanned = 0
         } else if readIndex >= buffer.count / 2 {
             buffer.removeSubrange(0..<readIndex)
+            scanned = max(0, scanned - readIndex)
             readIndex = 0
         }
     }
@@ -165,12 +177,13 @@ public struct RESPRequestParser: Sendable {
 
     /// The digits of a header line starting at `readIndex` (after its type byte) and where the next line
     /// starts; nil when the line has not fully arrived.
-    private func headerLine(tooLong: String, invalid: String) throws(RESPError) -> (digits: Range<Int>, next: Int)? {
+    private mutating func headerLine(tooLong: String, invalid: String) throws(RESPError) -> (digits: Range<Int>, next: Int)? {
         let limit = min(buffer.count, readIndex + maxInlineBytes)
-        var i = readIndex + 1
+        var i = max(readIndex + 1, scanned)
         while i < limit, buffer[i] != UInt8(ascii: "\r") { i += 1 }
         guard i < limit else {
             if buffer.count - readIndex > maxInlineBytes { throw .protocolError(tooLong) }
+            scanned = i
             return nil
         }
         guard i + 1 < buffer.count else { return nil }
@@ -181,10 +194,11 @@ public struct RESPRequestParser: Sendable {
     /// Reads one inline line; nil when it has not fully arrived.
     private mutating func inlineCommand() throws(RESPError) -> [[UInt8]]? {
         let limit = min(buffer.count, readIndex + maxInlineBytes + 1)
-        var newline = readIndex
+        var newline = max(readIndex, scanned)
         while newline < limit, buffer[newline] != UInt8(ascii: "\n") { newline += 1 }
         guard newline < limit else {
             if buffer.count - readIndex > maxInlineBytes { throw .protocolError("Protocol error: too big inline request") }
+            scanned = newline
             return nil
         }
         var end = newline

@@ -146,17 +146,19 @@ public enum SecretFile: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Reads at most `limitBytes` of the regular file at `path`, refusing it when its mode has any of
-    /// `forbiddenModeBits`. The mode is checked on the opened descriptor, so the file cannot be swapped between
-    /// the check and the read.
+    /// `forbiddenModeBits` or another user than this process's (or root) owns it. Mode and owner are checked on
+    /// the opened descriptor, so the file cannot be swapped between the check and the read; it is opened without
+    /// blocking, so a FIFO is refused rather than waited on.
     static func readSecret(path: String, kind: SecretFile, forbiddenModeBits: UInt32,
                            limitBytes: Int) throws(KeyFileError) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { throw .cannotOpen(kind, path: path, reason: errorText(errno)) }
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw .cannotRead(kind, path: path, reason: errorText(errno)) }
         let mode = UInt32(info.st_mode)
         guard mode & UInt32(S_IFMT) == UInt32(S_IFREG) else { throw .notARegularFile(kind, path: path) }
+        guard info.st_uid == geteuid() || info.st_uid == 0 else { throw .notOwned(kind, path: path, owner: UInt32(info.st_uid)) }
         guard mode & forbiddenModeBits == 0 else { throw .tooOpen(kind, path: path, mode: mode & 0o7777) }
         guard Int(info.st_size) <= limitBytes else {
             throw .tooLarge(kind, path: path, bytes: Int(info.st_size), limitBytes: limitBytes)

@@ -1,11 +1,19 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Why a cluster key file or a password file was refused; each description is one line that names the file.
 public enum KeyFileError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The file could not be opened (missing, not permitted); `reason` is the system's.
     case cannotOpen(SecretFile, path: String, reason: String)
     /// Reading the file failed; `reason` is the system's.
     case cannotRead(SecretFile, path: String, reason: String)
-    /// The path names a directory, device or other non-regular file.
+    /// The path names a directory, device, FIFO or other non-regular file.
     case notARegularFile(SecretFile, path: String)
+    /// The file belongs to another user than the one running the node (or root): someone else controls it.
+    case notOwned(SecretFile, path: String, owner: UInt32)
     /// The file's permission bits (`mode`, e.g. 0o644) let others, or for a key file its group, reach the secret.
     case tooOpen(SecretFile, path: String, mode: UInt32)
     /// The file is longer than any valid one.
@@ -30,6 +38,8 @@ public enum KeyFileError: Error, Equatable, Sendable, CustomStringConvertible {
         case .cannotOpen(let kind, let path, let reason): "cannot open \(kind) \(path): \(reason)"
         case .cannotRead(let kind, let path, let reason): "cannot read \(kind) \(path): \(reason)"
         case .notARegularFile(let kind, let path): "\(kind) \(path) is not a regular file"
+        case .notOwned(let kind, let path, let owner):
+            "\(kind) \(path) belongs to user \(owner), not to the user running this node (\(geteuid())) or root: chown it"
         case .tooOpen(.clusterKey, let path, let mode):
             "cluster key file \(path) has mode \(Self.octal(mode)): it must not be readable or writable by group or others (chmod 600)"
         case .tooOpen(.password, let path, let mode):
