@@ -80,7 +80,9 @@ import Testing
     }
 
     @Test func dropsAcceptedValuesBelowTheTrimWatermark() async {
-        let acceptor = Acceptor(node: n(0), config: config(), executor: testExecutor)
+        let storage = DurableState()
+        storage.snapshotWrittenThrough = Slot(3)  // its own replica's snapshot on disk reaches the watermark
+        let acceptor = Acceptor(node: n(0), config: config(), executor: testExecutor, storage: storage)
         for i in 0..<4 {
             _ = await acceptor.handle(.message(.accept(Accept(ballot: b1, slot: Slot(Int64(i)), value: .noop)), from: n(0)))
         }
@@ -90,5 +92,34 @@ import Testing
         let promise = sent(await acceptor.handle(.message(.prepare(Prepare(ballot: b2, scope: .from(.zero))), from: n(1))))[0].0.promise
         #expect(promise?.trimmedBelow == Slot(3))
         #expect(promise?.accepted.map(\.slot) == [Slot(3)])
+    }
+
+    /// However far the leader's watermark goes (it counts other nodes' snapshots), an acceptor keeps every value
+    /// its own node holds in no snapshot on disk: a wipe of a node the watermark counted must not leave a decided
+    /// value on fewer disks than voted for it.
+    @Test func neverTrimsPastItsOwnNodesSnapshotOnDisk() async {
+        func accepted(after watermark: Slot, _ prepare: (DurableState) -> Void, flaws: Flaws = []) async -> [Slot] {
+            let storage = DurableState()
+            prepare(storage)
+            var c = config()
+            c.flaws = flaws
+            let acceptor = Acceptor(node: n(0), config: c, executor: testExecutor, storage: storage)
+            for i in 0..<6 {
+                _ = await acceptor.handle(.message(.accept(Accept(ballot: b1, slot: Slot(Int64(i)), value: .noop)), from: n(0)))
+            }
+            _ = await acceptor.handle(.message(.heartbeat(Heartbeat(ballot: b1, nextSlot: Slot(6), trimBelow: watermark)), from: n(0)))
+            var kept: [Slot] = []
+            for i in 0..<6 where await acceptor.acceptedValue(at: Slot(Int64(i))) != nil { kept.append(Slot(Int64(i))) }
+            return kept
+        }
+        let slots = (0..<6).map { Slot(Int64($0)) }
+        #expect(await accepted(after: Slot(5), { _ in }) == slots, "no snapshot on disk: nothing is trimmed")
+        #expect(await accepted(after: Slot(5), { $0.snapshotWrittenThrough = Slot(2) }) == Array(slots[2...]))
+        // Where writes are durable only after the step (the simulation), what is synced counts, not the snapshot in memory.
+        #expect(await accepted(after: Slot(5), {
+            $0.replicaSnapshot = Snapshot(nextSlot: Slot(4), machine: KeyValueStore().snapshot(), replies: [])
+            $0.syncedSnapshotSlot = Slot(1)
+        }) == Array(slots[1...]))
+        #expect(await accepted(after: Slot(5), { _ in }, flaws: .acceptorTrimsPastOwnSnapshot) == Array(slots[5...]))
     }
 }

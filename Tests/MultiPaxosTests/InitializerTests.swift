@@ -15,6 +15,22 @@ import Testing
         #expect(effects.contains { if case .uninstall(.initializer) = $0 { true } else { false } })
     }
 
+    /// A node asking to join whose known members may all be gone (removed and stopped) asks, every other try, the
+    /// node whose heartbeat reached it, and takes its Welcome (`--nodes 3 --reconfigure` seed 1452 once asked only
+    /// the two gone members for 30 s).
+    @Test func aJoiningNodeAsksTheLeaderWhoseHeartbeatReachedIt() async {
+        let initializer = Initializer(node: n(1), config: config(3), executor: testExecutor, makeMachine: machine)
+        #expect(sent(await initializer.start()).map(\.1) == [n(0)])
+        let heartbeat = Heartbeat(ballot: Ballot(round: 7, leader: n(3)), nextSlot: Slot(90), trimBelow: Slot(80))
+        _ = await initializer.handle(.message(.heartbeat(heartbeat), from: n(3)))
+        var asked: [NodeID] = []
+        for _ in 0..<4 { asked += sent(await initializer.handle(.timer(.joinRetry))).map(\.1) }
+        #expect(asked == [n(3), n(2), n(3), n(0)], "the leader heard on every other try, the members in turn between")
+        let welcome = Welcome(snapshot: nil, leader: heartbeat.ballot, founders: [n(0): 1, n(1): 0, n(2): 2])
+        let effects = await initializer.handle(.message(.welcome(welcome), from: n(3)))
+        #expect(effects.contains { if case .uninstall(.initializer) = $0 { true } else { false } }, "n3 is no initial member, yet heard")
+    }
+
     @Test func aNewNodeTheClusterDidNotFoundWithRejoinsBeforeItVotes() async throws {
         // Its Join (nonce 9) is not among the founders: the cluster runs, and it may have voted in it before it
         // lost its disk. So it takes only a Replica and asks to rejoin, as a node started with --rejoin does.

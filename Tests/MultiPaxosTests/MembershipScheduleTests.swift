@@ -303,12 +303,9 @@ import Testing
         #expect(lines.contains { $0.contains("n2  Leader      CatchUpRequest") && $0.hasSuffix("→ n3") })
     }
 
-    @Test func aWipedNodeJoinsThroughTheLeaderItHearsWhenTheMembersItKnowsAreGone() async throws {
-        // n1, wiped, knows only n0 and n2 (both removed and down by then); n3 leads and sends it heartbeats.
-        let (_, lines) = try await run(1452, .perSlot)
-        #expect(lines.contains { $0.contains("n1  Initializer Join → n3") })
-        #expect(lines.contains { $0.contains("n1  Initializer rejoins as a voting member") })
-    }
+    // Seed 1452 per-slot (a wiped n1 that knew only n0 and n2, both removed and down, while n3 led) lost its
+    // scenario when acceptors stopped trimming past their own snapshots; what it protected is shown by
+    // InitializerTests.aJoiningNodeAsksTheLeaderWhoseHeartbeatReachedIt.
     // Seed 9830 of `--nodes 5 --reconfigure` (a new leader skipping Phase 1's values on a removed node's report) no
     // longer shows its scenario; LeaderTests.drivesPhase1sValuesThoughAReplicaReportsThemApplied holds the rule.
 

@@ -236,4 +236,7 @@ struct Flaws: OptionSet, Sendable {
     /// slots only a removed node or a spare applied may be learned by no voter (a liveness bug one seed in about
     /// 25,000 of `--reconfigure` shows, so it has a scenario test rather than a place in the mutant catalogue).
     static let leaderJumpsPastRedrive = Flaws(rawValue: 1 << 31)
+    /// An acceptor trims at the leader's watermark even past its own node's snapshot on disk: the values it drops
+    /// may then be on fewer disks than voted for them.
+    static let acceptorTrimsPastOwnSnapshot = Flaws(rawValue: 1 << 32)
 }

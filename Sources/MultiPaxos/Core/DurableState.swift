@@ -38,6 +38,12 @@ public final class DurableState: @unchecked Sendable {
     /// The slot up to which the replica's snapshot is durable: what it may report as applied, so that the
     /// cluster trims a slot only once a majority holds it on disk.
     public var durableSnapshotSlot: Slot { snapshotWrittenThrough ?? replicaSnapshot?.nextSlot ?? .zero }
+    /// Where a shell's writes become durable only after the step that made them (the simulation's disks): the
+    /// slot up to which a snapshot is synced. nil: `durableSnapshotSlot` already is on disk whenever the step's
+    /// own writes are (a background writer's mark, or a snapshot written with the step, before the trim).
+    public var syncedSnapshotSlot: Slot?
+    /// How far this node's acceptor may trim: what its own replica holds in a snapshot on disk.
+    var ownSnapshotOnDisk: Slot { syncedSnapshotSlot ?? durableSnapshotSlot }
     /// Which cluster, members, node and mode this state belongs to; nil in state written before it was recorded
     /// (and in simulations, where nothing outlives the run). A shell refuses to start a node on state whose
     /// identity differs from the one asked for, since another membership would count other majorities.

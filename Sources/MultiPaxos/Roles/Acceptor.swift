@@ -1,6 +1,9 @@
 /// Promises and accepts (Paxos phases 1b and 2b). It keeps one promised ballot for every slot (what a stable
 /// leader's Phase 1 asks for) and, in per-slot mode, a promise per slot. Slots below the trim watermark are
-/// decided and applied by a majority, so their accepted values are dropped: memory stays bounded.
+/// decided and applied by a majority, so their accepted values are dropped: memory stays bounded. But never
+/// past what this node's own replica holds in a snapshot on disk: every value a node accepted stays on its disk
+/// in one form or the other, so a trim never leaves a decided value on fewer disks than voted for it (with the
+/// watermark alone, which counts other nodes' snapshots, a wipe of one of them could leave a single copy).
 public actor Acceptor: Role {
     public nonisolated let kind = RoleKind.acceptor
     nonisolated let executor: QueueExecutor
@@ -51,7 +54,8 @@ public actor Acceptor: Role {
         case .prepare(let p): return grant?.admits(p.ballot) == false ? [] : prepare(p, from: from)
         case .accept(let a): return grant?.admits(a.ballot) == false ? [] : accept(a, from: from)
         case .heartbeat(let h):
-            trim(below: h.trimBelow)
+            let own = config.flaws.contains(.acceptorTrimsPastOwnSnapshot) ? h.trimBelow : storage.ownSnapshotOnDisk
+            trim(below: min(h.trimBelow, own))
             // A leader below a ballot this acceptor promised is stale: tell it, so that it steps down even when
             // it has nothing to propose (a Raft follower rejects a lower term the same way).
             guard h.ballot < storage.acceptor.highestPromised else { return [] }

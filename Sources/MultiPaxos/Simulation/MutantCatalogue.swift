@@ -13,6 +13,8 @@ extension Mutant {
                .trimsAtHighestApplied, ciSeeds: 12),
         Mutant("trims-on-undurable-progress", "replicas report progress before their snapshot of it is durable",
                .trimsOnUndurableProgress, ciSeeds: 12),
+        Mutant("acceptor-trims-past-own-snapshot", "an acceptor trims past its own node's snapshot on disk",
+               .acceptorTrimsPastOwnSnapshot, ciSeeds: 12),
         Mutant("small-phase-1-quorum", "Phase 1 is adopted with one promise fewer than a majority",
                .smallPhase1Quorum, ciSeeds: 12),
         Mutant("small-phase-2-quorum", "a slot is decided with one Accepted fewer than a majority",

@@ -99,6 +99,8 @@ public actor Simulation {
     @exclusivity(unchecked) var ledWith: [Ballot?]
     /// Per node, the highest slot its disk ever held a synced snapshot up to (a wipe does not lower it).
     @exclusivity(unchecked) var durablyApplied: [Slot]
+    /// Per node, the slot its disk holds a synced snapshot up to now (a wipe takes it back to zero).
+    @exclusivity(unchecked) var durableNow: [Slot]
     @exclusivity(unchecked) var appliedEnd: [Slot?]
     @exclusivity(unchecked) var invokedAt: [RequestKey: Microseconds] = [:]
     @exclusivity(unchecked) var resultsSeen: [ClientID: Int] = [:]
@@ -158,7 +160,11 @@ public actor Simulation {
             scripts = Workload.make(placements: options.clientPlacements, requestsPerClient: options.requestsPerClient,
                                     valueBytes: options.valueBytes, random: &random)
         }
-        storages = (0..<options.universe).map { _ in DurableState() }
+        storages = (0..<options.universe).map { _ in
+            let state = DurableState()
+            state.syncedSnapshotSlot = .zero  // the disks sync after the step: what is on them is tracked
+            return state
+        }
         canCrash = options.crashLeaderAt != nil || options.crashLeaderAfterRequests != nil
             || plan.nodeFaults.contains {
                 switch $0.kind {
@@ -186,6 +192,7 @@ public actor Simulation {
         busyClients = Array(repeating: 0, count: options.universe)
         ledWith = Array(repeating: nil, count: options.universe)
         durablyApplied = Array(repeating: .zero, count: options.universe)
+        durableNow = Array(repeating: .zero, count: options.universe)
         for script in scripts where script.count > 0 { busyClients[script.node.value] += 1 }
     }
 
@@ -345,7 +352,7 @@ public actor Simulation {
             let before = storages[i].acceptor.trimmedBelow
             process(await nodes[i].deliver(.message(message, from: from)), at: to)
             let after = storages[i].acceptor.trimmedBelow
-            if after > before { checker.trimmed(to, below: after, durable: durablyApplied) }
+            if after > before { checker.trimmed(to, below: after, durable: durablyApplied, own: durableNow[to.value]) }
             return
         }
         let watched: Slot? = switch message {

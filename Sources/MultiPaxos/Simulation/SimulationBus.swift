@@ -54,6 +54,8 @@ extension Simulation {
         disks[i].completeSync()
         let synced = disks[i].state(afterWrite: disks[i].synced) ?? storages[i]
         durablyApplied[i] = max(durablyApplied[i], synced.replicaSnapshot?.nextSlot ?? .zero)
+        durableNow[i] = max(durableNow[i], synced.replicaSnapshot?.nextSlot ?? .zero)
+        storages[i].syncedSnapshotSlot = max(storages[i].syncedSnapshotSlot ?? .zero, synced.replicaSnapshot?.nextSlot ?? .zero)
         var released = 0
         for h in held[i] {
             guard h.afterWrite <= disks[i].synced else { break }

@@ -141,9 +141,13 @@ struct SimulationChecker {
     }
 
     /// An acceptor trimmed its accepted values below `watermark`; `durable` is, per node, the highest slot its
-    /// disk has ever held a synced snapshot up to. A majority must hold every trimmed slot durably, or a crash
-    /// of those that do could lose a decided value no acceptor remembers.
-    mutating func trimmed(_ node: NodeID, below watermark: Slot, durable: [Slot]) {
+    /// disk has ever held a synced snapshot up to, and `own` what the trimming node's disk holds now. A majority
+    /// must hold every trimmed slot durably, or a crash of those that do could lose a decided value no acceptor
+    /// remembers; and the node must hold it itself, or the trim leaves it on fewer disks than voted for it.
+    mutating func trimmed(_ node: NodeID, below watermark: Slot, durable: [Slot], own: Slot) {
+        if own < watermark {
+            violation("trim: acceptor \(node) trimmed below \(watermark), past its own node's snapshot on disk (to \(own))")
+        }
         let holders = NodeSet(durable.indices.filter { durable[$0] >= watermark }.map { NodeID($0) })
         // A majority of the voters of the slot below the watermark, or of the latest ones or those just before
         // (the leader counts the latest voters it applied, which may be one change behind the decisions; one

@@ -41,6 +41,7 @@ extension Simulation {
             let i = node.value
             checker.wiped(node, accepted: accepted, survived: storages[i])
             storages[i] = DurableState()
+            durableNow[i] = .zero  // the snapshots it held are gone
             wiped.insert(node)
             report.diskCrashes.wipes += 1
             emit(node, "Bus", "loses its disk")
@@ -116,6 +117,8 @@ extension Simulation {
         alive[i] = true
         appliedEnd[i] = nil
         disks[i] = SimulatedDisk(state: storages[i], keepsImages: canCrash)
+        storages[i].syncedSnapshotSlot = storages[i].replicaSnapshot?.nextSlot ?? .zero  // what its disk holds
+        durableNow[i] = max(durableNow[i], storages[i].syncedSnapshotSlot ?? .zero)
         writtenChanges[i] = storages[i].changes
         exposedWrite[i] = 0
         nodes[i] = Node(id: node, executor: executor, clock: nodeClock(i))
