@@ -194,7 +194,9 @@ import Testing
             _ = await decide(sender, Int64(i), .command(command(1, UInt64(i + 1), .append(ByteString([0xFF]), "0123456789"))))
         }
         _ = await sender.handle(.message(.heartbeat(Heartbeat(ballot: ballot, nextSlot: Slot(40), trimBelow: Slot(40))), from: n(0)))
-        let receiver = try replica(2)
+        let received = DurableState()
+        let receiver = try Replica(node: n(2), config: config(), executor: testExecutor, machine: KeyValueStore(),
+                                   snapshot: emptySnapshot, leader: ballot, storage: received)
         // The receiver learns it is behind and asks; every answer is one chunk, and it asks for the next.
         var request: Message? = .catchUpRequest(CatchUpRequest(from: .zero))
         var chunks: [SnapshotChunk] = []
@@ -213,6 +215,7 @@ import Testing
         #expect(chunks.count == Int((total + 63) / 64) && chunks.count > 5, "\(chunks.count) chunks for \(total) bytes")
         #expect(events(installed).contains { if case .installedSnapshot(Slot(40)) = $0 { true } else { false } })
         #expect(await receiver.nextSlot == Slot(40))
+        #expect(received.replicaSnapshot?.nextSlot == Slot(40), "persisted at once: a restart does not fetch it again")
         var store = KeyValueStore()
         try store.restore(from: await receiver.snapshot().machine)
         #expect(store.entries[ByteString([0xFF])] == ByteString(Array(String(repeating: "0123456789", count: 40).utf8)))

@@ -43,9 +43,9 @@ public actor Replica: Role {
     private var learnerProposals = 0
     /// Operation bytes applied since the last persisted snapshot, and that snapshot's size (the last one known:
     /// a snapshot encoded off the node loop is counted once it has been, never by encoding it here).
-    private var bytesSinceSnapshot = 0
+    var bytesSinceSnapshot = 0
     private var lastSnapshotBytesKnown = 0
-    private var lastSnapshotMachine: SnapshotBytes?
+    var lastSnapshotMachine: SnapshotBytes?
     private var lastSnapshotBytes: Int {
         get {
             if let count = lastSnapshotMachine?.encodedCount {
