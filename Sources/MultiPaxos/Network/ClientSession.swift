@@ -224,9 +224,7 @@ struct ClientSession {
         case .quit:
             owed.append(.close(.ok))
         case .reset:
-            protocolVersion = 2
-            authenticated = password == nil
-            owed.append(.ready(.simpleString("RESET")))
+            reset()
         }
     }
 
@@ -236,6 +234,14 @@ struct ClientSession {
         failedAuthentications += 1
         owed.append(failedAuthentications >= Self.maxFailedAuthentications ? .close(RESPCommands.wrongPassword)
                                                                           : .ready(RESPCommands.wrongPassword))
+    }
+
+    /// RESET: back to RESP2, unauthenticated (with a password), no transaction; replies `+RESET`.
+    private mutating func reset() {
+        transaction = nil
+        protocolVersion = 2
+        authenticated = password == nil
+        owed.append(.ready(.simpleString("RESET")))
     }
 
     /// Owes the reply to `operation`, run through the log as this client's next request.
@@ -293,10 +299,7 @@ struct ClientSession {
             transaction = nil
             return owed.append(.close(.ok))
         case .reset:
-            transaction = nil
-            protocolVersion = 2
-            authenticated = password == nil
-            return owed.append(.ready(.simpleString("RESET")))
+            return reset()
         }
         let bytes = operations.reduce(0) { $0 + $1.count + 4 }
         guard queued.operations.count + operations.count <= Self.transactionLimit,
