@@ -323,6 +323,31 @@ import Testing
         #expect(storage.replicaSnapshot?.nextSlot == from, "in force here: the old configuration's slots are durable")
     }
 
+    /// A rejoining node waits for a snapshot on disk up to its fence readers' trim (`snapshotWanted`): its
+    /// replica makes one as soon as it has applied that far, whatever its snapshot interval says, and on its
+    /// catch-up timer if it had applied that far already.
+    @Test func aSnapshotARejoinWaitsForIsMadeOnceAppliedThatFar() async throws {
+        let storage = DurableState()
+        var c = config()
+        c.snapshotIntervalSlots = 1_000
+        let r = try Replica(node: n(1), config: c, executor: testExecutor, machine: KeyValueStore(),
+                            snapshot: emptySnapshot, leader: ballot, storage: storage)
+        storage.snapshotWanted = Slot(3)
+        for slot in 0..<2 { _ = await decide(r, Int64(slot), .command(command(1, UInt64(slot + 1), .put("k", "v")))) }
+        #expect(storage.replicaSnapshot == nil, "not applied as far as s2 yet")
+        _ = await decide(r, 2, .command(command(1, 3, .put("k", "w"))))
+        #expect(storage.replicaSnapshot?.nextSlot == Slot(3))
+        // Already applied that far when asked: the next catch-up check makes it.
+        let other = DurableState()
+        let s = try Replica(node: n(2), config: c, executor: testExecutor, machine: KeyValueStore(),
+                            snapshot: emptySnapshot, leader: ballot, storage: other)
+        for slot in 0..<4 { _ = await decide(s, Int64(slot), .noop) }
+        other.snapshotWanted = Slot(2)
+        #expect(other.replicaSnapshot == nil)
+        _ = await s.handle(.timer(.catchUp))
+        #expect(other.replicaSnapshot?.nextSlot == Slot(4))
+    }
+
     @Test func welcomesAJoiningNodeWithoutItsStateAndWithTheFoundersItKnows() async throws {
         let founders: [NodeID: UInt64] = [n(1): 11, n(2): 12]
         let r = try Replica(node: n(0), config: config(3), executor: testExecutor, machine: KeyValueStore(),

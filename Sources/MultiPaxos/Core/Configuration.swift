@@ -239,4 +239,8 @@ struct Flaws: OptionSet, Sendable {
     /// An acceptor trims at the leader's watermark even past its own node's snapshot on disk: the values it drops
     /// may then be on fewer disks than voted for them.
     static let acceptorTrimsPastOwnSnapshot = Flaws(rawValue: 1 << 32)
+    /// A rejoining acceptor takes its fence readers' trim point, and its replica's snapshot in memory, as where it
+    /// never votes again, though its node's snapshot on disk may not reach that far: it then says slots are
+    /// decided that its node cannot serve.
+    static let rejoinTrimsPastOwnSnapshot = Flaws(rawValue: 1 << 33)
 }

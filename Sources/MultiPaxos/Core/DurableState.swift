@@ -32,6 +32,10 @@ public final class DurableState: @unchecked Sendable {
     /// arrives (its own file beside the log), and a restart resumes the transfer where it stopped. Not part of
     /// the records `encoded()` makes: losing it costs only a transfer that starts again.
     public internal(set) var incomingSnapshot: IncomingSnapshot?
+    /// A slot the node's replica must hold in a snapshot on disk before its acceptor may rejoin: the readers of a
+    /// rejoin's fence trimmed below it, so the rejoined acceptor will never vote there, which it may claim only
+    /// for slots its own node can serve (`Initializer.rejoined`). The replica snapshots once it has applied so far.
+    var snapshotWanted = Slot.zero
     /// Where a shell writes snapshots off the node loop (`FileStorage.writesSnapshotsInBackground`): the slot up
     /// to which one is on disk. nil: every snapshot is written before the messages of the step that made it.
     public var snapshotWrittenThrough: Slot?

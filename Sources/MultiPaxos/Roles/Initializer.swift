@@ -157,10 +157,12 @@ public actor Initializer: Role {
     }
 
     /// The slot below which the rejoined acceptor will never vote: what its replica applied durably (a crash takes
-    /// the replica back to its persisted snapshot; past it, slots may exist only in acceptors' records).
+    /// the replica back to its persisted snapshot; past it, slots may exist only in acceptors' records). Its
+    /// snapshot on disk, not the one in memory, which a shell may still be writing.
     private var votingFloor: Slot {
         config.flaws.contains(.rejoinVotesBelowApplied) ? .zero
-            : min(storage.replicaSnapshot?.nextSlot ?? .zero, storage.voters.applied)
+            : min(config.flaws.contains(.rejoinTrimsPastOwnSnapshot) ? storage.replicaSnapshot?.nextSlot ?? .zero
+                    : storage.ownSnapshotOnDisk, storage.voters.applied)
     }
 
     public func start() -> [Effect] { askNext() }
@@ -188,14 +190,18 @@ public actor Initializer: Role {
             // With the test-only flaw it reads no one; and a node that votes in no configuration it keeps (a
             // spare an operator will add) has no quorum to fence: its former self, if any, voted only in slots
             // that are decided, and no leader still counts those votes (see `fenceIsRead`).
-            if config.flaws.contains(.rejoinsWithoutReading) || fenceIsRead(by: NodeSet()) {
-                return rejoined(fence: fence, epoch: epoch)
+            if config.flaws.contains(.rejoinsWithoutReading) || fenceIsRead(by: NodeSet()),
+               let done = rejoined(fence: fence, epoch: epoch) {
+                return done
             }
             return [.broadcast(.prepare(Prepare(ballot: fence, scope: .from(.zero), reportFrom: readFrom)), to: others)]
         case (.fencing(let fence, let epoch), .timer(.joinRetry)):
             // The replica applies on while the fence is read: configurations it has passed durably need no read,
             // so the reads in hand may be enough now though no promise came since.
-            if fenceIsRead(by: NodeSet(reads.keys)) { return rejoined(fence: fence, epoch: epoch) }
+            if fenceIsRead(by: NodeSet(reads.keys)) {
+                // Read, but perhaps waiting for its own snapshot to reach the readers' trim: look again later.
+                return rejoined(fence: fence, epoch: epoch) ?? [.setTimer(.joinRetry, after: config.timing.joinRetryInterval, jitter: 0)]
+            }
             let unread = others.subtracting(NodeSet(reads.keys))
             var effects: [Effect] = []
             for (reader, reached) in parts.reached.sorted(by: { $0.key < $1.key }) where unread.contains(reader) {
@@ -233,7 +239,7 @@ public actor Initializer: Role {
             partialReads[from] = nil
             reads[from] = Promise(ballot: p.ballot, promised: p.promised, scope: p.scope, accepted: read.accepted,
                                   trimmedBelow: p.trimmedBelow, slotsEnd: p.slotsEnd)
-            return fenceIsRead(by: NodeSet(reads.keys)) ? rejoined(fence: fence, epoch: epoch) : []
+            return fenceIsRead(by: NodeSet(reads.keys)) ? rejoined(fence: fence, epoch: epoch) ?? [] : []
         case (_, .message), (_, .timer):
             return []
         }
@@ -293,8 +299,21 @@ public actor Initializer: Role {
         [rejoinRequest, .setTimer(.joinRetry, after: 4 * config.timing.joinRetryInterval, jitter: 0)]
     }
 
-    /// Enough nodes promised the fence: become a voting member with what they reported.
-    private func rejoined(fence: Ballot, epoch: UInt64) -> [Effect] {
+    /// Enough nodes promised the fence: become a voting member with what they reported; nil while this node's
+    /// snapshot on disk does not yet reach the slot below which it will never vote (its fence's `joinRetry`
+    /// timer looks again).
+    private func rejoined(fence: Ballot, epoch: UInt64) -> [Effect]? {
+        // Below what a reader trimmed, its former self's votes cannot be read back: the rejoined acceptor never
+        // votes there, and says so to every Prepare (a per-slot leader takes such a slot for decided and leaves
+        // it to catch-up). That claim stands only for slots this node can serve itself: it waits until its
+        // replica holds them in a snapshot on disk. (Taking the readers' trim on trust, a node wiped while its
+        // snapshot was still being written claimed slots no node held in a snapshot: per-slot torture seed 3402
+        // ended with every replica at s13669 and the leader settling s13669...s13755 as trimmed.)
+        let trimmed = reads.values.map(\.trimmedBelow).max() ?? .zero
+        if trimmed > storage.ownSnapshotOnDisk, !config.flaws.contains(.rejoinTrimsPastOwnSnapshot) {
+            storage.snapshotWanted = max(storage.snapshotWanted, trimmed)
+            return nil
+        }
         var record = AcceptorRecord()
         // A node that votes in no configuration it knows (a spare about to be added) has no former promise that
         // any quorum still counts: it promises nothing yet, so that the leader adding it is not preempted by a

@@ -304,12 +304,9 @@ public actor Replica: Role {
         // node can go (a crash here must not leave those slots known only to acceptors it is needed to read).
         if nextSlot > appliedBefore, view.history.startsOne(after: appliedBefore, through: nextSlot) { votersChanged = true }
         view.prune()
-        if votersChanged {
+        if votersChanged || wantsSnapshot {
             votersChanged = false
-            let snap = snapshot()
-            storage.replicaSnapshot = snap
-            bytesSinceSnapshot = 0
-            lastSnapshotMachine = snap.machineBytes
+            persistSnapshotNow()
         }
         return effects + answerReads(upTo: nextSlot)
     }
@@ -400,6 +397,20 @@ public actor Replica: Role {
         return effects
     }
 
+    /// Makes a snapshot of the replica's state now, for the shell to persist with this step.
+    private func persistSnapshotNow() {
+        let snap = snapshot()
+        storage.replicaSnapshot = snap
+        bytesSinceSnapshot = 0
+        lastSnapshotMachine = snap.machineBytes
+    }
+
+    /// Whether this node's rejoin waits for a snapshot this replica could make now (`DurableState.snapshotWanted`).
+    private var wantsSnapshot: Bool {
+        let wanted = storage.snapshotWanted
+        return wanted > .zero && nextSlot >= wanted && storage.replicaSnapshot?.nextSlot ?? .zero < wanted
+    }
+
     /// Whom a catch-up request goes to: on the leader's turn (every other request), the leader this replica
     /// hears, which holds the log where the peers a stale view names may all be removed and stopped (seeds 416
     /// and 1452 of `--nodes 3 --reconfigure` asked only those for 30 s); else the next of `peers` in turn.
@@ -414,6 +425,7 @@ public actor Replica: Role {
     /// it hears, then the others in turn); after a few fruitless tries, ask the leader to settle the slot.
     private func checkProgress() -> [Effect] {
         var effects: [Effect] = [.setTimer(.catchUp, after: config.timing.catchUpInterval, jitter: 0)]
+        if wantsSnapshot { persistSnapshotNow() }
         if let resume = checkIncomingSnapshot() { return effects + resume }
         let behind = nextSlot < knownEnd || !pending.isEmpty
         defer { lastCheckedSlot = nextSlot }

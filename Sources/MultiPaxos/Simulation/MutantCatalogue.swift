@@ -9,6 +9,8 @@ extension Mutant {
                .acceptorAcksBelowTrim, modes: [.perSlot], schedule: .lateDelivery, ciSeeds: 200),
         Mutant("rejoin-fence-reads-one-fewer", "a rejoining node reads one node fewer at its fence",
                .rejoinFenceReadsOneFewer, schedule: .diskWipes, nodes: 3, ciSeeds: 20),
+        Mutant("rejoin-trims-past-own-snapshot", "a rejoining acceptor takes its readers' trim past its own snapshot on disk",
+               .rejoinTrimsPastOwnSnapshot, schedule: .diskWipes, requests: 80, slowDisks: true, nodes: 3, ciSeeds: 200),
         Mutant("trims-at-highest-applied", "the leader trims at the highest applied slot, not the majority's",
                .trimsAtHighestApplied, ciSeeds: 12),
         Mutant("trims-on-undurable-progress", "replicas report progress before their snapshot of it is durable",

@@ -53,6 +53,7 @@ extension Simulation {
     func syncCompleted(at i: Int) {
         disks[i].completeSync()
         let synced = disks[i].state(afterWrite: disks[i].synced) ?? storages[i]
+        checker.synced(NodeID(i), synced)
         durablyApplied[i] = max(durablyApplied[i], synced.replicaSnapshot?.nextSlot ?? .zero)
         durableNow[i] = max(durableNow[i], synced.replicaSnapshot?.nextSlot ?? .zero)
         storages[i].syncedSnapshotSlot = max(storages[i].syncedSnapshotSlot ?? .zero, synced.replicaSnapshot?.nextSlot ?? .zero)

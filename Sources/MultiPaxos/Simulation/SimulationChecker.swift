@@ -206,6 +206,15 @@ struct SimulationChecker {
         promisedBeforeWipe[i] = max(promisedBeforeWipe[i], highestPromise[i], survived.acceptor.highestPromised)
     }
 
+    /// What a node's disk holds after a sync: its acceptor may claim slots trimmed (decided, never to be voted on
+    /// again) only up to its own snapshot there, or a claim would stand for values this node cannot serve.
+    mutating func synced(_ node: NodeID, _ state: DurableState) {
+        let snapshot = state.replicaSnapshot?.nextSlot ?? .zero
+        if state.acceptor.trimmedBelow > snapshot {
+            violation("trim: acceptor \(node)'s disk says it trimmed below \(state.acceptor.trimmedBelow), past the snapshot on that disk (to \(snapshot))")
+        }
+    }
+
     /// A node that lost its disk restarts: remember what was decided before it could read anyone.
     mutating func restartingWiped(_ node: NodeID) {
         decidedBeforeRestart[node.value] = decided
