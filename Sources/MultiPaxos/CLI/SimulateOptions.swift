@@ -127,6 +127,9 @@ public struct SimulateOptions: Sendable {
         if result.historyPath != nil && (result.seeds.count != 1 || result.modes.count != 1) {
             throw OptionsError("--history needs a single seed and a single mode")
         }
+        // Every seed's options differ only in what the seed draws: a value no run accepts is refused here, once,
+        // rather than failing every seed of the sweep.
+        if let mode = result.modes.first { try result.options(seed: result.seeds.lowerBound, mode: mode).validate() }
         return result
     }
 
