@@ -100,28 +100,30 @@ func awkwardByteStrings(_ count: Int, seed: UInt64) -> [ByteString] {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("binary-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let keys = awkwardByteStrings(400, seed: 7)
-        let first = try await LocalCluster(nodes: 3, storageDirectory: dir)
-        let client = await first.makeClient(giveUpAfter: .seconds(60))
-        for (i, key) in keys.enumerated() { _ = try await client.run(.put(key, keys[(i + 7) % keys.count])) }
-        // Nine megabytes of values take the nodes past their snapshot threshold (8 MiB of operations).
-        let big = ByteString((0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 13) })
-        for i in 0..<9 { #expect(try await client.run(.put("big\0" + ByteString([0xFF, UInt8(i)]), big)) == .ok) }
-        #expect(try await client.run(.append(ByteString([0xFF]), ByteString([0x00, 0xFF]))) == .integer(Int64(keys[9].count + 2)))
-        #expect(try await client.run(.compareAndSet("e\u{301}", expected: "é", new: "x")) == .mismatch(current: keys[16]))
-        // The replicas snapshot on a heartbeat after the threshold: wait for one (bounded).
-        let snapshotFile = FileStorage.snapshotPath(of: "\(dir)/node-0.log")
-        for _ in 0..<200 where !FileManager.default.fileExists(atPath: snapshotFile) { try await Task.sleep(for: .milliseconds(50)) }
-        #expect(FileManager.default.fileExists(atPath: snapshotFile), "no snapshot was taken")
-        await first.shutdown()
-
-        let second = try await LocalCluster(nodes: 3, storageDirectory: dir)
-        let reader = await second.makeClient(giveUpAfter: .seconds(60))
-        for (i, key) in keys.enumerated() where key != ByteString([0xFF]) {
-            #expect(try await reader.run(.get(key)) == .value(keys[(i + 7) % keys.count]), "key \(key)")
+        let big = try await withLocalCluster({ try await LocalCluster(nodes: 3, storageDirectory: dir) }) { first in
+            let client = await first.makeClient(giveUpAfter: .seconds(60))
+            for (i, key) in keys.enumerated() { _ = try await client.run(.put(key, keys[(i + 7) % keys.count])) }
+            // Nine megabytes of values take the nodes past their snapshot threshold (8 MiB of operations).
+            let big = ByteString((0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 13) })
+            for i in 0..<9 { #expect(try await client.run(.put("big\0" + ByteString([0xFF, UInt8(i)]), big)) == .ok) }
+            #expect(try await client.run(.append(ByteString([0xFF]), ByteString([0x00, 0xFF]))) == .integer(Int64(keys[9].count + 2)))
+            #expect(try await client.run(.compareAndSet("e\u{301}", expected: "é", new: "x")) == .mismatch(current: keys[16]))
+            // The replicas snapshot on a heartbeat after the threshold: wait for one (bounded).
+            let snapshotFile = FileStorage.snapshotPath(of: "\(dir)/node-0.log")
+            for _ in 0..<200 where !FileManager.default.fileExists(atPath: snapshotFile) { try await Task.sleep(for: .milliseconds(50)) }
+            #expect(FileManager.default.fileExists(atPath: snapshotFile), "no snapshot was taken")
+            return big
         }
-        #expect(try await reader.run(.get(ByteString([0xFF]))) == .value(keys[9] + ByteString([0x00, 0xFF])))
-        #expect(try await reader.run(.get("big\0" + ByteString([0xFF, 8]))) == .value(big))
-        await second.shutdown()
+
+        try await withLocalCluster({ try await LocalCluster(nodes: 3, storageDirectory: dir) }) {
+            (second: LocalCluster) async throws in
+            let reader = await second.makeClient(giveUpAfter: .seconds(60))
+            for (i, key) in keys.enumerated() where key != ByteString([0xFF]) {
+                #expect(try await reader.run(.get(key)) == .value(keys[(i + 7) % keys.count]), "key \(key)")
+            }
+            #expect(try await reader.run(.get(ByteString([0xFF]))) == .value(keys[9] + ByteString([0x00, 0xFF])))
+            #expect(try await reader.run(.get("big\0" + ByteString([0xFF, 8]))) == .value(big))
+        }
     }
 }
 

@@ -237,19 +237,20 @@ import Foundation
             acked[tag] = acknowledged(writer.output)  // everything it wrote before the kill
         }
         // Only the files are left. Start the cluster on them and read the log.
-        let cluster = try await LocalCluster(nodes: 3, storageDirectory: dir)
-        guard case .value(let log?) = try await cluster.makeClient(giveUpAfter: .seconds(60)).run(.get("log")) else {
-            Issue.record("no log after the kills")
-            return
-        }
-        await cluster.shutdown()
-        let entries = (log.text ?? "").split(separator: ";").map(String.init)
-        for tag in ["a", "b", "c"] {
-            let mine = entries.filter { $0.hasPrefix("\(tag)-") }.map { Int($0.dropFirst(2))! }
-            let acknowledged = acked[tag] ?? 0
-            #expect(acknowledged > 0)
-            #expect(Array(mine.prefix(acknowledged)) == Array(0..<acknowledged), "tag \(tag): \(mine.prefix(acknowledged + 1))")
-            #expect(mine.count <= acknowledged + 1, "tag \(tag): at most the one in flight besides, got \(mine.count) for \(acknowledged)")
+        try await withLocalCluster({ try await LocalCluster(nodes: 3, storageDirectory: dir) }) { cluster in
+            guard case .value(let log?) = try await cluster.makeClient(giveUpAfter: .seconds(60)).run(.get("log")) else {
+                Issue.record("no log after the kills")
+                return
+            }
+            await cluster.shutdown()
+            let entries = (log.text ?? "").split(separator: ";").map(String.init)
+            for tag in ["a", "b", "c"] {
+                let mine = entries.filter { $0.hasPrefix("\(tag)-") }.map { Int($0.dropFirst(2))! }
+                let acknowledged = acked[tag] ?? 0
+                #expect(acknowledged > 0)
+                #expect(Array(mine.prefix(acknowledged)) == Array(0..<acknowledged), "tag \(tag): \(mine.prefix(acknowledged + 1))")
+                #expect(mine.count <= acknowledged + 1, "tag \(tag): at most the one in flight besides, got \(mine.count) for \(acknowledged)")
+            }
         }
     }
 }

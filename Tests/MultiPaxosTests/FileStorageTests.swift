@@ -295,34 +295,35 @@ import Testing
 
     @Test func aClusterStartedAgainOnItsFilesResumesWithItsData() async throws {
         let dir = try directory()
-        let first = try await LocalCluster(nodes: 3, storageDirectory: dir)
-        let client = await first.makeClient()
-        for i in 0..<25 { _ = try await client.run(.append("log", "\(i),")) }
-        await first.shutdown()
+        try await withLocalCluster({ try await LocalCluster(nodes: 3, storageDirectory: dir) }) { first in
+            let client = await first.makeClient()
+            for i in 0..<25 { _ = try await client.run(.append("log", "\(i),")) }
+        }
         for i in 0..<3 { #expect(FileManager.default.fileExists(atPath: "\(dir)/node-\(i).log")) }
 
         // Every process is gone; only the files remain.
-        let second = try await LocalCluster(nodes: 3, storageDirectory: dir)
-        let reader = await second.makeClient()
-        let expected = (0..<25).map { "\($0)," }.joined()
-        #expect(try await reader.run(.get("log")) == .value(ByteString(expected)))
-        _ = try await reader.run(.append("log", "more"))
-        #expect(try await reader.run(.get("log")) == .value(ByteString(expected + "more")))
-        await second.shutdown()
+        try await withLocalCluster({ try await LocalCluster(nodes: 3, storageDirectory: dir) }) { second in
+            let reader = await second.makeClient()
+            let expected = (0..<25).map { "\($0)," }.joined()
+            #expect(try await reader.run(.get("log")) == .value(ByteString(expected)))
+            _ = try await reader.run(.append("log", "more"))
+            #expect(try await reader.run(.get("log")) == .value(ByteString(expected + "more")))
+        }
     }
 
     @Test func aCorruptNodeFileRefusesToStartNamingTheFileAndOffset() async throws {
         let dir = try directory()
-        let cluster = try await LocalCluster(nodes: 3, storageDirectory: dir)
-        let client = await cluster.makeClient()
-        for i in 0..<5 { _ = try await client.run(.put("k", "\(i)")) }
-        await cluster.shutdown()
+        try await withLocalCluster({ try await LocalCluster(nodes: 3, storageDirectory: dir) }) { cluster in
+            let client = await cluster.makeClient()
+            for i in 0..<5 { _ = try await client.run(.put("k", "\(i)")) }
+        }
         let path = "\(dir)/node-1.log"
         var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
         bytes[FileLog.headerSize + FileLog.recordHeaderSize + 1] ^= 0x10  // inside the first record, more follow
         try Data(bytes).write(to: URL(fileURLWithPath: path))
         do {
-            _ = try await LocalCluster(nodes: 3, storageDirectory: dir)
+            let unexpected = try await LocalCluster(nodes: 3, storageDirectory: dir)
+            await unexpected.shutdown()
             Issue.record("a corrupt file was trusted")
         } catch {
             #expect(error.description.contains(path))
@@ -334,46 +335,48 @@ import Testing
     @Test(arguments: Mode.allCases)
     func aNodeWhoseFileIsLostRejoinsAsAFreshMemberAndVotesAgain(mode: Mode) async throws {
         let dir = try directory()
-        let first = try await LocalCluster(nodes: 3, mode: mode, storageDirectory: dir)
-        #expect(try await first.membership(of: NodeID(2)) == .member)
-        let client = await first.makeClient()
-        for i in 0..<10 { _ = try await client.run(.append("log", "\(i),")) }
-        await first.shutdown()
+        try await withLocalCluster({ try await LocalCluster(nodes: 3, mode: mode, storageDirectory: dir) }) { first in
+            #expect(try await first.membership(of: NodeID(2)) == .member)
+            let client = await first.makeClient()
+            for i in 0..<10 { _ = try await client.run(.append("log", "\(i),")) }
+        }
         try FileManager.default.removeItem(atPath: "\(dir)/node-2.log")
 
         // Its file is gone but the others' are there: it comes back as a learner and rejoins through the log.
-        let second = try await LocalCluster(nodes: 3, mode: mode, storageDirectory: dir)
-        let expected = (0..<10).map { "\($0)," }.joined()
-        let reader = await second.makeClient()
-        #expect(try await reader.run(.get("log")) == .value(ByteString(expected)))
-        let clock = ContinuousClock()
-        let deadline = clock.now + .seconds(10)
-        while try await second.membership(of: NodeID(2)) != .member, clock.now < deadline {
-            try await Task.sleep(for: .milliseconds(5))
+        try await withLocalCluster({ try await LocalCluster(nodes: 3, mode: mode, storageDirectory: dir) }) { second in
+            let expected = (0..<10).map { "\($0)," }.joined()
+            let reader = await second.makeClient()
+            #expect(try await reader.run(.get("log")) == .value(ByteString(expected)))
+            let clock = ContinuousClock()
+            let deadline = clock.now + .seconds(10)
+            while try await second.membership(of: NodeID(2)) != .member, clock.now < deadline {
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            #expect(try await second.membership(of: NodeID(2)) == .member)
+            // It votes again: with node 0 stopped, nodes 1 and 2 are a majority.
+            try await second.stop(NodeID(0))
+            let writer = await second.makeClient(giveUpAfter: .seconds(20))
+            #expect(try await writer.run(.append("log", "after")) == .integer(Int64(expected.utf8.count + 5)))
+            #expect(try await writer.run(.get("log")) == .value(ByteString(expected + "after")))
         }
-        #expect(try await second.membership(of: NodeID(2)) == .member)
-        // It votes again: with node 0 stopped, nodes 1 and 2 are a majority.
-        try await second.stop(NodeID(0))
-        let writer = await second.makeClient(giveUpAfter: .seconds(20))
-        #expect(try await writer.run(.append("log", "after")) == .integer(Int64(expected.utf8.count + 5)))
-        #expect(try await writer.run(.get("log")) == .value(ByteString(expected + "after")))
-        await second.shutdown()
 
         // Its file says so: it starts as a member next time.
-        let third = try await LocalCluster(nodes: 3, mode: mode, storageDirectory: dir)
-        #expect(try await third.membership(of: NodeID(2)) == .member)
-        await third.shutdown()
+        try await withLocalCluster({ try await LocalCluster(nodes: 3, mode: mode, storageDirectory: dir) }) {
+            (third: LocalCluster) async throws in
+            #expect(try await third.membership(of: NodeID(2)) == .member)
+        }
     }
 
     @Test func losingAMajorityOfFilesRefusesToStartAndChangesNothing() async throws {
         let dir = try directory()
-        let cluster = try await LocalCluster(nodes: 3, storageDirectory: dir)
-        _ = try await cluster.makeClient().run(.put("k", "v"))
-        await cluster.shutdown()
+        try await withLocalCluster({ try await LocalCluster(nodes: 3, storageDirectory: dir) }) { cluster in
+            _ = try await cluster.makeClient().run(.put("k", "v"))
+        }
         for i in [0, 2] { try FileManager.default.removeItem(atPath: "\(dir)/node-\(i).log") }
         let kept = try Data(contentsOf: URL(fileURLWithPath: "\(dir)/node-1.log"))
         do {
-            _ = try await LocalCluster(nodes: 3, storageDirectory: dir)
+            let unexpected = try await LocalCluster(nodes: 3, storageDirectory: dir)
+            await unexpected.shutdown()
             Issue.record("a cluster that lost a majority of its state started")
         } catch {
             #expect(error.description.contains("node-0.log") && error.description.contains("node-2.log"))
@@ -389,9 +392,9 @@ import Testing
     /// cluster's identity, and another one is refused, naming both.
     @Test func aDirectoryRefusesAnotherNodeCountOrModeNamingBoth() async throws {
         let dir = try directory()
-        let first = try await LocalCluster(nodes: 3, storageDirectory: dir)
-        _ = try await first.makeClient().run(.append("log", "a"))
-        await first.shutdown()
+        try await withLocalCluster({ try await LocalCluster(nodes: 3, storageDirectory: dir) }) { first in
+            _ = try await first.makeClient().run(.append("log", "a"))
+        }
         let before = try FileManager.default.contentsOfDirectory(atPath: dir).sorted()
         let bytes = try before.map { try Data(contentsOf: URL(fileURLWithPath: "\(dir)/\($0)")) }
         for (count, mode) in [(1, Mode.stableLeader), (2, .stableLeader), (5, .stableLeader), (3, .perSlot)] {
@@ -407,17 +410,18 @@ import Testing
             #expect(try FileManager.default.contentsOfDirectory(atPath: dir).sorted() == before)
             #expect(try before.map { try Data(contentsOf: URL(fileURLWithPath: "\(dir)/\($0)")) } == bytes)
         }
-        let again = try await LocalCluster(nodes: 3, storageDirectory: dir)
-        #expect(try await again.makeClient().run(.get("log")) == .value("a"))
-        await again.shutdown()
+        try await withLocalCluster({ try await LocalCluster(nodes: 3, storageDirectory: dir) }) {
+            (again: LocalCluster) async throws in
+            #expect(try await again.makeClient().run(.get("log")) == .value("a"))
+        }
     }
 
     @Test func aDirectoryOfALargerClusterIsRefusedToo() async throws {
         let dir = try directory()
-        let five = try await LocalCluster(nodes: 5, storageDirectory: dir)
-        await five.shutdown()
+        try await withLocalCluster({ try await LocalCluster(nodes: 5, storageDirectory: dir) }) { _ in }
         do {
-            _ = try await LocalCluster(nodes: 3, storageDirectory: dir)
+            let unexpected = try await LocalCluster(nodes: 3, storageDirectory: dir)
+            await unexpected.shutdown()
             Issue.record("3 nodes started on a directory of 5")
         } catch {
             #expect(error.description.contains("node-3.log") || error.description.contains("5 members"), "\(error)")
@@ -426,8 +430,7 @@ import Testing
 
     @Test func aMissingDirectoryIsCreatedAndAnEmptyPathRefused() async throws {
         let dir = try directory() + "/a/b"
-        let cluster = try await LocalCluster(nodes: 1, storageDirectory: dir)
-        await cluster.shutdown()
+        try await withLocalCluster({ try await LocalCluster(nodes: 1, storageDirectory: dir) }) { _ in }
         #expect(FileManager.default.fileExists(atPath: "\(dir)/node-0.log"))
         await #expect(throws: ClusterError.invalidConfiguration("storageDirectory is empty (give a folder's path)")) {
             _ = try await LocalCluster(nodes: 1, storageDirectory: "")

@@ -180,13 +180,13 @@ import Testing
     /// The real-time shell gives its leaders the monotonic clock, so their leases are checked as reads are
     /// answered (`serve` builds its node the same way, in Network/ServedNode.swift).
     @Test func aLocalClustersLeadersReadTheMonotonicClock() async throws {
-        let cluster = try await LocalCluster(nodes: 1, reads: .lease, leases: Leases())
-        let node = try #require(await cluster.nodes.first ?? nil)
-        let leader = try #require(await node.leader)
-        let before = NodeClock.monotonic.now()
-        let read = try #require(await leader.clock).now()
-        #expect(read >= before && read - before < 60_000_000)
-        await cluster.shutdown()
+        try await withLocalCluster({ try await LocalCluster(nodes: 1, reads: .lease, leases: Leases()) }) { cluster in
+            let node = try #require(await cluster.nodes.first ?? nil)
+            let leader = try #require(await node.leader)
+            let before = NodeClock.monotonic.now()
+            let read = try #require(await leader.clock).now()
+            #expect(read >= before && read - before < 60_000_000)
+        }
     }
 
     @Test func heartbeatsRenewTheLeaseAndSteppingDownDropsIt() async throws {

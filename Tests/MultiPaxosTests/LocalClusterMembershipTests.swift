@@ -7,84 +7,86 @@ import Testing
 /// every node that remains agrees, no command is lost or run twice; bad requests get typed errors.
 extension LocalClusterTests {
     @Test func replacingEveryInitialMemberUnderLoadLosesNoCommand() async throws {
-        let cluster = try await LocalCluster(nodes: 3)
-        let recorder = Recorder()
-        let replaced = Mutex<[(NodeID, NodeID)]>([])
-        let failures = Mutex<[String]>([])
-        let completed = try await load(cluster, perTask: 40, recorder: recorder) {
-            while recorder.history.withLock({ $0.events.count }) < 200 { try? await Task.sleep(for: .milliseconds(1)) }
-            // The leader first (it hands over when its removal is in force), then the others.
-            var order = [NodeID(0), NodeID(1), NodeID(2)]
-            if let leader = await cluster.leader() { order = [leader] + order.filter { $0 != leader } }
-            for old in order {
-                do throws(ClusterError) {
-                    let new = try await cluster.replaceNode(old, timeout: .seconds(30))
-                    replaced.withLock { $0.append((old, new)) }
-                } catch {
-                    failures.withLock { $0.append("\(old): \(error)") }
+        try await withLocalCluster({ try await LocalCluster(nodes: 3) }) { cluster in
+            let recorder = Recorder()
+            let replaced = Mutex<[(NodeID, NodeID)]>([])
+            let failures = Mutex<[String]>([])
+            let completed = try await load(cluster, perTask: 40, recorder: recorder) {
+                while recorder.history.withLock({ $0.events.count }) < 200 { try? await Task.sleep(for: .milliseconds(1)) }
+                // The leader first (it hands over when its removal is in force), then the others.
+                var order = [NodeID(0), NodeID(1), NodeID(2)]
+                if let leader = await cluster.leader() { order = [leader] + order.filter { $0 != leader } }
+                for old in order {
+                    do throws(ClusterError) {
+                        let new = try await cluster.replaceNode(old, timeout: .seconds(30))
+                        replaced.withLock { $0.append((old, new)) }
+                    } catch {
+                        failures.withLock { $0.append("\(old): \(error)") }
+                    }
                 }
             }
+            let moves = replaced.withLock { $0 }
+            #expect(moves.count == 3, "replaced \(moves); failures: \(failures.withLock { $0 })")
+            let voters = await cluster.voters()
+            #expect(Set(voters) == Set(moves.map(\.1)) && voters.count == 3, "\(voters)")
+            #expect(completed == 2000)
+            #expect(Linearizability.check(recorder.history.withLock { $0 }).isLinearizable)
+            // Every append landed exactly once, read through the new voters.
+            let tokens = try await appendedTokens(cluster)
+            #expect(tokens.count == 500 && Set(tokens).count == 500)
+            // The removed nodes are stopped; a new one leads.
+            #expect(Set(await cluster.runningNodes) == Set(voters))
+            #expect(await cluster.leader().map(voters.contains) == true)
         }
-        let moves = replaced.withLock { $0 }
-        #expect(moves.count == 3, "replaced \(moves); failures: \(failures.withLock { $0 })")
-        let voters = await cluster.voters()
-        #expect(Set(voters) == Set(moves.map(\.1)) && voters.count == 3, "\(voters)")
-        #expect(completed == 2000)
-        #expect(Linearizability.check(recorder.history.withLock { $0 }).isLinearizable)
-        // Every append landed exactly once, read through the new voters.
-        let tokens = try await appendedTokens(cluster)
-        #expect(tokens.count == 500 && Set(tokens).count == 500)
-        // The removed nodes are stopped; a new one leads.
-        #expect(Set(await cluster.runningNodes) == Set(voters))
-        #expect(await cluster.leader().map(voters.contains) == true)
-        await cluster.shutdown()
     }
 
     @Test func aMembershipChangeThatCannotHappenGetsATypedError() async throws {
-        let cluster = try await LocalCluster(nodes: 1)
-        await #expect(throws: ClusterError.unknownNode(NodeID(7))) { try await cluster.removeNode(NodeID(7)) }
-        await #expect(throws: ClusterError.invalidConfiguration("node n0 is the last voter")) {
-            try await cluster.removeNode(NodeID(0))
+        try await withLocalCluster({ try await LocalCluster(nodes: 1) }) { cluster in
+            await #expect(throws: ClusterError.unknownNode(NodeID(7))) { try await cluster.removeNode(NodeID(7)) }
+            await #expect(throws: ClusterError.invalidConfiguration("node n0 is the last voter")) {
+                try await cluster.removeNode(NodeID(0))
+            }
+            // A single node grows to two, then shrinks back to the new one.
+            let added = try await cluster.addNode(timeout: .seconds(30))
+            #expect(Set(await cluster.voters()) == [NodeID(0), added])
+            try await cluster.removeNode(NodeID(0), timeout: .seconds(30))
+            #expect(await cluster.voters() == [added])
+            let client = await cluster.makeClient(giveUpAfter: .seconds(30))
+            _ = try await client.run(.put("after", "change"))
+            #expect(try await client.run(.get("after")) == .value("change"))
+            await cluster.shutdown()
+            await #expect(throws: ClusterError.shutDown) { _ = try await cluster.addNode() }
         }
-        // A single node grows to two, then shrinks back to the new one.
-        let added = try await cluster.addNode(timeout: .seconds(30))
-        #expect(Set(await cluster.voters()) == [NodeID(0), added])
-        try await cluster.removeNode(NodeID(0), timeout: .seconds(30))
-        #expect(await cluster.voters() == [added])
-        let client = await cluster.makeClient(giveUpAfter: .seconds(30))
-        _ = try await client.run(.put("after", "change"))
-        #expect(try await client.run(.get("after")) == .value("change"))
-        await cluster.shutdown()
-        await #expect(throws: ClusterError.shutDown) { _ = try await cluster.addNode() }
-
     }
 
     @Test func aClusterOnDiskThatChangedItsMembersStartsAgainWithThem() async throws {
         let directory = NSTemporaryDirectory() + "multipaxos-membership-\(UInt64.random(in: 1...UInt64.max))"
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let first = try await LocalCluster(nodes: 3, storageDirectory: directory)
-        let client = await first.makeClient(giveUpAfter: .seconds(30))
-        _ = try await client.run(.put("k", "before"))
-        let added = try await first.replaceNode(NodeID(0), timeout: .seconds(30))
-        #expect(added == NodeID(3))
-        _ = try await client.run(.put("k", "after"))
-        await first.shutdown()
+        try await withLocalCluster({ try await LocalCluster(nodes: 3, storageDirectory: directory) }) { first in
+            let client = await first.makeClient(giveUpAfter: .seconds(30))
+            _ = try await client.run(.put("k", "before"))
+            let added = try await first.replaceNode(NodeID(0), timeout: .seconds(30))
+            #expect(added == NodeID(3))
+            _ = try await client.run(.put("k", "after"))
+        }
         #expect(FileManager.default.fileExists(atPath: directory + "/node-0.log.removed"))
         #expect(FileManager.default.fileExists(atPath: directory + "/node-3.log"))
 
         // Started again with the same initial size: the added node comes back, the removed one does not.
-        let again = try await LocalCluster(nodes: 3, storageDirectory: directory)
-        #expect(Set(await again.voters()) == [NodeID(1), NodeID(2), NodeID(3)])
-        #expect(Set(await again.runningNodes) == [NodeID(1), NodeID(2), NodeID(3)])
-        let reader = await again.makeClient(giveUpAfter: .seconds(30))
-        #expect(try await reader.run(.get("k")) == .value("after"))
-        // A new node never reuses the removed one's id.
-        #expect(try await again.addNode(timeout: .seconds(30)) == NodeID(4))
-        await again.shutdown()
+        try await withLocalCluster({ try await LocalCluster(nodes: 3, storageDirectory: directory) }) {
+            (again: LocalCluster) async throws in
+            #expect(Set(await again.voters()) == [NodeID(1), NodeID(2), NodeID(3)])
+            #expect(Set(await again.runningNodes) == [NodeID(1), NodeID(2), NodeID(3)])
+            let reader = await again.makeClient(giveUpAfter: .seconds(30))
+            #expect(try await reader.run(.get("k")) == .value("after"))
+            // A new node never reuses the removed one's id.
+            #expect(try await again.addNode(timeout: .seconds(30)) == NodeID(4))
+        }
 
         // Asked for another initial size, the added nodes' files say no, naming why.
         do {
-            _ = try await LocalCluster(nodes: 4, storageDirectory: directory)
+            let unexpected = try await LocalCluster(nodes: 4, storageDirectory: directory)
+            await unexpected.shutdown()
             Issue.record("a directory begun with 3 nodes started as 4")
         } catch {
             #expect("\(error)".contains("holds node n1 of cluster 'local' with 3 members") && "\(error)".contains("asked to start"),
@@ -96,15 +98,15 @@ extension LocalClusterTests {
 /// Reads by leader lease on the real-time shells: an in-process cluster under load, and served processes.
 extension LocalClusterTests {
     @Test func aLoadWithLeaseReadsRunsExactlyOnceAndLinearizably() async throws {
-        let cluster = try await LocalCluster(nodes: 3, reads: .lease)
-        #expect(cluster.configuration.leases != nil, "lease reads turn the cluster's leases on")
-        let recorder = Recorder()
-        let completed = try await load(cluster, perTask: 20, recorder: recorder)
-        #expect(completed == 1000)
-        #expect(Linearizability.check(recorder.history.withLock { $0 }).isLinearizable)
-        let tokens = try await appendedTokens(cluster)
-        #expect(tokens.count == 250 && Set(tokens).count == 250)
-        await cluster.shutdown()
+        try await withLocalCluster({ try await LocalCluster(nodes: 3, reads: .lease) }) { cluster in
+            #expect(cluster.configuration.leases != nil, "lease reads turn the cluster's leases on")
+            let recorder = Recorder()
+            let completed = try await load(cluster, perTask: 20, recorder: recorder)
+            #expect(completed == 1000)
+            #expect(Linearizability.check(recorder.history.withLock { $0 }).isLinearizable)
+            let tokens = try await appendedTokens(cluster)
+            #expect(tokens.count == 250 && Set(tokens).count == 250)
+        }
     }
 }
 

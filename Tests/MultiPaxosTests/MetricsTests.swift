@@ -20,70 +20,70 @@ extension LocalCluster {
 /// `LocalCluster.metrics(of:)`: what the roles know, the shell's counters, and the latency histogram under them.
 @Suite struct MetricsTests {
     @Test func afterNCommandsTheLeadersMetricsShowThemDecidedAppliedAndCounted() async throws {
-        let cluster = try await LocalCluster(nodes: 3)
-        let client = await cluster.makeClient()
-        let count = 30
-        for i in 0..<count { _ = try await client.run(.put("k\(i % 5)", "\(i)")) }
-        let (leader, metrics) = try #require(await cluster.settledLeader())
-        #expect(metrics.node == leader)
-        #expect(metrics.ballot > .initial && metrics.ballot.leader == leader)
-        #expect(metrics.knownLeader == leader && metrics.knownLeaderBallot == metrics.ballot)
-        #expect(metrics.promisedBallot >= metrics.ballot)
-        #expect(metrics.decidedSlots >= Int64(count) && metrics.appliedSlots >= Int64(count))
-        #expect(metrics.decidedSlots >= metrics.appliedSlots)
-        #expect(metrics.inFlightSlots >= 0 && metrics.inboxInputs >= 0)
-        #expect(metrics.sentMessages[.heartbeat] > 0)
-        #expect(metrics.storageFsyncs == 0 && metrics.storageWrittenBytes == 0, "no storage directory: nothing written")
+        try await withLocalCluster({ try await LocalCluster(nodes: 3) }) { cluster in
+            let client = await cluster.makeClient()
+            let count = 30
+            for i in 0..<count { _ = try await client.run(.put("k\(i % 5)", "\(i)")) }
+            let (leader, metrics) = try #require(await cluster.settledLeader())
+            #expect(metrics.node == leader)
+            #expect(metrics.ballot > .initial && metrics.ballot.leader == leader)
+            #expect(metrics.knownLeader == leader && metrics.knownLeaderBallot == metrics.ballot)
+            #expect(metrics.promisedBallot >= metrics.ballot)
+            #expect(metrics.decidedSlots >= Int64(count) && metrics.appliedSlots >= Int64(count))
+            #expect(metrics.decidedSlots >= metrics.appliedSlots)
+            #expect(metrics.inFlightSlots >= 0 && metrics.inboxInputs >= 0)
+            #expect(metrics.sentMessages[.heartbeat] > 0)
+            #expect(metrics.storageFsyncs == 0 && metrics.storageWrittenBytes == 0, "no storage directory: nothing written")
 
-        // Over every node (leadership may have moved on a loaded machine): an Accept and a Decision per command at
-        // least, every node voted, and the client's calls were measured at the nodes that answered them.
-        var measured = 0
-        var sent = MessageCounts(), received = MessageCounts()
-        for node in cluster.configuration.members {
-            let m = try #require(await cluster.metrics(of: node))
-            for kind in MessageKind.allCases {
-                sent.add(kind, m.sentMessages[kind])
-                received.add(kind, m.receivedMessages[kind])
+            // Over every node (leadership may have moved on a loaded machine): an Accept and a Decision per command at
+            // least, every node voted, and the client's calls were measured at the nodes that answered them.
+            var measured = 0
+            var sent = MessageCounts(), received = MessageCounts()
+            for node in cluster.configuration.members {
+                let m = try #require(await cluster.metrics(of: node))
+                for kind in MessageKind.allCases {
+                    sent.add(kind, m.sentMessages[kind])
+                    received.add(kind, m.receivedMessages[kind])
+                }
+                #expect(m.receivedMessages[.accept] > 0 && m.sentMessages[.accepted] > 0, "\(node) voted")
+                #expect(m.appliedSlots > 0)
+                let latency = m.commitLatency
+                measured += latency.count
+                if latency.count > 0 {
+                    #expect(0 < latency.p50Microseconds)
+                    #expect(latency.p50Microseconds <= latency.p90Microseconds)
+                    #expect(latency.p90Microseconds <= latency.p99Microseconds)
+                    #expect(latency.p99Microseconds <= latency.maxMicroseconds)
+                    #expect(latency.sumMicroseconds >= latency.maxMicroseconds)
+                }
             }
-            #expect(m.receivedMessages[.accept] > 0 && m.sentMessages[.accepted] > 0, "\(node) voted")
-            #expect(m.appliedSlots > 0)
-            let latency = m.commitLatency
-            measured += latency.count
-            if latency.count > 0 {
-                #expect(0 < latency.p50Microseconds)
-                #expect(latency.p50Microseconds <= latency.p90Microseconds)
-                #expect(latency.p90Microseconds <= latency.p99Microseconds)
-                #expect(latency.p99Microseconds <= latency.maxMicroseconds)
-                #expect(latency.sumMicroseconds >= latency.maxMicroseconds)
-            }
+            #expect(measured == count)
+            #expect(sent[.accept] >= UInt64(count) && sent[.decision] >= UInt64(count) && received[.accepted] >= UInt64(count))
+            #expect(sent.total > sent[.accept])
         }
-        #expect(measured == count)
-        #expect(sent[.accept] >= UInt64(count) && sent[.decision] >= UInt64(count) && received[.accepted] >= UInt64(count))
-        #expect(sent.total > sent[.accept])
-        await cluster.shutdown()
     }
 
     @Test func withFileStorageEveryNodeCountsFsyncsAndBytesWritten() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("metrics-\(UInt64.random(in: 1...UInt64.max))").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let cluster = try await LocalCluster(nodes: 3, storageDirectory: directory)
-        let client = await cluster.makeClient()
-        for i in 0..<10 { _ = try await client.run(.put("k", "\(i)")) }
-        for node in cluster.configuration.members {
-            let metrics = try #require(await cluster.metrics(of: node))
-            #expect(metrics.storageFsyncs > 10, "\(node): \(metrics.storageFsyncs) fsyncs")
-            #expect(metrics.storageWrittenBytes > 100, "\(node): \(metrics.storageWrittenBytes) bytes")
+        try await withLocalCluster({ try await LocalCluster(nodes: 3, storageDirectory: directory) }) { cluster in
+            let client = await cluster.makeClient()
+            for i in 0..<10 { _ = try await client.run(.put("k", "\(i)")) }
+            for node in cluster.configuration.members {
+                let metrics = try #require(await cluster.metrics(of: node))
+                #expect(metrics.storageFsyncs > 10, "\(node): \(metrics.storageFsyncs) fsyncs")
+                #expect(metrics.storageWrittenBytes > 100, "\(node): \(metrics.storageWrittenBytes) bytes")
+            }
         }
-        await cluster.shutdown()
     }
 
     @Test func aStoppedNodeOrANonMemberHasNoMetrics() async throws {
-        let cluster = try await LocalCluster(nodes: 3)
-        #expect(await cluster.metrics(of: NodeID(3)) == nil)
-        try await cluster.stop(NodeID(1))
-        #expect(await cluster.metrics(of: NodeID(1)) == nil)
-        #expect(await cluster.metrics(of: NodeID(0)) != nil)
-        await cluster.shutdown()
+        try await withLocalCluster({ try await LocalCluster(nodes: 3) }) { cluster in
+            #expect(await cluster.metrics(of: NodeID(3)) == nil)
+            try await cluster.stop(NodeID(1))
+            #expect(await cluster.metrics(of: NodeID(1)) == nil)
+            #expect(await cluster.metrics(of: NodeID(0)) != nil)
+        }
     }
 
     @Test func histogramBucketsHoldTheirValuesWithinAnEighth() {

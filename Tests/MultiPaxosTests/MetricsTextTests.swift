@@ -35,11 +35,12 @@ import Testing
     }
 
     @Test func prometheusTextOfARealNodeParsesLineByLine() async throws {
-        let cluster = try await LocalCluster(nodes: 3)
-        let client = await cluster.makeClient()
-        for i in 0..<10 { _ = try await client.run(.put("k", "\(i)")) }
-        let (leader, metrics) = try #require(await cluster.settledLeader())
-        await cluster.shutdown()
+        let (leader, metrics) = try await withLocalCluster({ try await LocalCluster(nodes: 3) }) { cluster in
+            let client = await cluster.makeClient()
+            for i in 0..<10 { _ = try await client.run(.put("k", "\(i)")) }
+            let (leader, metrics) = try #require(await cluster.settledLeader())
+            return (leader, metrics)
+        }
         let samples = Self.parsePrometheus(metrics.prometheusText)
         #expect(samples["multipaxos_node_role{role=\"leader\"}"] == 1 && samples["multipaxos_node_role{role=\"follower\"}"] == 0)
         #expect(samples["multipaxos_node_id"] == Double(leader.value))

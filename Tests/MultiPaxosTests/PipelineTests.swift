@@ -68,15 +68,15 @@ extension ClientSessionTests {
 
 extension LocalClusterTests {
     @Test func aClientsPipelineRunsInOrderOnceAndReadsAloneAreAQuery() async throws {
-        let cluster = try await LocalCluster(nodes: 3)
-        let client = await cluster.makeClient(giveUpAfter: .seconds(30))
-        let results = try await client.run([.put("p", "1"), .append("p", "2"), .get("p"), .delete("p"), .get("p")])
-        #expect(results == [.ok, .integer(2), .value("12"), .integer(1), .value(nil)])
-        _ = try await client.run(.put("q", "x"))
-        #expect(try await client.run([.get("q"), .get("p")]) == [.value("x"), .value(nil)])
-        #expect(try await client.run([]) == [])
-        #expect(try await client.run([.get("q")]) == [.value("x")])
-        await cluster.shutdown()
+        try await withLocalCluster({ try await LocalCluster(nodes: 3) }) { cluster in
+            let client = await cluster.makeClient(giveUpAfter: .seconds(30))
+            let results = try await client.run([.put("p", "1"), .append("p", "2"), .get("p"), .delete("p"), .get("p")])
+            #expect(results == [.ok, .integer(2), .value("12"), .integer(1), .value(nil)])
+            _ = try await client.run(.put("q", "x"))
+            #expect(try await client.run([.get("q"), .get("p")]) == [.value("x"), .value(nil)])
+            #expect(try await client.run([]) == [])
+            #expect(try await client.run([.get("q")]) == [.value("x")])
+        }
         let parsed = try LoadOptions.parse(["--local", "3", "--pipeline", "16"])
         #expect(parsed?.pipeline == 16)
         #expect(throws: OptionsError.self) { try LoadOptions.parse(["--resp", "127.0.0.1:1", "--pipeline", "4"]) }
