@@ -140,7 +140,7 @@ extension ProcessTests {
         static func connect(_ cluster: ServedProcesses, _ node: Int, resp3: Bool) throws -> RESPConnection {
             let connection = try cluster.connect(node)
             if resp3 {
-                guard case .map = try connection.call(["HELLO", "3"], deadline: .now + .seconds(10)) else {
+                guard case .map = try connection.call(["HELLO", "3"], deadline: .now + .seconds(30)) else {
                     throw RESPConnection.Failure.timedOut
                 }
             }
@@ -150,7 +150,9 @@ extension ProcessTests {
         @Test func bytesRoundTripOverRESP2AndRESP3ThroughEveryNodeASnapshotAndARestart() throws {
             let cluster = try ServedProcesses(nodes: 3)
             defer { cluster.stopAll() }
-            // Patient clients: with the whole suite running beside it, a megabyte SET may take seconds.
+            // Patient clients: with the whole suite running beside it, a megabyte SET may take seconds. Each call
+            // waits longer (30 s) than a node waits for the cluster (20 s), so a slow commit is a -TRYAGAIN, never
+            // a client-side timeout.
             cluster.extraArguments = ["--heartbeat-ms", "20", "--leader-timeout-ms", "300", "--client-timeout-ms", "20000"]
             try cluster.startAll()
             for i in 0..<3 { try cluster.waitUntilServing(i) }
@@ -171,17 +173,17 @@ extension ProcessTests {
             for i in 0..<9 {  // one at a time, again after a -TRYAGAIN (a SET is idempotent): the suite loads the machine
                 var reply = RESPValue.null
                 for _ in 0..<5 {
-                    reply = try writer.call([set, bigKey(i), big], deadline: .now + .seconds(20))
+                    reply = try writer.call([set, bigKey(i), big], deadline: .now + .seconds(30))
                     guard case .error(let e) = reply, e.hasPrefix("TRYAGAIN") else { break }
                 }
                 #expect(reply == .ok, "SET of a megabyte: \(reply)")
             }
             // APPEND and SET IFEQ compare and concatenate bytes.
-            #expect(try writer.call([Array("APPEND".utf8), keys[2].bytes, [0x00, 0xFE]], deadline: .now + .seconds(10))
+            #expect(try writer.call([Array("APPEND".utf8), keys[2].bytes, [0x00, 0xFE]], deadline: .now + .seconds(30))
                     == .integer(Int64(value(2).count + 2)))
-            #expect(try writer.call([set, keys[9].bytes, [0x80], Array("IFEQ".utf8), keys[8].bytes], deadline: .now + .seconds(10))
+            #expect(try writer.call([set, keys[9].bytes, [0x80], Array("IFEQ".utf8), keys[8].bytes], deadline: .now + .seconds(30))
                     == .null, "IFEQ with another key's value changes nothing")
-            #expect(try writer.call([set, keys[9].bytes, [0x80], Array("IFEQ".utf8), value(9).bytes], deadline: .now + .seconds(10))
+            #expect(try writer.call([set, keys[9].bytes, [0x80], Array("IFEQ".utf8), value(9).bytes], deadline: .now + .seconds(30))
                     == .ok)
 
             func expected(_ i: Int) -> [UInt8] {

@@ -37,7 +37,7 @@ import Testing
 
     /// Runs `multipaxos check-history` with `args` and `input` on standard input.
     func run(_ args: [String], input: String = "") throws -> (status: Int32, output: String, errors: String) {
-        try ChildProcess.run(KilledWriterTests().writerBinary(), ["check-history"] + args, input: Array(input.utf8))
+        try ChildProcess.run(multipaxosExecutable(), ["check-history"] + args, input: Array(input.utf8))
     }
 
     static let stale = """

@@ -44,7 +44,7 @@ extension ProcessTests {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: directory) }
             let base = try Self.freeBase()
-            let cluster = try ChildProcess(try KilledWriterTests().writerBinary(),
+            let cluster = try ChildProcess(try multipaxosExecutable(),
                                            ["cluster", "--nodes", "3", "--base-port", "\(base)", "--quiet"],
                                            directory: directory, output: .discard, errors: .discard)
             defer {
@@ -72,7 +72,7 @@ extension ProcessTests {
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tracked-\(UInt64.random(in: 1...UInt64.max))").path
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: directory) }
-            let binary = try KilledWriterTests().writerBinary().path
+            let binary = try multipaxosExecutable().path
             #expect(try Self.run(Self.git!, ["init", "-q", "."], in: directory).status == 0)
             #expect(try Self.run(binary, ["keygen", "shared.key"], in: directory).status == 0)
             #expect(try Self.run(Self.git!, ["add", "-f", "shared.key"], in: directory).status == 0)

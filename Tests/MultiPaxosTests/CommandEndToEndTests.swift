@@ -2,13 +2,14 @@ import Foundation
 import Testing
 @testable import MultiPaxos
 
+extension ProcessTests {
 /// The commands a user runs, run to their end as the README and `help` describe them: what they print on success,
 /// and the exit status of a failure. (`cluster` has its own suite, ClusterCommandTests; the served store's
 /// commands are the Served* suites.)
 @Suite struct CommandEndToEndTests {
     func run(_ args: [String], in directory: String? = nil, timeout: Duration = .seconds(120)) throws
         -> (status: Int32, output: String, errors: String) {
-        try ChildProcess.run(KilledWriterTests().writerBinary(), args, directory: directory, timeout: timeout)
+        try ChildProcess.run(multipaxosExecutable(), args, directory: directory, timeout: timeout)
     }
 
     @Test func simulateSweepsSeedsAndSaysHowManyPassed() throws {
@@ -49,7 +50,7 @@ import Testing
     }
 
     @Test func benchQuickCompareTheModesAndWritesItsReport() throws {
-        let directory = try ScratchDirectory()
+        let directory = try scratchDirectory("e2e")
         let report = directory.path + "/bench.json"
         let bench = try run(["bench", "--quick", "--scenarios", "n3-c1-lossless", "--commands", "200", "--out", report])
         #expect(bench.status == 0, "\(bench.errors)")
@@ -66,7 +67,7 @@ import Testing
     }
 
     @Test func keygenWritesAPrivateKeyOnceAndServeAcceptsIt() throws {
-        let directory = try ScratchDirectory()
+        let directory = try scratchDirectory("e2e")
         let path = directory.path + "/cluster.key"
         let made = try run(["keygen", path])
         #expect(made.status == 0, "\(made.errors)")
@@ -92,4 +93,5 @@ import Testing
         let load = try run(["load", "--resp", "127.0.0.1:\(port.ports[0])", "--seconds", "0.5", "--clients", "1"])
         #expect(load.status == 1, "\(load.output) \(load.errors)")
     }
+}
 }

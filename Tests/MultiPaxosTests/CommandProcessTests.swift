@@ -7,7 +7,7 @@ import Testing
 @Suite struct CommandProcessTests {
     /// Runs `multipaxos args` and returns its exit status, standard output and standard error.
     func run(_ args: [String], environment: [String: String]? = nil) throws -> (status: Int32, output: String, errors: String) {
-        try ChildProcess.run(KilledWriterTests().writerBinary(), args, environment: environment)
+        try ChildProcess.run(multipaxosExecutable(), args, environment: environment)
     }
 
     @Test func everyCommandHasHelpAndTheVersion() throws {

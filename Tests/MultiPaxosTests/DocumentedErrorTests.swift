@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import MultiPaxos
 
+extension ProcessTests {
 /// Every error the API documents is one a caller can actually meet: each test makes the situation the
 /// documentation describes and checks the typed error (or, for `serve`, the exit status and message).
 @Suite struct DocumentedErrorTests {
@@ -105,7 +106,7 @@ import Testing
         defer { close(taken) }
         let port = Sockets.localPort(taken)
         let peers = try PortReservation(count: 1)
-        let serve = try ChildProcess.run(KilledWriterTests().writerBinary(),
+        let serve = try ChildProcess.run(multipaxosExecutable(),
                                          ["serve", "--id", "0", "--peers", "127.0.0.1:\(peers.ports[0])",
                                           "--client", "127.0.0.1:\(port)", "--in-memory"], timeout: .seconds(60))
         #expect(serve.status == 1, "\(serve.errors)")
@@ -131,4 +132,5 @@ import Testing
         }
         throw ClusterError.timeout(after: .seconds(30))
     }
+}
 }

@@ -171,27 +171,17 @@ import Testing
 
 import Foundation
 
+extension ProcessTests {
 /// A real writer process, killed at different moments: recovery gives back every record it reported synced,
 /// each intact and in order, and at most the ones it wrote after (a kill loses no page cache, so those survive
 /// whole or torn, and a torn one is cut).
 @Suite struct KilledWriterTests {
-    /// The `multipaxos` executable `swift test` built beside the test bundle.
-    func writerBinary() throws -> URL {
-        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = directory.appendingPathComponent("multipaxos")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-            directory = directory.deletingLastPathComponent()
-        }
-        throw FileLogError.io(path: "multipaxos executable beside \(CommandLine.arguments[0])", operation: "find", errno: ENOENT)
-    }
-
     func record(_ i: Int) -> [UInt8] {
         (0..<8).map { UInt8(truncatingIfNeeded: i >> (8 * $0)) } + [UInt8](repeating: UInt8(truncatingIfNeeded: i), count: 500 + i % 97)
     }
 
     @Test func aWriterKilledMidStreamLeavesExactlyItsSyncedRecordsAndMaybeMore() throws {
-        let binary = try writerBinary()
+        let binary = try multipaxosExecutable()
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("killed-\(UInt64.random(in: 1...UInt64.max)).log").path
         defer { try? FileManager.default.removeItem(atPath: path) }
         var reported = 0
@@ -218,12 +208,14 @@ import Foundation
         }
     }
 }
+}
 
+extension ProcessTests {
 /// A whole cluster in a process of its own, killed while a client appends: every append it acknowledged is in
 /// the log the cluster recovers from its files, exactly once, in order; an unacknowledged one at most once.
 @Suite struct KilledClusterTests {
     @Test func aKilledClusterProcessLosesNoAcknowledgedAppend() async throws {
-        let binary = try KilledWriterTests().writerBinary()
+        let binary = try multipaxosExecutable()
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("killed-cluster-\(UInt64.random(in: 1...UInt64.max))").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -253,4 +245,5 @@ import Foundation
             }
         }
     }
+}
 }

@@ -24,7 +24,7 @@ final class ServedProcesses: @unchecked Sendable {  // used by one test at a tim
     var extraArguments: [String] = ["--heartbeat-ms", "20", "--leader-timeout-ms", "200", "--client-timeout-ms", "3000"]
 
     init(nodes: Int) throws {
-        binary = try KilledWriterTests().writerBinary()
+        binary = try multipaxosExecutable()
         root = FileManager.default.temporaryDirectory.appendingPathComponent("served-\(UInt64.random(in: 1...UInt64.max))").path
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         reservation = try reservePorts(2 * nodes)

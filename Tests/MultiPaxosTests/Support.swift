@@ -130,3 +130,14 @@ private let testScratchRoot: URL = {
     atexit { try? FileManager.default.removeItem(atPath: scratchRootPath(of: getpid())) }
     return URL(fileURLWithPath: scratchRootPath(of: getpid()))
 }()
+
+/// The `multipaxos` executable `swift test` built beside the test bundle, which every process test runs.
+func multipaxosExecutable() throws -> URL {
+    var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    for _ in 0..<4 {
+        let candidate = directory.appendingPathComponent("multipaxos")
+        if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+        directory = directory.deletingLastPathComponent()
+    }
+    throw FileLogError.io(path: "multipaxos executable beside \(CommandLine.arguments[0])", operation: "find", errno: ENOENT)
+}

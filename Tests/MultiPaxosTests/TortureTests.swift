@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import MultiPaxos
 
+extension ProcessTests {
 /// `multipaxos torture`: its schedule and flags, a short run that passes under kill -9 of the leader, a pause and
 /// a partition, a run that catches a deliberately broken build, and Ctrl-C. Every child is stopped by its PID.
 @Suite(.serialized) struct TortureTests {
@@ -72,7 +73,7 @@ import Testing
 
     func run(_ configure: (inout TortureConfiguration) -> Void) throws -> (TortureReport, String) {
         var configuration = TortureConfiguration()
-        configuration.executable = try KilledWriterTests().writerBinary().path
+        configuration.executable = try multipaxosExecutable().path
         configuration.outDirectory = folder()
         configure(&configuration)
         let torture = try Torture(configuration, output: { _ in })
@@ -125,7 +126,7 @@ import Testing
     }
 
     @Test func badFlagsExitTwoAndCtrlCStopsEveryNodeAndKeepsTheRecord() throws {
-        let binary = try KilledWriterTests().writerBinary()
+        let binary = try multipaxosExecutable()
         for args in [["--nodes", "2"], ["--seconds", "-5"], ["--out", "/proc/no-such-folder/x"]] {
             let (status, _, text) = try ChildProcess.run(binary, ["torture"] + args, timeout: .seconds(30))
             #expect(status == 2, "\(args): \(text)")
@@ -153,4 +154,5 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: "\(out)/history.jsonl"))
         #expect(try String(contentsOfFile: "\(out)/nemesis.log", encoding: .utf8).contains("plan at"))
     }
+}
 }
