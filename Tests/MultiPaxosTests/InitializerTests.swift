@@ -155,6 +155,23 @@ import Testing
         #expect(storage.acceptor.accepted[Slot(4)]?.value == .command(w))
     }
 
+    /// A rejoin completes only once its replica's latest snapshot is on disk (a shell that writes snapshots in the
+    /// background says how far, `snapshotWrittenThrough`): its voting floor is what its disk holds, and the
+    /// configurations its fence read covered are those from its latest snapshot on.
+    @Test func aRejoinWaitsUntilItsLatestSnapshotIsOnDisk() async throws {
+        let (initializer, storage, _) = try await fencing()
+        let fence = Ballot.fence(epoch: 3, node: n(2))
+        storage.snapshotWrittenThrough = .zero  // the background writer has written nothing yet
+        storage.voters.applied = Slot(5)
+        storage.replicaSnapshot = Snapshot(nextSlot: Slot(5), machine: KeyValueStore().snapshot(), replies: [])
+        for reader in [0, 1, 3] { _ = await initializer.handle(.message(promise(fence), from: n(reader))) }
+        #expect(storage.membership == .learner, "read by three, but its snapshot at s5 is not on disk")
+        storage.snapshotWrittenThrough = Slot(5)
+        let done = await initializer.handle(.timer(.joinRetry))
+        #expect(Set(installedKinds(done)) == Set<RoleKind>([.acceptor, .scout, .leader]))
+        #expect(storage.membership == .member && storage.acceptor.trimmedBelow == Slot(5))
+    }
+
     /// A configuration whose slots all lie below what the rejoining node's replica applied durably needs no fence
     /// read (its acceptor will never vote there): its members may all be removed and stopped. The retry timer
     /// looks again, since the replica applies on while the promises in hand stay the same.

@@ -42,8 +42,8 @@ public actor Initializer: Role {
     /// Reads that came in part (`Promise.more`): how far each reaches, and its ballot and values so far.
     private var parts = PromiseParts()
     private var partialReads: [NodeID: (ballot: Ballot, accepted: [PValue])] = [:]
-    /// Where the fence's reads start: the voting floor when the fence began (a node applying its own rejoin
-    /// persists its snapshot at once). The rejoined acceptor keeps no value below its floor, which only grows,
+    /// Where the fence's reads start: the voting floor when the fence began (its snapshot on disk, which a node
+    /// applying its own rejoin asks for at once). The rejoined acceptor keeps no value below its floor, which only grows,
     /// so reading below it would only cost parts: under ballots that keep moving (contenders, duels) a read in
     /// a hundred parts began again at every new promise and never ended (seed 1582: 169-byte values, 280-byte
     /// Promises).
@@ -139,7 +139,8 @@ public actor Initializer: Role {
     /// self could have completed contains a node it read.
     func fenceIsRead(by readers: NodeSet) -> Bool {
         let view = storage.voters
-        // Those governing the slots from its persisted snapshot on (which its acceptor will vote in) too.
+        // Those governing the slots from its latest snapshot on (which its acceptor will vote in) too; `rejoined`
+        // waits until that snapshot is on disk, so that these are the configurations from its voting floor on.
         var configurations = view.history.isEmpty ? [view.latest(initial: config.memberSet)] : view.history
         for c in storage.replicaSnapshot?.voters ?? [] where !configurations.contains(where: { $0.number == c.number }) {
             configurations.append(c)
@@ -190,9 +191,10 @@ public actor Initializer: Role {
             // With the test-only flaw it reads no one; and a node that votes in no configuration it keeps (a
             // spare an operator will add) has no quorum to fence: its former self, if any, voted only in slots
             // that are decided, and no leader still counts those votes (see `fenceIsRead`).
-            if config.flaws.contains(.rejoinsWithoutReading) || fenceIsRead(by: NodeSet()),
-               let done = rejoined(fence: fence, epoch: epoch) {
-                return done
+            if config.flaws.contains(.rejoinsWithoutReading) || fenceIsRead(by: NodeSet()) {
+                // Nothing to read (no fence goes out, which would preempt the leader that adds a spare); it may
+                // still wait for its snapshot to be on disk, which the pending `joinRetry` looks at again.
+                return rejoined(fence: fence, epoch: epoch) ?? []
             }
             return [.broadcast(.prepare(Prepare(ballot: fence, scope: .from(.zero), reportFrom: readFrom)), to: others)]
         case (.fencing(let fence, let epoch), .timer(.joinRetry)):
@@ -309,8 +311,14 @@ public actor Initializer: Role {
         // replica holds them in a snapshot on disk. (Taking the readers' trim on trust, a node wiped while its
         // snapshot was still being written claimed slots no node held in a snapshot: per-slot torture seed 3402
         // ended with every replica at s13669 and the leader settling s13669...s13755 as trimmed.)
+        // It also waits while its replica's latest snapshot is not on disk yet: the configurations the fence read
+        // covered are the ones its view keeps from that snapshot on, and slots between the snapshot on disk and
+        // it may be governed by one the view has forgotten (two changes passed meanwhile), whose voters it never
+        // read.
         let trimmed = reads.values.map(\.trimmedBelow).max() ?? .zero
-        if trimmed > storage.ownSnapshotOnDisk, !config.flaws.contains(.rejoinTrimsPastOwnSnapshot) {
+        let onDisk = storage.ownSnapshotOnDisk
+        if !config.flaws.contains(.rejoinTrimsPastOwnSnapshot),
+           trimmed > onDisk || storage.replicaSnapshot?.nextSlot ?? .zero > onDisk {
             storage.snapshotWanted = max(storage.snapshotWanted, trimmed)
             return nil
         }

@@ -171,10 +171,7 @@ public actor Replica: Role {
                     let grown = config.snapshotGrowth.map { bytesSinceSnapshot >= $0 * lastSnapshotBytes } ?? true
                     let logFull = config.maxLogBytes.map { bytesSinceSnapshot >= $0 } ?? false
                     if nextSlot > last, (bySlots || byBytes) && grown || since >= 64 * interval || logFull {
-                        let snap = snapshot()
-                        storage.replicaSnapshot = snap
-                        bytesSinceSnapshot = 0
-                        lastSnapshotMachine = snap.machineBytes
+                        keepSnapshot(snapshot())
                     }
                     durable = storage.durableSnapshotSlot
                 }
@@ -398,8 +395,10 @@ public actor Replica: Role {
     }
 
     /// Makes a snapshot of the replica's state now, for the shell to persist with this step.
-    private func persistSnapshotNow() {
-        let snap = snapshot()
+    private func persistSnapshotNow() { keepSnapshot(snapshot()) }
+
+    /// Keeps `snap` as the snapshot the shell persists with this step; the log since it starts anew.
+    func keepSnapshot(_ snap: Snapshot) {
         storage.replicaSnapshot = snap
         bytesSinceSnapshot = 0
         lastSnapshotMachine = snap.machineBytes
@@ -426,6 +425,9 @@ public actor Replica: Role {
     private func checkProgress() -> [Effect] {
         var effects: [Effect] = [.setTimer(.catchUp, after: config.timing.catchUpInterval, jitter: 0)]
         if wantsSnapshot { persistSnapshotNow() }
+        // A rejoin waits for this replica to reach its readers' trim: past what it applied, that is a slot to
+        // catch up to, even when no heartbeat or decision said so (a learner cut off from the leader).
+        knownEnd = max(knownEnd, storage.snapshotWanted)
         if let resume = checkIncomingSnapshot() { return effects + resume }
         let behind = nextSlot < knownEnd || !pending.isEmpty
         defer { lastCheckedSlot = nextSlot }

@@ -138,11 +138,7 @@ extension Replica {
         // Persisted at once, not when the growth rule next allows: a restart must not fetch the state again (a
         // torture node fetched the same 199 MB four times), and this node's acceptor trims only below a snapshot
         // of its own on disk.
-        if snap.nextSlot > storage.replicaSnapshot?.nextSlot ?? .zero {
-            storage.replicaSnapshot = snap
-            bytesSinceSnapshot = 0
-            lastSnapshotMachine = snap.machineBytes
-        }
+        if snap.nextSlot > storage.replicaSnapshot?.nextSlot ?? .zero { keepSnapshot(snap) }
         var effects: [Effect] = [.event(.installedSnapshot(snap.nextSlot))]
         for key in waiting.keys.sorted(by: { ($0.client, $0.request) < ($1.client, $1.request) }) {
             effects += answer(key)
