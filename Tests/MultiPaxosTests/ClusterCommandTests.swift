@@ -39,6 +39,31 @@ extension ProcessTests {
             #expect(listed.status == 0 && listed.output.isEmpty, "tracked secrets: \(listed.output)")
         }
 
+        /// `load` against what `cluster` serves, as the README's benchmark does: throughput and latency, exit 0.
+        @Test func loadDrivesTheClusterCommandsNodes() throws {
+            let directory = try scratchDirectory("cluster-load").path
+            let base = try Self.freeBase()
+            let cluster = try ChildProcess(try multipaxosExecutable(),
+                                           ["cluster", "--nodes", "3", "--base-port", "\(base)", "--quiet"],
+                                           directory: directory, output: .discard, errors: .discard)
+            defer { #expect(cluster.stop(SIGTERM, grace: .seconds(30)) && cluster.status == 0, "cluster: \(cluster.status)") }
+            let deadline = ContinuousClock.now + .seconds(30)
+            var reply = RESPValue.null
+            while reply != .ok, ContinuousClock.now < deadline {
+                if let connection = try? RESPConnection(to: PeerAddress(host: "127.0.0.1", port: base), deadline: deadline) {
+                    reply = (try? connection.call(["SET", "ready", "yes"], deadline: deadline)) ?? .null
+                }
+                if reply != .ok { usleep(100_000) }
+            }
+            try #require(reply == .ok, "the cluster never served")
+            let nodes = (0..<3).map { "127.0.0.1:\(base + UInt16($0))" }.joined(separator: ",")
+            let load = try ChildProcess.run(try multipaxosExecutable(),
+                                            ["load", "--resp", nodes, "--seconds", "1", "--clients", "6", "--get-ratio", "0.5"],
+                                            timeout: .seconds(60))
+            #expect(load.status == 0, "\(load.output) \(load.errors)")
+            #expect(load.output.contains("/s") && load.output.contains("p99"), "\(load.output)")
+        }
+
         @Test func clusterInAnEmptyDirectoryServesSetAndGet() throws {
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cluster-\(UInt64.random(in: 1...UInt64.max))").path
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

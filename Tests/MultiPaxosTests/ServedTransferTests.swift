@@ -50,6 +50,9 @@ extension ProcessTests {
     @Test func mpxTransferMovesLeadershipBetweenServedProcesses() async throws {
         let cluster = try ServedProcesses(nodes: 3)
         defer { cluster.stopAll() }
+        // The test asserts who leads after each transfer: a leader timeout of a second gives a loaded machine's
+        // late heartbeats room, so that no election of its own comes between a transfer and the check.
+        cluster.extraArguments = ["--heartbeat-ms", "50", "--leader-timeout-ms", "1000", "--client-timeout-ms", "3000"]
         try cluster.startAll()
         for i in 0..<3 { try cluster.waitUntilServing(i) }
         let leader = try #require(cluster.leader(), "no node logged its election")
