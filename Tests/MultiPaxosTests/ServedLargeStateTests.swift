@@ -14,7 +14,7 @@ extension ProcessTests {
             return bytes
         }
 
-        @Test(arguments: Mode.allCases)
+        @Test(.serialized, arguments: Mode.allCases)  // two 200 MB clusters at once overload a 2-core machine
         func aClusterHolding200MBElectsAndWritesSoonAfterItsLeaderIsKilled(mode: Mode) throws {
             let cluster = try ServedProcesses(nodes: 3)
             defer { cluster.stopAll() }
