@@ -131,8 +131,7 @@ public final class FileLog: @unchecked Sendable {  // every use of `fd` is under
             let bytes = records.reduce(Self.header()) { $0 + Self.frame($1) }
             try compactLocked(to: bytes)
             written.add(bytes.count, ordering: .relaxed)
-            // The new file (once per `compactionSyncBytes`), then the directory that holds its name.
-            syncs.add(max(1, (bytes.count + Self.compactionSyncBytes - 1) / Self.compactionSyncBytes) + 1, ordering: .relaxed)
+            syncs.add(2, ordering: .relaxed)  // the new file, then the directory that holds its name
         }
     }
 
@@ -141,16 +140,8 @@ public final class FileLog: @unchecked Sendable {  // every use of `fd` is under
         let tfd = open(temporary, O_RDWR | O_CREAT | O_TRUNC, 0o600)
         guard tfd >= 0 else { throw .io(path: temporary, operation: "open", errno: errno) }
         do {
-            // Synced as it goes, a few MiB at a time: a large rewrite (a snapshot of a 1 GB state) left dirty
-            // all at once makes every other fsync on the disk (the log's, on the node loop) wait behind it.
-            var offset = 0
-            while offset < bytes.count {
-                let end = min(bytes.count, offset + Self.compactionSyncBytes)
-                try Self.writeAll(tfd, bytes[offset..<end], path: temporary)
-                try Self.fsyncAll(tfd, path: temporary)
-                offset = end
-            }
-            if bytes.isEmpty { try Self.fsyncAll(tfd, path: temporary) }
+            try Self.writeAll(tfd, bytes, path: temporary)
+            try Self.fsyncAll(tfd, path: temporary)
         } catch {
             close(tfd)
             unlink(temporary)
@@ -306,14 +297,7 @@ public final class FileLog: @unchecked Sendable {  // every use of `fd` is under
         return bytes
     }
 
-    /// How many bytes a compaction writes between syncs.
-    static let compactionSyncBytes = 8 << 20
-
     static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws(FileLogError) {
-        try writeAll(fd, bytes[...], path: path)
-    }
-
-    static func writeAll(_ fd: Int32, _ bytes: ArraySlice<UInt8>, path: String) throws(FileLogError) {
         var written = 0
         while written < bytes.count {
             let n = bytes.withUnsafeBytes { systemWrite(fd, $0.baseAddress! + written, $0.count - written) }
