@@ -43,9 +43,9 @@ public actor Replica: Role {
     private var learnerProposals = 0
     /// Operation bytes applied since the last persisted snapshot, and that snapshot's size (the last one known:
     /// a snapshot encoded off the node loop is counted once it has been, never by encoding it here).
-    var bytesSinceSnapshot = 0
+    private var bytesSinceSnapshot = 0
     private var lastSnapshotBytesKnown = 0
-    var lastSnapshotMachine: SnapshotBytes?
+    private var lastSnapshotMachine: SnapshotBytes?
     private var lastSnapshotBytes: Int {
         get {
             if let count = lastSnapshotMachine?.encodedCount {
@@ -303,7 +303,7 @@ public actor Replica: Role {
         view.prune()
         if votersChanged || wantsSnapshot {
             votersChanged = false
-            persistSnapshotNow()
+            keepSnapshot(snapshot())
         }
         return effects + answerReads(upTo: nextSlot)
     }
@@ -394,9 +394,6 @@ public actor Replica: Role {
         return effects
     }
 
-    /// Makes a snapshot of the replica's state now, for the shell to persist with this step.
-    private func persistSnapshotNow() { keepSnapshot(snapshot()) }
-
     /// Keeps `snap` as the snapshot the shell persists with this step; the log since it starts anew.
     func keepSnapshot(_ snap: Snapshot) {
         storage.replicaSnapshot = snap
@@ -424,7 +421,7 @@ public actor Replica: Role {
     /// it hears, then the others in turn); after a few fruitless tries, ask the leader to settle the slot.
     private func checkProgress() -> [Effect] {
         var effects: [Effect] = [.setTimer(.catchUp, after: config.timing.catchUpInterval, jitter: 0)]
-        if wantsSnapshot { persistSnapshotNow() }
+        if wantsSnapshot { keepSnapshot(snapshot()) }
         // A rejoin waits for this replica to reach its readers' trim: past what it applied, that is a slot to
         // catch up to, even when no heartbeat or decision said so (a learner cut off from the leader).
         knownEnd = max(knownEnd, storage.snapshotWanted)
