@@ -40,6 +40,31 @@ extension ProcessTests {
         }
     }
 
+    /// `TransferError.abandoned`: the target runs and votes but receives nothing (the router drops every input
+    /// to it, its timers too), so it never catches up or competes; the leader gives the transfer up after a
+    /// leader timeout and assigns slots again.
+    @Test func aTransferToATargetThatNeverAnswersIsAbandoned() async throws {
+        try await withLocalCluster({ try await LocalCluster(nodes: 3) }) { cluster in
+            let from = try await Self.leader(of: cluster)
+            let target = NodeID((from.value + 1) % 3)
+            await cluster.router.setDeaf(target, true)
+            var outcome: TransferError?
+            do {
+                try await cluster.transferLeadership(to: target, timeout: .seconds(30))
+            } catch let error as TransferError {
+                outcome = error
+            }
+            guard case .abandoned(to: target, _)? = outcome else {
+                Issue.record("a transfer to deaf \(target) ended \(outcome.map { "\($0)" } ?? "with it leading")")
+                return
+            }
+            // The two members that hear still commit (the transfer no longer holds commands back).
+            let client = await cluster.makeClient(giveUpAfter: .seconds(30))
+            #expect(try await client.run(.put("after", "abandoned")) == .ok)
+            await cluster.router.setDeaf(target, false)
+        }
+    }
+
     /// `TransferError.targetNotVoting`: a node that has not joined (a spare started while every member is
     /// down, so no one welcomes it) does not vote.
     @Test func aTransferToANodeThatHasNotJoinedIsRefused() async throws {

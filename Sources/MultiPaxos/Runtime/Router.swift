@@ -21,6 +21,9 @@ final class Router: Sendable {
     private let inboxes: Mutex<[NodeInbox?]>
     private let state = Mutex(Waits())
     private let log = Mutex(Subscribers())
+    /// Nodes that receive nothing (bit `i` for node `i`), though they run: a fault tests inject to make a node
+    /// silent without stopping it (its timers are inputs too, so it stays still).
+    private let deafNodes = Atomic<UInt64>(0)
     /// Each node's counters (messages by kind, inbox length, commit latencies), by node index.
     let counters: [NodeCounters]
 
@@ -45,12 +48,21 @@ final class Router: Sendable {
     /// Delivers `input` to `node` if it is up; returns whether it was.
     @discardableResult
     func deliver(_ input: Input, to node: NodeID) -> Bool {
+        if deafNodes.load(ordering: .relaxed) & (1 << UInt64(node.value & 63)) != 0 { return false }
         guard let inbox = inboxes.withLock({ $0[node.value] }) else { return false }
         // Counted before the post, so that the loop, which counts it out, never takes it below zero.
         counters[node.value].inboxInputs.add(1, ordering: .relaxed)
         if inbox.post(input) { return true }
         counters[node.value].inboxInputs.subtract(1, ordering: .relaxed)
         return false
+    }
+
+    /// Makes `node` receive nothing from now on (`deaf`), or receive again; for tests that need a member that
+    /// runs and votes but cannot answer.
+    func setDeaf(_ node: NodeID, _ deaf: Bool) {
+        precondition((0..<64).contains(node.value), "only nodes 0...63 can be made deaf, not \(node)")
+        let bit = UInt64(1) << UInt64(node.value)
+        if deaf { deafNodes.bitwiseOr(bit, ordering: .relaxed) } else { deafNodes.bitwiseAnd(~bit, ordering: .relaxed) }
     }
 
     /// The nodes that are up.
