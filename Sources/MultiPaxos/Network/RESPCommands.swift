@@ -25,36 +25,63 @@ public enum RESPReplyForm: Equatable, Sendable {
     /// As Redis answers GET, SET, DEL and APPEND: a value as a bulk string (absent: null), `OK`, a failed
     /// compare-and-set (`SET ... IFEQ` or `NX`) as null, a count as an integer.
     case result
-    /// As Redis answers EXISTS: 1 when the read found a value, 0 when the key is absent.
-    case existence
     /// As Redis answers STRLEN: the value's length in bytes, 0 when the key is absent.
     case length
     /// As Redis answers SETNX: 1 when set, 0 when the key existed.
     case flag
+    /// As Redis answers HMSET: `OK` for any count.
+    case ok
+    /// As Redis answers TYPE: the value as a simple string.
+    case status
+    /// As Redis answers HGETALL: fields and values as a map (RESP2: a flat array).
+    case map
+    /// As Redis answers SMEMBERS and SPOP with a count: a set (RESP2: an array).
+    case members
+    /// As Redis answers ZSCORE, ZMSCORE, ZINCRBY in RESP3: scores as doubles (null for none).
+    case score
+    /// As Redis answers ZRANGE ... WITHSCORES and ZPOPMIN with a count in RESP3: [member, score] pairs
+    /// (`flat`: one pair's two items without the pair around them, as ZPOPMIN without a count).
+    case scorePairs(flat: Bool)
 
     /// The reply for `result`.
     public func reply(to result: KeyValueResult) -> RESPValue {
         switch (self, result) {
-        case (.existence, .value(let v)): .integer(v == nil ? 0 : 1)
         case (.length, .value(let v)): .integer(Int64(v?.count ?? 0))
         case (.flag, .ok): .integer(1)
         case (.flag, .mismatch): .integer(0)
+        case (.ok, .integer): .ok
+        case (.status, .value(let v?)): .simpleString(String(decoding: v.bytes, as: UTF8.self))
+        case (.map, .list(let items)):
+            .map(stride(from: 0, to: items.count - 1, by: 2).map { (key: .bulkString(items[$0].bytes), value: .bulkString(items[$0 + 1].bytes)) })
+        case (.members, .list(let items)): .set(items.map { .bulkString($0.bytes) })
+        case (.score, .value(let v?)): RedisNumber.double(v.bytes).map(RESPValue.double) ?? .bulkString(v.bytes)
+        case (.score, .array(let items)): .array(items.map { RESPReplyForm.score.reply(to: $0) })
+        case (.scorePairs(let flat), .list(let items)):
+            RESPReplyForm.pairs(items, flat: flat)
         case (_, .error(let text)): .error(text)
         case (_, .list(let keys)): .array(keys.map { .bulkString($0.bytes) })
         case (_, .value(let v?)): .bulkString(v.bytes)
         case (_, .value(nil)), (_, .mismatch): .null
         case (_, .ok): .ok
         case (_, .integer(let n)): .integer(n)
+        case (_, .array(let items)): .array(items.map { RESPReplyForm.result.reply(to: $0) })
         }
+    }
+
+    /// Member, score, member, score ... as [member, score] pairs with double scores.
+    private static func pairs(_ items: [ByteString], flat: Bool) -> RESPValue {
+        let pairs = stride(from: 0, to: items.count - 1, by: 2).map { i -> RESPValue in
+            .array([.bulkString(items[i].bytes), RedisNumber.double(items[i + 1].bytes).map(RESPValue.double) ?? .bulkString(items[i + 1].bytes)])
+        }
+        if flat, let only = pairs.first, pairs.count == 1 { return only }
+        return .array(pairs)
     }
 }
 
 /// How the results of a command of several keys (one operation per key, in one log entry) become one reply.
 public enum RESPCombination: Equatable, Sendable {
-    /// DEL, UNLINK: the number of keys removed.
+    /// DEL, UNLINK, EXISTS: the number of keys removed or found (EXISTS counts a key as often as it is named).
     case sum
-    /// EXISTS: how many of the keys (counted as often as named) hold a value.
-    case existing
     /// MGET: the values in order, null for an absent key.
     case values
     /// MSET: `OK`.
@@ -65,10 +92,9 @@ public enum RESPCombination: Equatable, Sendable {
         switch self {
         case .sum:
             return .integer(results.reduce(0) { if case .integer(let n) = $1 { $0 + n } else { $0 } })
-        case .existing:
-            return .integer(Int64(results.filter { if case .value(_?) = $0 { true } else { false } }.count))
         case .values:
-            return .array(results.map { RESPReplyForm.result.reply(to: $0) })
+            // MGET answers null for a key that holds no string, as Redis does.
+            return .array(results.map { if case .error = $0 { .null } else { RESPReplyForm.result.reply(to: $0) } })
         case .ok:
             return .ok
         }
@@ -123,10 +149,10 @@ public enum RESPCommands {
     /// The `mode` HELLO reports and INFO's `redis_mode`.
     public static let serverMode = "standalone"
     /// The commands understood, lowercase.
-    public static let names = ["append", "auth", "client", "command", "config", "dbsize", "decr", "decrby", "del",
-                               "discard", "echo", "exec", "exists", "get", "getdel", "getset", "hello", "incr",
-                               "incrby", "info", "keys", "mget", "mset", "multi", "ping", "quit", "reset", "select",
-                               "set", "setnx", "strlen", "unlink", "unwatch"]
+    public static let names = (["append", "auth", "client", "command", "config", "dbsize", "decr", "decrby", "del",
+                                "discard", "echo", "exec", "exists", "get", "getdel", "getset", "hello", "incr",
+                                "incrby", "info", "keys", "mget", "mset", "multi", "ping", "quit", "reset", "select",
+                                "set", "setnx", "strlen", "type", "unlink", "unwatch"] + collectionNames).sorted()
 
     /// `-NOAUTH`: a command before authentication on a password-protected server (Redis's text).
     public static let noAuthentication = RESPValue.error("NOAUTH Authentication required.")
@@ -162,8 +188,8 @@ public enum RESPCommands {
         case "del", "unlink", "exists":
             guard n >= 2 else { return arity() }
             let exists = name == "exists"
-            guard n > 2 else { return exists ? .replicate(.get(bytes(1)), .existence) : .replicate(.delete(bytes(1)), .result) }
-            return .replicateAll((1..<n).map { exists ? .get(bytes($0)) : .delete(bytes($0)) }, exists ? .existing : .sum)
+            guard n > 2 else { return .replicate(exists ? .exists(bytes(1)) : .delete(bytes(1)), .result) }
+            return .replicateAll((1..<n).map { exists ? .exists(bytes($0)) : .delete(bytes($0)) }, .sum)
         case "mget":
             return n >= 2 ? .replicateAll((1..<n).map { .get(bytes($0)) }, .values) : arity()
         case "mset":
@@ -225,8 +251,10 @@ public enum RESPCommands {
             return .quit
         case "reset":
             return n == 1 ? .reset : arity()
+        case "type":
+            return n == 2 ? .replicate(.type(bytes(1)), .status) : arity()
         default:
-            return .reply(unknownCommand(args))
+            return collectionAction(name, args, protocolVersion: protocolVersion) ?? .reply(unknownCommand(args))
         }
     }
 

@@ -54,6 +54,7 @@ extension RESPCommands {
             ("Server", ["redis_version:\(redisVersion)", "redis_mode:\(serverMode)", "server_name:multipaxos",
                         "os:\(operatingSystem)", "arch_bits:\(Int.bitWidth)"]),
             ("Replication", ["role:master", "connected_slaves:0"]),
+            ("Cluster", ["cluster_enabled:0"]),
         ] + extra
         let everything = requested.isEmpty || requested.contains { ["default", "all", "everything"].contains($0) }
         let chosen = all.filter { everything || requested.contains($0.name.lowercased()) }

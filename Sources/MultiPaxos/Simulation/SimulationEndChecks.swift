@@ -63,7 +63,7 @@ extension Simulation {
         case .append(let k, let v): return HistoryEvent(process: process, kind: .invoke, function: .append, key: k, value: v)
         case .compareAndSet(let k, let e, let n):
             return HistoryEvent(process: process, kind: .invoke, function: .cas, key: k, value: n, expected: e)
-        case .increment, .getAndSet, .getAndDelete, .count, .keys:
+        case .increment, .getAndSet, .getAndDelete, .count, .keys, .hash, .list, .set, .sortedSet, .type, .exists:
             preconditionFailure("the simulation's workload made \(op), which its history does not model")
         }
     }
@@ -74,7 +74,7 @@ extension Simulation {
         case .value(let v)?: event.kind = .ok; event.value = v
         case .ok?, .integer?: event.kind = .ok; event.value = nil
         case .mismatch?, .error?: event.kind = .fail; event.value = nil
-        case .list?: preconditionFailure("a list answered \(op), which the simulation's workload never makes")
+        case .list?, .array?: preconditionFailure("a list answered \(op), which the simulation's workload never makes")
         case nil: event.kind = .info; event.value = nil
         }
         return event

@@ -1,0 +1,126 @@
+import Foundation
+import Testing
+@testable import MultiPaxos
+
+/// Hash, list, set and sorted set commands from request to reply bytes, against a store: the replies (RESP2 and
+/// RESP3) and errors are those Redis 7's documentation gives for the same commands.
+@Suite struct RESPCollectionCommandsTests {
+    /// A store and a connection's protocol version: runs requests as a served node would, one at a time.
+    struct Server {
+        var store = KeyValueStore()
+        var version = 2
+
+        /// The reply to `words`, in RESP text (CRLF shown as `|`).
+        mutating func run(_ words: [UInt8]...) -> String { run(words) }
+
+        mutating func run(_ words: String...) -> String { run(words.map { Array($0.utf8) }) }
+
+        mutating func run(_ words: [[UInt8]]) -> String {
+            let reply: RESPValue
+            switch RESPCommands.action(for: words, protocolVersion: version) {
+            case .reply(let r): reply = r
+            case .replicate(let op, let form): reply = form.reply(to: store.apply(op))
+            case .replicateAll(let ops, let combination): reply = combination.reply(to: ops.map { store.apply($0) })
+            case let other: return "unexpected \(other)"
+            }
+            return String(decoding: reply.encoded(protocolVersion: version), as: UTF8.self).replacingOccurrences(of: "\r\n", with: "|")
+        }
+    }
+
+    @Test func hashCommands() {
+        var s = Server()
+        #expect(s.run("HSET", "h", "a", "1", "b", "2") == ":2|")
+        #expect(s.run("HMSET", "h", "c", "3") == "+OK|")
+        #expect(s.run("HGET", "h", "a") == "$1|1|")
+        #expect(s.run("HMGET", "h", "a", "x") == "*2|$1|1|$-1|")
+        #expect(s.run("HGETALL", "h") == "*6|$1|a|$1|1|$1|b|$1|2|$1|c|$1|3|")
+        #expect(s.run("HINCRBY", "h", "a", "41") == ":42|")
+        #expect(s.run("HINCRBY", "h", "a", "x") == "-ERR value is not an integer or out of range|")
+        #expect(s.run("HINCRBYFLOAT", "h", "f", "2.5") == "$3|2.5|")
+        #expect(s.run("HSETNX", "h", "a", "0") == ":0|")
+        #expect(s.run("HEXISTS", "h", "a") == ":1|" && s.run("HLEN", "h") == ":4|" && s.run("HSTRLEN", "h", "a") == ":2|")
+        #expect(s.run("HKEYS", "h") == "*4|$1|a|$1|b|$1|c|$1|f|")
+        #expect(s.run("HDEL", "h", "a", "b", "zz") == ":2|")
+        #expect(s.run("HSET", "h", "a") == "-ERR wrong number of arguments for 'hset' command|")
+        s.version = 3
+        #expect(s.run("HGETALL", "h") == "%2|$1|c|$1|3|$1|f|$3|2.5|", "RESP3: a map")
+        #expect(s.run("HGETALL", "none") == "%0|")
+    }
+
+    @Test func listCommands() {
+        var s = Server()
+        #expect(s.run("RPUSH", "l", "a", "b", "c") == ":3|")
+        #expect(s.run("LPUSH", "l", "z") == ":4|")
+        #expect(s.run("LPUSHX", "nolist", "z") == ":0|")
+        #expect(s.run("LRANGE", "l", "0", "-1") == "*4|$1|z|$1|a|$1|b|$1|c|")
+        #expect(s.run("LINDEX", "l", "-1") == "$1|c|" && s.run("LLEN", "l") == ":4|")
+        #expect(s.run("LSET", "l", "0", "y") == "+OK|")
+        #expect(s.run("LSET", "l", "10", "y") == "-ERR index out of range|")
+        #expect(s.run("LREM", "l", "0", "b") == ":1|")
+        #expect(s.run("LTRIM", "l", "0", "1") == "+OK|")
+        #expect(s.run("LPOP", "l") == "$1|y|")
+        #expect(s.run("RPOP", "l", "2") == "*1|$1|a|")
+        #expect(s.run("RPOP", "l") == "$-1|")
+        #expect(s.run("LPOP", "l", "-1") == "-ERR value is out of range, must be positive|")
+        #expect(s.run("LRANGE", "l", "a", "1") == "-ERR value is not an integer or out of range|")
+    }
+
+    @Test func setCommands() {
+        var s = Server()
+        #expect(s.run("SADD", "s", "b", "a", "a") == ":2|")
+        #expect(s.run("SMEMBERS", "s") == "*2|$1|a|$1|b|")
+        #expect(s.run("SISMEMBER", "s", "a") == ":1|" && s.run("SCARD", "s") == ":2|")
+        #expect(s.run("SMISMEMBER", "s", "a", "x") == "*2|:1|:0|")
+        #expect(s.run("SREM", "s", "x") == ":0|")
+        s.version = 3
+        #expect(s.run("SMEMBERS", "s") == "~2|$1|a|$1|b|", "RESP3: a set")
+        #expect(s.run("SPOP", "s") == "$1|a|")
+        #expect(s.run("SPOP", "s", "5") == "~1|$1|b|")
+        #expect(s.run("SPOP", "s") == "_|")
+    }
+
+    @Test func sortedSetCommands() {
+        var s = Server()
+        #expect(s.run("ZADD", "z", "1", "a", "2", "b", "2.5", "c") == ":3|")
+        #expect(s.run("ZADD", "z", "XX", "CH", "5", "a", "1", "new") == ":1|")
+        #expect(s.run("ZADD", "z", "NX", "XX", "1", "a") == "-ERR XX and NX options at the same time are not compatible|")
+        #expect(s.run("ZADD", "z", "GT", "LT", "1", "a") == "-ERR GT, LT, and/or NX options at the same time are not compatible|")
+        #expect(s.run("ZADD", "z", "INCR", "1", "a", "2", "b") == "-ERR INCR option supports a single increment-element pair|")
+        #expect(s.run("ZADD", "z", "x", "a") == "-ERR value is not a valid float|")
+        #expect(s.run("ZADD", "z", "NX", "1") == "-ERR syntax error|")
+        #expect(s.run("ZADD", "z", "1") == "-ERR wrong number of arguments for 'zadd' command|")
+        #expect(s.run("ZSCORE", "z", "a") == "$1|5|")
+        #expect(s.run("ZINCRBY", "z", "0.5", "a") == "$3|5.5|")
+        #expect(s.run("ZRANGE", "z", "0", "-1", "WITHSCORES") == "*6|$1|b|$1|2|$1|c|$3|2.5|$1|a|$3|5.5|")
+        #expect(s.run("ZREVRANGE", "z", "0", "0") == "*1|$1|a|")
+        #expect(s.run("ZRANGE", "z", "(2", "+inf", "BYSCORE", "LIMIT", "1", "1") == "*1|$1|a|")
+        #expect(s.run("ZRANGE", "z", "+inf", "-inf", "BYSCORE", "REV") == "*3|$1|a|$1|c|$1|b|")
+        #expect(s.run("ZRANGEBYSCORE", "z", "-inf", "2.5") == "*2|$1|b|$1|c|")
+        #expect(s.run("ZRANGE", "z", "0", "1", "LIMIT", "0", "1") == "-ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX|")
+        #expect(s.run("ZCOUNT", "z", "2", "(5.5") == ":2|" && s.run("ZCARD", "z") == ":3|")
+        #expect(s.run("ZCOUNT", "z", "x", "1") == "-ERR min or max is not a float|")
+        #expect(s.run("ZRANK", "z", "c") == ":1|" && s.run("ZREVRANK", "z", "c") == ":1|" && s.run("ZRANK", "z", "no") == "$-1|")
+        #expect(s.run("ZMSCORE", "z", "b", "no") == "*2|$1|2|$-1|")
+        s.version = 3
+        #expect(s.run("ZSCORE", "z", "b") == ",2.0|", "RESP3: a double")
+        #expect(s.run("ZRANGE", "z", "0", "0", "WITHSCORES") == "*1|*2|$1|b|,2.0|", "RESP3: [member, score] pairs")
+        #expect(s.run("ZPOPMIN", "z") == "*2|$1|b|,2.0|", "RESP3: one pair, flat")
+        #expect(s.run("ZPOPMAX", "z", "5") == "*2|*2|$1|a|,5.5|*2|$1|c|,2.5|")
+        #expect(s.run("ZREM", "z", "a") == ":0|" && s.run("EXISTS", "z") == ":0|")
+    }
+
+    @Test func keysOfEveryTypeAndBinaryBytes() {
+        var s = Server()
+        let key: [UInt8] = [0xFF, 0x00], member: [UInt8] = [0xC3, 0x28]
+        #expect(s.run(Array("SADD".utf8), key, member) == ":1|")
+        #expect(s.run(Array("SMEMBERS".utf8), key) == "*1|$2|" + String(decoding: member, as: UTF8.self) + "|")
+        #expect(s.run(Array("TYPE".utf8), key) == "+set|")
+        #expect(s.run(Array("GET".utf8), key) == "-WRONGTYPE Operation against a key holding the wrong kind of value|")
+        #expect(s.run("SET", "str", "v") == "+OK|" && s.run("RPUSH", "l", "x") == ":1|")
+        #expect(s.run("LPUSH", "str", "x") == "-WRONGTYPE Operation against a key holding the wrong kind of value|")
+        #expect(s.run("MGET", "str", "l") == "*2|$1|v|$-1|", "MGET answers null for a key that holds no string")
+        #expect(s.run("EXISTS", "str", "l", "l", "none") == ":3|" && s.run("DBSIZE") == ":3|")
+        #expect(s.run("TYPE", "none") == "+none|")
+        #expect(s.run("DEL", "l", "str") == ":2|" && s.run("DBSIZE") == ":1|")
+    }
+}
