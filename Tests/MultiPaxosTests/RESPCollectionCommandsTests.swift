@@ -5,30 +5,8 @@ import Testing
 /// Hash, list, set and sorted set commands from request to reply bytes, against a store: the replies (RESP2 and
 /// RESP3) and errors are those Redis 7's documentation gives for the same commands.
 @Suite struct RESPCollectionCommandsTests {
-    /// A store and a connection's protocol version: runs requests as a served node would, one at a time.
-    struct Server {
-        var store = KeyValueStore()
-        var version = 2
-
-        /// The reply to `words`, in RESP text (CRLF shown as `|`).
-        mutating func run(_ words: [UInt8]...) -> String { run(words) }
-
-        mutating func run(_ words: String...) -> String { run(words.map { Array($0.utf8) }) }
-
-        mutating func run(_ words: [[UInt8]]) -> String {
-            let reply: RESPValue
-            switch RESPCommands.action(for: words, protocolVersion: version) {
-            case .reply(let r): reply = r
-            case .replicate(let op, let form): reply = form.reply(to: store.apply(op))
-            case .replicateAll(let ops, let combination): reply = combination.reply(to: ops.map { store.apply($0) })
-            case let other: return "unexpected \(other)"
-            }
-            return String(decoding: reply.encoded(protocolVersion: version), as: UTF8.self).replacingOccurrences(of: "\r\n", with: "|")
-        }
-    }
-
     @Test func hashCommands() {
-        var s = Server()
+        var s = RESPTestServer()
         #expect(s.run("HSET", "h", "a", "1", "b", "2") == ":2|")
         #expect(s.run("HMSET", "h", "c", "3") == "+OK|")
         #expect(s.run("HGET", "h", "a") == "$1|1|")
@@ -48,7 +26,7 @@ import Testing
     }
 
     @Test func listCommands() {
-        var s = Server()
+        var s = RESPTestServer()
         #expect(s.run("RPUSH", "l", "a", "b", "c") == ":3|")
         #expect(s.run("LPUSH", "l", "z") == ":4|")
         #expect(s.run("LPUSHX", "nolist", "z") == ":0|")
@@ -66,7 +44,7 @@ import Testing
     }
 
     @Test func setCommands() {
-        var s = Server()
+        var s = RESPTestServer()
         #expect(s.run("SADD", "s", "b", "a", "a") == ":2|")
         #expect(s.run("SMEMBERS", "s") == "*2|$1|a|$1|b|")
         #expect(s.run("SISMEMBER", "s", "a") == ":1|" && s.run("SCARD", "s") == ":2|")
@@ -80,7 +58,7 @@ import Testing
     }
 
     @Test func sortedSetCommands() {
-        var s = Server()
+        var s = RESPTestServer()
         #expect(s.run("ZADD", "z", "1", "a", "2", "b", "2.5", "c") == ":3|")
         #expect(s.run("ZADD", "z", "XX", "CH", "5", "a", "1", "new") == ":1|")
         #expect(s.run("ZADD", "z", "NX", "XX", "1", "a") == "-ERR XX and NX options at the same time are not compatible|")
@@ -110,7 +88,7 @@ import Testing
     }
 
     @Test func keysOfEveryTypeAndBinaryBytes() {
-        var s = Server()
+        var s = RESPTestServer()
         let key: [UInt8] = [0xFF, 0x00], member: [UInt8] = [0xC3, 0x28]
         #expect(s.run(Array("SADD".utf8), key, member) == ":1|")
         #expect(s.run(Array("SMEMBERS".utf8), key) == "*1|$2|" + String(decoding: member, as: UTF8.self) + "|")
@@ -122,5 +100,21 @@ import Testing
         #expect(s.run("EXISTS", "str", "l", "l", "none") == ":3|" && s.run("DBSIZE") == ":3|")
         #expect(s.run("TYPE", "none") == "+none|")
         #expect(s.run("DEL", "l", "str") == ":2|" && s.run("DBSIZE") == ":1|")
+    }
+}
+
+/// A store and a connection's protocol version: runs requests as a served node would, one at a time.
+struct RESPTestServer {
+    var store = KeyValueStore()
+    var version = 2
+
+    /// The reply to `words`, in RESP text (CRLF shown as `|`).
+    mutating func run(_ words: [UInt8]...) -> String { run(words) }
+
+    mutating func run(_ words: String...) -> String { run(words.map { Array($0.utf8) }) }
+
+    mutating func run(_ words: [[UInt8]]) -> String {
+        let reply = RESPCommands.action(for: words, protocolVersion: version).replyAgainst(&store)
+        return String(decoding: reply.encoded(protocolVersion: version), as: UTF8.self).replacingOccurrences(of: "\r\n", with: "|")
     }
 }

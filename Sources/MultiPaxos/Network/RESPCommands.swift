@@ -152,7 +152,7 @@ public enum RESPCommands {
     public static let names = (["append", "auth", "client", "command", "config", "dbsize", "decr", "decrby", "del",
                                 "discard", "echo", "exec", "exists", "get", "getdel", "getset", "hello", "incr",
                                 "incrby", "info", "keys", "mget", "mset", "multi", "ping", "quit", "reset", "select",
-                                "set", "setnx", "strlen", "type", "unlink", "unwatch"] + collectionNames).sorted()
+                                "set", "setnx", "strlen", "type", "unlink", "unwatch"] + keyNames + collectionNames).sorted()
 
     /// `-NOAUTH`: a command before authentication on a password-protected server (Redis's text).
     public static let noAuthentication = RESPValue.error("NOAUTH Authentication required.")
@@ -254,7 +254,7 @@ public enum RESPCommands {
         case "type":
             return n == 2 ? .replicate(.type(bytes(1)), .status) : arity()
         default:
-            return collectionAction(name, args, protocolVersion: protocolVersion) ?? .reply(unknownCommand(args))
+            return keyAction(name, args) ?? collectionAction(name, args, protocolVersion: protocolVersion) ?? .reply(unknownCommand(args))
         }
     }
 

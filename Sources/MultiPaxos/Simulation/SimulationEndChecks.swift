@@ -63,7 +63,8 @@ extension Simulation {
         case .append(let k, let v): return HistoryEvent(process: process, kind: .invoke, function: .append, key: k, value: v)
         case .compareAndSet(let k, let e, let n):
             return HistoryEvent(process: process, kind: .invoke, function: .cas, key: k, value: n, expected: e)
-        case .increment, .getAndSet, .getAndDelete, .count, .keys, .hash, .list, .set, .sortedSet, .type, .exists:
+        case .increment, .getAndSet, .getAndDelete, .count, .keys, .hash, .list, .set, .sortedSet, .type, .exists, .rename, .copy,
+             .flush, .scan, .firstKey, .putAllIfAbsent, .incrementFloat, .substring, .overwrite, .deleteIf:
             preconditionFailure("the simulation's workload made \(op), which its history does not model")
         }
     }

@@ -34,6 +34,28 @@ public enum KeyValueOperation: Hashable, Sendable, CustomStringConvertible {
     case type(ByteString)
     /// 1 if the key holds a value of any type, else 0 (EXISTS).
     case exists(ByteString)
+    /// Move a key's value (of any type) to another key, replacing what it held, or only if it holds nothing
+    /// (`onlyIfAbsent`: answers 1 or 0) (RENAME, RENAMENX).
+    case rename(ByteString, to: ByteString, onlyIfAbsent: Bool)
+    /// Copy a key's value to another key if that holds nothing, or in any case with `replace`; answers 1 or 0 (COPY).
+    case copy(ByteString, to: ByteString, replace: Bool)
+    /// Remove every key (FLUSHDB, FLUSHALL).
+    case flush
+    /// A page of keys from `cursor` (0: the start), about `count` of them, filtered by pattern and type after
+    /// paging; answers the next cursor (0: done) and the keys (SCAN). See `KeyValueStore.scanPosition(of:)`.
+    case scan(cursor: UInt64, matching: ByteString?, count: Int, type: ByteString?)
+    /// The key a SCAN returns first, nil in an empty store (RANDOMKEY: deterministic, as every reply must be).
+    case firstKey
+    /// Set every key (keys and values alternate) if none of them holds anything; answers 1 or 0 (MSETNX).
+    case putAllIfAbsent([ByteString])
+    /// Add to the floating-point number a key holds (absent: 0); answers the new value (INCRBYFLOAT).
+    case incrementFloat(ByteString, by: Double)
+    /// The bytes of a key's value from `start` to `end`, both included, negative ones from the end (GETRANGE).
+    case substring(ByteString, start: Int64, end: Int64)
+    /// Overwrite a key's value from byte `offset` on, padding with zero bytes; answers the new length (SETRANGE).
+    case overwrite(ByteString, offset: Int, ByteString)
+    /// Remove a key if its value equals (`equal`) or differs from the given one; answers 1 or 0 (DELEX IFEQ, IFNE).
+    case deleteIf(ByteString, value: ByteString, equal: Bool)
 
     /// The operation's bytes, as the replicated log carries them.
     public var encoded: [UInt8] {
@@ -56,6 +78,17 @@ public enum KeyValueOperation: Hashable, Sendable, CustomStringConvertible {
         case .sortedSet(let op): w.byte(14); op.encode(into: &w)
         case .type(let k): w.byte(15); w.byteString(k)
         case .exists(let k): w.byte(16); w.byteString(k)
+        case .rename(let k, let to, let nx): w.byte(17); w.byteString(k); w.byteString(to); w.byte(nx ? 1 : 0)
+        case .copy(let k, let to, let replace): w.byte(18); w.byteString(k); w.byteString(to); w.byte(replace ? 1 : 0)
+        case .flush: w.byte(19)
+        case .scan(let cursor, let pattern, let count, let type):
+            w.byte(20); w.uint64(cursor); w.optionalByteString(pattern); w.uint64(UInt64(count)); w.optionalByteString(type)
+        case .firstKey: w.byte(21)
+        case .putAllIfAbsent(let pairs): w.byte(22); w.byteStrings(pairs)
+        case .incrementFloat(let k, let by): w.byte(23); w.byteString(k); w.uint64(by.bitPattern)
+        case .substring(let k, let a, let b): w.byte(24); w.byteString(k); w.int64(a); w.int64(b)
+        case .overwrite(let k, let offset, let v): w.byte(25); w.byteString(k); w.uint64(UInt64(offset)); w.byteString(v)
+        case .deleteIf(let k, let v, let equal): w.byte(26); w.byteString(k); w.byteString(v); w.byte(equal ? 1 : 0)
         }
         return w.bytes
     }
@@ -80,6 +113,25 @@ public enum KeyValueOperation: Hashable, Sendable, CustomStringConvertible {
         case 14: self = .sortedSet(try SortedSetOperation(from: &r))
         case 15: self = .type(try r.byteString())
         case 16: self = .exists(try r.byteString())
+        case 17: self = .rename(try r.byteString(), to: try r.byteString(), onlyIfAbsent: try r.bool("only if absent"))
+        case 18: self = .copy(try r.byteString(), to: try r.byteString(), replace: try r.bool("replace"))
+        case 19: self = .flush
+        case 20:
+            let cursor = try r.uint64(), pattern = try r.optionalByteString(), count = try r.uint64()
+            guard (1...(1 << 30)).contains(count) else { throw ByteDecodingError("scan count \(count) is not 1...2^30") }
+            self = .scan(cursor: cursor, matching: pattern, count: Int(count), type: try r.optionalByteString())
+        case 21: self = .firstKey
+        case 22:
+            let pairs = try r.byteStrings()
+            guard pairs.count % 2 == 0, !pairs.isEmpty else { throw ByteDecodingError("MSETNX of \(pairs.count) keys and values") }
+            self = .putAllIfAbsent(pairs)
+        case 23: self = .incrementFloat(try r.byteString(), by: try r.double("increment"))
+        case 24: self = .substring(try r.byteString(), start: try r.int64(), end: try r.int64())
+        case 25:
+            let k = try r.byteString(), offset = try r.uint64()
+            guard offset <= UInt64(KeyValueStore.maximumValueBytes) else { throw ByteDecodingError("SETRANGE offset \(offset) is out of range") }
+            self = .overwrite(k, offset: Int(offset), try r.byteString())
+        case 26: self = .deleteIf(try r.byteString(), value: try r.byteString(), equal: try r.bool("equal"))
         case let tag: throw ByteDecodingError("unknown key-value operation tag \(tag)")
         }
         guard r.isAtEnd else { throw ByteDecodingError("\(bytes.count - r.offset) stray bytes after operation") }
@@ -89,12 +141,14 @@ public enum KeyValueOperation: Hashable, Sendable, CustomStringConvertible {
     public var key: ByteString? {
         switch self {
         case .get(let k), .put(let k, _), .delete(let k), .append(let k, _), .compareAndSet(let k, _, _),
-             .increment(let k, _), .getAndSet(let k, _), .getAndDelete(let k), .type(let k), .exists(let k): k
+             .increment(let k, _), .getAndSet(let k, _), .getAndDelete(let k), .type(let k), .exists(let k),
+             .rename(let k, _, _), .copy(let k, _, _), .incrementFloat(let k, _), .substring(let k, _, _),
+             .overwrite(let k, _, _), .deleteIf(let k, _, _): k
         case .hash(let op): op.key
         case .list(let op): op.key
         case .set(let op): op.key
         case .sortedSet(let op): op.key
-        case .count, .keys: nil
+        case .count, .keys, .flush, .scan, .firstKey, .putAllIfAbsent: nil
         }
     }
 
@@ -116,26 +170,40 @@ public enum KeyValueOperation: Hashable, Sendable, CustomStringConvertible {
         case .sortedSet(let op): "zset \(op)"
         case .type(let k): "type \(k)"
         case .exists(let k): "exists \(k)"
+        case .rename(let k, let to, let nx): "rename\(nx ? "nx" : "") \(k)→\(to)"
+        case .copy(let k, let to, let replace): "copy \(k)→\(to)\(replace ? " replace" : "")"
+        case .flush: "flush"
+        case .scan(let cursor, let pattern, let count, let type):
+            "scan \(cursor)\(pattern.map { " match \($0)" } ?? "") count \(count)\(type.map { " type \($0)" } ?? "")"
+        case .firstKey: "randomkey"
+        case .putAllIfAbsent(let pairs): "msetnx \(pairs.count / 2) keys"
+        case .incrementFloat(let k, let by): "incrbyfloat \(k) by \(by)"
+        case .substring(let k, let a, let b): "getrange \(k) \(a)...\(b)"
+        case .overwrite(let k, let offset, let v): "setrange \(k)@\(offset)=\(v)"
+        case .deleteIf(let k, let v, let equal): "delex \(k) if\(equal ? "eq" : "ne") \(v)"
         }
     }
 
     /// Whether the operation works on a string only (on a key that holds a collection it is refused).
     var isStringOnly: Bool {
         switch self {
-        case .get, .append, .compareAndSet, .increment, .getAndSet, .getAndDelete: true
-        case .put, .delete, .count, .keys, .hash, .list, .set, .sortedSet, .type, .exists: false
+        case .get, .append, .compareAndSet, .increment, .getAndSet, .getAndDelete, .incrementFloat, .substring, .overwrite,
+             .deleteIf: true
+        case .put, .delete, .count, .keys, .hash, .list, .set, .sortedSet, .type, .exists, .rename, .copy, .flush, .scan,
+             .firstKey, .putAllIfAbsent: false
         }
     }
 
     /// Whether the operation only reads (it may be answered without a log slot).
     public var isRead: Bool {
         switch self {
-        case .get, .count, .keys, .type, .exists: true
+        case .get, .count, .keys, .type, .exists, .scan, .firstKey, .substring: true
         case .hash(let op): op.isRead
         case .list(let op): op.isRead
         case .set(let op): op.isRead
         case .sortedSet(let op): op.isRead
-        case .put, .delete, .append, .compareAndSet, .increment, .getAndSet, .getAndDelete: false
+        case .put, .delete, .append, .compareAndSet, .increment, .getAndSet, .getAndDelete, .rename, .copy, .flush,
+             .putAllIfAbsent, .incrementFloat, .overwrite, .deleteIf: false
         }
     }
 }

@@ -2,7 +2,7 @@
 /// byte-string keys, with byte-string values.
 public struct KeyValueStore: StateMachine, Equatable {
     /// The keys that hold strings, with their values.
-    public private(set) var entries: [ByteString: ByteString] = [:]
+    public internal(set) var entries: [ByteString: ByteString] = [:]
     /// The keys that hold a hash, list, set or sorted set (a key is here or in `entries`, never in both).
     var collections: [ByteString: KeyCollection] = [:]
 
@@ -51,11 +51,13 @@ public struct KeyValueStore: StateMachine, Equatable {
             return .value(entries[k])
         case .getAndDelete(let k):
             return .value(entries.removeValue(forKey: k))
+        case .rename, .copy, .flush, .putAllIfAbsent, .incrementFloat, .overwrite, .deleteIf:
+            return applyKeyOperation(operation)
         case .hash(let op): return apply(op)
         case .list(let op): return apply(op)
         case .set(let op): return apply(op)
         case .sortedSet(let op): return apply(op)
-        case .count, .keys, .type, .exists:
+        case .count, .keys, .type, .exists, .scan, .firstKey, .substring:
             guard let result = read(operation) else { preconditionFailure("read(_:) answers no \(operation)") }
             return result
         }
@@ -75,11 +77,13 @@ public struct KeyValueStore: StateMachine, Equatable {
             return .value(ByteString(entries[k] != nil ? "string" : collections[k]?.typeName ?? "none"))
         case .exists(let k):
             return .integer(entries[k] != nil || collections[k] != nil ? 1 : 0)
+        case .scan, .firstKey, .substring: return readKeys(operation)
         case .hash(let op): return op.isRead ? read(op) : nil
         case .list(let op): return op.isRead ? read(op) : nil
         case .set(let op): return op.isRead ? read(op) : nil
         case .sortedSet(let op): return op.isRead ? read(op) : nil
-        case .put, .delete, .append, .compareAndSet, .increment, .getAndSet, .getAndDelete: return nil
+        case .put, .delete, .append, .compareAndSet, .increment, .getAndSet, .getAndDelete, .rename, .copy, .flush,
+             .putAllIfAbsent, .incrementFloat, .overwrite, .deleteIf: return nil
         }
     }
 
@@ -116,8 +120,8 @@ public struct KeyValueStore: StateMachine, Equatable {
     /// nil for every other operation (and for bytes that are no operation, which the log must reject like any
     /// replica would).
     public func query(_ operation: [UInt8]) -> [UInt8]? {
-        // Only a read (tags 0, 9 to 16) or a pipeline can be one: anything else is answered without decoding it.
-        guard let tag = operation.first, tag == 0 || (9...16).contains(tag) || tag == Self.pipelineTag else { return nil }
+        // Only a read or a pipeline can be one: anything else is answered without decoding it.
+        guard let tag = operation.first, tag < 32 && Self.readTags & (1 << tag) != 0 || tag == Self.pipelineTag else { return nil }
         if let operations = Self.pipelined(operation) {
             var results: [[UInt8]] = []
             for op in operations {
@@ -129,6 +133,10 @@ public struct KeyValueStore: StateMachine, Equatable {
         guard let op = try? KeyValueOperation(decoding: operation) else { return nil }
         return read(op)?.encoded
     }
+
+    /// The tags of operations that may be reads, as bits (of the collections' operations, some are): 0, 9...16,
+    /// 20, 21, 24.
+    private static let readTags: UInt32 = [0, 9, 10, 11, 12, 13, 14, 15, 16, 20, 21, 24].reduce(0) { $0 | 1 << $1 }
 
     /// The tag of a pipeline: several operations (or, as a result, their results) in one log entry, applied in
     /// order. A served node packs the commands a client pipelined on one connection into one, so that they share
