@@ -169,6 +169,12 @@ import Testing
             .sortedSet(.rank("k", "m", reverse: true)), .sortedSet(.range("k", start: 0, stop: -1, reverse: true, withScores: true)),
             .sortedSet(.rangeByScore("k", from: ScoreBound(2), to: ScoreBound(1, exclusive: true), reverse: true, offset: 1, limit: -1, withScores: false)),
             .sortedSet(.pop("k", count: 2, highest: true)),
+            .list(.insert("k", before: false, pivot: binary, "v")), .list(.position("k", binary, rank: -2, count: 0, maxLength: 10)),
+            .list(.position("k", "v", rank: 1, count: nil, maxLength: 0)), .set(.someMembers("k", count: -3)), .set(.someMembers("k", count: nil)),
+            .sortedSet(.removeByScore("k", min: ScoreBound(-.infinity), max: ScoreBound(0, exclusive: true))),
+            .sortedSet(.removeByRank("k", start: 0, stop: -2)), .moveElement("a", to: binary, fromHead: false, toHead: true),
+            .moveMember(binary, to: "b", "m"), .combineSets(.difference, ["a", binary], store: nil),
+            .combineSets(.intersection, ["a"], store: binary),
         ]
         for op in ops { #expect(try KeyValueOperation(decoding: op.encoded) == op) }
         let nested = KeyValueResult.array([.value(nil), .integer(1), .array([.list([binary])]), .error("ERR x")])

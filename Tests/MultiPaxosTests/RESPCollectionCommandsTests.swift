@@ -87,6 +87,52 @@ import Testing
         #expect(s.run("ZREM", "z", "a") == ":0|" && s.run("EXISTS", "z") == ":0|")
     }
 
+    @Test func listInsertPositionAndMove() {
+        var s = RESPTestServer()
+        #expect(s.run("RPUSH", "l", "a", "b", "a", "c", "a") == ":5|")
+        #expect(s.run("LINSERT", "l", "BEFORE", "b", "x") == ":6|" && s.run("LINSERT", "l", "AFTER", "zz", "y") == ":-1|")
+        #expect(s.run("LINSERT", "none", "AFTER", "a", "y") == ":0|" && s.run("LINSERT", "l", "MIDDLE", "a", "y") == "-ERR syntax error|")
+        #expect(s.run("LPOS", "l", "a") == ":0|" && s.run("LPOS", "l", "a", "RANK", "2") == ":3|")
+        #expect(s.run("LPOS", "l", "a", "RANK", "-1") == ":5|" && s.run("LPOS", "l", "a", "COUNT", "0") == "*3|:0|:3|:5|")
+        #expect(s.run("LPOS", "l", "a", "COUNT", "2", "MAXLEN", "3") == "*1|:0|" && s.run("LPOS", "l", "q") == "$-1|")
+        #expect(s.run("LPOS", "l", "a", "RANK", "0").hasPrefix("-ERR RANK can't be zero"))
+        #expect(s.run("LMOVE", "l", "m", "RIGHT", "LEFT") == "$1|a|" && s.run("RPOPLPUSH", "l", "m") == "$1|c|")
+        #expect(s.run("LRANGE", "m", "0", "-1") == "*2|$1|c|$1|a|")
+        #expect(s.run("LMOVE", "none", "m", "LEFT", "LEFT") == "$-1|")
+        #expect(s.run("SET", "str", "v") == "+OK|")
+        #expect(s.run("LMOVE", "l", "str", "LEFT", "LEFT") == "-WRONGTYPE Operation against a key holding the wrong kind of value|")
+        #expect(s.run("LLEN", "l") == ":4|", "a refused move pops nothing")
+    }
+
+    @Test func setAlgebraMoveAndSomeMembers() {
+        var s = RESPTestServer()
+        #expect(s.run("SADD", "a", "1", "2", "3") == ":3|" && s.run("SADD", "b", "2", "3", "4") == ":3|")
+        #expect(s.run("SINTER", "a", "b") == "*2|$1|2|$1|3|" && s.run("SUNION", "a", "b", "none") == "*4|$1|1|$1|2|$1|3|$1|4|")
+        #expect(s.run("SDIFF", "a", "b") == "*1|$1|1|" && s.run("SINTER", "a", "none") == "*0|")
+        #expect(s.run("SINTERSTORE", "c", "a", "b") == ":2|" && s.run("SMEMBERS", "c") == "*2|$1|2|$1|3|")
+        #expect(s.run("SDIFFSTORE", "c", "a", "a") == ":0|" && s.run("EXISTS", "c") == ":0|", "an empty result removes the key")
+        #expect(s.run("SMOVE", "a", "b", "1") == ":1|" && s.run("SMOVE", "a", "b", "1") == ":0|")
+        #expect(s.run("SISMEMBER", "b", "1") == ":1|")
+        #expect(s.run("SRANDMEMBER", "b") == "$1|1|" && s.run("SRANDMEMBER", "b", "2") == "*2|$1|1|$1|2|")
+        #expect(s.run("SRANDMEMBER", "a", "-5") == "*5|$1|2|$1|3|$1|2|$1|3|$1|2|", "a negative count repeats")
+        #expect(s.run("SET", "str", "v") == "+OK|")
+        #expect(s.run("SUNION", "a", "str") == "-WRONGTYPE Operation against a key holding the wrong kind of value|")
+        #expect(s.run("SMOVE", "a", "str", "2") == "-WRONGTYPE Operation against a key holding the wrong kind of value|")
+        #expect(s.run("SSCAN", "b", "0", "MATCH", "[12]") == "*2|$1|0|*2|$1|1|$1|2|")
+    }
+
+    @Test func sortedSetRemovalByScoreAndRankAndScans() {
+        var s = RESPTestServer()
+        #expect(s.run("ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d") == ":4|")
+        #expect(s.run("ZREMRANGEBYSCORE", "z", "(1", "2") == ":1|" && s.run("ZREMRANGEBYRANK", "z", "-1", "-1") == ":1|")
+        #expect(s.run("ZRANGE", "z", "0", "-1") == "*2|$1|a|$1|c|")
+        #expect(s.run("ZSCAN", "z", "0") == "*2|$1|0|*4|$1|a|$1|1|$1|c|$1|3|")
+        #expect(s.run("ZSCAN", "z", "0", "MATCH", "c") == "*2|$1|0|*2|$1|c|$1|3|")
+        #expect(s.run("HSET", "h", "f1", "v1", "g", "v2") == ":2|")
+        #expect(s.run("HSCAN", "h", "0", "MATCH", "f*", "COUNT", "10") == "*2|$1|0|*2|$2|f1|$2|v1|")
+        #expect(s.run("HSCAN", "h", "x") == "-ERR invalid cursor|")
+    }
+
     @Test func keysOfEveryTypeAndBinaryBytes() {
         var s = RESPTestServer()
         let key: [UInt8] = [0xFF, 0x00], member: [UInt8] = [0xC3, 0x28]

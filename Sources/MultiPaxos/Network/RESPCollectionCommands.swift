@@ -4,11 +4,13 @@ extension RESPCommands {
     /// The collection commands understood, lowercase.
     static let collectionNames = [
         "hdel", "hexists", "hget", "hgetall", "hincrby", "hincrbyfloat", "hkeys", "hlen", "hmget", "hmset", "hset",
-        "hsetnx", "hstrlen", "hvals",
-        "lindex", "llen", "lpop", "lpush", "lpushx", "lrange", "lrem", "lset", "ltrim", "rpop", "rpush", "rpushx",
-        "sadd", "scard", "sismember", "smembers", "smismember", "spop", "srem",
+        "hscan", "hsetnx", "hstrlen", "hvals",
+        "lindex", "linsert", "llen", "lmove", "lpop", "lpos", "lpush", "lpushx", "lrange", "lrem", "lset", "ltrim",
+        "rpop", "rpoplpush", "rpush", "rpushx",
+        "sadd", "scard", "sdiff", "sdiffstore", "sinter", "sinterstore", "sismember", "smembers", "smismember",
+        "smove", "spop", "srandmember", "srem", "sscan", "sunion", "sunionstore",
         "zadd", "zcard", "zcount", "zincrby", "zmscore", "zpopmax", "zpopmin", "zrange", "zrangebyscore", "zrank",
-        "zrem", "zrevrange", "zrevrangebyscore", "zrevrank", "zscore",
+        "zrem", "zremrangebyrank", "zremrangebyscore", "zrevrange", "zrevrangebyscore", "zrevrank", "zscan", "zscore",
     ]
 
     static let notInteger = RESPValue.error("ERR value is not an integer or out of range")
@@ -86,7 +88,36 @@ extension RESPCommands {
             guard n == 4 else { return arity() }
             guard let count = integer(2) else { return .reply(notInteger) }
             return .replicate(.list(.remove(key(), count: count, ByteString(args[3]))), .result)
+        case "linsert":
+            guard n == 5 else { return arity() }
+            let where_ = lowercased(args[2])
+            guard where_ == "before" || where_ == "after" else { return .reply(syntaxError) }
+            return .replicate(.list(.insert(key(), before: where_ == "before", pivot: ByteString(args[3]), ByteString(args[4]))), .result)
+        case "lpos":
+            return n >= 3 ? lpos(args) : arity()
+        case "lmove":
+            guard n == 5 else { return arity() }
+            let ends = [lowercased(args[3]), lowercased(args[4])]
+            guard ends.allSatisfy({ $0 == "left" || $0 == "right" }) else { return .reply(syntaxError) }
+            return .replicate(.moveElement(key(), to: ByteString(args[2]), fromHead: ends[0] == "left", toHead: ends[1] == "left"), .result)
+        case "rpoplpush":
+            return n == 3 ? .replicate(.moveElement(key(), to: ByteString(args[2]), fromHead: false, toHead: true), .result) : arity()
         // Sets
+        case "smove":
+            return n == 4 ? .replicate(.moveMember(key(), to: ByteString(args[2]), ByteString(args[3])), .result) : arity()
+        case "sinter", "sunion", "sdiff":
+            guard n >= 2 else { return arity() }
+            return .replicate(.combineSets(combination(name), all(from: 1), store: nil), .members)
+        case "sinterstore", "sunionstore", "sdiffstore":
+            guard n >= 3 else { return arity() }
+            return .replicate(.combineSets(combination(name), all(from: 2), store: key()), .result)
+        case "srandmember":
+            guard n == 2 || n == 3 else { return arity() }
+            guard n == 3 else { return .replicate(.set(.someMembers(key(), count: nil)), .result) }
+            guard let c = integer(2), c.magnitude <= 1 << 30 else { return .reply(.error("ERR value is out of range")) }
+            return .replicate(.set(.someMembers(key(), count: c)), .result)
+        case "hscan", "sscan", "zscan":
+            return n >= 3 ? collectionScan(name, args) : arity()
         case "sadd":
             return n >= 3 ? .replicate(.set(.add(key(), all(from: 2))), .result) : arity()
         case "srem":
@@ -134,6 +165,14 @@ extension RESPCommands {
                 count = Int(c)
             }
             return .replicate(.sortedSet(.pop(key(), count: count, highest: name == "zpopmax")), resp3 ? .scorePairs(flat: n == 2) : .result)
+        case "zremrangebyscore":
+            guard n == 4 else { return arity() }
+            guard let min = scoreBound(args[2]), let max = scoreBound(args[3]) else { return .reply(.error("ERR min or max is not a float")) }
+            return .replicate(.sortedSet(.removeByScore(key(), min: min, max: max)), .result)
+        case "zremrangebyrank":
+            guard n == 4 else { return arity() }
+            guard let a = integer(2), let b = integer(3) else { return .reply(notInteger) }
+            return .replicate(.sortedSet(.removeByRank(key(), start: a, stop: b)), .result)
         case "zrange", "zrevrange", "zrangebyscore", "zrevrangebyscore":
             return n >= 4 ? zrange(name, args, protocolVersion: protocolVersion) : arity()
         default:
@@ -219,5 +258,60 @@ extension RESPCommands {
         let exclusive = bytes.first == UInt8(ascii: "(")
         guard let score = RedisNumber.double(Array(bytes.dropFirst(exclusive ? 1 : 0))) else { return nil }
         return ScoreBound(score, exclusive: exclusive)
+    }
+
+    private static func combination(_ name: String) -> SetCombination {
+        name.hasPrefix("sinter") ? .intersection : name.hasPrefix("sunion") ? .union : .difference
+    }
+
+    /// `LPOS key element [RANK rank] [COUNT count] [MAXLEN len]`, with Redis's errors.
+    private static func lpos(_ args: [[UInt8]]) -> RESPAction {
+        var rank: Int64 = 1, count: Int64?, maxLength: Int64 = 0
+        var i = 3
+        while i < args.count {
+            guard i + 1 < args.count else { return .reply(syntaxError) }
+            guard let value = RESPBytes.integer(args[i + 1][...]) else { return .reply(notInteger) }
+            switch lowercased(args[i]) {
+            case "rank":
+                guard value != 0, value != .min else {
+                    return .reply(.error("ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list"))
+                }
+                rank = value
+            case "count":
+                guard value >= 0 else { return .reply(.error("ERR COUNT can't be negative")) }
+                count = value
+            case "maxlen":
+                guard value >= 0 else { return .reply(.error("ERR MAXLEN can't be negative")) }
+                maxLength = value
+            default: return .reply(syntaxError)
+            }
+            i += 2
+        }
+        return .replicate(.list(.position(ByteString(args[1]), ByteString(args[2]), rank: rank, count: count, maxLength: maxLength)), .result)
+    }
+
+    /// `HSCAN|SSCAN|ZSCAN key cursor [MATCH pattern] [COUNT n]`: the whole collection in one page, cursor 0 (as
+    /// Redis answers for a small collection), filtered by the pattern.
+    private static func collectionScan(_ name: String, _ args: [[UInt8]]) -> RESPAction {
+        guard UInt64(String(decoding: args[2], as: UTF8.self)) != nil else { return .reply(.error("ERR invalid cursor")) }
+        var pattern: ByteString?
+        var i = 3
+        while i < args.count {
+            guard i + 1 < args.count else { return .reply(syntaxError) }
+            switch lowercased(args[i]) {
+            case "match": pattern = ByteString(args[i + 1])
+            case "count": guard let c = RESPBytes.integer(args[i + 1][...]), c >= 1 else { return .reply(syntaxError) }
+            default: return .reply(syntaxError)
+            }
+            i += 2
+        }
+        let key = ByteString(args[1])
+        switch name {
+        case "hscan": return .replicate(.hash(.getAll(key)), .scanPage(matching: pattern, pairs: true))
+        case "sscan": return .replicate(.set(.members(key)), .scanPage(matching: pattern, pairs: false))
+        default:
+            return .replicate(.sortedSet(.range(key, start: 0, stop: -1, reverse: false, withScores: true)),
+                              .scanPage(matching: pattern, pairs: true))
+        }
     }
 }

@@ -42,6 +42,9 @@ public enum RESPReplyForm: Equatable, Sendable {
     /// As Redis answers ZRANGE ... WITHSCORES and ZPOPMIN with a count in RESP3: [member, score] pairs
     /// (`flat`: one pair's two items without the pair around them, as ZPOPMIN without a count).
     case scorePairs(flat: Bool)
+    /// As Redis answers HSCAN, SSCAN and ZSCAN of a whole collection: cursor 0 and the items (with `pairs`,
+    /// field and value or member and score, kept or dropped together) whose first part matches the pattern.
+    case scanPage(matching: ByteString?, pairs: Bool)
 
     /// The reply for `result`.
     public func reply(to result: KeyValueResult) -> RESPValue {
@@ -58,6 +61,8 @@ public enum RESPReplyForm: Equatable, Sendable {
         case (.score, .array(let items)): .array(items.map { RESPReplyForm.score.reply(to: $0) })
         case (.scorePairs(let flat), .list(let items)):
             RESPReplyForm.pairs(items, flat: flat)
+        case (.scanPage(let pattern, let pairs), .list(let items)):
+            .array([.bulk("0"), .array(RESPReplyForm.matching(items, pattern, pairs: pairs).map { .bulkString($0.bytes) })])
         case (_, .error(let text)): .error(text)
         case (_, .list(let keys)): .array(keys.map { .bulkString($0.bytes) })
         case (_, .value(let v?)): .bulkString(v.bytes)
@@ -66,6 +71,15 @@ public enum RESPReplyForm: Equatable, Sendable {
         case (_, .integer(let n)): .integer(n)
         case (_, .array(let items)): .array(items.map { RESPReplyForm.result.reply(to: $0) })
         }
+    }
+
+    /// The items (or pairs of items) whose first part matches `pattern`.
+    private static func matching(_ items: [ByteString], _ pattern: ByteString?, pairs: Bool) -> [ByteString] {
+        guard let pattern else { return items }
+        let width = pairs ? 2 : 1
+        return stride(from: 0, to: items.count - width + 1, by: width)
+            .filter { Glob.matches(pattern.bytes[...], items[$0].bytes[...]) }
+            .flatMap { items[$0..<($0 + width)] }
     }
 
     /// Member, score, member, score ... as [member, score] pairs with double scores.

@@ -106,20 +106,27 @@ public enum ListOperation: Hashable, Sendable {
     case remove(ByteString, count: Int64, ByteString)
     /// Keep only the elements from `start` to `stop` (LTRIM).
     case trim(ByteString, start: Int64, stop: Int64)
+    /// Insert an element before (or after) the first one equal to `pivot`; answers the length, -1 if no element
+    /// is the pivot, 0 if there is no list (LINSERT).
+    case insert(ByteString, before: Bool, pivot: ByteString, ByteString)
+    /// The positions of elements equal to a value: the `rank`-th match on (negative: from the tail), `count`
+    /// of them (nil: the first only, answered as one integer or nil; 0: all), looking at most `maxLength`
+    /// elements (0: all) (LPOS).
+    case position(ByteString, ByteString, rank: Int64, count: Int64?, maxLength: Int64)
 
     /// The key of the list.
     public var key: ByteString {
         switch self {
         case .push(let k, _, _, _), .pop(let k, _, _), .range(let k, _, _), .length(let k), .element(let k, _),
-             .set(let k, _, _), .remove(let k, _, _), .trim(let k, _, _): k
+             .set(let k, _, _), .remove(let k, _, _), .trim(let k, _, _), .insert(let k, _, _, _), .position(let k, _, _, _, _): k
         }
     }
 
     /// Whether the operation only reads.
     public var isRead: Bool {
         switch self {
-        case .range, .length, .element: true
-        case .push, .pop, .set, .remove, .trim: false
+        case .range, .length, .element, .position: true
+        case .push, .pop, .set, .remove, .trim, .insert: false
         }
     }
 
@@ -136,6 +143,12 @@ public enum ListOperation: Hashable, Sendable {
         case .set(let k, let i, let v): w.byte(5); w.byteString(k); w.int64(i); w.byteString(v)
         case .remove(let k, let n, let v): w.byte(6); w.byteString(k); w.int64(n); w.byteString(v)
         case .trim(let k, let a, let b): w.byte(7); w.byteString(k); w.int64(a); w.int64(b)
+        case .insert(let k, let before, let pivot, let v):
+            w.byte(8); w.byteString(k); w.byte(before ? 1 : 0); w.byteString(pivot); w.byteString(v)
+        case .position(let k, let v, let rank, let count, let maxLength):
+            w.byte(9); w.byteString(k); w.byteString(v); w.int64(rank)
+            if let count { w.byte(1); w.int64(count) } else { w.byte(0) }
+            w.int64(maxLength)
         }
     }
 
@@ -153,6 +166,15 @@ public enum ListOperation: Hashable, Sendable {
         case 5: self = .set(try r.byteString(), at: try r.int64(), try r.byteString())
         case 6: self = .remove(try r.byteString(), count: try r.int64(), try r.byteString())
         case 7: self = .trim(try r.byteString(), start: try r.int64(), stop: try r.int64())
+        case 8: self = .insert(try r.byteString(), before: try r.bool("before"), pivot: try r.byteString(), try r.byteString())
+        case 9:
+            let k = try r.byteString(), v = try r.byteString(), rank = try r.int64()
+            let count = try r.bool("count present") ? try r.int64() : nil
+            let maxLength = try r.int64()
+            guard rank != 0, rank != .min, (count ?? 0) >= 0, maxLength >= 0 else {
+                throw ByteDecodingError("LPOS rank \(rank), count \(count ?? 0), maxlen \(maxLength) out of range")
+            }
+            self = .position(k, v, rank: rank, count: count, maxLength: maxLength)
         case let tag: throw ByteDecodingError("unknown list operation tag \(tag)")
         }
     }
@@ -175,19 +197,22 @@ public enum SetOperation: Hashable, Sendable {
     case cardinality(ByteString)
     /// Remove and answer one member (`count` nil: or nil) or up to `count` (SPOP).
     case pop(ByteString, count: Int?)
+    /// Members without removing them (SRANDMEMBER): one (`count` nil: or nil), up to `count` distinct ones, or
+    /// with a negative count exactly that many, repeating. The lowest members, cycling: never random.
+    case someMembers(ByteString, count: Int64?)
 
     /// The key of the set.
     public var key: ByteString {
         switch self {
         case .add(let k, _), .remove(let k, _), .members(let k), .contains(let k, _), .containsEach(let k, _),
-             .cardinality(let k), .pop(let k, _): k
+             .cardinality(let k), .pop(let k, _), .someMembers(let k, _): k
         }
     }
 
     /// Whether the operation only reads.
     public var isRead: Bool {
         switch self {
-        case .members, .contains, .containsEach, .cardinality: true
+        case .members, .contains, .containsEach, .cardinality, .someMembers: true
         case .add, .remove, .pop: false
         }
     }
@@ -203,6 +228,9 @@ public enum SetOperation: Hashable, Sendable {
         case .pop(let k, let count):
             w.byte(6); w.byteString(k)
             if let count { w.byte(1); w.uint64(UInt64(count)) } else { w.byte(0) }
+        case .someMembers(let k, let count):
+            w.byte(7); w.byteString(k)
+            if let count { w.byte(1); w.int64(count) } else { w.byte(0) }
         }
     }
 
@@ -219,6 +247,11 @@ public enum SetOperation: Hashable, Sendable {
             let count = try r.bool("count present") ? try r.uint64() : nil
             guard (count ?? 0) <= UInt64(Int.max) else { throw ByteDecodingError("set pop count \(count ?? 0) is out of range") }
             self = .pop(k, count: count.map { Int($0) })
+        case 7:
+            let k = try r.byteString()
+            let count = try r.bool("count present") ? try r.int64() : nil
+            guard (count ?? 0).magnitude <= 1 << 30 else { throw ByteDecodingError("SRANDMEMBER count \(count ?? 0) is out of range") }
+            self = .someMembers(k, count: count)
         case let tag: throw ByteDecodingError("unknown set operation tag \(tag)")
         }
     }
@@ -262,13 +295,17 @@ public enum SortedSetOperation: Hashable, Sendable {
     case rangeByScore(ByteString, from: ScoreBound, to: ScoreBound, reverse: Bool, offset: Int64, limit: Int64, withScores: Bool)
     /// Remove and answer the lowest (or `highest`) members with their scores (ZPOPMIN, ZPOPMAX).
     case pop(ByteString, count: Int, highest: Bool)
+    /// Remove the members scoring within the bounds; answers how many (ZREMRANGEBYSCORE).
+    case removeByScore(ByteString, min: ScoreBound, max: ScoreBound)
+    /// Remove the members from rank `start` to `stop`; answers how many (ZREMRANGEBYRANK).
+    case removeByRank(ByteString, start: Int64, stop: Int64)
 
     /// The key of the sorted set.
     public var key: ByteString {
         switch self {
         case .add(let k, _, _), .remove(let k, _), .score(let k, _), .scores(let k, _), .cardinality(let k),
              .count(let k, _, _), .rank(let k, _, _), .range(let k, _, _, _, _), .rangeByScore(let k, _, _, _, _, _, _),
-             .pop(let k, _, _): k
+             .pop(let k, _, _), .removeByScore(let k, _, _), .removeByRank(let k, _, _): k
         }
     }
 
@@ -276,7 +313,7 @@ public enum SortedSetOperation: Hashable, Sendable {
     public var isRead: Bool {
         switch self {
         case .score, .scores, .cardinality, .count, .rank, .range, .rangeByScore: true
-        case .add, .remove, .pop: false
+        case .add, .remove, .pop, .removeByScore, .removeByRank: false
         }
     }
 
@@ -298,6 +335,8 @@ public enum SortedSetOperation: Hashable, Sendable {
             w.byte(8); w.byteString(k); w.scoreBound(from); w.scoreBound(to); w.byte(reverse ? 1 : 0)
             w.int64(offset); w.int64(limit); w.byte(withScores ? 1 : 0)
         case .pop(let k, let count, let highest): w.byte(9); w.byteString(k); w.uint64(UInt64(count)); w.byte(highest ? 1 : 0)
+        case .removeByScore(let k, let min, let max): w.byte(10); w.byteString(k); w.scoreBound(min); w.scoreBound(max)
+        case .removeByRank(let k, let a, let b): w.byte(11); w.byteString(k); w.int64(a); w.int64(b)
         }
     }
 
@@ -330,6 +369,8 @@ public enum SortedSetOperation: Hashable, Sendable {
             let k = try r.byteString(), count = try r.uint64()
             guard count <= UInt64(Int.max) else { throw ByteDecodingError("sorted set pop count \(count) is out of range") }
             self = .pop(k, count: Int(count), highest: try r.bool("highest"))
+        case 10: self = .removeByScore(try r.byteString(), min: try r.scoreBound(), max: try r.scoreBound())
+        case 11: self = .removeByRank(try r.byteString(), start: try r.int64(), stop: try r.int64())
         case let tag: throw ByteDecodingError("unknown sorted set operation tag \(tag)")
         }
     }

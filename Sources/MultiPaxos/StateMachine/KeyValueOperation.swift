@@ -56,6 +56,14 @@ public enum KeyValueOperation: Hashable, Sendable, CustomStringConvertible {
     case overwrite(ByteString, offset: Int, ByteString)
     /// Remove a key if its value equals (`equal`) or differs from the given one; answers 1 or 0 (DELEX IFEQ, IFNE).
     case deleteIf(ByteString, value: ByteString, equal: Bool)
+    /// Pop an element from one list's head (or tail) and push it onto another's head (or tail); answers it, nil
+    /// if the first list is empty (LMOVE, RPOPLPUSH).
+    case moveElement(ByteString, to: ByteString, fromHead: Bool, toHead: Bool)
+    /// Move a member from one set to another; answers 1, or 0 if it was not in the first (SMOVE).
+    case moveMember(ByteString, to: ByteString, ByteString)
+    /// The intersection, union or difference (the first set less the others) of sets, absent keys empty
+    /// (SINTER, SUNION, SDIFF); stored at `store` instead, answering its size, if given (the STORE forms).
+    case combineSets(SetCombination, [ByteString], store: ByteString?)
 
     /// The operation's bytes, as the replicated log carries them.
     public var encoded: [UInt8] {
@@ -89,6 +97,10 @@ public enum KeyValueOperation: Hashable, Sendable, CustomStringConvertible {
         case .substring(let k, let a, let b): w.byte(24); w.byteString(k); w.int64(a); w.int64(b)
         case .overwrite(let k, let offset, let v): w.byte(25); w.byteString(k); w.uint64(UInt64(offset)); w.byteString(v)
         case .deleteIf(let k, let v, let equal): w.byte(26); w.byteString(k); w.byteString(v); w.byte(equal ? 1 : 0)
+        case .moveElement(let k, let to, let fromHead, let toHead):
+            w.byte(27); w.byteString(k); w.byteString(to); w.byte(fromHead ? 1 : 0); w.byte(toHead ? 1 : 0)
+        case .moveMember(let k, let to, let m): w.byte(28); w.byteString(k); w.byteString(to); w.byteString(m)
+        case .combineSets(let how, let keys, let store): w.byte(29); w.byte(how.rawValue); w.byteStrings(keys); w.optionalByteString(store)
         }
         return w.bytes
     }
@@ -132,6 +144,15 @@ public enum KeyValueOperation: Hashable, Sendable, CustomStringConvertible {
             guard offset <= UInt64(KeyValueStore.maximumValueBytes) else { throw ByteDecodingError("SETRANGE offset \(offset) is out of range") }
             self = .overwrite(k, offset: Int(offset), try r.byteString())
         case 26: self = .deleteIf(try r.byteString(), value: try r.byteString(), equal: try r.bool("equal"))
+        case 27:
+            self = .moveElement(try r.byteString(), to: try r.byteString(), fromHead: try r.bool("from head"), toHead: try r.bool("to head"))
+        case 28: self = .moveMember(try r.byteString(), to: try r.byteString(), try r.byteString())
+        case 29:
+            let raw = try r.byte()
+            guard let how = SetCombination(rawValue: raw) else { throw ByteDecodingError("set combination \(raw) is not 0, 1 or 2") }
+            let keys = try r.byteStrings()
+            guard !keys.isEmpty else { throw ByteDecodingError("a set combination of no sets") }
+            self = .combineSets(how, keys, store: try r.optionalByteString())
         case let tag: throw ByteDecodingError("unknown key-value operation tag \(tag)")
         }
         guard r.isAtEnd else { throw ByteDecodingError("\(bytes.count - r.offset) stray bytes after operation") }
@@ -143,12 +164,12 @@ public enum KeyValueOperation: Hashable, Sendable, CustomStringConvertible {
         case .get(let k), .put(let k, _), .delete(let k), .append(let k, _), .compareAndSet(let k, _, _),
              .increment(let k, _), .getAndSet(let k, _), .getAndDelete(let k), .type(let k), .exists(let k),
              .rename(let k, _, _), .copy(let k, _, _), .incrementFloat(let k, _), .substring(let k, _, _),
-             .overwrite(let k, _, _), .deleteIf(let k, _, _): k
+             .overwrite(let k, _, _), .deleteIf(let k, _, _), .moveElement(let k, _, _, _), .moveMember(let k, _, _): k
         case .hash(let op): op.key
         case .list(let op): op.key
         case .set(let op): op.key
         case .sortedSet(let op): op.key
-        case .count, .keys, .flush, .scan, .firstKey, .putAllIfAbsent: nil
+        case .count, .keys, .flush, .scan, .firstKey, .putAllIfAbsent, .combineSets: nil
         }
     }
 
@@ -181,6 +202,9 @@ public enum KeyValueOperation: Hashable, Sendable, CustomStringConvertible {
         case .substring(let k, let a, let b): "getrange \(k) \(a)...\(b)"
         case .overwrite(let k, let offset, let v): "setrange \(k)@\(offset)=\(v)"
         case .deleteIf(let k, let v, let equal): "delex \(k) if\(equal ? "eq" : "ne") \(v)"
+        case .moveElement(let k, let to, let fromHead, let toHead): "lmove \(k)@\(fromHead ? "head" : "tail")→\(to)@\(toHead ? "head" : "tail")"
+        case .moveMember(let k, let to, let m): "smove \(m) \(k)→\(to)"
+        case .combineSets(let how, let keys, let store): "\(how) \(keys.map(\.description).joined(separator: " "))\(store.map { "→\($0)" } ?? "")"
         }
     }
 
@@ -190,7 +214,7 @@ public enum KeyValueOperation: Hashable, Sendable, CustomStringConvertible {
         case .get, .append, .compareAndSet, .increment, .getAndSet, .getAndDelete, .incrementFloat, .substring, .overwrite,
              .deleteIf: true
         case .put, .delete, .count, .keys, .hash, .list, .set, .sortedSet, .type, .exists, .rename, .copy, .flush, .scan,
-             .firstKey, .putAllIfAbsent: false
+             .firstKey, .putAllIfAbsent, .moveElement, .moveMember, .combineSets: false
         }
     }
 
@@ -198,12 +222,13 @@ public enum KeyValueOperation: Hashable, Sendable, CustomStringConvertible {
     public var isRead: Bool {
         switch self {
         case .get, .count, .keys, .type, .exists, .scan, .firstKey, .substring: true
+        case .combineSets(_, _, let store): store == nil
         case .hash(let op): op.isRead
         case .list(let op): op.isRead
         case .set(let op): op.isRead
         case .sortedSet(let op): op.isRead
         case .put, .delete, .append, .compareAndSet, .increment, .getAndSet, .getAndDelete, .rename, .copy, .flush,
-             .putAllIfAbsent, .incrementFloat, .overwrite, .deleteIf: false
+             .putAllIfAbsent, .incrementFloat, .overwrite, .deleteIf, .moveElement, .moveMember: false
         }
     }
 }
@@ -285,4 +310,11 @@ public enum KeyValueResult: Hashable, Sendable, CustomStringConvertible {
         case .array(let items): "[\(items.map(\.description).joined(separator: ", "))]"
         }
     }
+}
+
+/// How SINTER, SUNION and SDIFF combine sets.
+public enum SetCombination: UInt8, Hashable, Sendable {
+    case intersection = 0
+    case union = 1
+    case difference = 2
 }

@@ -51,7 +51,7 @@ public struct KeyValueStore: StateMachine, Equatable {
             return .value(entries[k])
         case .getAndDelete(let k):
             return .value(entries.removeValue(forKey: k))
-        case .rename, .copy, .flush, .putAllIfAbsent, .incrementFloat, .overwrite, .deleteIf:
+        case .rename, .copy, .flush, .putAllIfAbsent, .incrementFloat, .overwrite, .deleteIf, .moveElement, .moveMember, .combineSets:
             return applyKeyOperation(operation)
         case .hash(let op): return apply(op)
         case .list(let op): return apply(op)
@@ -78,12 +78,13 @@ public struct KeyValueStore: StateMachine, Equatable {
         case .exists(let k):
             return .integer(entries[k] != nil || collections[k] != nil ? 1 : 0)
         case .scan, .firstKey, .substring: return readKeys(operation)
+        case .combineSets(_, _, let store): return store == nil ? readKeys(operation) : nil
         case .hash(let op): return op.isRead ? read(op) : nil
         case .list(let op): return op.isRead ? read(op) : nil
         case .set(let op): return op.isRead ? read(op) : nil
         case .sortedSet(let op): return op.isRead ? read(op) : nil
         case .put, .delete, .append, .compareAndSet, .increment, .getAndSet, .getAndDelete, .rename, .copy, .flush,
-             .putAllIfAbsent, .incrementFloat, .overwrite, .deleteIf: return nil
+             .putAllIfAbsent, .incrementFloat, .overwrite, .deleteIf, .moveElement, .moveMember: return nil
         }
     }
 
@@ -135,8 +136,8 @@ public struct KeyValueStore: StateMachine, Equatable {
     }
 
     /// The tags of operations that may be reads, as bits (of the collections' operations, some are): 0, 9...16,
-    /// 20, 21, 24.
-    private static let readTags: UInt32 = [0, 9, 10, 11, 12, 13, 14, 15, 16, 20, 21, 24].reduce(0) { $0 | 1 << $1 }
+    /// 20, 21, 24, 29.
+    private static let readTags: UInt32 = [0, 9, 10, 11, 12, 13, 14, 15, 16, 20, 21, 24, 29].reduce(0) { $0 | 1 << $1 }
 
     /// The tag of a pipeline: several operations (or, as a result, their results) in one log entry, applied in
     /// order. A served node packs the commands a client pipelined on one connection into one, so that they share

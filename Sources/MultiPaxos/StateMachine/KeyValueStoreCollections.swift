@@ -108,7 +108,20 @@ extension KeyValueStore {
         case .element(_, let i):
             let range = Self.positions(i, i, count: list.count)
             return .value(range.isEmpty ? nil : list[range.lowerBound])
-        case .push, .pop, .set, .remove, .trim: preconditionFailure("\(op) is not a read")
+        case .position(_, let value, let rank, let count, let maxLength):
+            let fromTail = rank < 0
+            let limit = maxLength == 0 ? list.count : Int(min(maxLength, Int64(list.count)))
+            var skip = rank.magnitude - 1, found: [KeyValueResult] = []
+            for step in 0..<limit {
+                let i = fromTail ? list.count - 1 - step : step
+                guard list[i] == value else { continue }
+                if skip > 0 { skip -= 1; continue }
+                found.append(.integer(Int64(i)))
+                if let count, count != 0, found.count == count { break }
+                if count == nil { break }
+            }
+            return count == nil ? (found.first ?? .value(nil)) : .array(found)
+        case .push, .pop, .set, .remove, .trim, .insert: preconditionFailure("\(op) is not a read")
         }
     }
 
@@ -157,7 +170,14 @@ extension KeyValueStore {
         case .trim(_, let a, let b):
             list.keep(Self.positions(a, b, count: list.count))
             return .ok
-        case .range, .length, .element: preconditionFailure("\(op) is a read")
+        case .insert(_, let before, let pivot, let value):
+            guard !list.isEmpty else { return .integer(0) }
+            var elements = list.elements
+            guard let at = elements.firstIndex(of: pivot) else { return .integer(-1) }
+            elements.insert(value, at: before ? at : at + 1)
+            list.replace(with: elements)
+            return .integer(Int64(list.count))
+        case .range, .length, .element, .position: preconditionFailure("\(op) is a read")
         }
     }
 
@@ -175,6 +195,11 @@ extension KeyValueStore {
         case .contains(_, let m): return .integer(set.contains(m) ? 1 : 0)
         case .containsEach(_, let ms): return .array(ms.map { .integer(set.contains($0) ? 1 : 0) })
         case .cardinality: return .integer(Int64(set.count))
+        case .someMembers(_, let count):
+            let sorted = set.sorted()
+            guard let count else { return .value(sorted.first) }
+            if count >= 0 { return .list(Array(sorted.prefix(Int(count)))) }
+            return .list(sorted.isEmpty ? [] : (0..<Int(count.magnitude)).map { sorted[$0 % sorted.count] })
         case .add, .remove, .pop: preconditionFailure("\(op) is not a read")
         }
     }
@@ -198,7 +223,7 @@ extension KeyValueStore {
             let popped = count >= set.count ? set.sorted() : Array(set.sorted().prefix(count))
             for m in popped { set.remove(m) }
             return .list(popped)
-        case .members, .contains, .containsEach, .cardinality: preconditionFailure("\(op) is a read")
+        case .members, .contains, .containsEach, .cardinality, .someMembers: preconditionFailure("\(op) is a read")
         }
     }
 
@@ -229,7 +254,7 @@ extension KeyValueStore {
             entries = Array(entries.dropFirst(offset < 0 ? entries.count : Int(min(offset, Int64(entries.count)))))
             if limit >= 0 { entries = Array(entries.prefix(Int(min(limit, Int64(entries.count))))) }
             return Self.listing(entries, withScores: withScores)
-        case .add, .remove, .pop: preconditionFailure("\(op) is not a read")
+        case .add, .remove, .pop, .removeByScore, .removeByRank: preconditionFailure("\(op) is not a read")
         }
     }
 
@@ -282,6 +307,14 @@ extension KeyValueStore {
                 popped.append(entry)
             }
             return Self.listing(popped, withScores: true)
+        case .removeByScore(_, let min, let max):
+            let doomed = zset.order[zset.positions(from: min, to: max)].map(\.member)
+            for m in doomed { zset.remove(m) }
+            return .integer(Int64(doomed.count))
+        case .removeByRank(_, let a, let b):
+            let doomed = Self.positions(a, b, count: zset.count).map { zset.order[$0].member }
+            for m in doomed { zset.remove(m) }
+            return .integer(Int64(doomed.count))
         case .score, .scores, .cardinality, .count, .rank, .range, .rangeByScore: preconditionFailure("\(op) is a read")
         }
     }

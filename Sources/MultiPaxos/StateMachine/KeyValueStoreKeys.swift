@@ -43,12 +43,32 @@ extension KeyValueStore {
         case .firstKey:
             let all = Array(entries.keys) + Array(collections.keys)
             return .value(all.min { (Self.scanPosition(of: $0), $0) < (Self.scanPosition(of: $1), $1) })
+        case .combineSets(let how, let keys, nil):
+            return combined(how, keys).map { .list($0.sorted()) } ?? wrongTypeError
         case .substring(let k, let start, let end):
             if collections[k] != nil { return wrongTypeError }
             let bytes = entries[k]?.bytes ?? []
             return .value(ByteString(bytes[Self.positions(start, end, count: bytes.count)]))
         default:
             return nil
+        }
+    }
+
+    /// The sets at `keys` combined, absent keys as empty sets; nil if a key holds another type.
+    private func combined(_ how: SetCombination, _ keys: [ByteString]) -> Set<ByteString>? {
+        var sets: [Set<ByteString>] = []
+        for key in keys {
+            switch (entries[key], collections[key]) {
+            case (nil, nil): sets.append([])
+            case (nil, .set(let s)?): sets.append(s)
+            default: return nil
+            }
+        }
+        let rest = sets.dropFirst()
+        switch how {
+        case .intersection: return rest.reduce(sets[0]) { $0.intersection($1) }
+        case .union: return rest.reduce(sets[0]) { $0.union($1) }
+        case .difference: return rest.reduce(sets[0]) { $0.subtracting($1) }
         }
     }
 
@@ -100,6 +120,33 @@ extension KeyValueStore {
             guard let held = entries[k], (held == value) == equal else { return .integer(0) }
             entries[k] = nil
             return .integer(1)
+        case .moveElement(let from, let to, let fromHead, let toHead):
+            guard entries[from] == nil, entries[to] == nil else { return wrongTypeError }
+            switch (collections[from], collections[to]) {
+            case (nil, _): return .value(nil)
+            case (.list?, .list?), (.list?, nil): break
+            default: return wrongTypeError
+            }
+            guard case .value(let element?) = apply(.list(.pop(from, atHead: fromHead, count: nil))) else { return .value(nil) }
+            _ = apply(.list(.push(to, [element], atHead: toHead, onlyIfExists: false)))
+            return .value(element)
+        case .moveMember(let from, let to, let member):
+            guard entries[from] == nil, entries[to] == nil else { return wrongTypeError }
+            switch (collections[from], collections[to]) {
+            case (nil, _): return .integer(0)
+            case (.set?, .set?), (.set?, nil): break
+            default: return wrongTypeError
+            }
+            guard apply(.set(.remove(from, [member]))) == .integer(1) else { return .integer(0) }
+            _ = apply(.set(.add(to, [member])))
+            return .integer(1)
+        case .combineSets(let how, let keys, nil):
+            return combined(how, keys).map { .list($0.sorted()) } ?? wrongTypeError
+        case .combineSets(let how, let keys, let store?):
+            guard let members = combined(how, keys) else { return wrongTypeError }
+            entries[store] = nil
+            collections[store] = members.isEmpty ? nil : .set(members)
+            return .integer(Int64(members.count))
         default:
             preconditionFailure("\(operation) is not a key operation")
         }
