@@ -96,6 +96,16 @@ import Testing
         #expect(replies == [RESPCommands.noPasswordConfigured, .simpleString("PONG")])
     }
 
+    @Test func aConnectionKeepsTheNameClientSetnameGivesItUntilReset() throws {
+        var s = session()
+        let (replies, _) = try feed(&s, [["CLIENT", "GETNAME"], ["CLIENT", "SETNAME", "worker-1"], ["CLIENT", "GETNAME"],
+                                         ["CLIENT", "SETNAME", "has space"], ["CLIENT", "INFO"], ["CLIENT", "NO-EVICT", "on"],
+                                         ["RESET"], ["CLIENT", "GETNAME"]])
+        #expect(replies == [.null, .ok, .bulk("worker-1"),
+                            .error("ERR Client names cannot contain spaces, newlines or special characters."),
+                            .bulk("id=1 addr= name=worker-1 db=0 lib-name= lib-ver=\n"), .ok, .simpleString("RESET"), .null])
+    }
+
     @Test func pipelinedCommandsRunOneAtATimeAndAreAnsweredInOrder() throws {
         var s = session()
         let (first, call1) = try feed(&s, [["PING"], ["SET", "a", "1"], ["PING", "later"], ["GET", "a"]])

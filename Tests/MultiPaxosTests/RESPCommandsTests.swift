@@ -187,6 +187,13 @@ import Testing
         #expect(reply("SELECT", "1") == .error("ERR DB index is out of range"))
         #expect(reply("SELECT", "x") == .error("ERR value is not an integer or out of range"))
         #expect(action("QUIT") == .quit)
+        guard case .array(let time)? = reply("TIME"), time.count == 2, case .bulkString(let seconds) = time[0],
+              case .bulkString(let micros) = time[1], let s = Int(String(decoding: seconds, as: UTF8.self)),
+              let us = Int(String(decoding: micros, as: UTF8.self)) else {
+            Issue.record("TIME answered \(String(describing: reply("TIME")))")
+            return
+        }
+        #expect(s > 1_700_000_000 && (0..<1_000_000).contains(us))
         #expect(action("reset") == .reset)
         #expect(reply("BLPOP", "k", "0") == .error("ERR BLPOP is not supported by this server: blocking commands are not replicated (pop without blocking, and poll)"))
         #expect(reply("XADD", "s", "*") == .error("ERR unknown command 'XADD', with args beginning with: 's' '*' "))

@@ -13,6 +13,8 @@ struct ClientSession {
     private var parser: RESPRequestParser
     /// RESP2 until the client asks for RESP3 with `HELLO 3`.
     private var protocolVersion = 2
+    /// The name `CLIENT SETNAME` gave the connection ("" for none).
+    private var name = ""
     /// Replies not yet written.
     var out = OutputBuffer()
     /// The connection closes once `out` is written.
@@ -166,6 +168,12 @@ struct ClientSession {
             action = .reply(.bulk(RESPCommands.info(sections: args.dropFirst().map(RESPCommands.lowercased),
                                                     extra: [metrics.infoSection()])))
         }
+        if case .reply = action, args.count >= 2, RESPCommands.lowercased(args[0]) == "client" {
+            // CLIENT answers with the name this connection was given, and SETNAME keeps it.
+            let reply = RESPCommands.client(args, connection: ConnectionID(Int64(connection)), name: name)
+            if reply == .ok, RESPCommands.lowercased(args[1]) == "setname" { name = String(decoding: args[2], as: UTF8.self) }
+            action = .reply(reply)
+        }
         let submit = RemoteProtocol.submission(args)
         if !authenticated {
             // As Redis: before authentication only AUTH, HELLO with AUTH, and QUIT; PING included gets NOAUTH.
@@ -236,9 +244,10 @@ struct ClientSession {
                                                                           : .ready(RESPCommands.wrongPassword))
     }
 
-    /// RESET: back to RESP2, unauthenticated (with a password), no transaction; replies `+RESET`.
+    /// RESET: back to RESP2, unauthenticated (with a password), no transaction, no name; replies `+RESET`.
     private mutating func reset() {
         transaction = nil
+        name = ""
         protocolVersion = 2
         authenticated = password == nil
         owed.append(.ready(.simpleString("RESET")))

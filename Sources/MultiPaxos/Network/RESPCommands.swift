@@ -1,3 +1,5 @@
+import Foundation
+
 /// A client connection's number on one server, as `HELLO` and `CLIENT ID` report it.
 public struct ConnectionID: Hashable, Sendable, CustomStringConvertible {
     /// The number.
@@ -166,7 +168,7 @@ public enum RESPCommands {
     public static let names = (["append", "auth", "client", "command", "config", "dbsize", "decr", "decrby", "del",
                                 "discard", "echo", "exec", "exists", "get", "getdel", "getset", "hello", "incr",
                                 "incrby", "info", "keys", "mget", "mset", "multi", "ping", "quit", "reset", "select",
-                                "set", "setnx", "strlen", "type", "unlink", "unwatch"] + keyNames + collectionNames).sorted()
+                                "set", "setnx", "strlen", "time", "type", "unlink", "unwatch"] + keyNames + collectionNames).sorted()
 
     /// `-NOAUTH`: a command before authentication on a password-protected server (Redis's text).
     public static let noAuthentication = RESPValue.error("NOAUTH Authentication required.")
@@ -265,6 +267,8 @@ public enum RESPCommands {
             return .quit
         case "reset":
             return n == 1 ? .reset : arity()
+        case "time":
+            return n == 1 ? .reply(time(now: Date().timeIntervalSince1970)) : arity()
         case "type":
             return n == 2 ? .replicate(.type(bytes(1)), .status) : arity()
         default:

@@ -5,17 +5,36 @@ extension RESPCommands {
     /// `databases`. Nothing can be set.
     static let configuration: [(name: String, value: String)] = [("save", ""), ("appendonly", "no"), ("databases", "1")]
 
-    /// `CLIENT SETINFO | SETNAME | ID | GETNAME | INFO ...`: names and library information are accepted and
-    /// not kept; other subcommands get Redis's unknown-subcommand error, which redis-py ignores.
-    static func client(_ args: [[UInt8]], connection: ConnectionID) -> RESPValue {
+    /// `CLIENT SETINFO | SETNAME | ID | GETNAME | INFO | LIST | NO-EVICT | NO-TOUCH`, for a connection named
+    /// `name` (a served connection keeps the name SETNAME gives; see `ClientSession`). Library information is
+    /// accepted and not kept; LIST shows the calling connection only. Other subcommands get Redis's
+    /// unknown-subcommand error, which redis-py ignores.
+    static func client(_ args: [[UInt8]], connection: ConnectionID, name: String = "") -> RESPValue {
+        let line = "id=\(connection.value) addr= name=\(name) db=0 lib-name= lib-ver=\n"
         switch lowercased(args[1]) {
-        case "setinfo": args.count == 4 ? .ok : wrongArity("client|setinfo")
-        case "setname": args.count == 3 ? .ok : wrongArity("client|setname")
-        case "id": args.count == 2 ? .integer(connection.value) : wrongArity("client|id")
-        case "getname": args.count == 2 ? .null : wrongArity("client|getname")
-        case "info": args.count == 2 ? .bulk("id=\(connection.value) name= db=0 lib-name= lib-ver=\n") : wrongArity("client|info")
-        default: unknownSubcommand(args)
+        case "setinfo": return args.count == 4 ? .ok : wrongArity("client|setinfo")
+        case "setname":
+            guard args.count == 3 else { return wrongArity("client|setname") }
+            guard args[2].allSatisfy({ (0x21...0x7E).contains($0) }) else {
+                return .error("ERR Client names cannot contain spaces, newlines or special characters.")
+            }
+            return .ok
+        case "id": return args.count == 2 ? .integer(connection.value) : wrongArity("client|id")
+        case "getname": return args.count == 2 ? (name.isEmpty ? .null : .bulk(name)) : wrongArity("client|getname")
+        case "info": return args.count == 2 ? .bulk(line) : wrongArity("client|info")
+        case "list": return args.count == 2 ? .bulk(line) : .error("ERR CLIENT LIST's filters are not supported by this server")
+        case "no-evict", "no-touch":
+            guard args.count == 3 else { return wrongArity("client|\(lowercased(args[1]))") }
+            return ["on", "off"].contains(lowercased(args[2])) ? .ok : .error("ERR syntax error")
+        default: return unknownSubcommand(args)
         }
+    }
+
+    /// `TIME`: this node's clock, as seconds and microseconds since 1970 (a real-time shell's answer: it is
+    /// not replicated and differs between nodes).
+    static func time(now: Double) -> RESPValue {
+        let seconds = Int64(now.rounded(.down))
+        return .array([.bulk(String(seconds)), .bulk(String(Int64((now - Double(seconds)) * 1_000_000)))])
     }
 
     /// `CONFIG GET pattern [pattern ...]`: the matching entries of `configuration` as a map (a flat array
