@@ -190,6 +190,58 @@ import Testing
                                               .bulkString([0x31, 0xFF])])
     }
 
+    @Test func execRunsOnlyIfTheWatchedKeysStillHoldWhatWatchRead() throws {
+        var s = session()
+        var store = KeyValueStore()
+        _ = store.apply(.put("k", "1"))
+        // WATCH, MULTI, SET, EXEC in one go: the WATCH reads first, the EXEC carries what it read.
+        let (_, watch) = try feed(&s, [["WATCH", "k", "absent"], ["MULTI"], ["SET", "k", "2"], ["EXEC"]])
+        let read = try #require(watch)
+        #expect(try KeyValueOperation(decoding: read.operation) == .digests(["k", "absent"]))
+        run(&s, read, on: &store)
+        let exec = try #require(s.nextCall()?.command)
+        #expect(exec.operation.first == KeyValueStore.guardedTag)
+        _ = store.apply(.put("k", "changed"))  // another client, between the WATCH and the EXEC
+        run(&s, exec, on: &store)
+        #expect(try replies(&s) == [.ok, .ok, .simpleString("QUEUED"), .null])
+        #expect(store.entries["k"] == "changed", "the aborted transaction ran nothing")
+
+        // Unchanged (an absent key still absent), it runs; a key that appears aborts it.
+        s = session()
+        run(&s, try #require(try feed(&s, [["WATCH", "k", "absent"], ["MULTI"], ["SET", "k", "3"], ["EXEC"]]).1), on: &store)
+        run(&s, try #require(s.nextCall()?.command), on: &store)
+        #expect(try replies(&s).last == .array([.ok]) && store.entries["k"] == "3")
+        s = session()
+        run(&s, try #require(try feed(&s, [["WATCH", "absent"], ["MULTI"], ["SET", "k", "4"], ["EXEC"]]).1), on: &store)
+        _ = store.apply(.put("absent", "now here"))
+        run(&s, try #require(s.nextCall()?.command), on: &store)
+        #expect(try replies(&s).last == .null && store.entries["k"] == "3")
+    }
+
+    @Test func unwatchForgetsAndAFailedWatchAbortsTheNextExec() throws {
+        var s = session()
+        var store = KeyValueStore()
+        run(&s, try #require(try feed(&s, [["WATCH", "k"], ["UNWATCH"], ["MULTI"], ["SET", "k", "2"], ["EXEC"]]).1), on: &store)
+        _ = store.apply(.put("k", "changed"))
+        let exec = try #require(s.nextCall()?.command)
+        #expect(exec.operation.first == KeyValueStore.pipelineTag, "UNWATCH in turn: the EXEC carries no watched key")
+        run(&s, exec, on: &store)
+        #expect(try replies(&s) == [.ok, .ok, .ok, .simpleString("QUEUED"), .array([.ok])])
+
+        s = session()
+        let watch = try #require(try feed(&s, [["WATCH", "k"], ["MULTI"], ["SET", "k", "5"], ["EXEC"]]).1)
+        s.complete(watch.key, .unavailable("TRYAGAIN no leader"))
+        run(&s, try #require(s.nextCall()?.command), on: &store)
+        #expect(try replies(&s) == [.error("TRYAGAIN no leader"), .ok, .simpleString("QUEUED"), .null])
+        #expect(store.entries["k"] == "2", "a WATCH that read nothing makes EXEC run nothing")
+
+        s = session()
+        let (refused, none) = try feed(&s, [["MULTI"], ["WATCH", "k"], ["EXEC"]])
+        #expect(none == nil)
+        #expect(refused == [.ok, .error("ERR WATCH inside MULTI is not allowed"),
+                            .error("EXECABORT Transaction discarded because of previous errors.")])
+    }
+
     /// redis-py's transaction pipeline against a server without MULTI got `unknown command 'MULTI'`, then its SET
     /// applied, then `unknown command 'EXEC'`: a partial write. Now a refused command makes EXEC run nothing.
     @Test func aCommandRefusedInATransactionMakesExecRunNothing() throws {

@@ -57,6 +57,9 @@ struct ClientSession {
         /// node has done it (`+OK`, or the text it returns), or with the error the node names.
         case admin(RequestKey, AdminRequest, sent: Bool)
         case close(RESPValue)
+        /// A reply that also forgets the watched keys when its turn comes (UNWATCH, DISCARD, an EXEC that runs
+        /// nothing, RESET): in turn, because a WATCH sent before it may still be reading its keys.
+        case unwatch(RESPValue)
     }
     /// How a command's result becomes a reply.
     enum Rendering {
@@ -66,8 +69,11 @@ struct ClientSession {
         case raw
         /// The results of a command of several keys (one log entry of `count` operations), combined.
         case combined(RESPCombination, count: Int)
-        /// An `EXEC`: an array of each queued command's reply, from the results of one log entry.
+        /// An `EXEC`: an array of each queued command's reply, from the results of one log entry; null when a
+        /// watched key changed (nothing ran).
         case transaction([TransactionPart])
+        /// A `WATCH` of these keys: their digests are kept for the next EXEC, and the reply is `OK`.
+        case watch([ByteString])
     }
     /// A command queued between `MULTI` and `EXEC`: what it runs, and how its reply is made.
     enum TransactionPart {
@@ -96,6 +102,8 @@ struct ClientSession {
         var failed = false
     }
     private var transaction: Transaction?
+    /// The keys WATCH read, with their digests, for the next EXEC (which sends them along and forgets them).
+    private var watched: [(key: ByteString, digest: ByteString?)] = []
     /// The most commands one transaction may queue (its bytes are bounded by the request limit: it is one entry).
     static let transactionLimit = 100_000
     private var owed: [Owed] = []
@@ -216,6 +224,10 @@ struct ClientSession {
             call(KeyValueStore.pipeline(operations.map(\.encoded)), .combined(combination, count: operations.count))
         case .transaction:
             preconditionFailure("a transaction step is queued above")
+        case .watch(let keys):
+            call(KeyValueOperation.digests(keys).encoded, .watch(keys))
+        case .unwatch:
+            owed.append(.unwatch(.ok))
         case .setProtocol(let version, let reply, let credentials):
             if let credentials {
                 guard password != nil else { return owed.append(.ready(RESPCommands.noPasswordConfigured)) }
@@ -250,7 +262,7 @@ struct ClientSession {
         name = ""
         protocolVersion = 2
         authenticated = password == nil
-        owed.append(.ready(.simpleString("RESET")))
+        owed.append(.unwatch(.simpleString("RESET")))
     }
 
     /// Owes the reply to `operation`, run through the log as this client's next request.
@@ -286,12 +298,16 @@ struct ClientSession {
             return owed.append(.ready(.error("ERR MULTI calls can not be nested")))
         case .transaction(.discard):
             transaction = nil
-            return owed.append(.ready(.ok))
+            return owed.append(.unwatch(.ok))
         case .transaction(.commit):
             transaction = nil
-            if queued.failed { return owed.append(.ready(.error("EXECABORT Transaction discarded because of previous errors."))) }
-            if queued.operations.isEmpty { return owed.append(.ready(.array(queued.parts.map { if case .reply(let r) = $0 { r } else { .null } }))) }
+            if queued.failed { return owed.append(.unwatch(.error("EXECABORT Transaction discarded because of previous errors."))) }
+            if queued.operations.isEmpty { return owed.append(.unwatch(.array(queued.parts.map { if case .reply(let r) = $0 { r } else { .null } }))) }
             return call(KeyValueStore.pipeline(queued.operations), .transaction(queued.parts))
+        case .watch:
+            return refuse("ERR WATCH inside MULTI is not allowed")
+        case .unwatch:
+            queued.parts.append(.reply(.ok))
         case .reply(.error(let message)):
             return refuse(message)
         case .reply(let value):
@@ -351,6 +367,10 @@ struct ClientSession {
             case .ready(let value):
                 out.append(value.encoded(protocolVersion: protocolVersion))
                 owedStart += 1
+            case .unwatch(let value):
+                watched = []
+                out.append(value.encoded(protocolVersion: protocolVersion))
+                owedStart += 1
             case .close(let value):
                 out.append(value.encoded(protocolVersion: protocolVersion))
                 closing = true
@@ -358,8 +378,15 @@ struct ClientSession {
                 owedStart = 0
                 owedBytes = 0
                 return nil
-            case .call(let command, let rendering, let sent, let arrived):
+            case .call(var command, let rendering, let sent, let arrived):
                 guard !sent else { return nil }
+                if case .transaction = rendering, !watched.isEmpty {
+                    // The EXEC's turn: every WATCH before it has read its keys. It runs only if they are unchanged.
+                    let guarded = KeyValueStore.guarded(watched, command.operation)
+                    owedBytes += guarded.count - command.operation.count
+                    command = Command(key: command.key, operation: guarded)
+                    watched = []
+                }
                 owed[owedStart] = .call(command, rendering, sent: true, arrived: arrived)
                 guard case .keyValue = rendering else { return .command(command) }
                 return .command(pipeline(from: command))
@@ -418,6 +445,8 @@ struct ClientSession {
         owedBytes -= command.operation.count
         switch outcome {
         case .unavailable(let message):
+            // A WATCH that could not read its keys makes the next EXEC run nothing (a digest no key has).
+            if case .watch(let keys) = rendering { watched += keys.map { ($0, ByteString()) } }
             owed[index] = .ready(.error(message))
         case .result(let bytes):
             metrics?.counters.committed(after: .now - arrived)
@@ -427,6 +456,17 @@ struct ClientSession {
                 owed[index] = .ready(Self.reply(bytes, form))
             case .combined(let combination, let count):
                 owed[index] = .ready(Self.reply(CallOutcome.result(bytes).results(count: count)[...], combination))
+            case .watch(let keys):
+                guard case .array(let digests)? = try? KeyValueResult(decoding: bytes), digests.count == keys.count else {
+                    owed[index] = .ready(.error("ERR the state machine answered WATCH with \(bytes.count) bytes that are not digests"))
+                    return
+                }
+                for (key, digest) in zip(keys, digests) {
+                    if case .value(let d) = digest { watched.append((key, d)) }
+                }
+                owed[index] = .ready(.ok)
+            case .transaction where bytes == KeyValueStore.abortedTransaction:
+                owed[index] = .ready(.null)
             case .transaction(let parts):
                 let count = parts.reduce(0) { $0 + $1.operations }
                 var results = CallOutcome.result(bytes).results(count: count)[...]

@@ -141,6 +141,11 @@ public enum RESPAction: Equatable, Sendable {
     case replicateAll([KeyValueOperation], RESPCombination)
     /// MULTI, EXEC or DISCARD: the connection queues, runs or drops a transaction.
     case transaction(RESPTransactionStep)
+    /// WATCH: read what the keys hold (a digest of each), so that the connection's next EXEC runs only if they
+    /// still hold it, and answers null otherwise.
+    case watch([ByteString])
+    /// UNWATCH: forget the watched keys.
+    case unwatch
     /// HELLO: if credentials are given, check them first (a wrong pair gets `RESPCommands.wrongPassword` and
     /// changes nothing); then switch the connection to RESP `version` and send `reply` encoded in it.
     case setProtocol(Int, reply: RESPValue, credentials: RESPCredentials?)
@@ -158,7 +163,8 @@ public enum RESPAction: Equatable, Sendable {
 /// Names are case-insensitive. Keys and values are bytes, stored and answered exactly as sent (never decoded as
 /// text). DEL, UNLINK, EXISTS, MGET and MSET of several keys are one log entry, applied at once. SET takes
 /// `IFEQ expected` (Valkey 8.1 / Redis 8.4 compare-and-set) or `NX` (set only if absent); both reply null when
-/// nothing was set. MULTI ... EXEC runs the commands queued between them as one log entry; WATCH is refused.
+/// nothing was set. MULTI ... EXEC runs the commands queued between them as one log entry, and only if the keys
+/// WATCH read still hold what they held then.
 public enum RESPCommands {
     /// The Redis version the server reports (in HELLO and INFO): the command set clients may assume.
     public static let redisVersion = "7.0.0"
@@ -238,9 +244,9 @@ public enum RESPCommands {
         case "discard":
             return n == 1 ? .transaction(.discard) : arity()
         case "watch":
-            return n >= 2 ? .reply(.error("ERR WATCH is not supported by this server (MULTI ... EXEC is)")) : arity()
+            return n >= 2 ? .watch((1..<n).map(bytes)) : arity()
         case "unwatch":
-            return n == 1 ? .reply(.ok) : arity()
+            return n == 1 ? .unwatch : arity()
         case "append":
             return n == 3 ? .replicate(.append(bytes(1), bytes(2)), .result) : arity()
         case "hello":

@@ -64,6 +64,8 @@ public enum KeyValueOperation: Hashable, Sendable, CustomStringConvertible {
     /// The intersection, union or difference (the first set less the others) of sets, absent keys empty
     /// (SINTER, SUNION, SDIFF); stored at `store` instead, answering its size, if given (the STORE forms).
     case combineSets(SetCombination, [ByteString], store: ByteString?)
+    /// Each key's digest (`KeyValueStore.digest(of:)`; nil for an absent key), as WATCH reads them.
+    case digests([ByteString])
 
     /// The operation's bytes, as the replicated log carries them.
     public var encoded: [UInt8] {
@@ -101,6 +103,7 @@ public enum KeyValueOperation: Hashable, Sendable, CustomStringConvertible {
             w.byte(27); w.byteString(k); w.byteString(to); w.byte(fromHead ? 1 : 0); w.byte(toHead ? 1 : 0)
         case .moveMember(let k, let to, let m): w.byte(28); w.byteString(k); w.byteString(to); w.byteString(m)
         case .combineSets(let how, let keys, let store): w.byte(29); w.byte(how.rawValue); w.byteStrings(keys); w.optionalByteString(store)
+        case .digests(let keys): w.byte(30); w.byteStrings(keys)
         }
         return w.bytes
     }
@@ -153,6 +156,7 @@ public enum KeyValueOperation: Hashable, Sendable, CustomStringConvertible {
             let keys = try r.byteStrings()
             guard !keys.isEmpty else { throw ByteDecodingError("a set combination of no sets") }
             self = .combineSets(how, keys, store: try r.optionalByteString())
+        case 30: self = .digests(try r.byteStrings())
         case let tag: throw ByteDecodingError("unknown key-value operation tag \(tag)")
         }
         guard r.isAtEnd else { throw ByteDecodingError("\(bytes.count - r.offset) stray bytes after operation") }
@@ -169,7 +173,7 @@ public enum KeyValueOperation: Hashable, Sendable, CustomStringConvertible {
         case .list(let op): op.key
         case .set(let op): op.key
         case .sortedSet(let op): op.key
-        case .count, .keys, .flush, .scan, .firstKey, .putAllIfAbsent, .combineSets: nil
+        case .count, .keys, .flush, .scan, .firstKey, .putAllIfAbsent, .combineSets, .digests: nil
         }
     }
 
@@ -205,6 +209,7 @@ public enum KeyValueOperation: Hashable, Sendable, CustomStringConvertible {
         case .moveElement(let k, let to, let fromHead, let toHead): "lmove \(k)@\(fromHead ? "head" : "tail")→\(to)@\(toHead ? "head" : "tail")"
         case .moveMember(let k, let to, let m): "smove \(m) \(k)→\(to)"
         case .combineSets(let how, let keys, let store): "\(how) \(keys.map(\.description).joined(separator: " "))\(store.map { "→\($0)" } ?? "")"
+        case .digests(let keys): "digests \(keys.map(\.description).joined(separator: " "))"
         }
     }
 
@@ -214,14 +219,14 @@ public enum KeyValueOperation: Hashable, Sendable, CustomStringConvertible {
         case .get, .append, .compareAndSet, .increment, .getAndSet, .getAndDelete, .incrementFloat, .substring, .overwrite,
              .deleteIf: true
         case .put, .delete, .count, .keys, .hash, .list, .set, .sortedSet, .type, .exists, .rename, .copy, .flush, .scan,
-             .firstKey, .putAllIfAbsent, .moveElement, .moveMember, .combineSets: false
+             .firstKey, .putAllIfAbsent, .moveElement, .moveMember, .combineSets, .digests: false
         }
     }
 
     /// Whether the operation only reads (it may be answered without a log slot).
     public var isRead: Bool {
         switch self {
-        case .get, .count, .keys, .type, .exists, .scan, .firstKey, .substring: true
+        case .get, .count, .keys, .type, .exists, .scan, .firstKey, .substring, .digests: true
         case .combineSets(_, _, let store): store == nil
         case .hash(let op): op.isRead
         case .list(let op): op.isRead

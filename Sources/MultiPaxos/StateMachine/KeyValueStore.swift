@@ -57,7 +57,7 @@ public struct KeyValueStore: StateMachine, Equatable {
         case .list(let op): return apply(op)
         case .set(let op): return apply(op)
         case .sortedSet(let op): return apply(op)
-        case .count, .keys, .type, .exists, .scan, .firstKey, .substring:
+        case .count, .keys, .type, .exists, .scan, .firstKey, .substring, .digests:
             guard let result = read(operation) else { preconditionFailure("read(_:) answers no \(operation)") }
             return result
         }
@@ -78,6 +78,7 @@ public struct KeyValueStore: StateMachine, Equatable {
         case .exists(let k):
             return .integer(entries[k] != nil || collections[k] != nil ? 1 : 0)
         case .scan, .firstKey, .substring: return readKeys(operation)
+        case .digests(let keys): return .array(keys.map { .value(digest(of: $0)) })
         case .combineSets(_, _, let store): return store == nil ? readKeys(operation) : nil
         case .hash(let op): return op.isRead ? read(op) : nil
         case .list(let op): return op.isRead ? read(op) : nil
@@ -108,11 +109,20 @@ public struct KeyValueStore: StateMachine, Equatable {
     }
 
     public mutating func apply(_ operation: [UInt8]) -> [UInt8] {
-        if let operations = Self.pipelined(operation) {
-            // In order, each as if alone; a pipeline inside a pipeline is refused (no recursion on input).
-            return Self.pipeline(operations.map { Self.pipelined($0) == nil ? apply($0) : [0xFF] })
-        }
-        // A malformed operation is a value like any other: every replica rejects it identically.
+        if let result = applyGuarded(operation) { return result }
+        if let operations = Self.pipelined(operation) { return applyPipeline(operations) }
+        return applySingle(operation)
+    }
+
+    /// A pipeline's operations in order, each as if alone; a pipeline or guarded transaction inside one is refused
+    /// (no recursion on input).
+    mutating func applyPipeline(_ operations: [[UInt8]]) -> [UInt8] {
+        Self.pipeline(operations.map { $0.first == Self.pipelineTag || $0.first == Self.guardedTag ? [0xFF] : applySingle($0) })
+    }
+
+    /// One operation's result bytes. A malformed operation is a value like any other: every replica rejects it
+    /// identically.
+    private mutating func applySingle(_ operation: [UInt8]) -> [UInt8] {
         guard let op = try? KeyValueOperation(decoding: operation) else { return [0xFF] }
         return apply(op).encoded
     }
@@ -136,8 +146,8 @@ public struct KeyValueStore: StateMachine, Equatable {
     }
 
     /// The tags of operations that may be reads, as bits (of the collections' operations, some are): 0, 9...16,
-    /// 20, 21, 24, 29.
-    private static let readTags: UInt32 = [0, 9, 10, 11, 12, 13, 14, 15, 16, 20, 21, 24, 29].reduce(0) { $0 | 1 << $1 }
+    /// 20, 21, 24, 29, 30.
+    private static let readTags: UInt32 = [0, 9, 10, 11, 12, 13, 14, 15, 16, 20, 21, 24, 29, 30].reduce(0) { $0 | 1 << $1 }
 
     /// The tag of a pipeline: several operations (or, as a result, their results) in one log entry, applied in
     /// order. A served node packs the commands a client pipelined on one connection into one, so that they share

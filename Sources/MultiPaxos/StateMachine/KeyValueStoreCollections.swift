@@ -333,7 +333,13 @@ enum KeyValueSnapshot {
         w.uint32(UInt32(collections.count))
         for key in collections.keys.sorted() {
             w.byteString(key)
-            switch collections[key]! {
+            write(collections[key]!, into: &w)
+        }
+    }
+
+    /// One collection: its type byte, the number of items, and the items.
+    static func write(_ collection: KeyCollection, into w: inout ByteWriter) {
+            switch collection {
             case .hash(let hash):
                 w.byte(1)
                 w.uint32(UInt32(hash.count))
@@ -349,7 +355,6 @@ enum KeyValueSnapshot {
                 w.uint32(UInt32(zset.count))
                 for entry in zset.order { w.uint64(entry.score.bitPattern); w.byteString(entry.member) }
             }
-        }
     }
 
     static func readCollections(from r: inout ByteReader) throws -> [ByteString: KeyCollection] {
