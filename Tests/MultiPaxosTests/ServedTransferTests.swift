@@ -79,5 +79,28 @@ extension ProcessTests {
         #expect(message.hasPrefix("ERR mpx.transfer: the leader gave the transfer to n\(other) up"), "\(message)")
         #expect(try cluster.call(target, ["GET", "after"]) == .bulkString(Array("transfer".utf8)))
     }
+
+    /// SIGTERM on the leader hands leadership over before the process exits: the cluster does not wait out a
+    /// leader timeout (five seconds here, so that no election of its own could have done it instead).
+    @Test func sigtermOnTheLeaderHandsLeadershipOverBeforeExiting() throws {
+        let cluster = try ServedProcesses(nodes: 3)
+        defer { cluster.stopAll() }
+        cluster.extraArguments = ["--heartbeat-ms", "50", "--leader-timeout-ms", "5000", "--client-timeout-ms", "20000"]
+        try cluster.startAll()
+        for i in 0..<3 { try cluster.waitUntilServing(i) }
+        let leader = try #require(cluster.leader(), "no node logged its election")
+        #expect(try cluster.call(leader, ["SET", "before", "stop"]) == .ok)
+        let started = ContinuousClock.now
+        cluster.kill(leader, signal: SIGTERM)
+        let survivors = (0..<3).filter { $0 != leader }
+        #expect(cluster.log(leader).contains("stopping: leadership handed over"), "\(cluster.log(leader))")
+        #expect(survivors.contains { cluster.log($0).contains("hands over leadership: competing now") },
+                "a survivor was told to compete: \(survivors.map { cluster.log($0) })")
+        // A write through a survivor is answered by the new leader, well inside the leader timeout.
+        #expect(try cluster.call(survivors[0], ["SET", "after", "stop"], seconds: 30) == .ok)
+        let took = ContinuousClock.now - started
+        #expect(took < .seconds(5), "stop, hand-over and a write took \(took), a leader timeout or more")
+        #expect(try cluster.call(survivors[1], ["GET", "before"], seconds: 30) == .bulk("stop"))
+    }
 }
 }

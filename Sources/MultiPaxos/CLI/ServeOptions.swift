@@ -23,7 +23,8 @@ public struct ServeOptions: Sendable {
         (entry I is this node's own, which it listens on); clients speak the Redis protocol (RESP2, or RESP3
         after HELLO 3) on --client: redis-cli, redis-benchmark and Redis client libraries work unchanged. Any
         node takes any command; a reply means the command is committed and applied. Event lines (listening,
-        peers, leaders, catch-up) go to standard error. SIGTERM or SIGINT: stop, sync, exit 0.
+        peers, leaders, catch-up) go to standard error. SIGTERM or SIGINT: a leader hands leadership to a live
+        voter first (a leader timeout at most), then stop, sync, exit 0; a second signal stops at once.
 
         options:
           --id I                          this node's index in --peers (0-based)

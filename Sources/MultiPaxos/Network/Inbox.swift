@@ -11,6 +11,9 @@ enum ServerInput: Sendable {
     case gone(connection: UInt64)
     /// A timer a role set.
     case timer(ProtocolTimer)
+    /// Stop serving (SIGTERM): a leader first hands leadership to its most up-to-date voter (bounded), so
+    /// that the cluster does not wait out a leader timeout.
+    case stop
 }
 
 /// Where the network and the timers leave inputs for a served node's loop (see `BatchInbox`): the inputs that

@@ -20,6 +20,8 @@ public final class ServedNode: Sendable {
     private let leader = Mutex<Ballot?>(nil)
     /// Whether this node was told it must rejoin and has not yet: it joins as a learner, not as a voter.
     private let rejoining = Mutex(false)
+    /// Whether `stop()` was called (a second call stops at once, without waiting for a hand-over).
+    private let stopRequested = Mutex(false)
     private let lastCatchUpLine = Mutex<ContinuousClock.Instant?>(nil)
     let served: ServedMetrics
     private let metricsServer: MetricsServer?
@@ -119,9 +121,16 @@ public final class ServedNode: Sendable {
         }
     }
 
-    /// Stops serving: no more inputs are taken, the step under way finishes and is synced, sockets close.
+    /// Stops serving: no more inputs are taken, the step under way finishes and is synced, sockets close. A node
+    /// that leads first hands leadership to its most up-to-date live voter and stops once that one leads (or
+    /// after a leader timeout, when the leader gives the transfer up), so that the cluster does not wait out a
+    /// leader timeout; a second call stops at once.
     public func stop() {
-        inbox.close(discardingPending: false)
+        let again = stopRequested.withLock { requested in
+            defer { requested = true }
+            return requested
+        }
+        if again || !inbox.post([.stop]) { inbox.close(discardingPending: false) }
     }
 
     /// Serves until `stop()`; throws when storage fails (the node stops rather than send what it could not record).
@@ -149,6 +158,8 @@ public final class ServedNode: Sendable {
         var turns = LoopTurns()
         var transferWaits = TransferWaits()
         var voterWaits = VoterChangeWaits()
+        /// Set by a stop while leading: when to stop even if the hand-over has not finished.
+        var stopping: ContinuousClock.Instant?
         // The loop prefers the node's executor: it runs on the node's queue beside the roles, so delivering a
         // batch costs no thread hand-off (each one costs tens of microseconds; see Docs/Benchmarks.md).
         let result: ServeError? = await withTaskExecutorPreference(executor) { await withDiscardingTaskGroup { timers in
@@ -195,6 +206,15 @@ public final class ServedNode: Sendable {
                             voterWaits.forget(connection: connection)
                         case .timer(let timer):
                             inputs.append(.timer(timer))
+                        case .stop:
+                            guard stopping == nil else { break }
+                            if let leader = await node.leader, let target = await leader.successor {
+                                log("stopping: handing leadership to \(target) first")
+                                inputs.append(.message(.transferLeadership(TransferLeadership(target: target)), from: me))
+                                stopping = .now + .microseconds(cluster.timing.leaderTimeout)
+                            } else {
+                                inbox.close(discardingPending: false)
+                            }
                         }
                     }
                     inputs += resendOrExpire(&calls)
@@ -218,6 +238,15 @@ public final class ServedNode: Sendable {
                     if !voterWaits.isEmpty {
                         let again = await checkVoterChanges(&voterWaits, node: node)
                         if !again.isEmpty { inbox.post(again.map { .message($0, from: me) }) }
+                    }
+                    if let deadline = stopping {
+                        let leads = await node.leader?.isActive ?? false
+                        if !leads || ContinuousClock.now >= deadline {
+                            log(leads ? "stopping: the hand-over did not finish within a leader timeout; stopping as leader"
+                                      : "stopping: leadership handed over")
+                            inbox.close(discardingPending: false)
+                            stopping = nil
+                        }
                     }
                     let now = ContinuousClock.now
                     if served.roleStateIsOlder(than: .milliseconds(5), now: now) { served.refresh(await node.protocolState(), at: now) }

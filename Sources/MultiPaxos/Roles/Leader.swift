@@ -59,6 +59,8 @@ public actor Leader: Role {
     var queued = ProposalQueue(limit: Leader.queueLimit)
     /// How far each replica has applied, for the trim watermark.
     var applied: [NodeID: Slot] = [:]
+    /// The heartbeat tick at which each member last answered this node's current ballot (for `successor`).
+    var answeredAtTick: [NodeID: UInt64] = [:]
     var trimBelow = Slot.zero
     /// Stable-leader mode: the values Phase 1 reported that wait to be driven again, up to `redriveEnd`; slots
     /// past the horizon wait until this node's replica has applied far enough to know their voters.

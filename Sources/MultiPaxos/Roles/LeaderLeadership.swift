@@ -92,6 +92,7 @@ extension Leader {
     func heartbeatReply(_ r: HeartbeatReply, from: NodeID) {
         guard isActive, r.ballot == ballot else { return }
         election.heard(from: from)
+        answeredAtTick[from] = tick
         applied[from] = max(applied[from] ?? .zero, r.applied)
         // Slots a replica applied are decided: never assign them again, and tell lagging replicas they exist.
         // (A per-slot leader claims leadership without Phase 1 and may not have heard of them yet.) Not while

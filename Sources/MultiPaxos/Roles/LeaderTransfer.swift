@@ -6,6 +6,15 @@ extension Leader {
     /// The target of the transfer this leader is making, if any.
     var transferTarget: NodeID? { transfer?.target }
 
+    /// The voter (not this node) a leader that is about to stop should hand over to: of those that answered its
+    /// heartbeats in the last two ticks (so are likely up), the one that applied furthest (ties: the lower id);
+    /// nil when none did (no one could take over: stop at once) or this node does not lead.
+    var successor: NodeID? {
+        guard isActive else { return nil }
+        let live = voters.filter { $0 != node && (answeredAtTick[$0] ?? 0) + 2 >= tick && answeredAtTick[$0] != nil }
+        return live.max { (applied[$0] ?? .zero, $1) < (applied[$1] ?? .zero, $0) }
+    }
+
     /// Starts handing leadership to `t.target`; a node that does not lead passes the request on to the leader
     /// it knows, once.
     func transferLeadership(_ t: TransferLeadership) -> [Effect] {
