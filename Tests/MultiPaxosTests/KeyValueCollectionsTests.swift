@@ -208,8 +208,8 @@ import Testing
         #expect(old.apply(.get("s")) == .value(ByteString([0xFF])) && old.apply(.count) == .integer(1))
         // A bad snapshot is refused and changes nothing.
         var bad = full
-        bad[4] = 3
-        #expect(throws: ByteDecodingError("key-value snapshot version 3 is not one this build reads (1 or 2)")) { try copy.restore(from: bad) }
+        bad[4] = 4
+        #expect(throws: ByteDecodingError("key-value snapshot version 4 is not one this build reads (1, 2 or 3)")) { try copy.restore(from: bad) }
         #expect(throws: ByteDecodingError.self) { try copy.restore(from: Array(full.dropLast())) }
         #expect(copy == kv)
     }

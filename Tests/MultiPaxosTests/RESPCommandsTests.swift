@@ -65,7 +65,7 @@ import Testing
         #expect(action("GETSET", "k", "v") == .replicate(.getAndSet("k", "v"), .result))
         #expect(action("SET", "k", "v", "GET") == .replicate(.getAndSet("k", "v"), .result))
         #expect(reply("SET", "k", "v", "GET", "GET") == .error("ERR syntax error"))
-        #expect(reply("SET", "k", "v", "NX", "GET") == .error("ERR SET's GET with NX or IFEQ is not supported by this server"))
+        #expect(action("SET", "k", "v", "NX", "GET") == .replicate(.setWith("k", "v", condition: .ifAbsent, expiry: .clear, returnOld: true), .result))
         #expect(action("GETDEL", "k") == .replicate(.getAndDelete("k"), .result))
         #expect(action("DBSIZE") == .replicate(.count, .result))
         #expect(action("KEYS", "user:*") == .replicate(.keys(matching: "user:*"), .result))
@@ -99,7 +99,10 @@ import Testing
         #expect(reply("SET", "k", "v", "IFEQ") == .error("ERR syntax error"))
         #expect(reply("SET", "k", "v", "IFEQ", "a", "NX") == .error("ERR syntax error"))
         #expect(reply("SET", "k", "v", "BOGUS") == .error("ERR syntax error"))
-        #expect(reply("SET", "k", "v", "ex", "10") == .error("ERR SET option 'EX' is not supported by this server"))
+        #expect(action("SET", "k", "v", "ex", "10") == .replicate(.setWith("k", "v", condition: .always, expiry: .set(.after(milliseconds: 10_000)), returnOld: false), .result))
+        #expect(reply("SET", "k", "v", "EX", "0") == .error("ERR invalid expire time in 'set' command"))
+        #expect(reply("SET", "k", "v", "EX", "1", "PX", "1") == .error("ERR syntax error"))
+        #expect(reply("SET", "k", "v", "ifne", "x") == .error("ERR SET option 'IFNE' is not supported by this server"))
         // IFEQ answers OK when set, and nil when the key holds another value or is absent.
         let form = RESPReplyForm.result
         var store = KeyValueStore()

@@ -90,12 +90,35 @@ import Testing
         #expect(s.run("GETRANGE", "l", "0", "1") == "-WRONGTYPE Operation against a key holding the wrong kind of value|")
     }
 
+    @Test func expiryCommands() {
+        var s = RESPTestServer()  // unstamped: the log's time stays 0, so relative times count from 0
+        #expect(s.run("SETEX", "k", "10", "v") == "+OK|" && s.run("TTL", "k") == ":10|" && s.run("PTTL", "k") == ":10000|")
+        #expect(s.run("EXPIRETIME", "k") == ":10|" && s.run("PEXPIRETIME", "k") == ":10000|")
+        #expect(s.run("EXPIRE", "k", "5", "GT") == ":0|" && s.run("PEXPIRE", "k", "5000", "LT") == ":1|" && s.run("TTL", "k") == ":5|")
+        #expect(s.run("GETEX", "k", "EX", "3") == "$1|v|" && s.run("TTL", "k") == ":3|")
+        #expect(s.run("GETEX", "k", "PERSIST") == "$1|v|" && s.run("TTL", "k") == ":-1|" && s.run("PERSIST", "k") == ":0|")
+        #expect(s.run("SET", "k", "w", "PX", "250", "GET") == "$1|v|" && s.run("PTTL", "k") == ":250|")
+        #expect(s.run("SET", "k", "x", "KEEPTTL") == "+OK|" && s.run("PTTL", "k") == ":250|")
+        #expect(s.run("SET", "k", "y", "XX", "EX", "1") == "+OK|" && s.run("SET", "none", "y", "XX") == "$-1|")
+        #expect(s.run("EXPIREAT", "k", "100") == ":1|" && s.run("PEXPIREAT", "none", "100") == ":0|" && s.run("TTL", "none") == ":-2|")
+        #expect(s.run("PSETEX", "p", "1500", "v") == "+OK|" && s.run("TTL", "p") == ":2|", "1.5 s rounds to 2, as Redis rounds")
+        #expect(s.run("SETEX", "k", "0", "v") == "-ERR invalid expire time in 'setex' command|")
+        #expect(s.run("EXPIRE", "k", "x") == "-ERR value is not an integer or out of range|")
+        #expect(s.run("EXPIRE", "k", "5", "ZZ") == "-ERR Unsupported option ZZ|")
+        #expect(s.run("GETEX", "k", "EX") == "-ERR syntax error|" && s.run("GETEX", "k", "EX", "-1") == "-ERR invalid expire time in 'getex' command|")
+        #expect(s.run("EXPIRE", "k", "9223372036854775807") == "-ERR invalid expire time in 'expire' command|")
+    }
+
     @Test func keyOperationsRoundTripAndReadsSkipTheLog() throws {
         let ops: [KeyValueOperation] = [
             .rename("a", to: ByteString([0xFF]), onlyIfAbsent: true), .copy(ByteString([0xFF]), to: "b", replace: false), .flush,
             .scan(cursor: .max, matching: "*", count: 10, type: "hash"), .scan(cursor: 0, matching: nil, count: 1, type: nil),
             .firstKey, .putAllIfAbsent(["k", ByteString([0])]), .incrementFloat("k", by: -1e-300),
             .substring("k", start: .min, end: .max), .overwrite("k", offset: 3, ByteString([0xFE])), .deleteIf("k", value: "v", equal: false),
+            .setWith("k", ByteString([0xFF]), condition: .ifEqual("x"), expiry: .set(.at(milliseconds: 5)), returnOld: true),
+            .setWith("k", "v", condition: .ifPresent, expiry: .keep, returnOld: false), .setWith("k", "v", condition: .ifAbsent, expiry: .clear, returnOld: false),
+            .expire("k", .after(milliseconds: -1), .onlySooner), .persist("k"), .timeToLive("k", .deadlineSeconds),
+            .getAndExpire("k", .set(.after(milliseconds: 3))), .getAndExpire("k", .keep),
         ]
         for op in ops { #expect(try KeyValueOperation(decoding: op.encoded) == op) }
         let store = KeyValueStore()

@@ -71,5 +71,34 @@ extension ProcessTests {
             try readAll(from: 2, resp3: false)
             try readAll(from: 2, resp3: true)
         }
+
+        /// Deadlines by the time the log carries: a key set with PX through one node is gone for every node once
+        /// its time has passed, and a lock taken with SET NX PX is free again after it.
+        @Test func keysExpireForEveryNodeByTheLogsTime() throws {
+            let cluster = try ServedProcesses(nodes: 3)
+            defer { cluster.stopAll() }
+            cluster.extraArguments = ["--heartbeat-ms", "20", "--leader-timeout-ms", "300", "--client-timeout-ms", "20000"]
+            try cluster.startAll()
+            for i in 0..<3 { try cluster.waitUntilServing(i) }
+            #expect(try cluster.call(1, ["SET", "lock", "token-1", "NX", "PX", "300"]) == .ok)
+            #expect(try cluster.call(2, ["SET", "long", "v", "EX", "600"]) == .ok)
+            guard case .integer(let ttl) = try cluster.call(0, ["TTL", "long"]), (590...600).contains(ttl) else {
+                Issue.record("TTL through another node: \(try cluster.call(0, ["TTL", "long"]))")
+                return
+            }
+            // Polled (a loaded machine): each node answers null for the lock once its 300 ms have passed.
+            for node in 0..<3 {
+                var reply = RESPValue.ok
+                for _ in 0..<300 {
+                    reply = try cluster.call(node, ["GET", "lock"])
+                    if reply == .null { break }
+                    usleep(20_000)
+                }
+                #expect(reply == .null, "node \(node) still answers \(reply) for an expired key")
+            }
+            #expect(try cluster.call(2, ["SET", "lock", "token-2", "NX", "PX", "60000"]) == .ok, "the lock is free again")
+            #expect(try cluster.call(0, ["GET", "long"]) == .bulk("v") && cluster.call(1, ["PERSIST", "long"]) == .integer(1))
+            #expect(try cluster.call(1, ["TTL", "long"]) == .integer(-1))
+        }
     }
 }

@@ -282,36 +282,51 @@ public enum RESPCommands {
         }
     }
 
-    /// `SET key value [IFEQ expected | NX]`.
+    /// `SET key value [NX | XX | IFEQ expected] [GET] [EX s | PX ms | EXAT s | PXAT ms | KEEPTTL]`, as Redis 7
+    /// (and 8.4 for IFEQ) parses it. The plain forms map to the simple operations (SET, SETNX, GETSET, IFEQ).
     private static func set(_ args: [[UInt8]]) -> RESPAction {
         let key = ByteString(args[1]), value = ByteString(args[2])
-        var expected: ByteString??  // nil: plain SET; .some(nil): NX; .some(v): IFEQ v
-        var get = false
+        var condition = SetCondition.always, expiry = ExpiryChange.clear, get = false
         var i = 3
         while i < args.count {
             let option = lowercased(args[i])
+            let more = i + 1 < args.count
             switch option {
-            case "ifeq" where expected == nil && i + 1 < args.count:
-                expected = .some(ByteString(args[i + 1]))
-                i += 2
-            case "nx" where expected == nil:
-                expected = .some(nil)
+            case "nx" where condition == .always: condition = .ifAbsent
+            case "xx" where condition == .always: condition = .ifPresent
+            case "ifeq" where condition == .always && more:
+                condition = .ifEqual(ByteString(args[i + 1]))
                 i += 1
-            case "get" where !get:
-                get = true
+            case "get" where !get: get = true
+            case "keepttl" where expiry == .clear: expiry = .keep
+            case "ex", "px", "exat", "pxat":
+                guard expiry == .clear, more else { return .reply(syntaxError) }
+                guard let time = expiryTime(option, args[i + 1]) else { return .reply(.error("ERR invalid expire time in 'set' command")) }
+                expiry = .set(time)
                 i += 1
-            case "ex", "px", "exat", "pxat", "keepttl", "xx", "ifne", "ifdeq", "ifdne":
+            case "ifne", "ifdeq", "ifdne":
                 return .reply(.error("ERR SET option '\(option.uppercased())' is not supported by this server"))
             default:
-                return .reply(.error("ERR syntax error"))
+                return .reply(syntaxError)
             }
+            i += 1
         }
-        if get {
-            guard expected == nil else { return .reply(.error("ERR SET's GET with NX or IFEQ is not supported by this server")) }
-            return .replicate(.getAndSet(key, value), .result)
+        switch (condition, expiry, get) {
+        case (.always, .clear, false): return .replicate(.put(key, value), .result)
+        case (.always, .clear, true): return .replicate(.getAndSet(key, value), .result)
+        case (.ifAbsent, .clear, false): return .replicate(.compareAndSet(key, expected: nil, new: value), .result)
+        case (.ifEqual(let expected), .clear, false): return .replicate(.compareAndSet(key, expected: expected, new: value), .result)
+        default: return .replicate(.setWith(key, value, condition: condition, expiry: expiry, returnOld: get), .result)
         }
-        guard let expected else { return .replicate(.put(key, value), .result) }
-        return .replicate(.compareAndSet(key, expected: expected, new: value), .result)
+    }
+
+    /// An EX, PX, EXAT or PXAT argument as an expiry time; nil if it is not a positive integer or overflows.
+    static func expiryTime(_ unit: String, _ bytes: [UInt8]) -> ExpiryTime? {
+        guard let n = RESPBytes.integer(bytes[...]), n > 0 else { return nil }
+        let seconds = unit == "ex" || unit == "exat" || unit == "expire" || unit == "expireat" || unit == "setex"
+        let (ms, overflow) = seconds ? n.multipliedReportingOverflow(by: 1000) : (n, false)
+        guard !overflow else { return nil }
+        return unit.hasSuffix("at") ? .at(milliseconds: ms) : .after(milliseconds: ms)
     }
 
     /// `HELLO [protover [AUTH user pass] [SETNAME name]]`, parsed as Redis 7 does.

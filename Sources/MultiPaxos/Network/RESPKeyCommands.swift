@@ -2,8 +2,9 @@
 /// (MSETNX, INCRBYFLOAT, GETRANGE, SETRANGE, DELEX), mapped to key-value operations with Redis's errors.
 extension RESPCommands {
     /// These commands' names, lowercase.
-    static let keyNames = ["copy", "delex", "flushall", "flushdb", "getrange", "incrbyfloat", "msetnx", "randomkey",
-                           "rename", "renamenx", "scan", "setrange", "substr", "touch"]
+    static let keyNames = ["copy", "delex", "expire", "expireat", "expiretime", "flushall", "flushdb", "getex", "getrange",
+                           "incrbyfloat", "msetnx", "persist", "pexpire", "pexpireat", "pexpiretime", "psetex", "pttl",
+                           "randomkey", "rename", "renamenx", "scan", "setex", "setrange", "substr", "touch", "ttl"]
 
     /// The action for one of these commands; nil for a name that is none of them.
     static func keyAction(_ name: String, _ args: [[UInt8]]) -> RESPAction? {
@@ -87,6 +88,48 @@ extension RESPCommands {
                 }
             default: return n == 3 ? .reply(syntaxError) : arity()
             }
+        case "setex", "psetex":
+            guard n == 4 else { return arity() }
+            guard let time = expiryTime(name == "setex" ? "ex" : "px", args[2]) else {
+                return .reply(.error("ERR invalid expire time in '\(name)' command"))
+            }
+            return .replicate(.setWith(bytes(1), bytes(3), condition: .always, expiry: .set(time), returnOld: false), .result)
+        case "getex":
+            guard n >= 2 else { return arity() }
+            var change = ExpiryChange.keep
+            switch n {
+            case 2: break
+            case 3 where lowercased(args[2]) == "persist": change = .clear
+            case 4 where ["ex", "px", "exat", "pxat"].contains(lowercased(args[2])):
+                guard let time = expiryTime(lowercased(args[2]), args[3]) else { return .reply(.error("ERR invalid expire time in 'getex' command")) }
+                change = .set(time)
+            default: return .reply(syntaxError)
+            }
+            return .replicate(.getAndExpire(bytes(1), change), .result)
+        case "expire", "pexpire", "expireat", "pexpireat":
+            guard n == 3 || n == 4 else { return arity() }
+            guard let number = integer(2) else { return .reply(notInteger) }
+            let seconds = !name.hasPrefix("p")
+            let (ms, overflow) = seconds ? number.multipliedReportingOverflow(by: 1000) : (number, false)
+            guard !overflow else { return .reply(.error("ERR invalid expire time in '\(name)' command")) }
+            var condition = ExpiryCondition.always
+            if n == 4 {
+                switch lowercased(args[3]) {
+                case "nx": condition = .onlyWithout
+                case "xx": condition = .onlyWith
+                case "gt": condition = .onlyLater
+                case "lt": condition = .onlySooner
+                default: return .reply(.error("ERR Unsupported option \(String(decoding: args[3], as: UTF8.self))"))
+                }
+            }
+            let time: ExpiryTime = name.hasSuffix("at") ? .at(milliseconds: ms) : .after(milliseconds: ms)
+            return .replicate(.expire(bytes(1), time, condition), .result)
+        case "ttl", "pttl", "expiretime", "pexpiretime":
+            guard n == 2 else { return arity() }
+            let query: ExpiryQuery = ["ttl": .secondsLeft, "pttl": .millisecondsLeft, "expiretime": .deadlineSeconds][name] ?? .deadlineMilliseconds
+            return .replicate(.timeToLive(bytes(1), query), .result)
+        case "persist":
+            return n == 2 ? .replicate(.persist(bytes(1)), .result) : arity()
         case "blpop", "brpop", "brpoplpush", "blmove", "blmpop", "bzpopmin", "bzpopmax", "bzmpop":
             return .reply(.error("ERR \(name.uppercased()) is not supported by this server: blocking commands are not replicated (pop without blocking, and poll)"))
         default:

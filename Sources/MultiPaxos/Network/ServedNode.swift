@@ -121,6 +121,13 @@ public final class ServedNode: Sendable {
         }
     }
 
+    /// This machine's clock, in milliseconds since 1970: the time a served node stamps on the entries it sends.
+    static func wallClockMilliseconds() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
+    }
+
     /// Stops serving: no more inputs are taken, the step under way finishes and is synced, sockets close. A node
     /// that leads first hands leadership to its most up-to-date live voter and stops once that one leads (or
     /// after a leader timeout, when the leader gives the transfer up), so that the cluster does not wait out a
@@ -184,10 +191,13 @@ public final class ServedNode: Sendable {
                         switch input {
                         case .message(let message, let from):
                             inputs.append(.message(message, from: from))
-                        case .call(let connection, let command):
-                            if let early = configuration.flaw?.earlyAnswer(command) {
-                                transport.answer(connection, key: command.key, .result(early))
+                        case .call(let connection, let unstamped):
+                            if let early = configuration.flaw?.earlyAnswer(unstamped) {
+                                transport.answer(connection, key: unstamped.key, .result(early))
                             }
+                            // The store's time for deadlines (see `ExpiryTime`): this node's clock, in the entry.
+                            let command = Command(key: unstamped.key,
+                                                  operation: KeyValueStore.stamped(unstamped.operation, at: Self.wallClockMilliseconds()))
                             calls.register(command, connection: connection, deadline: .now + configuration.clientTimeout)
                             inputs.append(.message(.request(Request(command: command)), from: me))
                         case .admin(let connection, let key, .transfer(let target)):

@@ -65,7 +65,7 @@ extension Simulation {
             return HistoryEvent(process: process, kind: .invoke, function: .cas, key: k, value: n, expected: e)
         case .increment, .getAndSet, .getAndDelete, .count, .keys, .hash, .list, .set, .sortedSet, .type, .exists, .rename, .copy,
              .flush, .scan, .firstKey, .putAllIfAbsent, .incrementFloat, .substring, .overwrite, .deleteIf, .moveElement, .moveMember,
-             .combineSets, .digests:
+             .combineSets, .digests, .setWith, .expire, .persist, .timeToLive, .getAndExpire:
             preconditionFailure("the simulation's workload made \(op), which its history does not model")
         }
     }

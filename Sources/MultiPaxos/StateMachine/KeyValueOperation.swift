@@ -66,6 +66,18 @@ public enum KeyValueOperation: Hashable, Sendable, CustomStringConvertible {
     case combineSets(SetCombination, [ByteString], store: ByteString?)
     /// Each key's digest (`KeyValueStore.digest(of:)`; nil for an absent key), as WATCH reads them.
     case digests([ByteString])
+    /// SET with its options: set the value if `condition` holds, changing the key's deadline as `expiry` says;
+    /// answers the old value if `returnOld` (GET), else `.ok` or `.mismatch` (null) when the condition failed.
+    case setWith(ByteString, ByteString, condition: SetCondition, expiry: ExpiryChange, returnOld: Bool)
+    /// Give a key a deadline under a condition; answers 1 if given (or the key removed by one passed), else 0
+    /// (EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT).
+    case expire(ByteString, ExpiryTime, ExpiryCondition)
+    /// Remove a key's deadline; answers 1 if it had one (PERSIST).
+    case persist(ByteString)
+    /// A key's time left or deadline (TTL, PTTL, EXPIRETIME, PEXPIRETIME).
+    case timeToLive(ByteString, ExpiryQuery)
+    /// A string's value, changing its deadline as `expiry` says (GETEX).
+    case getAndExpire(ByteString, ExpiryChange)
 
     /// The operation's bytes, as the replicated log carries them.
     public var encoded: [UInt8] {
@@ -104,6 +116,12 @@ public enum KeyValueOperation: Hashable, Sendable, CustomStringConvertible {
         case .moveMember(let k, let to, let m): w.byte(28); w.byteString(k); w.byteString(to); w.byteString(m)
         case .combineSets(let how, let keys, let store): w.byte(29); w.byte(how.rawValue); w.byteStrings(keys); w.optionalByteString(store)
         case .digests(let keys): w.byte(30); w.byteStrings(keys)
+        case .setWith(let k, let v, let condition, let expiry, let returnOld):
+            w.byte(33); w.byteString(k); w.byteString(v); condition.encode(into: &w); expiry.encode(into: &w); w.byte(returnOld ? 1 : 0)
+        case .expire(let k, let time, let condition): w.byte(34); w.byteString(k); time.encode(into: &w); w.byte(condition.rawValue)
+        case .persist(let k): w.byte(35); w.byteString(k)
+        case .timeToLive(let k, let query): w.byte(36); w.byteString(k); w.byte(query.rawValue)
+        case .getAndExpire(let k, let expiry): w.byte(37); w.byteString(k); expiry.encode(into: &w)
         }
         return w.bytes
     }
@@ -157,6 +175,19 @@ public enum KeyValueOperation: Hashable, Sendable, CustomStringConvertible {
             guard !keys.isEmpty else { throw ByteDecodingError("a set combination of no sets") }
             self = .combineSets(how, keys, store: try r.optionalByteString())
         case 30: self = .digests(try r.byteStrings())
+        case 33:
+            self = .setWith(try r.byteString(), try r.byteString(), condition: try SetCondition(from: &r),
+                            expiry: try ExpiryChange(from: &r), returnOld: try r.bool("return old"))
+        case 34:
+            let k = try r.byteString(), time = try ExpiryTime(from: &r), raw = try r.byte()
+            guard let condition = ExpiryCondition(rawValue: raw) else { throw ByteDecodingError("expiry condition \(raw) is not 0...4") }
+            self = .expire(k, time, condition)
+        case 35: self = .persist(try r.byteString())
+        case 36:
+            let k = try r.byteString(), raw = try r.byte()
+            guard let query = ExpiryQuery(rawValue: raw) else { throw ByteDecodingError("expiry query \(raw) is not 0...3") }
+            self = .timeToLive(k, query)
+        case 37: self = .getAndExpire(try r.byteString(), try ExpiryChange(from: &r))
         case let tag: throw ByteDecodingError("unknown key-value operation tag \(tag)")
         }
         guard r.isAtEnd else { throw ByteDecodingError("\(bytes.count - r.offset) stray bytes after operation") }
@@ -168,7 +199,8 @@ public enum KeyValueOperation: Hashable, Sendable, CustomStringConvertible {
         case .get(let k), .put(let k, _), .delete(let k), .append(let k, _), .compareAndSet(let k, _, _),
              .increment(let k, _), .getAndSet(let k, _), .getAndDelete(let k), .type(let k), .exists(let k),
              .rename(let k, _, _), .copy(let k, _, _), .incrementFloat(let k, _), .substring(let k, _, _),
-             .overwrite(let k, _, _), .deleteIf(let k, _, _), .moveElement(let k, _, _, _), .moveMember(let k, _, _): k
+             .overwrite(let k, _, _), .deleteIf(let k, _, _), .moveElement(let k, _, _, _), .moveMember(let k, _, _),
+             .setWith(let k, _, _, _, _), .expire(let k, _, _), .persist(let k), .timeToLive(let k, _), .getAndExpire(let k, _): k
         case .hash(let op): op.key
         case .list(let op): op.key
         case .set(let op): op.key
@@ -210,6 +242,12 @@ public enum KeyValueOperation: Hashable, Sendable, CustomStringConvertible {
         case .moveMember(let k, let to, let m): "smove \(m) \(k)→\(to)"
         case .combineSets(let how, let keys, let store): "\(how) \(keys.map(\.description).joined(separator: " "))\(store.map { "→\($0)" } ?? "")"
         case .digests(let keys): "digests \(keys.map(\.description).joined(separator: " "))"
+        case .setWith(let k, let v, let condition, let expiry, let returnOld):
+            "set \(k)=\(v) \(condition) \(expiry)\(returnOld ? " get" : "")"
+        case .expire(let k, let time, let condition): "expire \(k) \(time) \(condition)"
+        case .persist(let k): "persist \(k)"
+        case .timeToLive(let k, let query): "ttl \(k) \(query)"
+        case .getAndExpire(let k, let expiry): "getex \(k) \(expiry)"
         }
     }
 
@@ -217,23 +255,25 @@ public enum KeyValueOperation: Hashable, Sendable, CustomStringConvertible {
     var isStringOnly: Bool {
         switch self {
         case .get, .append, .compareAndSet, .increment, .getAndSet, .getAndDelete, .incrementFloat, .substring, .overwrite,
-             .deleteIf: true
+             .deleteIf, .getAndExpire: true
         case .put, .delete, .count, .keys, .hash, .list, .set, .sortedSet, .type, .exists, .rename, .copy, .flush, .scan,
-             .firstKey, .putAllIfAbsent, .moveElement, .moveMember, .combineSets, .digests: false
+             .firstKey, .putAllIfAbsent, .moveElement, .moveMember, .combineSets, .digests, .setWith, .expire, .persist,
+             .timeToLive: false
         }
     }
 
     /// Whether the operation only reads (it may be answered without a log slot).
     public var isRead: Bool {
         switch self {
-        case .get, .count, .keys, .type, .exists, .scan, .firstKey, .substring, .digests: true
+        case .get, .count, .keys, .type, .exists, .scan, .firstKey, .substring, .digests, .timeToLive: true
         case .combineSets(_, _, let store): store == nil
         case .hash(let op): op.isRead
         case .list(let op): op.isRead
         case .set(let op): op.isRead
         case .sortedSet(let op): op.isRead
         case .put, .delete, .append, .compareAndSet, .increment, .getAndSet, .getAndDelete, .rename, .copy, .flush,
-             .putAllIfAbsent, .incrementFloat, .overwrite, .deleteIf, .moveElement, .moveMember: false
+             .putAllIfAbsent, .incrementFloat, .overwrite, .deleteIf, .moveElement, .moveMember, .setWith, .expire, .persist,
+             .getAndExpire: false
         }
     }
 }
@@ -322,4 +362,73 @@ public enum SetCombination: UInt8, Hashable, Sendable {
     case intersection = 0
     case union = 1
     case difference = 2
+}
+
+/// SET's condition: none, NX (the key holds nothing), XX (it holds something), IFEQ (it holds this value).
+public enum SetCondition: Hashable, Sendable {
+    case always
+    case ifAbsent
+    case ifPresent
+    case ifEqual(ByteString)
+
+    func encode(into w: inout ByteWriter) {
+        switch self {
+        case .always: w.byte(0)
+        case .ifAbsent: w.byte(1)
+        case .ifPresent: w.byte(2)
+        case .ifEqual(let v): w.byte(3); w.byteString(v)
+        }
+    }
+
+    init(from r: inout ByteReader) throws {
+        switch try r.byte() {
+        case 0: self = .always
+        case 1: self = .ifAbsent
+        case 2: self = .ifPresent
+        case 3: self = .ifEqual(try r.byteString())
+        case let tag: throw ByteDecodingError("SET condition \(tag) is not 0...3")
+        }
+    }
+}
+
+/// What a write does to a key's deadline: remove it (SET, PERSIST), keep it (KEEPTTL, GETEX without options),
+/// or set one.
+public enum ExpiryChange: Hashable, Sendable {
+    case clear
+    case keep
+    case set(ExpiryTime)
+
+    func encode(into w: inout ByteWriter) {
+        switch self {
+        case .clear: w.byte(0)
+        case .keep: w.byte(1)
+        case .set(let time): w.byte(2); time.encode(into: &w)
+        }
+    }
+
+    init(from r: inout ByteReader) throws {
+        switch try r.byte() {
+        case 0: self = .clear
+        case 1: self = .keep
+        case 2: self = .set(try ExpiryTime(from: &r))
+        case let tag: throw ByteDecodingError("expiry change \(tag) is not 0...2")
+        }
+    }
+}
+
+extension ExpiryTime {
+    func encode(into w: inout ByteWriter) {
+        switch self {
+        case .after(let ms): w.byte(0); w.int64(ms)
+        case .at(let ms): w.byte(1); w.int64(ms)
+        }
+    }
+
+    init(from r: inout ByteReader) throws {
+        switch try r.byte() {
+        case 0: self = .after(milliseconds: try r.int64())
+        case 1: self = .at(milliseconds: try r.int64())
+        case let tag: throw ByteDecodingError("expiry time kind \(tag) is not 0 or 1")
+        }
+    }
 }

@@ -5,12 +5,43 @@ public struct KeyValueStore: StateMachine, Equatable {
     public internal(set) var entries: [ByteString: ByteString] = [:]
     /// The keys that hold a hash, list, set or sorted set (a key is here or in `entries`, never in both).
     var collections: [ByteString: KeyCollection] = [:]
+    /// The log's time: the highest stamp applied (milliseconds since 1970; 0 before any). See `ExpiryTime`.
+    var clock: Int64 = 0
+    /// The keys that have a deadline, with it (milliseconds since 1970); each is a key that holds something.
+    var deadlines: [ByteString: Int64] = [:]
+    /// `deadlines`, soonest first (with stale entries, skipped when reached).
+    var expiryQueue = ExpiryQueue()
 
     /// An empty store.
     public init() {}
 
+    /// Equal contents, deadlines and log time (however the deadline queue happens to be ordered).
+    public static func == (lhs: KeyValueStore, rhs: KeyValueStore) -> Bool {
+        lhs.entries == rhs.entries && lhs.collections == rhs.collections && lhs.clock == rhs.clock && lhs.deadlines == rhs.deadlines
+    }
+
     /// Applies `operation` and returns its result; the typed form of `apply(_:)`.
     public mutating func apply(_ operation: KeyValueOperation) -> KeyValueResult {
+        let result = applyUntimed(operation)
+        if !deadlines.isEmpty { settleDeadlines(after: operation, result) }
+        return result
+    }
+
+    /// Removes the deadlines an operation ended: those of keys it removed, and of values it replaced (SET,
+    /// GETSET, MSETNX, a STORE), as Redis does. The operations that set or move deadlines do so themselves.
+    private mutating func settleDeadlines(after operation: KeyValueOperation, _ result: KeyValueResult) {
+        switch operation {
+        case .put(let k, _), .getAndSet(let k, _): deadlines[k] = nil
+        case .compareAndSet(let k, _, _): if result == .ok { deadlines[k] = nil }
+        case .putAllIfAbsent(let pairs):
+            if result == .integer(1) { for i in stride(from: 0, to: pairs.count, by: 2) { deadlines[pairs[i]] = nil } }
+        case .combineSets(_, _, let store?): deadlines[store] = nil
+        default:
+            if let k = operation.key, deadlines[k] != nil, !holdsKey(k) { deadlines[k] = nil }
+        }
+    }
+
+    private mutating func applyUntimed(_ operation: KeyValueOperation) -> KeyValueResult {
         // A string operation on a key that holds a collection is refused (SET, DEL and the like replace or
         // remove whatever is there). The test costs nothing while no collection exists.
         if !collections.isEmpty, operation.isStringOnly, let k = operation.key, collections[k] != nil {
@@ -53,11 +84,13 @@ public struct KeyValueStore: StateMachine, Equatable {
             return .value(entries.removeValue(forKey: k))
         case .rename, .copy, .flush, .putAllIfAbsent, .incrementFloat, .overwrite, .deleteIf, .moveElement, .moveMember, .combineSets:
             return applyKeyOperation(operation)
+        case .setWith, .expire, .persist, .getAndExpire:
+            return applyExpiryOperation(operation)
         case .hash(let op): return apply(op)
         case .list(let op): return apply(op)
         case .set(let op): return apply(op)
         case .sortedSet(let op): return apply(op)
-        case .count, .keys, .type, .exists, .scan, .firstKey, .substring, .digests:
+        case .count, .keys, .type, .exists, .scan, .firstKey, .substring, .digests, .timeToLive:
             guard let result = read(operation) else { preconditionFailure("read(_:) answers no \(operation)") }
             return result
         }
@@ -79,13 +112,15 @@ public struct KeyValueStore: StateMachine, Equatable {
             return .integer(entries[k] != nil || collections[k] != nil ? 1 : 0)
         case .scan, .firstKey, .substring: return readKeys(operation)
         case .digests(let keys): return .array(keys.map { .value(digest(of: $0)) })
+        case .timeToLive(let k, let query): return timeToLive(k, query, now: clock)
         case .combineSets(_, _, let store): return store == nil ? readKeys(operation) : nil
         case .hash(let op): return op.isRead ? read(op) : nil
         case .list(let op): return op.isRead ? read(op) : nil
         case .set(let op): return op.isRead ? read(op) : nil
         case .sortedSet(let op): return op.isRead ? read(op) : nil
         case .put, .delete, .append, .compareAndSet, .increment, .getAndSet, .getAndDelete, .rename, .copy, .flush,
-             .putAllIfAbsent, .incrementFloat, .overwrite, .deleteIf, .moveElement, .moveMember: return nil
+             .putAllIfAbsent, .incrementFloat, .overwrite, .deleteIf, .moveElement, .moveMember, .setWith, .expire, .persist,
+             .getAndExpire: return nil
         }
     }
 
@@ -109,6 +144,10 @@ public struct KeyValueStore: StateMachine, Equatable {
     }
 
     public mutating func apply(_ operation: [UInt8]) -> [UInt8] {
+        if let (time, entry) = Self.unstamped(operation) {
+            advanceClock(to: time)  // the entry's time: keys due by then are gone before it runs
+            return entry.first == Self.stampTag ? [0xFF] : apply(entry)
+        }
         if let result = applyGuarded(operation) { return result }
         if let operations = Self.pipelined(operation) { return applyPipeline(operations) }
         return applySingle(operation)
@@ -131,8 +170,15 @@ public struct KeyValueStore: StateMachine, Equatable {
     /// nil for every other operation (and for bytes that are no operation, which the log must reject like any
     /// replica would).
     public func query(_ operation: [UInt8]) -> [UInt8]? {
+        if let (time, entry) = Self.unstamped(operation) {
+            // Answered here only if no key is due by the reader's time; else through the log, which removes it.
+            guard entry.first != Self.stampTag, !hasKeyDue(by: time) else { return nil }
+            var now = self
+            now.clock = max(clock, time)  // TTL counts from the reader's time (no key changes: none is due)
+            return now.query(entry)
+        }
         // Only a read or a pipeline can be one: anything else is answered without decoding it.
-        guard let tag = operation.first, tag < 32 && Self.readTags & (1 << tag) != 0 || tag == Self.pipelineTag else { return nil }
+        guard let tag = operation.first, tag < 64 && Self.readTags & (1 << tag) != 0 || tag == Self.pipelineTag else { return nil }
         if let operations = Self.pipelined(operation) {
             var results: [[UInt8]] = []
             for op in operations {
@@ -146,8 +192,8 @@ public struct KeyValueStore: StateMachine, Equatable {
     }
 
     /// The tags of operations that may be reads, as bits (of the collections' operations, some are): 0, 9...16,
-    /// 20, 21, 24, 29, 30.
-    private static let readTags: UInt32 = [0, 9, 10, 11, 12, 13, 14, 15, 16, 20, 21, 24, 29, 30].reduce(0) { $0 | 1 << $1 }
+    /// 20, 21, 24, 29, 30, 36.
+    private static let readTags: UInt64 = [0, 9, 10, 11, 12, 13, 14, 15, 16, 20, 21, 24, 29, 30, 36].reduce(0) { $0 | 1 << $1 }
 
     /// The tag of a pipeline: several operations (or, as a result, their results) in one log entry, applied in
     /// order. A served node packs the commands a client pipelined on one connection into one, so that they share
@@ -187,20 +233,27 @@ public struct KeyValueStore: StateMachine, Equatable {
 
     /// Version 1 (strings only): the number of keys, then each key and value in key order. A store that holds
     /// collections writes version 2: `KeyValueSnapshot.versionMarker`, the version byte, the strings as in
-    /// version 1, then the collections (see `KeyValueSnapshot`). A store of strings alone still writes version 1,
-    /// which every earlier build reads.
+    /// version 1, then the collections (see `KeyValueSnapshot`). A store that has a log time (its entries were
+    /// stamped) or deadlines writes version 3: version 2, then the log time and each deadline (key, milliseconds)
+    /// in key order. A store of strings alone and no time still writes version 1, which every earlier build reads.
     public func snapshot() -> [UInt8] {
         var w = ByteWriter()
-        if !collections.isEmpty {
+        let version: UInt8 = clock != 0 || !deadlines.isEmpty ? 3 : collections.isEmpty ? 1 : 2
+        if version > 1 {
             w.uint32(KeyValueSnapshot.versionMarker)
-            w.byte(2)
+            w.byte(version)
         }
         w.uint32(UInt32(entries.count))
         for key in entries.keys.sorted() {
             w.byteString(key)
             w.byteString(entries[key]!)
         }
-        if !collections.isEmpty { KeyValueSnapshot.write(collections, into: &w) }
+        if version > 1 { KeyValueSnapshot.write(collections, into: &w) }
+        if version > 2 {
+            w.int64(clock)
+            w.uint32(UInt32(deadlines.count))
+            for key in deadlines.keys.sorted() { w.byteString(key); w.int64(deadlines[key]!) }
+        }
         return w.bytes
     }
 
@@ -210,7 +263,9 @@ public struct KeyValueStore: StateMachine, Equatable {
         var version: UInt8 = 1
         if count == KeyValueSnapshot.versionMarker {
             version = try r.byte()
-            guard version == 2 else { throw ByteDecodingError("key-value snapshot version \(version) is not one this build reads (1 or 2)") }
+            guard version == 2 || version == 3 else {
+                throw ByteDecodingError("key-value snapshot version \(version) is not one this build reads (1, 2 or 3)")
+            }
             count = try r.uint32()
         }
         var restored: [ByteString: ByteString] = [:]
@@ -218,12 +273,29 @@ public struct KeyValueStore: StateMachine, Equatable {
             let k = try r.byteString()
             restored[k] = try r.byteString()
         }
-        let restoredCollections = version == 2 ? try KeyValueSnapshot.readCollections(from: &r) : [:]
+        let restoredCollections = version >= 2 ? try KeyValueSnapshot.readCollections(from: &r) : [:]
+        var restoredClock: Int64 = 0
+        var restoredDeadlines: [ByteString: Int64] = [:]
+        if version == 3 {
+            restoredClock = try r.int64()
+            let count = try r.count(of: "deadline", minimumBytes: 12)
+            for _ in 0..<count {
+                let key = try r.byteString()
+                guard restored[key] != nil || restoredCollections[key] != nil else {
+                    throw ByteDecodingError("key-value snapshot gives absent key \(key) a deadline")
+                }
+                restoredDeadlines[key] = try r.int64()
+            }
+        }
         if let both = restoredCollections.keys.first(where: { restored[$0] != nil }) {
             throw ByteDecodingError("key-value snapshot holds key \(both) both as a string and as a collection")
         }
         guard r.isAtEnd else { throw ByteDecodingError("\(snapshot.count - r.offset) stray bytes after key-value snapshot") }
         entries = restored
         collections = restoredCollections
+        clock = restoredClock
+        deadlines = restoredDeadlines
+        expiryQueue = ExpiryQueue()
+        for key in restoredDeadlines.keys.sorted() { expiryQueue.insert(restoredDeadlines[key]!, key) }
     }
 }

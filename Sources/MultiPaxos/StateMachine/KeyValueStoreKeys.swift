@@ -79,18 +79,25 @@ extension KeyValueStore {
             if onlyIfAbsent, holds(to) { return .integer(0) }
             if from != to {
                 let string = entries.removeValue(forKey: from), collection = collections.removeValue(forKey: from)
+                let deadline = deadlines.removeValue(forKey: from)
                 entries[to] = string
                 collections[to] = collection
+                deadlines[to] = nil
+                setDeadline(to, deadline)  // RENAME carries the deadline along
             }
             return onlyIfAbsent ? .integer(1) : .ok
         case .copy(let from, let to, let replace):
             guard holds(from), from != to, replace || !holds(to) else { return .integer(0) }
             entries[to] = entries[from]
             collections[to] = collections[from]
+            deadlines[to] = nil
+            setDeadline(to, deadlines[from])
             return .integer(1)
         case .flush:
             entries = [:]
             collections = [:]
+            deadlines = [:]
+            expiryQueue = ExpiryQueue()
             return .ok
         case .putAllIfAbsent(let pairs):
             guard !stride(from: 0, to: pairs.count, by: 2).contains(where: { holds(pairs[$0]) }) else { return .integer(0) }
