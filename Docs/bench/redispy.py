@@ -59,6 +59,16 @@ try:
     eq(set(other.scan_iter(count=2)), set(other.keys("*")), "SCAN"); eq(r.randomkey() in set(r.keys("*")), True, "RANDOMKEY")
     eq(r.dbsize(), len(r.keys("*")), "DBSIZE"); print("keys: ok")
 
+    eq(r.set("e", "v", ex=100), True, "SET EX"); eq(other.ttl("e") in (99, 100), True, "TTL"); eq(0 < r.pttl("e") <= 100_000, True, "PTTL")
+    eq(r.expire("e", 50, gt=True), False, "EXPIRE GT"); eq(r.pexpire("e", 40_000, lt=True), True, "PEXPIRE LT")
+    eq(r.expiretime("e") > 0 and r.pexpiretime("e") > 0, True, "EXPIRETIME"); eq(r.persist("e"), True, "PERSIST")
+    eq(other.ttl("e"), -1, "TTL without a deadline"); eq(r.setex("e", 100, "w"), True, "SETEX"); eq(r.psetex("p", 100_000, "w"), True, "PSETEX")
+    eq(r.getex("e", persist=True), b"w", "GETEX PERSIST"); eq(r.expireat("e", int(time.time()) + 100), True, "EXPIREAT")
+    eq(r.pexpireat("e", int(time.time() * 1000) + 100_000), True, "PEXPIREAT"); eq(r.set("e", "x", keepttl=True), True, "SET KEEPTTL")
+    eq(r.ttl("e") > 0, True, "KEEPTTL kept it"); eq(r.set("gone", "v", px=200), True, "SET PX")
+    time.sleep(0.5); eq(other.get("gone"), None, "an expired key, through another node"); eq(r.exists("gone"), 0, "EXISTS of an expired key")
+    print("expiry: ok")
+
     r.delete(b)
     eq(r.hset(b, mapping={"f": "1", b: b}), 2, "HSET"); eq(other.hgetall(b), {b"f": b"1", b: b}, "HGETALL")
     eq(r.hget(b, "f"), b"1", "HGET"); eq(r.hmget(b, ["f", "x"]), [b"1", None], "HMGET"); eq(r.hincrby(b, "f", 4), 5, "HINCRBY")

@@ -203,12 +203,7 @@ extension ProcessTests {
                 try readAll(from: node, resp3: true)
             }
             // A restart (from its data directory, snapshot and log) keeps every byte.
-            let snapshotFile = FileStorage.snapshotPath(of: "\(cluster.root)/node-2/node.log")
-            for _ in 0..<200 where !FileManager.default.fileExists(atPath: snapshotFile) { usleep(50_000) }
-            #expect(FileManager.default.fileExists(atPath: snapshotFile), "node 2 took no snapshot; its log:\n\(cluster.log(2))")
-            cluster.kill(2, signal: SIGTERM)
-            try cluster.start(2)
-            try cluster.waitUntilServing(2)
+            try cluster.restartOnceItHasASnapshot(2)
             try readAll(from: 2, resp3: true)
         }
     }

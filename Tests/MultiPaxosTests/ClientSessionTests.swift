@@ -235,6 +235,13 @@ import Testing
         #expect(try replies(&s) == [.error("TRYAGAIN no leader"), .ok, .simpleString("QUEUED"), .null])
         #expect(store.entries["k"] == "2", "a WATCH that read nothing makes EXEC run nothing")
 
+        // An EXEC of no operations still checks the watched keys.
+        s = session()
+        run(&s, try #require(try feed(&s, [["WATCH", "k"], ["MULTI"], ["PING"], ["EXEC"]]).1), on: &store)
+        _ = store.apply(.put("k", "changed again"))
+        run(&s, try #require(s.nextCall()?.command), on: &store)
+        #expect(try replies(&s).suffix(1) == [.null])
+
         s = session()
         let (refused, none) = try feed(&s, [["MULTI"], ["WATCH", "k"], ["EXEC"]])
         #expect(none == nil)

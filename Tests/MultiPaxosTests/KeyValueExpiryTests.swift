@@ -89,4 +89,51 @@ import Testing
         var nested = KeyValueStore()
         #expect(nested.apply(KeyValueStore.stamped(KeyValueStore.stamped(KeyValueOperation.get("a").encoded, at: 1), at: 2)) == [0xFF])
     }
+
+    @Test func refusedWritesKeepDeadlinesAndTheQueueStaysBounded() {
+        var kv = KeyValueStore()
+        let t: Int64 = 1_800_000_000_000
+        _ = run(&kv, .hash(.set("h", fieldsAndValues: ["f", "v"])), at: t)
+        _ = run(&kv, .expire("h", .after(milliseconds: 10_000), .always), at: t)
+        #expect(run(&kv, .getAndSet("h", "x"), at: t) == wrongTypeError && kv.deadlines["h"] == t + 10_000, "a refused GETSET keeps it")
+        _ = run(&kv, .put("s", "v"), at: t)
+        #expect(run(&kv, .combineSets(.union, ["s"], store: "h"), at: t) == wrongTypeError && kv.deadlines["h"] == t + 10_000)
+        // KEEPTTL adds no queue entry; refreshing one key's deadline many times does not grow the queue for good.
+        _ = run(&kv, .setWith("k", "v", condition: .always, expiry: .set(.after(milliseconds: 60_000)), returnOld: false), at: t)
+        let queued = kv.expiryQueue.heap.count
+        _ = run(&kv, .setWith("k", "w", condition: .always, expiry: .keep, returnOld: false), at: t)
+        #expect(kv.expiryQueue.heap.count == queued && kv.deadlines["k"] == t + 60_000)
+        for i in 0..<5_000 { _ = run(&kv, .expire("k", .after(milliseconds: 60_000 + Int64(i)), .always), at: t) }
+        #expect(kv.expiryQueue.heap.count <= 2 * kv.deadlines.count + 1025, "\(kv.expiryQueue.heap.count) entries")
+        // A rotation of a one-element list keeps its deadline; SMOVE onto itself changes nothing.
+        _ = run(&kv, .list(.push("l", ["x"], atHead: true, onlyIfExists: false)), at: t)
+        _ = run(&kv, .expire("l", .after(milliseconds: 5_000), .always), at: t)
+        #expect(run(&kv, .moveElement("l", to: "l", fromHead: true, toHead: false), at: t) == .value("x") && kv.deadlines["l"] == t + 5_000)
+        _ = run(&kv, .set(.add("S", ["m"])), at: t)
+        #expect(run(&kv, .moveMember("S", to: "S", "m"), at: t) == .integer(1) && run(&kv, .moveMember("S", to: "S", "z"), at: t) == .integer(0))
+        #expect(run(&kv, .moveElement("none", to: "s", fromHead: true, toHead: true), at: t) == .value(nil), "an absent source first")
+        // A deadline at the end of time: no overflow in TTL, from a log time of 0 or later.
+        var unstamped = KeyValueStore()
+        _ = unstamped.apply(.put("far", "v"))
+        _ = unstamped.apply(.expire("far", .at(milliseconds: .max), .always))
+        #expect(unstamped.apply(.timeToLive("far", .secondsLeft)) == .integer(Int64.max / 1000 + 1))
+        #expect(unstamped.apply(.timeToLive("far", .deadlineSeconds)) == .integer(Int64.max / 1000 + 1))
+    }
+
+    @Test func aSnapshotWithAnImpossibleDeadlineOrAnEmptyCollectionIsRefused() throws {
+        var w = ByteWriter()
+        w.uint32(KeyValueSnapshot.versionMarker); w.byte(3)
+        w.uint32(1); w.byteString("k"); w.byteString("v")  // strings
+        w.uint32(0)  // collections
+        w.int64(1000); w.uint32(1); w.byteString("k"); w.int64(1000)  // a deadline not after the log time
+        var kv = KeyValueStore()
+        #expect(throws: ByteDecodingError("key-value snapshot gives key k deadline 1000, not after its log time 1000")) {
+            try kv.restore(from: w.bytes)
+        }
+        var e = ByteWriter()
+        e.uint32(KeyValueSnapshot.versionMarker); e.byte(2)
+        e.uint32(0); e.uint32(1); e.byteString("l"); e.byte(2); e.uint32(0)  // an empty list
+        #expect(throws: ByteDecodingError("key-value snapshot holds an empty collection at l")) { try kv.restore(from: e.bytes) }
+        #expect(kv == KeyValueStore(), "nothing restored")
+    }
 }

@@ -34,5 +34,10 @@ import Testing
         let nested = KeyValueStore.guarded([], KeyValueStore.pipeline([KeyValueStore.guarded([], body)]))
         #expect(kv.apply(nested) == KeyValueStore.pipeline([[0xFF]]) && kv.entries["k"] == "2!")
         #expect(kv.query(fresh) == nil, "a guarded transaction goes through the log")
+        // Reads nested in a read pipeline are refused without recursion, as the log refuses them.
+        let get = KeyValueOperation.get("k").encoded
+        #expect(kv.query(KeyValueStore.pipeline([KeyValueStore.pipeline([get])])) == nil)
+        #expect(kv.query(KeyValueStore.pipeline([KeyValueStore.stamped(get, at: 1)])) == nil)
+        #expect(kv.query(KeyValueStore.pipeline([get])) == KeyValueStore.pipeline([KeyValueResult.value("2!").encoded]))
     }
 }

@@ -115,6 +115,7 @@ import Testing
         #expect(s.run("SISMEMBER", "b", "1") == ":1|")
         #expect(s.run("SRANDMEMBER", "b") == "$1|1|" && s.run("SRANDMEMBER", "b", "2") == "*2|$1|1|$1|2|")
         #expect(s.run("SRANDMEMBER", "a", "-5") == "*5|$1|2|$1|3|$1|2|$1|3|$1|2|", "a negative count repeats")
+        #expect(s.run("SRANDMEMBER", "a", "-1073741824") == "-ERR value is out of range (at most 1048576 members)|")
         #expect(s.run("SET", "str", "v") == "+OK|")
         #expect(s.run("SUNION", "a", "str") == "-WRONGTYPE Operation against a key holding the wrong kind of value|")
         #expect(s.run("SMOVE", "a", "str", "2") == "-WRONGTYPE Operation against a key holding the wrong kind of value|")

@@ -107,6 +107,17 @@ final class ServedProcesses: @unchecked Sendable {  // used by one test at a tim
         return try connection.call(args, deadline: deadline)
     }
 
+    /// Waits (bounded) until node `i` has written a snapshot, then restarts it (SIGTERM, start) and waits until
+    /// it serves again: it comes back from its snapshot and the log after it.
+    func restartOnceItHasASnapshot(_ i: Int) throws {
+        let snapshotFile = FileStorage.snapshotPath(of: "\(root)/node-\(i)/node.log")
+        for _ in 0..<200 where !FileManager.default.fileExists(atPath: snapshotFile) { usleep(50_000) }
+        #expect(FileManager.default.fileExists(atPath: snapshotFile), "node \(i) took no snapshot; its log:\n\(log(i))")
+        kill(i, signal: SIGTERM)
+        try start(i)
+        try waitUntilServing(i)
+    }
+
     /// Waits until node `i` answers a replicated command (bounded).
     func waitUntilServing(_ i: Int, seconds: Int64 = 20) throws {
         let deadline = ContinuousClock.now + .seconds(seconds)

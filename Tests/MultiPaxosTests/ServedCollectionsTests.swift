@@ -62,12 +62,7 @@ extension ProcessTests {
             }
             for node in [0, 2] { try readAll(from: node, resp3: node == 2) }
             // A restart (from its data directory: the snapshot of every type, then the log) keeps everything.
-            let snapshotFile = FileStorage.snapshotPath(of: "\(cluster.root)/node-2/node.log")
-            for _ in 0..<200 where !FileManager.default.fileExists(atPath: snapshotFile) { usleep(50_000) }
-            #expect(FileManager.default.fileExists(atPath: snapshotFile), "node 2 took no snapshot; its log:\n\(cluster.log(2))")
-            cluster.kill(2, signal: SIGTERM)
-            try cluster.start(2)
-            try cluster.waitUntilServing(2)
+            try cluster.restartOnceItHasASnapshot(2)
             try readAll(from: 2, resp3: false)
             try readAll(from: 2, resp3: true)
         }

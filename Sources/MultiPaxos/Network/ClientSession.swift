@@ -104,6 +104,11 @@ struct ClientSession {
     private var transaction: Transaction?
     /// The keys WATCH read, with their digests, for the next EXEC (which sends them along and forgets them).
     private var watched: [(key: ByteString, digest: ByteString?)] = []
+    /// How many keys the WATCHes parsed since the last UNWATCH, EXEC, DISCARD or RESET name (their reads may
+    /// still be in flight): an EXEC then goes to the node even with nothing queued, and their number is bounded.
+    private var watchesParsed = 0
+    /// The most keys a connection may watch at once (each is sent again with its EXEC).
+    static let watchLimit = 10_000
     /// The most commands one transaction may queue (its bytes are bounded by the request limit: it is one entry).
     static let transactionLimit = 100_000
     private var owed: [Owed] = []
@@ -225,8 +230,13 @@ struct ClientSession {
         case .transaction:
             preconditionFailure("a transaction step is queued above")
         case .watch(let keys):
+            guard watchesParsed + keys.count <= Self.watchLimit else {
+                return owed.append(.ready(.error("ERR a connection watches at most \(Self.watchLimit) keys at once")))
+            }
+            watchesParsed += keys.count
             call(KeyValueOperation.digests(keys).encoded, .watch(keys))
         case .unwatch:
+            watchesParsed = 0
             owed.append(.unwatch(.ok))
         case .setProtocol(let version, let reply, let credentials):
             if let credentials {
@@ -262,6 +272,7 @@ struct ClientSession {
         name = ""
         protocolVersion = 2
         authenticated = password == nil
+        watchesParsed = 0
         owed.append(.unwatch(.simpleString("RESET")))
     }
 
@@ -298,11 +309,17 @@ struct ClientSession {
             return owed.append(.ready(.error("ERR MULTI calls can not be nested")))
         case .transaction(.discard):
             transaction = nil
+            watchesParsed = 0
             return owed.append(.unwatch(.ok))
         case .transaction(.commit):
             transaction = nil
+            let watching = watchesParsed > 0
+            watchesParsed = 0
             if queued.failed { return owed.append(.unwatch(.error("EXECABORT Transaction discarded because of previous errors."))) }
-            if queued.operations.isEmpty { return owed.append(.unwatch(.array(queued.parts.map { if case .reply(let r) = $0 { r } else { .null } }))) }
+            if queued.operations.isEmpty, !watching {
+                return owed.append(.unwatch(.array(queued.parts.map { if case .reply(let r) = $0 { r } else { .null } })))
+            }
+            // With watched keys even an EXEC of no operations goes to the node: it answers null if one changed.
             return call(KeyValueStore.pipeline(queued.operations), .transaction(queued.parts))
         case .watch:
             return refuse("ERR WATCH inside MULTI is not allowed")
@@ -458,6 +475,7 @@ struct ClientSession {
                 owed[index] = .ready(Self.reply(CallOutcome.result(bytes).results(count: count)[...], combination))
             case .watch(let keys):
                 guard case .array(let digests)? = try? KeyValueResult(decoding: bytes), digests.count == keys.count else {
+                    watched += keys.map { ($0, ByteString()) }  // as for a WATCH that could not read: the EXEC aborts
                     owed[index] = .ready(.error("ERR the state machine answered WATCH with \(bytes.count) bytes that are not digests"))
                     return
                 }

@@ -114,7 +114,9 @@ extension RESPCommands {
         case "srandmember":
             guard n == 2 || n == 3 else { return arity() }
             guard n == 3 else { return .replicate(.set(.someMembers(key(), count: nil)), .result) }
-            guard let c = integer(2), c.magnitude <= 1 << 30 else { return .reply(.error("ERR value is out of range")) }
+            guard let c = integer(2), c.magnitude <= UInt64(maximumSetSample) else {
+                return .reply(.error("ERR value is out of range (at most \(maximumSetSample) members)"))
+            }
             return .replicate(.set(.someMembers(key(), count: c)), .result)
         case "hscan", "sscan", "zscan":
             return n >= 3 ? collectionScan(name, args) : arity()

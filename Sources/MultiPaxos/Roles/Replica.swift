@@ -260,11 +260,17 @@ public actor Replica: Role {
         return answerReads(upTo: config.flaws.contains(.replicaAnswersBeforeApplied) ? index : nextSlot)
     }
 
-    /// Answers the reads whose read index is at most `applied`, each from the state machine as it is now.
+    /// Answers the reads whose read index is at most `applied`, each from the state machine as it is now. A
+    /// read the machine no longer answers without the log (what it reads changed meanwhile: a key came due by
+    /// the read's time) goes through the log instead.
     private func answerReads(upTo applied: Slot) -> [Effect] {
         guard reads.count > 0 else { return [] }
         return reads.ready(upTo: applied).map { read in
-            .send(.reply(Reply(key: read.command.key, result: machine.query(read.command.operation) ?? [])), to: read.origin)
+            guard let result = machine.query(read.command.operation) else {
+                waiting[read.command.key] = (read.command, read.origin)
+                return .send(.propose(Propose(command: read.command, forwarded: false)), to: leaderNode)
+            }
+            return .send(.reply(Reply(key: read.command.key, result: result)), to: read.origin)
         }
     }
 

@@ -180,6 +180,9 @@ public enum ListOperation: Hashable, Sendable {
     }
 }
 
+/// The most members SRANDMEMBER answers at once (a negative count repeats members: its reply is built whole).
+public let maximumSetSample = 1 << 20
+
 /// An operation on a set (Redis's S commands). Members are answered in byte order, and SPOP takes the lowest
 /// members: every replica must answer alike, so nothing here is random.
 public enum SetOperation: Hashable, Sendable {
@@ -250,7 +253,9 @@ public enum SetOperation: Hashable, Sendable {
         case 7:
             let k = try r.byteString()
             let count = try r.bool("count present") ? try r.int64() : nil
-            guard (count ?? 0).magnitude <= 1 << 30 else { throw ByteDecodingError("SRANDMEMBER count \(count ?? 0) is out of range") }
+            guard (count ?? 0).magnitude <= UInt64(maximumSetSample) else {
+                throw ByteDecodingError("SRANDMEMBER count \(count ?? 0) is out of range (at most \(maximumSetSample))")
+            }
             self = .someMembers(k, count: count)
         case let tag: throw ByteDecodingError("unknown set operation tag \(tag)")
         }
@@ -351,6 +356,9 @@ public enum SortedSetOperation: Hashable, Sendable {
                 let score = try r.double("score")
                 guard !score.isNaN else { throw ByteDecodingError("sorted set score NaN for member \(members.count)") }
                 members.append(ScoredMember(score: score, member: try r.byteString()))
+            }
+            guard !options.contains(.increment) || members.count == 1 else {
+                throw ByteDecodingError("ZADD INCR of \(members.count) members (exactly one)")
             }
             self = .add(k, members, options)
         case 1: self = .remove(try r.byteString(), try r.byteStrings())

@@ -10,6 +10,16 @@ enum KeyCollection: Equatable, Sendable {
     /// Distinct members ordered by score, then by bytes (ZADD).
     case sortedSet(ScoredSet)
 
+    /// Whether it holds nothing (the store never keeps such a collection).
+    var isEmpty: Bool {
+        switch self {
+        case .hash(let h): h.isEmpty
+        case .list(let l): l.isEmpty
+        case .set(let s): s.isEmpty
+        case .sortedSet(let z): z.isEmpty
+        }
+    }
+
     /// The name TYPE answers.
     var typeName: String {
         switch self {

@@ -114,6 +114,11 @@ extension KeyValueStore {
         if milliseconds <= clock { return remove(key) }
         deadlines[key] = milliseconds
         expiryQueue.insert(milliseconds, key)
+        if expiryQueue.heap.count > 2 * deadlines.count + 1024 {
+            // Mostly stale entries (deadlines changed again and again): rebuilt from the truth.
+            expiryQueue = ExpiryQueue()
+            for key in deadlines.keys.sorted() { expiryQueue.insert(deadlines[key]!, key) }
+        }
     }
 
     /// An expiry time as milliseconds since 1970, relative ones counted from the log's time.
@@ -146,11 +151,14 @@ extension KeyValueStore {
     func timeToLive(_ key: ByteString, _ query: ExpiryQuery, now: Int64) -> KeyValueResult {
         guard holdsKey(key) else { return .integer(-2) }
         guard let deadline = deadlines[key] else { return .integer(-1) }
-        let left = max(0, deadline - now)
+        let (difference, overflow) = deadline.subtractingReportingOverflow(now)
+        let left = overflow ? Int64.max : max(0, difference)
+        /// Milliseconds to seconds, half up, as Redis rounds (without overflowing near Int64.max).
+        func seconds(_ ms: Int64) -> Int64 { ms / 1000 + (ms % 1000 >= 500 ? 1 : 0) }
         switch query {
-        case .secondsLeft: return .integer((left + 500) / 1000)
+        case .secondsLeft: return .integer(seconds(left))
         case .millisecondsLeft: return .integer(left)
-        case .deadlineSeconds: return .integer(deadline / 1000)
+        case .deadlineSeconds: return .integer(seconds(deadline))
         case .deadlineMilliseconds: return .integer(deadline)
         }
     }
@@ -179,7 +187,7 @@ extension KeyValueStore {
                 entries[k] = v
                 switch expiry {
                 case .clear: break
-                case .keep: setDeadline(k, kept)
+                case .keep: if let kept { deadlines[k] = kept }  // its queue entry is still there
                 case .set(let time): setDeadline(k, absolute(time))
                 }
             }

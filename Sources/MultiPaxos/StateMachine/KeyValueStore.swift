@@ -30,6 +30,7 @@ public struct KeyValueStore: StateMachine, Equatable {
     /// Removes the deadlines an operation ended: those of keys it removed, and of values it replaced (SET,
     /// GETSET, MSETNX, a STORE), as Redis does. The operations that set or move deadlines do so themselves.
     private mutating func settleDeadlines(after operation: KeyValueOperation, _ result: KeyValueResult) {
+        if case .error = result { return }  // refused: nothing changed
         switch operation {
         case .put(let k, _), .getAndSet(let k, _): deadlines[k] = nil
         case .compareAndSet(let k, _, _): if result == .ok { deadlines[k] = nil }
@@ -182,7 +183,10 @@ public struct KeyValueStore: StateMachine, Equatable {
         if let operations = Self.pipelined(operation) {
             var results: [[UInt8]] = []
             for op in operations {
-                guard let result = query(op), Self.pipelined(op) == nil else { return nil }
+                // Parts are single operations, as `applyPipeline` takes them: nothing nested is answered (and
+                // nothing recurses on input).
+                guard let tag = op.first, tag != Self.pipelineTag, tag != Self.stampTag, tag != Self.guardedTag,
+                      let result = query(op) else { return nil }
                 results.append(result)
             }
             return Self.pipeline(results)
@@ -278,13 +282,20 @@ public struct KeyValueStore: StateMachine, Equatable {
         var restoredDeadlines: [ByteString: Int64] = [:]
         if version == 3 {
             restoredClock = try r.int64()
+            guard restoredClock >= 0 else { throw ByteDecodingError("key-value snapshot's log time \(restoredClock) is negative") }
             let count = try r.count(of: "deadline", minimumBytes: 12)
             for _ in 0..<count {
                 let key = try r.byteString()
                 guard restored[key] != nil || restoredCollections[key] != nil else {
                     throw ByteDecodingError("key-value snapshot gives absent key \(key) a deadline")
                 }
-                restoredDeadlines[key] = try r.int64()
+                let deadline = try r.int64()
+                guard deadline > restoredClock else {
+                    throw ByteDecodingError("key-value snapshot gives key \(key) deadline \(deadline), not after its log time \(restoredClock)")
+                }
+                guard restoredDeadlines.updateValue(deadline, forKey: key) == nil else {
+                    throw ByteDecodingError("key-value snapshot gives key \(key) two deadlines")
+                }
             }
         }
         if let both = restoredCollections.keys.first(where: { restored[$0] != nil }) {

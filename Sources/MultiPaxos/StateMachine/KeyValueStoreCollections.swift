@@ -368,21 +368,33 @@ enum KeyValueSnapshot {
             case 1:
                 let fields = try r.count(of: "hash field", minimumBytes: 8)
                 var hash: [ByteString: ByteString] = [:]
-                for _ in 0..<fields { hash[try r.byteString()] = try r.byteString() }
+                for _ in 0..<fields {
+                    let field = try r.byteString()
+                    guard hash.updateValue(try r.byteString(), forKey: field) == nil else {
+                        throw ByteDecodingError("hash \(key) holds field \(field) twice")
+                    }
+                }
                 collection = .hash(hash)
             case 2: collection = .list(ByteList(try r.byteStrings()))
-            case 3: collection = .set(Set(try r.byteStrings()))
+            case 3:
+                let members = try r.byteStrings()
+                let set = Set(members)
+                guard set.count == members.count else { throw ByteDecodingError("set \(key) holds a member twice") }
+                collection = .set(set)
             case 4:
                 let members = try r.count(of: "sorted set member", minimumBytes: 12)
                 var zset = ScoredSet()
                 for _ in 0..<members {
                     let score = try r.double("score")
                     guard !score.isNaN else { throw ByteDecodingError("sorted set \(key) holds a NaN score") }
-                    zset.set(try r.byteString(), score)
+                    let member = try r.byteString()
+                    guard zset.scores[member] == nil else { throw ByteDecodingError("sorted set \(key) holds \(member) twice") }
+                    zset.set(member, score)
                 }
                 collection = .sortedSet(zset)
             default: throw ByteDecodingError("collection type \(tag) of key \(key) is not 1 to 4")
             }
+            guard !collection.isEmpty else { throw ByteDecodingError("key-value snapshot holds an empty collection at \(key)") }
             guard collections.updateValue(collection, forKey: key) == nil else {
                 throw ByteDecodingError("key-value snapshot holds collection key \(key) twice")
             }

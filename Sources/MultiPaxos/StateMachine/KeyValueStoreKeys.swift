@@ -128,22 +128,20 @@ extension KeyValueStore {
             entries[k] = nil
             return .integer(1)
         case .moveElement(let from, let to, let fromHead, let toHead):
-            guard entries[from] == nil, entries[to] == nil else { return wrongTypeError }
-            switch (collections[from], collections[to]) {
-            case (nil, _): return .value(nil)
-            case (.list?, .list?), (.list?, nil): break
-            default: return wrongTypeError
-            }
+            // As Redis: an absent source answers nil whatever the destination holds; then both must be lists.
+            guard holdsKey(from) else { return .value(nil) }
+            guard case .list? = collections[from], entries[to] == nil else { return wrongTypeError }
+            if let held = collections[to], case .list = held {} else if collections[to] != nil { return wrongTypeError }
+            let deadline = deadlines[from]
             guard case .value(let element?) = apply(.list(.pop(from, atHead: fromHead, count: nil))) else { return .value(nil) }
             _ = apply(.list(.push(to, [element], atHead: toHead, onlyIfExists: false)))
+            if from == to, let deadline { deadlines[to] = deadline }  // a rotation keeps the list's deadline
             return .value(element)
         case .moveMember(let from, let to, let member):
-            guard entries[from] == nil, entries[to] == nil else { return wrongTypeError }
-            switch (collections[from], collections[to]) {
-            case (nil, _): return .integer(0)
-            case (.set?, .set?), (.set?, nil): break
-            default: return wrongTypeError
-            }
+            guard holdsKey(from) else { return .integer(0) }
+            guard case .set(let source)? = collections[from], entries[to] == nil else { return wrongTypeError }
+            if let held = collections[to], case .set = held {} else if collections[to] != nil { return wrongTypeError }
+            if from == to { return .integer(source.contains(member) ? 1 : 0) }  // changes nothing, as in Redis
             guard apply(.set(.remove(from, [member]))) == .integer(1) else { return .integer(0) }
             _ = apply(.set(.add(to, [member])))
             return .integer(1)
