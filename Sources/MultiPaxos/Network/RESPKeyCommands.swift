@@ -126,7 +126,12 @@ extension RESPCommands {
             return .replicate(.expire(bytes(1), time, condition), .result)
         case "ttl", "pttl", "expiretime", "pexpiretime":
             guard n == 2 else { return arity() }
-            let query: ExpiryQuery = ["ttl": .secondsLeft, "pttl": .millisecondsLeft, "expiretime": .deadlineSeconds][name] ?? .deadlineMilliseconds
+            let query: ExpiryQuery = switch name {
+            case "ttl": .secondsLeft
+            case "pttl": .millisecondsLeft
+            case "expiretime": .deadlineSeconds
+            default: .deadlineMilliseconds
+            }
             return .replicate(.timeToLive(bytes(1), query), .result)
         case "persist":
             return n == 2 ? .replicate(.persist(bytes(1)), .result) : arity()

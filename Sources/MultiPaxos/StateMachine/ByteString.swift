@@ -82,3 +82,11 @@ public struct ByteString: Hashable, Comparable, Sendable, ExpressibleByStringInt
         bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
     }
 }
+
+/// The 64-bit FNV-1a hash of `bytes`: fixed (not seeded per process, unlike `Hasher`), so the same on every node
+/// and in every build, for what must agree across them (SCAN's order, WATCH's digests, torture's padding).
+func fnv1a<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> UInt64 {
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x0100_0000_01b3 }
+    return hash
+}

@@ -80,9 +80,8 @@ extension KeyValueStore {
     /// A stamped entry's time and entry; nil when the bytes are not one.
     static func unstamped(_ bytes: [UInt8]) -> (milliseconds: Int64, operation: [UInt8])? {
         guard bytes.count >= 9, bytes[0] == stampTag else { return nil }
-        var r = ByteReader(Array(bytes[1..<9]))
-        guard let time = try? r.int64() else { return nil }
-        return (time, Array(bytes[9...]))
+        let time = (1..<9).reduce(UInt64(0)) { $0 | UInt64(bytes[$1]) << UInt64(8 * ($1 - 1)) }  // as ByteWriter.int64 wrote it
+        return (Int64(bitPattern: time), Array(bytes[9...]))
     }
 
     /// Moves the log's time on to `milliseconds` (never back) and removes every key due by then.

@@ -108,9 +108,9 @@ public struct KeyValueStore: StateMachine, Equatable {
             let matching = { (key: ByteString) in Glob.matches(pattern.bytes[...], key.bytes[...]) }
             return .list((entries.keys.filter(matching) + collections.keys.filter(matching)).sorted())
         case .type(let k):
-            return .value(ByteString(entries[k] != nil ? "string" : collections[k]?.typeName ?? "none"))
+            return .value(ByteString(typeName(of: k)))
         case .exists(let k):
-            return .integer(entries[k] != nil || collections[k] != nil ? 1 : 0)
+            return .integer(holdsKey(k) ? 1 : 0)
         case .scan, .firstKey, .substring: return readKeys(operation)
         case .digests(let keys): return .array(keys.map { .value(digest(of: $0)) })
         case .timeToLive(let k, let query): return timeToLive(k, query, now: clock)

@@ -8,17 +8,10 @@ extension KeyValueStore {
     /// and in every build, so that a cursor (the place to go on from) means the same wherever the next call goes:
     /// a scan survives a leader change and a retry through another node. A key present for the whole scan is
     /// returned at least once, because its place never changes and cursors only move forward.
-    static func scanPosition(of key: ByteString) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in key.bytes { hash = (hash ^ UInt64(byte)) &* 0x0100_0000_01b3 }
-        return max(hash, 1)
-    }
-
-    /// Whether `key` holds anything.
-    private func holds(_ key: ByteString) -> Bool { entries[key] != nil || collections[key] != nil }
+    static func scanPosition(of key: ByteString) -> UInt64 { max(fnv1a(key.bytes), 1) }
 
     /// The type name TYPE answers for `key`.
-    private func typeName(of key: ByteString) -> String {
+    func typeName(of key: ByteString) -> String {
         entries[key] != nil ? "string" : collections[key]?.typeName ?? "none"
     }
 
@@ -75,22 +68,20 @@ extension KeyValueStore {
     mutating func applyKeyOperation(_ operation: KeyValueOperation) -> KeyValueResult {
         switch operation {
         case .rename(let from, let to, let onlyIfAbsent):
-            guard holds(from) else { return .error("ERR no such key") }
-            if onlyIfAbsent, holds(to) { return .integer(0) }
+            guard holdsKey(from) else { return .error("ERR no such key") }
+            if onlyIfAbsent, holdsKey(to) { return .integer(0) }
             if from != to {
                 let string = entries.removeValue(forKey: from), collection = collections.removeValue(forKey: from)
                 let deadline = deadlines.removeValue(forKey: from)
                 entries[to] = string
                 collections[to] = collection
-                deadlines[to] = nil
-                setDeadline(to, deadline)  // RENAME carries the deadline along
+                setDeadline(to, deadline)  // RENAME carries the deadline along (none: none)
             }
             return onlyIfAbsent ? .integer(1) : .ok
         case .copy(let from, let to, let replace):
-            guard holds(from), from != to, replace || !holds(to) else { return .integer(0) }
+            guard holdsKey(from), from != to, replace || !holdsKey(to) else { return .integer(0) }
             entries[to] = entries[from]
             collections[to] = collections[from]
-            deadlines[to] = nil
             setDeadline(to, deadlines[from])
             return .integer(1)
         case .flush:
@@ -100,7 +91,7 @@ extension KeyValueStore {
             expiryQueue = ExpiryQueue()
             return .ok
         case .putAllIfAbsent(let pairs):
-            guard !stride(from: 0, to: pairs.count, by: 2).contains(where: { holds(pairs[$0]) }) else { return .integer(0) }
+            guard !stride(from: 0, to: pairs.count, by: 2).contains(where: { holdsKey(pairs[$0]) }) else { return .integer(0) }
             for i in stride(from: 0, to: pairs.count - 1, by: 2) { entries[pairs[i]] = pairs[i + 1] }
             return .integer(1)
         case .incrementFloat(let k, let by):

@@ -23,10 +23,8 @@ extension KeyValueStore {
         } else {
             return nil
         }
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in w.bytes { hash = (hash ^ UInt64(byte)) &* 0x0100_0000_01b3 }
         var out = ByteWriter()
-        out.uint64(hash)
+        out.uint64(fnv1a(w.bytes))
         return ByteString(out.bytes)
     }
 

@@ -10,8 +10,7 @@ struct TorturePadding: Sendable {
     /// The block after `token`: its length and contents depend on the token only, so a value can be padded again
     /// from its stripped form (a compare-and-set's expected value) and checked when read.
     func block(for token: ArraySlice<UInt8>) -> [UInt8] {
-        var hash: UInt64 = 0xCBF2_9CE4_8422_2325  // FNV-1a
-        for b in token { hash = (hash ^ UInt64(b)) &* 0x100_0000_01B3 }
+        let hash = fnv1a(token)
         let length = bytes.lowerBound + Int(hash % UInt64(bytes.count))
         var block = [UInt8](repeating: 0, count: length + 2)
         block[0] = 0x02
